@@ -1,0 +1,1 @@
+"""Capture sources: each turns some evidence of work into ledger records."""

@@ -1,0 +1,528 @@
+"""The `bd-vpt` command line: parse, call the core, render. No logic lives here.
+
+Core modules are imported inside each command so that `bd-vpt --help` and the git hooks
+start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from bd_vpt import __version__
+from bd_vpt.errors import EXIT_BAD, VptError
+
+if TYPE_CHECKING:
+    from bd_vpt.config import Config
+    from bd_vpt.repo import RepoInfo
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REPORT_FORMATS = ("table", "json", "csv", "markdown")
+WRITE_FORMATS = ("text", "json")
+SUMMARY_COLUMNS = (
+    "key",
+    "tokens",
+    "cost_usd",
+    "beads_closed",
+    "weighted_completions",
+    "bc_mt",
+    "cost_per_completion",
+    "reopen_rate",
+    "coverage",
+)
+SUMMARY_STYLES = {
+    "cost_usd": "usd",
+    "cost_per_completion": "usd",
+    "reopen_rate": "pct",
+    "coverage": "pct",
+}
+SUMMARY_HEADERS = (
+    "group",
+    "tokens",
+    "cost $",
+    "closed",
+    "weighted",
+    "BC/MT",
+    "$/closed",
+    "reopen",
+    "coverage",
+)
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    """The one --format option every command shares (first choice is the default)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def strict_option(func: F) -> F:
+    return click.option(
+        "--strict", is_flag=True, help="Fail (exit 2) on any bad ledger line instead of warning."
+    )(func)
+
+
+def _repo() -> tuple[RepoInfo, Config]:
+    from bd_vpt import config, repo
+
+    info = repo.discover()
+    return info, config.load(info.root)
+
+
+def _warn_all(warnings: list[str]) -> None:
+    from bd_vpt.errors import warn
+
+    for text in warnings:
+        warn(text)
+
+
+class Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined: the natural workflow
+
+
+@click.group(
+    cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.version_option(__version__, prog_name="bd-vpt")
+def cli() -> None:
+    """Value Per Token for coding-agent fleets on beads (bd).
+
+    Records the tokens each agent spent per bead and what came of it in an append-only
+    JSONL ledger committed beside .beads/, and reports weighted beads closed per million
+    tokens (BC/MT), cost per completion, reopen rate and attribution coverage from git.
+
+    \b
+    Example:
+      bd-vpt init
+      bd-vpt record bd-42 --model claude-sonnet-4-5 --input 12000 --output 3400
+      bd-vpt close bd-42 --reason "fixed" --human-minutes 10
+      bd-vpt summary --by agent
+    """
+
+
+@cli.command()
+def init() -> None:
+    """Create .beads/vpt/config.toml and the union-merge line in .gitattributes.
+
+    Idempotent: an existing config is kept and checked; the attribute line is added once.
+
+    \b
+    Example:
+      bd-vpt init && git add .beads/vpt .gitattributes && git commit -m "Track VPT"
+    """
+    from bd_vpt import repo, setup
+
+    info = repo.discover()
+    for line in setup.init(info.root):
+        click.echo(line)
+
+
+def _token_options(func: F) -> F:
+    for name, help_text in reversed(
+        (
+            ("--input", "Uncached input tokens."),
+            ("--output", "Output tokens (reasoning included)."),
+            ("--cache-read", "Input tokens read from the prompt cache."),
+            ("--cache-write", "Input tokens written to the prompt cache."),
+            ("--reasoning", "Of the output, the tokens spent reasoning (informational)."),
+            ("--tokens", "A bare total when no split is known (not priced without --cost-usd)."),
+        )
+    ):
+        func = click.option(name, type=click.IntRange(min=0), default=None, help=help_text)(func)
+    return func
+
+
+def _tokens(**counts: int | None) -> dict[str, int]:
+    tokens = {k: v for k, v in counts.items() if v is not None and k != "tokens"}
+    if counts.get("tokens") is not None:
+        tokens["total"] = int(counts["tokens"] or 0)
+    return tokens
+
+
+def _echo_written(written: Any, fmt: str, root: Path) -> None:
+    from bd_vpt.output import render_document
+
+    _warn_all(written.warnings)
+    if fmt == "json":
+        render_document({"path": str(written.path.relative_to(root)), "records": written.records})
+        return
+    for rec in written.records:
+        if rec["kind"] == "usage":
+            from bd_vpt.records import token_total
+
+            cost = "cost unknown" if rec["cost_usd"] is None else f"${rec['cost_usd']:.4f}"
+            click.echo(
+                f"usage {rec['id']} bead={rec['bead'] or '-'} {rec['model']} "
+                f"{token_total(rec['tokens']):,} tokens, {cost}"
+            )
+        else:
+            click.echo(f"outcome {rec['id']} bead={rec['bead']} {rec['result']}")
+    click.echo(f"-> {written.path.relative_to(root)}")
+
+
+@cli.command()
+@click.argument("bead")
+@click.option("--model", "-m", required=True, help="Model id, e.g. claude-sonnet-4-5.")
+@_token_options
+@click.option("--cost-usd", type=click.FloatRange(min=0), help="Known cost; skips pricing.")
+@click.option(
+    "--requests",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many model calls the tokens add up (prices tier per call).",
+)
+@click.option("--actor", help="Who spent it (default: $BD_ACTOR, $BEADS_ACTOR, git user.name).")
+@click.option("--session", help="Agent session id.")
+@click.option("--ts", help="When (RFC 3339 or a date; default now).")
+@click.option("--source", default="manual", show_default=True, help="Where the figure came from.")
+@format_option(*WRITE_FORMATS)
+def record(
+    bead: str,
+    model: str,
+    input: int | None,
+    output: int | None,
+    cache_read: int | None,
+    cache_write: int | None,
+    reasoning: int | None,
+    tokens: int | None,
+    cost_usd: float | None,
+    requests: int,
+    actor: str | None,
+    session: str | None,
+    ts: str | None,
+    source: str,
+    fmt: str,
+) -> None:
+    """Append a usage record: tokens an agent spent on BEAD ('-' for no bead).
+
+    Cost is computed now, at capture, from config.toml [prices] or genai-prices, and
+    stored with the record (price_ref says which table): history never reprices. Tiered
+    prices (e.g. long context above 200k input tokens) apply per call: give --requests
+    when the counts add up many calls.
+
+    \b
+    Examples:
+      bd-vpt record bd-42 --model claude-sonnet-4-5 --input 12000 --output 3400 --cache-read 90000
+      bd-vpt record bd-42 --model claude-sonnet-4-5 --input 90000 --cache-read 2400000 --requests 30
+      bd-vpt record - --model gpt-5 --input 800 --output 200      # coordination, no bead
+      bd-vpt record bd-42 --model gpt-5 --tokens 150000 --cost-usd 0.42
+    """
+    from bd_vpt.capture import manual
+
+    info, config = _repo()
+    counts = _tokens(
+        input=input,
+        output=output,
+        cache_read=cache_read,
+        cache_write=cache_write,
+        reasoning=reasoning,
+        tokens=tokens,
+    )
+    written = manual.record(
+        info,
+        config,
+        bead=None if bead == "-" else bead,
+        model=model,
+        tokens=counts,
+        actor=manual.resolve_actor(actor, info.root),
+        cost_usd=cost_usd,
+        session=session,
+        ts=ts,
+        source=source,
+        requests=requests,
+    )
+    _echo_written(written, fmt, info.root)
+
+
+@cli.command()
+@click.argument("bead")
+@click.option("--reason", "-r", help="Close reason (passed to bd close).")
+@click.option("--value-usd", type=click.FloatRange(min=0), help="Business value of the outcome.")
+@click.option("--human-minutes", type=click.FloatRange(min=0), help="Human attention it took.")
+@click.option("--quality", type=click.FloatRange(0, 1), help="Quality score 0..1.")
+@click.option("--completion", type=click.FloatRange(0, 1), help="Share completed (default 1).")
+@click.option("--evidence", help="Link or note: PR, test run, review.")
+@click.option(
+    "--tokens", type=click.IntRange(min=0), help="Usage to record with it (needs --model)."
+)
+@click.option("--model", "-m", help="Model of --tokens.")
+@click.option("--actor", help="Who closed it (default: $BD_ACTOR, $BEADS_ACTOR, git user.name).")
+@click.option("--no-bd", is_flag=True, help="Do not run `bd close` (already closed in bd).")
+@click.option("--ts", help="When (RFC 3339 or a date; default now).")
+@format_option(*WRITE_FORMATS)
+def close(
+    bead: str,
+    reason: str | None,
+    value_usd: float | None,
+    human_minutes: float | None,
+    quality: float | None,
+    completion: float | None,
+    evidence: str | None,
+    tokens: int | None,
+    model: str | None,
+    actor: str | None,
+    no_bd: bool,
+    ts: str | None,
+    fmt: str,
+) -> None:
+    """Close BEAD in bd, then record the outcome with a snapshot of the bead.
+
+    Runs `bd close BEAD` first when bd is on PATH ($BD names another binary); if bd fails,
+    nothing is written. The snapshot (priority, type, labels, title) lets reports run
+    without bd.
+
+    \b
+    Examples:
+      bd-vpt close bd-42 --reason "merged #311" --human-minutes 15 --value-usd 400
+      bd-vpt close bd-42 --tokens 150000 --model claude-sonnet-4-5   # close-bead.sh style
+    """
+    from bd_vpt.capture import manual
+
+    info, config = _repo()
+    written = manual.close(
+        info,
+        config,
+        bead=bead,
+        actor=manual.resolve_actor(actor, info.root),
+        reason=reason,
+        value_usd=value_usd,
+        human_minutes=human_minutes,
+        quality=quality,
+        evidence=evidence,
+        completion=completion,
+        tokens=_tokens(tokens=tokens) if tokens is not None else None,
+        model=model,
+        run_bd=not no_bd,
+        ts=ts,
+    )
+    _echo_written(written, fmt, info.root)
+
+
+@cli.command()
+@click.argument("bead")
+@click.option("--reason", "-r", help="Why it came back.")
+@click.option("--actor", help="Who reopened it.")
+@click.option("--no-bd", is_flag=True, help="Do not run `bd reopen` (already open in bd).")
+@click.option("--ts", help="When (RFC 3339 or a date; default now).")
+@format_option(*WRITE_FORMATS)
+def reopen(
+    bead: str, reason: str | None, actor: str | None, no_bd: bool, ts: str | None, fmt: str
+) -> None:
+    """Record that BEAD was reopened: its earlier completion stops counting.
+
+    \b
+    Example:
+      bd-vpt reopen bd-42 --reason "regression in CI"
+    """
+    from bd_vpt.capture import manual
+
+    info, config = _repo()
+    written = manual.reopen(
+        info,
+        config,
+        bead=bead,
+        actor=manual.resolve_actor(actor, info.root),
+        reason=reason,
+        run_bd=not no_bd,
+        ts=ts,
+    )
+    _echo_written(written, fmt, info.root)
+
+
+@cli.command()
+@click.option(
+    "--since", help="Only beads closed on or after this date (default: capture.sync_since)."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--actor", help="Actor for outcomes whose closer is unknown.")
+@format_option(*WRITE_FORMATS)
+def sync(since: str | None, dry_run: bool, actor: str | None, fmt: str) -> None:
+    """Write outcomes for beads closed or reopened with plain `bd` (idempotent).
+
+    Beads closed per bd (or .beads/*.jsonl) with no completed outcome get one; beads open
+    again after a recorded completion get `reopened`. A second run writes nothing.
+
+    \b
+    Example:
+      bd close bd-7 && bd-vpt sync
+    """
+    from bd_vpt.capture import manual
+    from bd_vpt.output import render_document
+    from bd_vpt.sync import run
+
+    info, config = _repo()
+    result = run(
+        info, config, since=since, dry_run=dry_run, actor=manual.resolve_actor(actor, info.root)
+    )
+    if fmt == "json":
+        render_document(result)
+        return
+    for rec in result["records"]:
+        click.echo(f"{rec['result']:<10} {rec['bead']}  ({rec['ts']}, {rec['actor']})")
+    verb = "would write" if dry_run else "wrote"
+    click.echo(f"{verb} {len(result['records'])} outcome(s) from {result['source']}")
+
+
+def summary_options(func: F) -> F:
+    from bd_vpt.metrics import GROUP_KEYS
+
+    func = click.option("--by", type=click.Choice(GROUP_KEYS), help="Group rows by this key.")(func)
+    func = click.option("--since", help="From this date or time (inclusive).")(func)
+    func = click.option("--until", help="To this date (inclusive) or time (exclusive).")(func)
+    return func
+
+
+@cli.command()
+@summary_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def summary(by: str | None, since: str | None, until: str | None, strict: bool, fmt: str) -> None:
+    """Value Per Token of the ledger: tokens, cost, beads closed, BC/MT, reopen rate.
+
+    BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6).
+    Bad ledger lines are skipped with a warning each (path:line); --strict fails instead.
+
+    \b
+    Examples:
+      bd-vpt summary
+      bd-vpt summary --by agent --since 2026-11-01
+      bd-vpt summary --by week --format json | jq .totals.bc_mt
+    """
+    from bd_vpt import report
+
+    info, config = _repo()
+    document = report.summary(
+        report.working_tree(info.root), config, by=by, since=since, until=until, strict=strict
+    )
+    _render_summary(document, fmt)
+
+
+def _render_summary(document: dict[str, Any], fmt: str) -> None:
+    from bd_vpt.output import render_document, render_rows
+
+    if fmt == "json":
+        render_document(document)
+        return
+    totals = {"key": "TOTAL" if document["by"] else "fleet", **document["totals"]}
+    rows = [*document["groups"], totals] if document["by"] else [totals]
+    render_rows(rows, SUMMARY_COLUMNS, fmt, headers=SUMMARY_HEADERS, styles=SUMMARY_STYLES)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@strict_option
+@format_option("text", "json")
+def validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
+    """Check ledger files: schema, duplicate ids, conflict markers, torn lines.
+
+    Exits 2 when anything is wrong (warnings too, with --strict), naming each bad line as
+    path:line. Identical duplicates (a union merge of the same line) are fine.
+
+    \b
+    Examples:
+      bd-vpt validate
+      bd-vpt validate .beads/vpt/ledger/2026-11/claude-1a2b3c.jsonl --format json
+    """
+    from bd_vpt import repo, report
+    from bd_vpt.output import render_document
+
+    info = repo.discover()
+    scan, count = report.validate(info.root, [p.resolve() for p in paths] or None)
+    failing = scan.problems if strict else scan.errors
+    if fmt == "json":
+        render_document(
+            {
+                "ok": not failing,
+                "records": count,
+                "duplicates": scan.duplicates,
+                "problems": report.problems_as_rows(scan.problems),
+            }
+        )
+    else:
+        for problem in scan.problems:
+            click.echo(problem.render())
+        click.echo(
+            f"{count} good record(s), {scan.duplicates} identical duplicate(s), "
+            f"{len(scan.errors)} error(s), {len(scan.problems) - len(scan.errors)} warning(s)"
+        )
+    if failing:
+        raise click.exceptions.Exit(EXIT_BAD)
+
+
+@cli.command("shell-init")
+@click.option(
+    "--shell",
+    "shell",
+    type=click.Choice(("bash", "zsh", "fish")),
+    default=None,
+    help="Shell dialect (default: from $SHELL).",
+)
+def shell_init(shell: str | None) -> None:
+    """Print a shell function so that `bd vpt ...` runs bd-vpt.
+
+    Every other `bd ...` still runs the real bd (bd has no plugin dispatch of its own).
+
+    \b
+    Example (add to ~/.bashrc or ~/.zshrc):
+      eval "$(bd-vpt shell-init)"
+    """
+    from bd_vpt.shell import shell_function
+
+    click.echo(shell_function(shell), nl=False)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--by", default="agent", show_default=True, help="Grouping of the summary printed.")
+def demo(directory: Path, by: str) -> None:
+    """Build a demo repo in DIRECTORY from shipped data, then print its summary.
+
+    The demo has beads of every priority, three agents on four models, coordination
+    tokens with no bead, and a bead that was reopened and closed again, committed day by
+    day with git.
+
+    \b
+    Example:
+      bd-vpt demo /tmp/vpt-demo && cd /tmp/vpt-demo && bd-vpt summary --by model
+    """
+    from bd_vpt.demo import build
+
+    build(directory, echo=click.echo)
+    click.echo(f"\n$ cd {directory} && bd-vpt summary --by {by}")
+    from bd_vpt import config, report
+
+    root = directory.resolve()
+    document = report.summary(
+        report.working_tree(root), config.load(root), by=by, since=None, until=None, strict=False
+    )
+    _render_summary(document, "table")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="bd-vpt", standalone_mode=False)
+    except VptError as exc:
+        click.echo(exc.render(), err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD if exc.exit_code == 2 else exc.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()  # `bd-vpt summary | head`: not an error
+        return 0
+    return result if isinstance(result, int) else 0

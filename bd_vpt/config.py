@@ -1,0 +1,84 @@
+"""`.beads/vpt/config.toml`: defaults, loading (validated), writing with tomli-w."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bd_vpt.errors import VptError
+
+CONFIG_PATH = Path(".beads/vpt/config.toml")
+LEDGER_DIR = Path(".beads/vpt/ledger")
+
+DEFAULT_WEIGHTS: dict[str, float] = {"P0": 8.0, "P1": 4.0, "P2": 2.0, "P3": 1.0, "P4": 0.5}
+
+
+@dataclass
+class Config:
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    token_basis: str = "total"
+    sync_since: str | None = None
+    sources: list[str] = field(default_factory=list)
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def weight(self, priority: int | None) -> float:
+        """Weight of a bead's priority; unknown priority weighs as P2 (bd's default)."""
+        if priority is None:
+            return self.weights.get("unknown", self.weights.get("P2", 2.0))
+        return self.weights.get(f"P{priority}", 0.0)
+
+
+def default_document(sync_since: str) -> dict[str, Any]:
+    """What `bd-vpt init` writes: every key, with its default."""
+    return {
+        "version": 1,
+        "weights": dict(DEFAULT_WEIGHTS),
+        "metrics": {"token_basis": "total"},
+        "capture": {"sync_since": sync_since, "sources": []},
+        "prices": {},
+    }
+
+
+def load(root: Path) -> Config:
+    path = root / CONFIG_PATH
+    if not path.exists():
+        return Config()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise VptError(f"{CONFIG_PATH}: {exc}", hint="fix the TOML syntax") from None
+    return from_document(document, str(CONFIG_PATH))
+
+
+def from_document(document: dict[str, Any], where: str = "config") -> Config:
+    from bd_vpt.schemas import config_errors
+
+    errors = config_errors(document)
+    if errors:
+        raise VptError(
+            f"{where}: " + "; ".join(errors),
+            hint="see the Config section of the README for every key",
+        )
+    weights = dict(DEFAULT_WEIGHTS)
+    weights.update({k: float(v) for k, v in document.get("weights", {}).items()})
+    capture = document.get("capture", {})
+    return Config(
+        weights=weights,
+        token_basis=document.get("metrics", {}).get("token_basis", "total"),
+        sync_since=capture.get("sync_since"),
+        sources=list(capture.get("sources", [])),
+        prices={k: dict(v) for k, v in document.get("prices", {}).items()},
+        raw=document,
+    )
+
+
+def write(root: Path, document: dict[str, Any]) -> Path:
+    import tomli_w
+
+    path = root / CONFIG_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Shipped demo data: beads and agent activity for `bd-vpt demo`."""

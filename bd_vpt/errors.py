@@ -1,0 +1,65 @@
+"""The user-facing error type and the `path:line: problem` diagnostics.
+
+Exit codes: 0 ok, 1 a check or gate failed, 2 bad usage or bad data.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD = 2
+
+
+class VptError(Exception):
+    """An error the user can fix: printed as a message and a hint, never a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int = EXIT_BAD) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
+
+    def render(self) -> str:
+        text = f"bd-vpt: error: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad line (or file) in the ledger or another input."""
+
+    path: str
+    line: int | None
+    message: str
+    hint: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def render(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        text = f"{where}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def warn(message: str) -> None:
+    print(f"bd-vpt: warning: {message}", file=sys.stderr)
+
+
+def report_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem.render(), file=sys.stderr)

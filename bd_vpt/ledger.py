@@ -1,0 +1,198 @@
+"""The ledger: append-only JSONL shards under .beads/vpt/ledger/YYYY-MM/<writer>.jsonl.
+
+Writes append whole lines under a lock (after repairing a torn last line by ending it, so
+nothing is lost). Reads stream records from (path, bytes) pairs, skip and report bad lines,
+and drop union-merge duplicates by record id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bd_vpt.config import LEDGER_DIR
+from bd_vpt.errors import Problem
+from bd_vpt.records import SCHEMA_VERSION, Record, check
+from bd_vpt.repo import RepoInfo
+
+CONFLICT_PREFIXES = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
+CONFLICT_HINT = (
+    "the ledger merges with merge=union (run `bd-vpt init` to set .gitattributes); "
+    "delete the marker lines and keep the records of both sides"
+)
+
+
+def writer_slug(actor: str, root: Path) -> str:
+    """A filesystem-safe writer name: the actor plus a short hash of host and work tree.
+
+    Two writers (or two worktrees of one person) never append to the same file.
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", actor).strip("-.")[:40] or "anon"
+    place = f"{socket.gethostname()}\0{root.resolve()}".encode()
+    return f"{name}-{hashlib.sha1(place).hexdigest()[:6]}"
+
+
+def shard_path(root: Path, actor: str, moment: datetime | None = None) -> Path:
+    moment = moment or datetime.now(UTC)
+    return root / LEDGER_DIR / moment.strftime("%Y-%m") / f"{writer_slug(actor, root)}.jsonl"
+
+
+def encode(record: Record) -> bytes:
+    return orjson.dumps(record) + b"\n"
+
+
+def append(info: RepoInfo, records: list[Record], actor: str) -> Path:
+    """Append records to the actor's shard for this month; return the shard path."""
+    from filelock import FileLock
+
+    path = shard_path(info.root, actor)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locks = info.state_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha1(str(path).encode()).hexdigest()[:16]
+    payload = b"".join(encode(r) for r in records)
+    with FileLock(str(locks / f"{key}.lock"), timeout=60):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # a torn last line (a writer died mid-line): end it, keep its bytes
+                payload = b"\n" + payload
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+    return path
+
+
+def ledger_files(root: Path) -> list[Path]:
+    base = root / LEDGER_DIR
+    if not base.is_dir():
+        return []
+    return sorted(base.rglob("*.jsonl"))
+
+
+def working_tree_sources(
+    root: Path, paths: Iterable[Path] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """(display path, bytes) for each ledger file in the working tree."""
+    for path in paths if paths is not None else ledger_files(root):
+        try:
+            display = str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            display = str(path)
+        yield display, path.read_bytes()
+
+
+@dataclass
+class Scan:
+    """What a read saw besides good records: problems, duplicates, newer versions."""
+
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: int = 0
+    lines: int = 0
+    _seen: dict[str, int] = field(default_factory=dict)
+    _newer_warned: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def parse(path: str, data: bytes, scan: Scan, *, full_schema: bool = False) -> Iterator[Record]:
+    """Yield the good records of one file; report each bad line in scan.problems."""
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    torn = bool(lines[-1].strip())  # bytes after the final newline: an unterminated line
+    if not torn:
+        lines.pop()
+    loads = orjson.loads
+    for index, raw in enumerate(lines):
+        lineno = index + 1
+        if not raw.strip():
+            continue
+        scan.lines += 1
+        if raw.startswith(CONFLICT_PREFIXES):
+            scan.problems.append(Problem(path, lineno, "merge conflict marker", CONFLICT_HINT))
+            continue
+        try:
+            record = loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if torn and index == last:
+                scan.problems.append(
+                    Problem(
+                        path,
+                        lineno,
+                        "torn last line (a write was cut off)",
+                        "the next append ends it; delete the fragment if it is not a whole record",
+                    )
+                )
+            else:
+                scan.problems.append(
+                    Problem(
+                        path, lineno, f"malformed JSON: {exc}", "each line must be one JSON object"
+                    )
+                )
+            continue
+        wrong = check(record)
+        if wrong is None and full_schema:
+            from bd_vpt.schemas import record_errors
+
+            errs = record_errors(record)
+            wrong = "; ".join(errs) if errs else None
+        if wrong is not None:
+            scan.problems.append(Problem(path, lineno, wrong, "see schema/record.schema.json"))
+            continue
+        if record["v"] > SCHEMA_VERSION and path not in scan._newer_warned:
+            scan._newer_warned.add(path)
+            scan.problems.append(
+                Problem(
+                    path,
+                    lineno,
+                    f"record version {record['v']} is newer than this bd-vpt knows "
+                    f"({SCHEMA_VERSION}); read as v{SCHEMA_VERSION}",
+                    "upgrade bd-vpt",
+                    severity="warning",
+                )
+            )
+        if torn and index == last:
+            scan.problems.append(
+                Problem(
+                    path,
+                    lineno,
+                    "last line has no newline",
+                    "the next append ends it",
+                    severity="warning",
+                )
+            )
+        fingerprint = hash(raw.strip())
+        seen = scan._seen.get(record["id"])
+        if seen is not None:
+            if seen != fingerprint:
+                scan.problems.append(
+                    Problem(
+                        path,
+                        lineno,
+                        f"duplicate id {record['id']} with different content",
+                        "two records share an id: keep the right one, give the other a new id",
+                    )
+                )
+            else:
+                scan.duplicates += 1  # the same line twice, e.g. after a union merge
+            continue
+        scan._seen[record["id"]] = fingerprint
+        yield record
+
+
+def read(
+    sources: Iterable[tuple[str, bytes]], scan: Scan, *, full_schema: bool = False
+) -> Iterator[Record]:
+    for path, data in sources:
+        yield from parse(path, data, scan, full_schema=full_schema)

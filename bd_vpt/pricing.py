@@ -1,0 +1,82 @@
+"""Price token usage once, at capture; the record stores cost_usd and price_ref.
+
+Order: a price in config.toml `[prices.<model>]` (USD per million tokens), then the
+genai-prices package (offline data bundled with it, imported only when needed). A model
+neither knows gets cost_usd null and a warning: never a silent $0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bd_vpt.config import Config
+
+
+@dataclass(frozen=True)
+class Priced:
+    cost_usd: float | None
+    price_ref: str | None
+    provider: str | None = None
+    warning: str | None = None
+
+
+def price(
+    model: str, tokens: dict[str, int], moment: datetime, config: Config, requests: int = 1
+) -> Priced:
+    """Price tokens as `requests` equal requests (tiered prices, such as a long-context
+    rate above 200k input tokens, apply per request)."""
+    split = any(k in tokens for k in ("input", "output", "cache_read", "cache_write"))
+    if not split:
+        return Priced(
+            None,
+            None,
+            warning=(
+                f"a bare token total cannot be priced (model {model}): cost_usd left null; "
+                "pass --cost-usd or the --input/--output split"
+            ),
+        )
+    table = config.prices.get(model)
+    if table is not None:
+        cost = (
+            sum(
+                tokens.get(kind, 0) * table.get(kind, table["input"] if kind != "output" else 0.0)
+                for kind in ("input", "output", "cache_read", "cache_write")
+            )
+            / 1e6
+        )
+        return Priced(round(cost, 8), f"config:prices.{model}")
+    return _genai_price(model, tokens, moment, max(1, requests))
+
+
+def _genai_price(model: str, tokens: dict[str, int], moment: datetime, requests: int) -> Priced:
+    from genai_prices import Usage, __version__, calc_price
+
+    cache_read = tokens.get("cache_read", 0)
+    cache_write = tokens.get("cache_write", 0)
+    usage: dict[str, float] = {
+        # genai-prices counts cache reads and writes inside input_tokens
+        "input_tokens": tokens.get("input", 0) + cache_read + cache_write,
+        "output_tokens": tokens.get("output", 0),
+        "cache_read_tokens": cache_read,
+        "cache_write_tokens": cache_write,
+    }
+    for ttl in ("5m", "1h"):
+        if f"cache_write_{ttl}" in tokens:
+            usage[f"cache_write_{ttl}_tokens"] = tokens[f"cache_write_{ttl}"]
+    share = {k: v / requests for k, v in usage.items()} if requests > 1 else usage
+    try:
+        calc = calc_price(Usage(**share), model, genai_request_timestamp=moment)
+    except LookupError:
+        return Priced(
+            None,
+            None,
+            warning=(
+                f"no known price for model {model!r}: cost_usd left null; "
+                f'add [prices."{model}"] to .beads/vpt/config.toml or pass --cost-usd'
+            ),
+        )
+    except ValueError as exc:
+        return Priced(None, None, warning=f"cannot price {model!r}: {exc}")
+    ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {moment:%Y-%m-%d}"
+    return Priced(round(float(calc.total_price) * requests, 8), ref, provider=calc.provider.id)

@@ -1,0 +1,1 @@
+"""JSON Schemas of bd-vpt records and config (shipped as package data)."""

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bd_vpt.cli import main
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "beads-history.bundle"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return orjson.loads(self.out)
+
+
+def run_cli(*argv: str) -> Result:
+    """bd-vpt in-process (the same main() the console script calls)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@dataclass
+class Repo:
+    root: Path
+
+    def git(self, *args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)}: {proc.stderr}")
+        return proc.stdout
+
+    def vpt(self, *argv: str) -> Result:
+        return run_cli(*argv)
+
+    def ok(self, *argv: str) -> Result:
+        result = run_cli(*argv)
+        assert result.code == 0, (argv, result)
+        return result
+
+    def commit_all(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def shards(self) -> list[Path]:
+        return sorted((self.root / ".beads/vpt/ledger").rglob("*.jsonl"))
+
+    def write_beads(self, *beads: dict[str, Any], name: str = ".beads/issues.jsonl") -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(orjson.dumps(b) + b"\n" for b in beads))
+
+
+def subprocess_cli(
+    *argv: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bd_vpt", *argv], cwd=cwd, capture_output=True, text=True, env=env
+    )
+
+
+def usage(
+    rid: str,
+    ts: str,
+    bead: str | None,
+    actor: str,
+    model: str,
+    inp: int,
+    out: int,
+    cost: float | None = 0.0,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "id": rid,
+        "kind": "usage",
+        "ts": ts,
+        "bead": bead,
+        "actor": actor,
+        "source": "test",
+        "model": model,
+        "tokens": {"input": inp, "output": out},
+        "cost_usd": cost,
+        "price_ref": None,
+        **extra,
+    }
+
+
+def outcome(
+    rid: str, ts: str, bead: str, actor: str, result: str, priority: int | None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "id": rid,
+        "kind": "outcome",
+        "ts": ts,
+        "bead": bead,
+        "actor": actor,
+        "source": "test",
+        "result": result,
+        "completion": extra.pop("completion", 1.0 if result == "completed" else 0.0),
+        "snapshot": {
+            "priority": priority,
+            "type": extra.pop("type", "task"),
+            "labels": extra.pop("labels", []),
+            "title": f"bead {bead}",
+        },
+        **extra,
+    }
+
+
+def ulid(n: int) -> str:
+    """A valid, ordered ULID for fixtures: 01J + zero padding + n in Crockford digits."""
+    digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    text = ""
+    while True:
+        n, r = divmod(n, 32)
+        text = digits[r] + text
+        if n == 0:
+            break
+    return "01J" + text.rjust(23, "0")

@@ -1,0 +1,141 @@
+"""Summary figures on a small ledger, checked against values computed by hand.
+
+The ledger (weights P0..P4 = 8, 4, 2, 1, 0.5; basis total = input + output):
+  A (P0): a1 150k tokens, $1.00; completed on 11-02
+  B (P2): a2 200k $0.40 on 11-02, a1 100k $0.60 on 11-03; completed 11-03, reopened 11-04
+  (no bead): mayor 100k $0.50 on 11-03                     -> unattributed
+  C (P3): a2 250k, unpriced, completed 11-04 with completion 0.5
+  D (P1): a1 30k + a2 10k on 11-05, completed 11-05         -> credit split 3/4 : 1/4
+Totals: tokens 840k, cost $2.50, closed A, C, D = 3, weighted 8 + 0.5 + 4 = 12.5,
+BC/MT = 12.5 / 0.84 = 14.880952, cost per completion 2.5 / 3, reopen rate 1/4 (B of A B C D),
+coverage 740k / 840k.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bd_vpt.config import Config
+from bd_vpt.metrics import summarize
+from bd_vpt.records import token_total
+from tests.helpers import outcome, ulid, usage
+
+LEDGER = [
+    usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a1", "m1", 100_000, 50_000, 1.00),
+    usage(ulid(2), "2026-11-02T10:00:00Z", "B", "a2", "m2", 200_000, 0, 0.40),
+    outcome(ulid(3), "2026-11-02T18:00:00Z", "A", "a1", "completed", 0),
+    usage(ulid(4), "2026-11-03T09:00:00Z", "B", "a1", "m1", 50_000, 50_000, 0.60),
+    usage(ulid(5), "2026-11-03T10:00:00Z", None, "mayor", "m1", 100_000, 0, 0.50),
+    outcome(ulid(6), "2026-11-03T18:00:00Z", "B", "a2", "completed", 2),
+    outcome(ulid(7), "2026-11-04T09:00:00Z", "B", "lead", "reopened", 2),
+    usage(ulid(8), "2026-11-04T10:00:00Z", "C", "a2", "m2", 200_000, 50_000, None),
+    outcome(ulid(9), "2026-11-04T18:00:00Z", "C", "a2", "completed", 3, completion=0.5),
+    usage(ulid(10), "2026-11-05T09:00:00Z", "D", "a1", "m1", 10_000, 20_000, 0.0),
+    usage(ulid(11), "2026-11-05T10:00:00Z", "D", "a2", "m2", 10_000, 0, 0.0),
+    outcome(ulid(12), "2026-11-05T18:00:00Z", "D", "a1", "completed", 1),
+]
+
+
+def groups(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {g["key"]: g for g in document["groups"]}
+
+
+def test_fleet_totals() -> None:
+    totals = summarize(LEDGER, Config())["totals"]
+    assert totals["tokens"] == 840_000
+    assert totals["tokens_by_kind"]["input"] == 670_000
+    assert totals["tokens_by_kind"]["output"] == 170_000
+    assert totals["cost_usd"] == pytest.approx(2.50)
+    assert totals["unpriced_records"] == 1
+    assert totals["beads_closed"] == 3
+    assert totals["weighted_completions"] == pytest.approx(12.5)
+    assert totals["bc_mt"] == pytest.approx(12.5 / 0.84, abs=1e-6)
+    assert totals["cost_per_completion"] == pytest.approx(2.5 / 3, abs=1e-6)
+    assert totals["reopen_rate"] == pytest.approx(0.25)
+    assert totals["coverage"] == pytest.approx(740 / 840, abs=1e-6)
+
+
+def test_by_agent_splits_credit_by_token_share() -> None:
+    rows = groups(summarize(LEDGER, Config(), by="agent"))
+    assert rows["a1"]["tokens"] == 280_000
+    assert rows["a1"]["beads_closed"] == 2  # A alone, D shared
+    assert rows["a1"]["weighted_completions"] == pytest.approx(8 + 4 * 0.75)
+    assert rows["a1"]["bc_mt"] == pytest.approx(11 / 0.28, abs=1e-5)
+    assert rows["a1"]["reopen_rate"] == pytest.approx(1 / 3, abs=1e-6)
+    assert rows["a2"]["weighted_completions"] == pytest.approx(0.5 + 4 * 0.25)
+    assert rows["a2"]["cost_usd"] == pytest.approx(0.40)
+    assert rows["a2"]["unpriced_records"] == 1
+    assert rows["mayor"] == {
+        **rows["mayor"],
+        "tokens": 100_000,
+        "beads_closed": 0,
+        "bc_mt": 0.0,
+        "coverage": 0.0,
+        "cost_per_completion": None,
+    }
+
+
+def test_by_day_credits_the_day_of_the_close() -> None:
+    rows = groups(summarize(LEDGER, Config(), by="day"))
+    assert list(rows) == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+    assert rows["2026-11-02"]["bc_mt"] == pytest.approx(8 / 0.35, abs=1e-5)
+    assert rows["2026-11-03"]["weighted_completions"] == 0  # B's completion was revoked
+    assert rows["2026-11-04"]["bc_mt"] == pytest.approx(2.0)
+    assert rows["2026-11-05"]["bc_mt"] == pytest.approx(100.0)
+
+
+def test_by_priority_and_label() -> None:
+    rows = groups(summarize(LEDGER, Config(), by="priority"))
+    assert [k for k in rows] == ["(none)", "P0", "P1", "P2", "P3"]
+    assert rows["P0"]["tokens"] == 150_000 and rows["P0"]["weighted_completions"] == 8
+    assert rows["P2"]["beads_closed"] == 0 and rows["P2"]["reopen_rate"] == 1.0
+    assert rows["(none)"]["tokens"] == 100_000
+
+
+def test_window() -> None:
+    totals = summarize(LEDGER, Config(), since="2026-11-04")["totals"]
+    assert totals["tokens"] == 290_000
+    assert totals["beads_closed"] == 2  # C and D; A closed before the window
+    assert totals["weighted_completions"] == pytest.approx(4.5)
+    before = summarize(LEDGER, Config(), until="2026-11-03")["totals"]
+    assert before["tokens"] == 550_000
+    assert before["beads_closed"] == 2  # A, and B: its reopen comes after the window
+
+
+def test_weights_and_basis_come_from_config() -> None:
+    config = Config(weights={"P0": 1, "P1": 1, "P2": 1, "P3": 1, "P4": 1}, token_basis="output")
+    totals = summarize(LEDGER, config)["totals"]
+    assert totals["tokens"] == 170_000
+    assert totals["weighted_completions"] == pytest.approx(2.5)
+
+
+def test_unknown_priority_weighs_as_p2() -> None:
+    rec = outcome(ulid(1), "2026-11-02T18:00:00Z", "X", "a", "completed", None)
+    assert summarize([rec], Config())["totals"]["weighted_completions"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("basis", "expected"),
+    [
+        ("total", 1 + 2 + 4 + 8),
+        ("input_output", 3),
+        ("no_cache_read", 11),
+        ("output", 2),
+    ],
+)
+def test_token_basis(basis: str, expected: int) -> None:
+    tokens = {"input": 1, "output": 2, "cache_read": 4, "cache_write": 8, "reasoning": 1}
+    assert token_total(tokens, basis) == expected
+
+
+def test_bare_total_counts_on_any_basis() -> None:
+    rec = {**usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 0, 0), "tokens": {"total": 5000}}
+    totals = summarize([rec], Config(token_basis="output"))["totals"]
+    assert totals["tokens"] == 5000 and totals["tokens_by_kind"]["unsplit"] == 5000
+
+
+def test_empty_ledger() -> None:
+    totals = summarize([], Config())["totals"]
+    assert totals["tokens"] == 0 and totals["bc_mt"] is None and totals["coverage"] is None
