@@ -23,13 +23,12 @@ UNKNOWN = "(unknown)"
 NO_OUTCOME = "(no outcome yet)"  # usage on a bead that no outcome record describes yet
 
 
-@dataclass
-class Bucket:
-    tokens: int = 0
-    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_KINDS, 0))
-    cost_usd: float = 0.0
-    unpriced: int = 0
-    records: int = 0
+# A usage bucket is a flat list (cheap to make a million of):
+# [tokens on the basis, input, output, cache_read, cache_write, reasoning, unsplit,
+#  cost_usd, unpriced records, records]
+Bucket = list[float]
+KIND_SLOTS = (*TOKEN_KINDS, "unsplit")
+_COST, _UNPRICED, _RECORDS = 7, 8, 9
 
 
 @dataclass
@@ -101,38 +100,54 @@ def collect(records: Iterable[Record], config: Config, win: Window | None = None
     facts = Facts()
     basis = config.token_basis
     buckets = facts.buckets
+    outcomes = facts.outcomes
+    filtering = win is not None and (win.since is not None or win.until is not None)
     for record in records:
-        if win is not None and not win.holds(record["ts"]):
-            if record["kind"] == "outcome" and (
-                win.until is None or parse_ts(record["ts"]) < win.until
-            ):
-                facts.outcomes[record["bead"]].append(record)  # history before the window
-            continue
+        if filtering:
+            assert win is not None
+            if not win.holds(record["ts"]):
+                if record["kind"] == "outcome" and (
+                    win.until is None or parse_ts(record["ts"]) < win.until
+                ):
+                    outcomes[record["bead"]].append(record)  # history before the window
+                continue
         if record["kind"] == "outcome":
-            facts.outcomes[record["bead"]].append(record)
+            outcomes[record["bead"]].append(record)
             facts.outcome_records += 1
             continue
         facts.usage_records += 1
-        key = (record["bead"], record["actor"], record["model"], utc_day(record["ts"]))
+        ts = record["ts"]
+        key = (
+            record["bead"],
+            record["actor"],
+            record["model"],
+            ts[:10] if ts[-1] == "Z" else utc_day(ts),
+        )
         bucket = buckets.get(key)
         if bucket is None:
-            bucket = buckets[key] = Bucket()
+            bucket = buckets[key] = [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0]
         tokens = record["tokens"]
-        bucket.tokens += token_total(tokens, basis)
-        kinds = bucket.by_kind
-        split = "input" in tokens or "output" in tokens
-        for name, value in tokens.items():
-            if name == "total":
-                if split:
-                    continue  # a total beside its split adds nothing new
-                name = "unsplit"
-            kinds[name] = kinds.get(name, 0) + value
+        get = tokens.get
+        inp, out = get("input", 0), get("output", 0)
+        cread, cwrite = get("cache_read", 0), get("cache_write", 0)
+        if "input" in tokens or "output" in tokens or "total" not in tokens:
+            bucket[0] += (
+                inp + out + cread + cwrite if basis == "total" else token_total(tokens, basis)
+            )
+        else:
+            bucket[0] += tokens["total"]
+            bucket[6] += tokens["total"]
+        bucket[1] += inp
+        bucket[2] += out
+        bucket[3] += cread
+        bucket[4] += cwrite
+        bucket[5] += get("reasoning", 0)
         cost = record.get("cost_usd")
         if cost is None:
-            bucket.unpriced += 1
+            bucket[_UNPRICED] += 1
         else:
-            bucket.cost_usd += cost
-        bucket.records += 1
+            bucket[_COST] += cost
+        bucket[_RECORDS] += 1
     return facts
 
 
@@ -197,25 +212,18 @@ def _bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
 
 @dataclass
 class Group:
-    tokens: int = 0
-    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_KINDS, 0))
-    cost_usd: float = 0.0
-    unpriced: int = 0
-    usage_records: int = 0
+    sums: list[float] = field(default_factory=lambda: [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0])
     attributed_tokens: int = 0
     closed: set[str] = field(default_factory=set)
     weighted: float = 0.0
     touched: set[str] = field(default_factory=set)
 
     def add(self, bead: str | None, bucket: Bucket) -> None:
-        self.tokens += bucket.tokens
-        for name, value in bucket.by_kind.items():
-            self.by_kind[name] = self.by_kind.get(name, 0) + value
-        self.cost_usd += bucket.cost_usd
-        self.unpriced += bucket.unpriced
-        self.usage_records += bucket.records
+        sums = self.sums
+        for i, value in enumerate(bucket):
+            sums[i] += value
         if bead is not None:
-            self.attributed_tokens += bucket.tokens
+            self.attributed_tokens += int(bucket[0])
             self.touched.add(bead)
 
     def credit(self, bead: str, share: float, weight: float) -> None:
@@ -228,18 +236,20 @@ class Group:
         completed = [b for b in self.touched if b in states and states[b].ever_completed]
         reopened = sum(1 for b in completed if states[b].reopened)
         n_closed = len(self.closed)
+        tokens = int(self.sums[0])
+        cost = self.sums[_COST]
         return {
-            "tokens": self.tokens,
-            "tokens_by_kind": dict(self.by_kind),
-            "cost_usd": round(self.cost_usd, 6),
-            "unpriced_records": self.unpriced,
-            "usage_records": self.usage_records,
+            "tokens": tokens,
+            "tokens_by_kind": {k: int(v) for k, v in zip(KIND_SLOTS, self.sums[1:7], strict=True)},
+            "cost_usd": round(cost, 6),
+            "unpriced_records": int(self.sums[_UNPRICED]),
+            "usage_records": int(self.sums[_RECORDS]),
             "beads_closed": n_closed,
             "weighted_completions": round(self.weighted, 6),
-            "bc_mt": round(self.weighted / (self.tokens / 1e6), 6) if self.tokens else None,
-            "cost_per_completion": round(self.cost_usd / n_closed, 6) if n_closed else None,
+            "bc_mt": round(self.weighted / (tokens / 1e6), 6) if tokens else None,
+            "cost_per_completion": round(cost / n_closed, 6) if n_closed else None,
             "reopen_rate": round(reopened / len(completed), 6) if completed else None,
-            "coverage": round(self.attributed_tokens / self.tokens, 6) if self.tokens else None,
+            "coverage": round(self.attributed_tokens / tokens, 6) if tokens else None,
         }
 
 
@@ -278,7 +288,7 @@ def summarize_facts(
         else:
             keys = [actor if by == "agent" else model]
             if bead is not None:
-                shares[bead][keys[0]] += bucket.tokens
+                shares[bead][keys[0]] += int(bucket[0])
         for key in keys:
             groups[key].add(bead, bucket)
     for bead, state in states.items():
