@@ -120,6 +120,8 @@ def _replay(directory: Path, step: dict[str, Any]) -> None:
                 str(step["cache_read"]),
                 "--cache-write",
                 str(step["cache_write"]),
+                "--requests",
+                str(step["requests"]),
             ]
         )
     elif do in ("close", "reopen"):

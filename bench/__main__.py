@@ -32,7 +32,9 @@ def timed(argv: Sequence[str], cwd: Path, runs: int) -> tuple[float, float]:
         times.append(time.perf_counter() - start)
         peaks.append(usage.ru_maxrss / 1024)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+            raise SystemExit(
+                f"benchmark command failed: {' '.join(argv)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+            )
     return statistics.median(times), max(peaks)
 
 
@@ -55,8 +57,11 @@ def row(name: str, seconds: float, rss: float, floor: float | None) -> list[str]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--sizes", default="10000,100000,1000000",
-                        help="comma-separated ledger sizes in records (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="comma-separated ledger sizes in records (default: %(default)s)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
     args = parser.parse_args(argv)
@@ -73,18 +78,34 @@ def main(argv: list[str] | None = None) -> int:
             gen = time.perf_counter() - t0
             files = [str(p) for p in sorted((root / ".beads/vpt/ledger").rglob("*.jsonl"))]
             floor, _ = timed(["cat", *files], root, args.runs)
-            label = f"{count:,} records ({size / 1e6:,.0f} MB, {len(files)} shards, made in {gen:.1f}s)"
+            label = (
+                f"{count:,} records ({size / 1e6:,.0f} MB, {len(files)} shards, made in {gen:.1f}s)"
+            )
             table.append([label, "", "", ""])
             table.append(row("  cat (floor)", floor, 0, None))
             table.append(row("  summary", *timed([BD_VPT, "summary"], root, args.runs), floor))
-            table.append(row("  summary --by agent", *timed([BD_VPT, "summary", "--by", "agent"], root, args.runs), floor))
-            table.append(row("  summary --by week", *timed([BD_VPT, "summary", "--by", "week"], root, args.runs), floor))
+            table.append(
+                row(
+                    "  summary --by agent",
+                    *timed([BD_VPT, "summary", "--by", "agent"], root, args.runs),
+                    floor,
+                )
+            )
+            table.append(
+                row(
+                    "  summary --by week",
+                    *timed([BD_VPT, "summary", "--by", "week"], root, args.runs),
+                    floor,
+                )
+            )
     finally:
         if args.keep:
             print(f"kept: {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    print(tabulate(table, headers=["figure", "median wall", "peak RSS", "vs cat"], tablefmt="github"))
+    print(
+        tabulate(table, headers=["figure", "median wall", "peak RSS", "vs cat"], tablefmt="github")
+    )
     return 0
 
 

@@ -28,7 +28,9 @@ def _ulid(moment: datetime, rnd: random.Random) -> str:
     return head + "".join(rnd.choice(CROCKFORD) for _ in range(16))
 
 
-def records(count: int, seed: int = 1, start: datetime | None = None, days: int = 180) -> list[dict[str, object]]:
+def records(
+    count: int, seed: int = 1, start: datetime | None = None, days: int = 180
+) -> list[dict[str, object]]:
     """count records in time order: ~92% usage, the rest outcomes (5% of those reopens)."""
     rnd = random.Random(seed)
     start = start or datetime(2026, 5, 1, tzinfo=UTC)
@@ -39,36 +41,67 @@ def records(count: int, seed: int = 1, start: datetime | None = None, days: int 
     for i in range(count):
         moment = start + step * i
         actor = rnd.choice(AGENTS)
-        common = {"v": 1, "id": _ulid(moment, rnd), "ts": format_ts(moment), "actor": actor, "source": "bench"}
+        common = {
+            "v": 1,
+            "id": _ulid(moment, rnd),
+            "ts": format_ts(moment),
+            "actor": actor,
+            "source": "bench",
+        }
         if rnd.random() < 0.08:
             if closed and rnd.random() < 0.05:
                 bead, result = rnd.choice(closed), "reopened"
             else:
                 bead, result = f"bench-{rnd.randrange(beads)}", "completed"
                 closed.append(bead)
-            out.append({
-                **common, "kind": "outcome", "bead": bead, "result": result,
-                "completion": 1.0 if result == "completed" else 0.0,
-                "snapshot": {"priority": rnd.choice((0, 1, 1, 2, 2, 2, 3, 3, 4)),
-                             "type": rnd.choice(("bug", "task", "feature", "chore")),
-                             "labels": [rnd.choice(("api", "web", "infra", "docs"))],
-                             "title": f"Bench bead {bead}"},
-                "human_minutes": rnd.choice((0, 0, 5, 15, 60)),
-            })
+            out.append(
+                {
+                    **common,
+                    "kind": "outcome",
+                    "bead": bead,
+                    "result": result,
+                    "completion": 1.0 if result == "completed" else 0.0,
+                    "snapshot": {
+                        "priority": rnd.choice((0, 1, 1, 2, 2, 2, 3, 3, 4)),
+                        "type": rnd.choice(("bug", "task", "feature", "chore")),
+                        "labels": [rnd.choice(("api", "web", "infra", "docs"))],
+                        "title": f"Bench bead {bead}",
+                    },
+                    "human_minutes": rnd.choice((0, 0, 5, 15, 60)),
+                }
+            )
             continue
         model = rnd.choice(list(MODELS))
         price_in, price_out = MODELS[model]
-        tokens = {"input": rnd.randint(500, 20_000), "output": rnd.randint(200, 8_000),
-                  "cache_read": rnd.randint(0, 150_000), "cache_write": rnd.randint(0, 20_000)}
-        cost = (tokens["input"] * price_in + tokens["output"] * price_out
-                + tokens["cache_read"] * price_in / 10 + tokens["cache_write"] * price_in * 1.25) / 1e6
-        bead_id = None if actor == "mayor" or rnd.random() < 0.05 else f"bench-{rnd.randrange(beads)}"
-        out.append({
-            **common, "kind": "usage", "bead": bead_id, "source_ref": None, "model": model,
-            "provider": "anthropic" if model.startswith("claude") else "openai",
-            "session": f"s-{i // 50}", "tokens": tokens, "cost_usd": round(cost, 6),
-            "price_ref": "bench",
-        })
+        tokens = {
+            "input": rnd.randint(500, 20_000),
+            "output": rnd.randint(200, 8_000),
+            "cache_read": rnd.randint(0, 150_000),
+            "cache_write": rnd.randint(0, 20_000),
+        }
+        cost = (
+            tokens["input"] * price_in
+            + tokens["output"] * price_out
+            + tokens["cache_read"] * price_in / 10
+            + tokens["cache_write"] * price_in * 1.25
+        ) / 1e6
+        bead_id = (
+            None if actor == "mayor" or rnd.random() < 0.05 else f"bench-{rnd.randrange(beads)}"
+        )
+        out.append(
+            {
+                **common,
+                "kind": "usage",
+                "bead": bead_id,
+                "source_ref": None,
+                "model": model,
+                "provider": "anthropic" if model.startswith("claude") else "openai",
+                "session": f"s-{i // 50}",
+                "tokens": tokens,
+                "cost_usd": round(cost, 6),
+                "price_ref": "bench",
+            }
+        )
     return out
 
 

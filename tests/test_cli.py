@@ -399,6 +399,9 @@ def test_demo_builds_a_repo_with_a_summary(tmp_path: Path) -> None:
     }
     assert len(models) >= 3
     assert run_cli("validate").code == 0
+    shards = list((demo / ".beads/vpt/ledger").rglob("*.jsonl"))
+    lines = [orjson.loads(x) for p in shards for x in p.read_bytes().splitlines()]
+    assert any(r.get("requests", 1) > 1 for r in lines)  # the shipped call counts are used
     assert run_cli("demo", str(demo)).code == 2  # not empty: refuse, touch nothing
 
 
