@@ -35,6 +35,17 @@ SUMMARY_COLUMNS = (
     "reopen_rate",
     "coverage",
 )
+TREND_METRICS = (
+    "bc_mt",
+    "tokens",
+    "cost_usd",
+    "beads_closed",
+    "weighted_completions",
+    "cost_per_completion",
+    "reopen_rate",
+    "coverage",
+    "usage_records",
+)
 SUMMARY_STYLES = {
     "cost_usd": "usd",
     "cost_per_completion": "usd",
@@ -384,11 +395,46 @@ def summary_options(func: F) -> F:
     return func
 
 
+def source_options(func: F) -> F:
+    """Which ledger a report reads: the working tree (default), --rev or --range."""
+    func = click.option(
+        "--no-cache", is_flag=True, help="Parse every blob again (ignore the local cache)."
+    )(func)
+    func = click.option(
+        "--range",
+        "range_",
+        metavar="A..B|A...B",
+        help="Only the records added between two revisions (A...B: since their merge base).",
+    )(func)
+    func = click.option(
+        "--rev", help="The ledger as committed at REV (default: the working tree)."
+    )(func)
+    return func
+
+
+def _view(info: RepoInfo, rev: str | None, range_: str | None, no_cache: bool, fmt: str) -> Any:
+    from bd_vpt import report
+
+    return report.open_view(
+        info, rev=rev, range_=range_, use_cache=not no_cache, progress=fmt not in ("json", "csv")
+    )
+
+
 @cli.command()
 @summary_options
+@source_options
 @strict_option
 @format_option(*REPORT_FORMATS)
-def summary(by: str | None, since: str | None, until: str | None, strict: bool, fmt: str) -> None:
+def summary(
+    by: str | None,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
     """Value Per Token of the ledger: tokens, cost, beads closed, BC/MT, reopen rate.
 
     BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6).
@@ -399,14 +445,119 @@ def summary(by: str | None, since: str | None, until: str | None, strict: bool, 
       bd-vpt summary
       bd-vpt summary --by agent --since 2026-11-01
       bd-vpt summary --by week --format json | jq .totals.bc_mt
+      bd-vpt summary --rev v1.0                        # as the repo said at v1.0
+      bd-vpt summary --range main...HEAD --by bead     # what this branch added
     """
     from bd_vpt import report
 
     info, config = _repo()
-    document = report.summary(
-        report.working_tree(info.root), config, by=by, since=since, until=until, strict=strict
-    )
+    view = _view(info, rev, range_, no_cache, fmt)
+    document = report.summary(view, config, by=by, since=since, until=until, strict=strict)
     _render_summary(document, fmt)
+
+
+@cli.command()
+@click.option(
+    "--every",
+    type=click.Choice(("day", "week", "month")),
+    default="week",
+    show_default=True,
+    help="Period of each row.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(("agent", "bead", "model", "priority", "type", "label")),
+    help="One series per group.",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(TREND_METRICS),
+    default="bc_mt",
+    show_default=True,
+    help="The figure the sparkline shows.",
+)
+@click.option("--since", help="From this date or time (inclusive).")
+@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@source_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def trend(
+    every: str,
+    by: str | None,
+    metric: str,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Figures per day, week or month; in a terminal, a sparkline per group.
+
+    Each period counts the tokens spent in it and the beads closed in it (as of the end of
+    the period). The table shows one line per group with a sparkline of --metric; json and
+    csv give one row per period (and group) with every figure.
+
+    \b
+    Examples:
+      bd-vpt trend --every week
+      bd-vpt trend --every month --by agent --metric cost_usd
+      bd-vpt trend --every day --since 2026-11-01 --format csv > daily.csv
+    """
+    from bd_vpt import report
+    from bd_vpt.output import render_rows
+
+    info, config = _repo()
+    view = _view(info, rev, range_, no_cache, fmt)
+    rows = report.trend(view, config, every=every, by=by, since=since, until=until, strict=strict)
+    if fmt in ("json", "csv"):
+        render_rows(rows, [], fmt)
+        return
+    table, periods = report.trend_table(rows, metric)
+    if periods:
+        click.echo(f"{metric} per {every}, {periods[0]} .. {periods[-1]} ({len(periods)} periods)")
+    render_rows(
+        table,
+        ("key", "spark", "first", "last", "min", "max"),
+        fmt,
+        headers=("group", metric, "first", "last", "min", "max"),
+    )
+
+
+@cli.command()
+@click.argument("bead_id", metavar="ID")
+@click.option("--rev", help="The ledger as committed at REV (default: the working tree).")
+@click.option("--no-cache", is_flag=True, help="Parse every blob again (ignore the local cache).")
+@strict_option
+@format_option(*REPORT_FORMATS)
+def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) -> None:
+    """One bead's story: every usage segment and outcome, and the commit that brought it.
+
+    \b
+    Examples:
+      bd-vpt bead bd-42
+      bd-vpt bead bd-42 --format json | jq '.records[] | {kind, actor, brought_by}'
+    """
+    from bd_vpt import report
+    from bd_vpt.output import render_document, render_rows
+
+    info, config = _repo()
+    view = _view(info, rev, None, no_cache, fmt)
+    story = report.bead_story(info, view, config, bead_id, rev=rev, strict=strict)
+    if fmt == "json":
+        render_document(story)
+        return
+    if fmt == "table":
+        click.echo(report.bead_heading(story))
+    render_rows(
+        report.bead_rows(story, config),
+        ("ts", "kind", "actor", "what", "tokens", "cost_usd", "commit"),
+        fmt,
+        styles={"cost_usd": "usd"},
+    )
+    if fmt == "table":
+        click.echo(report.bead_footer(story))
 
 
 def _render_summary(document: dict[str, Any], fmt: str) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import socket
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,53 +93,55 @@ def working_tree_sources(
 
 
 @dataclass
-class Scan:
-    """What a read saw besides good records: problems, duplicates, newer versions."""
+class ParsedBlob:
+    """One file's content, parsed: a pure function of its bytes, so it can be cached by
+    git blob id. Problems carry line numbers; the path is attached when merged."""
 
-    problems: list[Problem] = field(default_factory=list)
-    duplicates: int = 0
-    lines: int = 0
-    _seen: dict[str, int] = field(default_factory=dict)
-    _newer_warned: set[str] = field(default_factory=set)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+    records: list[Record] = field(default_factory=list)
+    fingerprints: list[int] = field(default_factory=list)  # crc32 of each record's line
+    lines: list[int] = field(default_factory=list)  # line number of each record
+    problems: list[tuple[int, str, str | None, str]] = field(default_factory=list)
+    lines_read: int = 0
 
 
-def parse(path: str, data: bytes, scan: Scan, *, full_schema: bool = False) -> Iterator[Record]:
-    """Yield the good records of one file; report each bad line in scan.problems."""
+def _problem(
+    blob: ParsedBlob, line: int, message: str, hint: str | None, severity: str = "error"
+) -> None:
+    blob.problems.append((line, message, hint, severity))
+
+
+def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
+    """Parse one ledger file; bad lines become problems, never exceptions."""
+    blob = ParsedBlob()
     lines = data.split(b"\n")
     last = len(lines) - 1
     torn = bool(lines[-1].strip())  # bytes after the final newline: an unterminated line
     if not torn:
         lines.pop()
     loads = orjson.loads
+    records, fingerprints, numbers = blob.records, blob.fingerprints, blob.lines
+    newer_warned = False
     for index, raw in enumerate(lines):
         lineno = index + 1
-        if not raw.strip():
+        if not raw or raw.isspace():
             continue
-        scan.lines += 1
+        blob.lines_read += 1
         if raw.startswith(CONFLICT_PREFIXES):
-            scan.problems.append(Problem(path, lineno, "merge conflict marker", CONFLICT_HINT))
+            _problem(blob, lineno, "merge conflict marker", CONFLICT_HINT)
             continue
         try:
             record = loads(raw)
         except orjson.JSONDecodeError as exc:
             if torn and index == last:
-                scan.problems.append(
-                    Problem(
-                        path,
-                        lineno,
-                        "torn last line (a write was cut off)",
-                        "the next append ends it; delete the fragment if it is not a whole record",
-                    )
+                _problem(
+                    blob,
+                    lineno,
+                    "torn last line (a write was cut off)",
+                    "the next append ends it; delete the fragment if it is not a whole record",
                 )
             else:
-                scan.problems.append(
-                    Problem(
-                        path, lineno, f"malformed JSON: {exc}", "each line must be one JSON object"
-                    )
+                _problem(
+                    blob, lineno, f"malformed JSON: {exc}", "each line must be one JSON object"
                 )
             continue
         wrong = check(record)
@@ -148,51 +151,68 @@ def parse(path: str, data: bytes, scan: Scan, *, full_schema: bool = False) -> I
             errs = record_errors(record)
             wrong = "; ".join(errs) if errs else None
         if wrong is not None:
-            scan.problems.append(Problem(path, lineno, wrong, "see schema/record.schema.json"))
+            _problem(blob, lineno, wrong, "see schema/record.schema.json")
             continue
-        if record["v"] > SCHEMA_VERSION and path not in scan._newer_warned:
-            scan._newer_warned.add(path)
-            scan.problems.append(
-                Problem(
-                    path,
-                    lineno,
-                    f"record version {record['v']} is newer than this bd-vpt knows "
-                    f"({SCHEMA_VERSION}); read as v{SCHEMA_VERSION}",
-                    "upgrade bd-vpt",
-                    severity="warning",
-                )
+        if record["v"] > SCHEMA_VERSION and not newer_warned:
+            newer_warned = True
+            _problem(
+                blob,
+                lineno,
+                f"record version {record['v']} is newer than this bd-vpt knows "
+                f"({SCHEMA_VERSION}); read as v{SCHEMA_VERSION}",
+                "upgrade bd-vpt",
+                "warning",
             )
         if torn and index == last:
-            scan.problems.append(
-                Problem(
-                    path,
-                    lineno,
-                    "last line has no newline",
-                    "the next append ends it",
-                    severity="warning",
-                )
-            )
-        fingerprint = hash(raw.strip())
-        seen = scan._seen.get(record["id"])
-        if seen is not None:
-            if seen != fingerprint:
-                scan.problems.append(
+            _problem(blob, lineno, "last line has no newline", "the next append ends it", "warning")
+        records.append(record)
+        fingerprints.append(zlib.crc32(raw.strip()))
+        numbers.append(lineno)
+    return blob
+
+
+@dataclass
+class Scan:
+    """What a read saw besides good records: problems, duplicates, lines."""
+
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: int = 0
+    lines: int = 0
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def merge(self, path: str, blob: ParsedBlob) -> Iterator[Record]:
+        """The blob's records not seen before (by id); problems get their path."""
+        self.lines += blob.lines_read
+        for line, message, hint, severity in blob.problems:
+            self.problems.append(Problem(path, line, message, hint, severity))
+        seen = self._seen
+        for record, fingerprint, line in zip(
+            blob.records, blob.fingerprints, blob.lines, strict=True
+        ):
+            rid = record["id"]
+            held = seen.get(rid)
+            if held is None:
+                seen[rid] = fingerprint
+                yield record
+            elif held == fingerprint:
+                self.duplicates += 1  # the same line twice, e.g. after a union merge
+            else:
+                self.problems.append(
                     Problem(
                         path,
-                        lineno,
-                        f"duplicate id {record['id']} with different content",
+                        line,
+                        f"duplicate id {rid} with different content",
                         "two records share an id: keep the right one, give the other a new id",
                     )
                 )
-            else:
-                scan.duplicates += 1  # the same line twice, e.g. after a union merge
-            continue
-        scan._seen[record["id"]] = fingerprint
-        yield record
 
 
 def read(
     sources: Iterable[tuple[str, bytes]], scan: Scan, *, full_schema: bool = False
 ) -> Iterator[Record]:
     for path, data in sources:
-        yield from parse(path, data, scan, full_schema=full_schema)
+        yield from scan.merge(path, parse_blob(data, full_schema=full_schema))

@@ -6,10 +6,11 @@ ledger is never held twice; outcomes (few) are kept per bead. Every formula is i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
@@ -94,6 +95,7 @@ class Facts:
     outcomes: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
     usage_records: int = 0
     outcome_records: int = 0
+    ordered: dict[str, tuple[list[datetime], list[Record]]] | None = None
 
 
 def collect(records: Iterable[Record], config: Config, win: Window | None = None) -> Facts:
@@ -151,22 +153,35 @@ def collect(records: Iterable[Record], config: Config, win: Window | None = None
     return facts
 
 
-def _order(record: Record) -> tuple[datetime, str]:
-    return parse_ts(record["ts"]), record["id"]
+def _ordered(facts: Facts) -> dict[str, tuple[list[datetime], list[Record]]]:
+    """Each bead's outcomes in time order (then id), with their parsed times; computed once."""
+    if facts.ordered is None:
+        facts.ordered = {}
+        for bead, outcomes in facts.outcomes.items():
+            keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=lambda t: t[:2])
+            facts.ordered[bead] = ([t[0] for t in keyed], [t[2] for t in keyed])
+    return facts.ordered
 
 
 def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]:
+    """Each bead's state as of the end of the window (outcomes after it are ignored)."""
     states = {}
-    for bead, outcomes in facts.outcomes.items():
-        outcomes.sort(key=_order)
+    since = win.since if win else None
+    until = win.until if win else None
+    for bead, (moments, outcomes) in _ordered(facts).items():
+        if until is not None:
+            cut = bisect_left(moments, until)
+            moments, outcomes = moments[:cut], outcomes[:cut]
+        if not outcomes:
+            continue
         snapshot: dict[str, Any] = {}
         ever_completed = reopened = False
         completion, closer, closed_ts = 0.0, None, None
         minutes = value = 0.0
-        for outcome in outcomes:
+        for moment, outcome in zip(moments, outcomes, strict=True):
             if outcome.get("snapshot"):
                 snapshot = outcome["snapshot"]
-            in_window = win is None or win.holds(outcome["ts"])
+            in_window = since is None or moment >= since
             if outcome["result"] == "completed":
                 ever_completed = True
                 completion = float(outcome.get("completion", 1.0))
@@ -177,7 +192,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
                 minutes += outcome.get("human_minutes") or 0.0
                 value += outcome.get("value_usd") or 0.0
         latest = outcomes[-1]
-        closed = latest["result"] == "completed" and (win is None or win.holds(latest["ts"]))
+        closed = latest["result"] == "completed" and (since is None or moments[-1] >= since)
         states[bead] = BeadState(
             bead=bead,
             snapshot=snapshot,
@@ -322,3 +337,76 @@ def summarize_facts(
     else:
         rows.sort(key=lambda r: (-r["tokens"], -r["weighted_completions"], r["key"]))
     return {"by": by, "totals": totals, "groups": rows}
+
+
+def period_window(key: str, every: str) -> Window:
+    """[start, end) of a day (2026-11-24), ISO week (2026-W48) or month (2026-11), UTC."""
+    if every == "day":
+        start = datetime.fromisoformat(key + "T00:00:00+00:00")
+        return Window(start, start + timedelta(days=1))
+    if every == "week":
+        year, week = key.split("-W")
+        start = datetime.fromisocalendar(int(year), int(week), 1).replace(tzinfo=UTC)
+        return Window(start, start + timedelta(days=7))
+    start = datetime.fromisoformat(key + "-01T00:00:00+00:00")
+    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return Window(start, month_end)
+
+
+def trend(
+    records: Iterable[Record],
+    config: Config,
+    *,
+    every: str,
+    by: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """One row per period (and group, with by): the summary figures of that period alone.
+
+    Usage counts in the period it happened; a bead counts as closed in the period of its
+    closing outcome, if no later outcome in that period revoked it.
+    """
+    if every not in TIME_KEYS:
+        raise ValueError(f"unknown period {every!r}")
+    win = window(since, until)
+    facts = collect(records, config, win)
+    by_period: dict[str, dict[tuple[str | None, str, str, str], Bucket]] = defaultdict(dict)
+    for bucket_key, bucket in facts.buckets.items():
+        by_period[period(bucket_key[3], every)][bucket_key] = bucket
+    outcome_counts: dict[str, int] = defaultdict(int)
+    for moments, outcomes in _ordered(facts).values():
+        for moment, outcome in zip(moments, outcomes, strict=True):
+            if win.since is None or moment >= win.since:
+                key = period(utc_day(outcome["ts"]), every)
+                outcome_counts[key] += 1
+                by_period.setdefault(key, {})
+    rows = []
+    for key in sorted(by_period):
+        sub = Facts(
+            buckets=by_period[key],
+            outcomes=facts.outcomes,
+            ordered=facts.ordered,
+            outcome_records=outcome_counts[key],
+        )
+        document = summarize_facts(sub, config, by=by, win=period_window(key, every))
+        if by is None:
+            rows.append({"period": key, "key": "fleet", **document["totals"]})
+        else:
+            rows.extend({"period": key, **group} for group in document["groups"])
+    return rows
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """A unicode sparkline; a gap (no value) is a space."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return " " * len(values)
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    return "".join(
+        " " if v is None else SPARKS[min(7, int((v - low) / span * 7.999))] for v in values
+    )

@@ -73,3 +73,97 @@ def show_file(root: Path, rev: str, path: str) -> bytes | None:
         ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=root, capture_output=True, check=False
     )
     return proc.stdout if proc.returncode == 0 else None
+
+
+LEDGER_PATHSPEC = ".beads/vpt/ledger"
+
+
+def rev_parse(root: Path, rev: str) -> str:
+    """The commit id of rev, or a clear error."""
+    out = git(
+        "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=root, check=False
+    ).strip()
+    if not out:
+        raise VptError(
+            f"unknown revision {rev!r}",
+            hint="give a commit, branch or tag: e.g. HEAD~3, main, v1.2",
+        )
+    return out
+
+
+def merge_base(root: Path, a: str, b: str) -> str:
+    out = git("merge-base", a, b, cwd=root, check=False).strip()
+    if not out:
+        raise VptError(f"{a} and {b} have no common ancestor", hint="use A..B instead of A...B")
+    return out
+
+
+def ledger_tree(root: Path, rev: str) -> list[tuple[str, str]]:
+    """(path, blob id) of every ledger file as committed at rev."""
+    out = git("ls-tree", "-r", "-z", "--full-tree", rev, "--", LEDGER_PATHSPEC, cwd=root)
+    entries = []
+    for item in out.split("\0"):
+        if not item:
+            continue
+        meta, path = item.split("\t", 1)
+        _mode, kind, sha = meta.split()
+        if kind == "blob" and path.endswith(".jsonl"):
+            entries.append((path, sha))
+    return sorted(entries)
+
+
+def ledger_diff(root: Path, a: str, b: str) -> list[tuple[str, str | None, str | None]]:
+    """(path, blob at a or None, blob at b or None) for each ledger file that differs."""
+    out = git("diff-tree", "-r", "-z", "--no-renames", a, b, "--", LEDGER_PATHSPEC, cwd=root)
+    fields = out.split("\0")
+    changes = []
+    zero = "0" * 40
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        if not meta.startswith(":") or not path.endswith(".jsonl"):
+            continue
+        _, _, old, new, _ = meta[1:].split(" ", 4)
+        changes.append((path, None if old == zero else old, None if new == zero else new))
+    return sorted(changes)
+
+
+class BlobReader:
+    """Reads git objects through one long-lived `git cat-file --batch` (GitPython's)."""
+
+    def __init__(self, root: Path) -> None:
+        from git import Git
+
+        self._git = Git(str(root))
+
+    def read(self, sha: str) -> bytes:
+        _hexsha, _kind, _size, data = self._git.get_object_data(sha)
+        return bytes(data)
+
+    def close(self) -> None:
+        self._git.clear_cache()
+
+
+def log_added_lines(root: Path, rev: str, pattern: str) -> list[tuple[str, str, str, str]]:
+    """(commit, date, subject, added line) for each ledger line added by a commit in the
+    history of rev whose added lines match the regular expression pattern (oldest first)."""
+    out = git(
+        "log",
+        "--reverse",
+        "--no-merges",
+        "-p",
+        "--no-color",
+        "--unified=0",
+        "--format=\x01%H\x02%cI\x02%s",
+        f"-G{pattern}",
+        rev,
+        "--",
+        LEDGER_PATHSPEC,
+        cwd=root,
+    )
+    found = []
+    commit = date = subject = ""
+    for line in out.splitlines():
+        if line.startswith("\x01"):
+            commit, date, subject = line[1:].split("\x02", 2)
+        elif line.startswith("+") and not line.startswith("+++"):
+            found.append((commit, date, subject, line[1:]))
+    return found

@@ -1,32 +1,66 @@
-"""Reading the ledger for a report: sources, problems, strictness."""
+"""Reading the ledger for a report: which records (working tree, --rev, --range), the
+problems met on the way, and strictness. The figures themselves are in metrics.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from bd_vpt import ledger
 from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
+from bd_vpt.history import History
+from bd_vpt.ledger import ParsedBlob
 from bd_vpt.records import Record
+from bd_vpt.repo import RepoInfo
 
 
 @dataclass
 class LedgerView:
     """The records a report reads, and what was wrong on the way."""
 
-    root: Path
-    sources: list[tuple[str, bytes]] | Iterator[tuple[str, bytes]]
+    blobs: Iterable[tuple[str, ParsedBlob]]
+    history: History | None = None
     scan: ledger.Scan = field(default_factory=ledger.Scan)
+    label: str = "working tree"
 
     def records(self) -> Iterator[Record]:
-        return ledger.read(self.sources, self.scan)
+        for path, blob in self.blobs:
+            yield from self.scan.merge(path, blob)
+        if self.history is not None:
+            self.scan.problems.extend(self.history.warnings)
+            self.history.close()
 
 
 def working_tree(root: Path) -> LedgerView:
-    return LedgerView(root, ledger.working_tree_sources(root))
+    blobs = ((p, ledger.parse_blob(data)) for p, data in ledger.working_tree_sources(root))
+    return LedgerView(blobs)
+
+
+def open_view(
+    info: RepoInfo,
+    *,
+    rev: str | None = None,
+    range_: str | None = None,
+    use_cache: bool = True,
+    progress: bool = False,
+) -> LedgerView:
+    """The working tree by default; the ledger committed at --rev; or what --range added."""
+    if rev and range_:
+        raise VptError(
+            "--rev and --range do not go together", hint="a range names its own revisions"
+        )
+    if not rev and not range_:
+        return working_tree(info.root)
+    history = History.open(info, use_cache=use_cache, show_progress=progress)
+    if range_:
+        return LedgerView(history.added(range_), history, label=range_)
+    assert rev is not None
+    return LedgerView(history.at(rev), history, label=rev)
 
 
 def finish(scan: ledger.Scan, *, strict: bool) -> None:
@@ -53,8 +87,77 @@ def summary(
 
     document = summarize(view.records(), config, by=by, since=since, until=until)
     finish(view.scan, strict=strict)
+    document["source"] = view.label
     document["problems"] = len(view.scan.problems)
     return document
+
+
+def trend(
+    view: LedgerView,
+    config: Config,
+    *,
+    every: str,
+    by: str | None,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+) -> list[dict[str, Any]]:
+    from bd_vpt.metrics import trend as fold
+
+    rows = fold(view.records(), config, every=every, by=by, since=since, until=until)
+    finish(view.scan, strict=strict)
+    return rows
+
+
+def _bd_regex(bead: str) -> str:
+    """A git -G (POSIX basic) regex that finds ledger lines about this bead."""
+    escaped = "".join("\\" + c if c in ".[]*^$\\" else c for c in bead)
+    return f'"bead": *"{escaped}"'
+
+
+def bead_story(
+    info: RepoInfo, view: LedgerView, config: Config, bead: str, *, rev: str | None, strict: bool
+) -> dict[str, Any]:
+    """One bead: each record with the commit that brought it, and the bead's totals."""
+    from bd_vpt.metrics import summarize
+    from bd_vpt.repo import log_added_lines
+
+    records = sorted(
+        (r for r in view.records() if r["bead"] == bead), key=lambda r: (r["ts"], r["id"])
+    )
+    finish(view.scan, strict=strict)
+    if not records:
+        raise VptError(
+            f"no records for bead {bead!r} in the ledger ({view.label})",
+            hint="check the id; `bd-vpt summary --by bead` lists the beads",
+            exit_code=EXIT_BAD,
+        )
+    commits: dict[str, dict[str, str]] = {}
+    head = rev or "HEAD"
+    added = log_added_lines(info.root, head, _bd_regex(bead)) if _has_commits(info.root) else []
+    for commit, date, subject, line in added:
+        try:
+            rid = orjson.loads(line).get("id")
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(rid, str) and rid not in commits:
+            commits[rid] = {"commit": commit, "date": date, "subject": subject}
+    rows = [{**r, "brought_by": commits.get(r["id"])} for r in records]
+    document = summarize(records, config)
+    snapshot = next((r.get("snapshot") for r in reversed(records) if r.get("snapshot")), None)
+    return {
+        "bead": bead,
+        "source": view.label,
+        "snapshot": snapshot,
+        "records": rows,
+        "totals": document["totals"],
+    }
+
+
+def _has_commits(root: Path) -> bool:
+    from bd_vpt.repo import git
+
+    return bool(git("rev-parse", "--verify", "--quiet", "HEAD", cwd=root, check=False).strip())
 
 
 def validate(root: Path, paths: list[Path] | None) -> tuple[ledger.Scan, int]:
@@ -69,3 +172,67 @@ def validate(root: Path, paths: list[Path] | None) -> tuple[ledger.Scan, int]:
 
 def problems_as_rows(problems: list[Problem]) -> list[dict[str, object]]:
     return [p.as_dict() for p in problems]
+
+
+def trend_table(rows: list[dict[str, Any]], metric: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """One line per group: a sparkline of metric over the periods, and first/last/min/max."""
+    from bd_vpt.metrics import sparkline
+
+    periods = sorted({r["period"] for r in rows})
+    series: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        series.setdefault(r["key"], {})[r["period"]] = r.get(metric)
+    table = []
+    for key, values in series.items():
+        line = [values.get(p) for p in periods]
+        present = [v for v in line if v is not None]
+        table.append(
+            {
+                "key": key,
+                "spark": sparkline(line),
+                "first": present[0] if present else None,
+                "last": present[-1] if present else None,
+                "min": min(present) if present else None,
+                "max": max(present) if present else None,
+            }
+        )
+    return table, periods
+
+
+def bead_heading(story: dict[str, Any]) -> str:
+    snap = story["snapshot"] or {}
+    pri = f"P{snap['priority']}" if snap.get("priority") is not None else "P?"
+    return f"{story['bead']} [{pri} {snap.get('type') or '?'}] {snap.get('title') or ''}".rstrip()
+
+
+def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
+    from bd_vpt.records import token_total
+
+    rows = []
+    for r in story["records"]:
+        usage = r["kind"] == "usage"
+        commit = r["brought_by"]
+        rows.append(
+            {
+                "ts": r["ts"][:16].replace("T", " "),
+                "kind": r["kind"],
+                "actor": r["actor"],
+                "what": r["model"] if usage else r["result"],
+                "tokens": token_total(r["tokens"], config.token_basis) if usage else None,
+                "cost_usd": r.get("cost_usd") if usage else None,
+                "commit": f"{commit['commit'][:10]} {commit['subject'][:40]}"
+                if commit
+                else "(not committed)",
+            }
+        )
+    return rows
+
+
+def bead_footer(story: dict[str, Any]) -> str:
+    totals = story["totals"]
+    closed = "yes" if totals["beads_closed"] else "no"
+    bc_mt = totals["bc_mt"] if totals["bc_mt"] is not None else "-"
+    return (
+        f"total: {totals['tokens']:,} tokens, ${totals['cost_usd']:.4f}, closed: {closed}, "
+        f"BC/MT {bc_mt}"
+    )

@@ -1,0 +1,70 @@
+"""Parsed ledger blobs cached by git blob id under $GIT_COMMON_DIR/bd-vpt/cache/.
+
+A blob id names its content, so an entry never goes stale; closed months' shards never
+change, so reports over history parse only the blobs they have not seen. Entries are
+written atomically (safe when two reports run at once), versioned (a format change uses a
+new directory), and checked on load: a corrupt or truncated entry is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import tempfile
+from pathlib import Path
+
+from bd_vpt.ledger import ParsedBlob
+from bd_vpt.records import SCHEMA_VERSION
+
+CACHE_FORMAT = 1
+_TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
+
+
+class BlobCache:
+    def __init__(self, state_dir: Path | None) -> None:
+        self.dir = (
+            state_dir / "cache" / f"blobs-v{CACHE_FORMAT}-r{SCHEMA_VERSION}" if state_dir else None
+        )
+        self.hits = self.misses = self.rebuilt = 0
+
+    def _path(self, sha: str) -> Path:
+        assert self.dir is not None
+        return self.dir / sha[:2] / sha[2:]
+
+    def get(self, sha: str) -> ParsedBlob | None:
+        if self.dir is None:
+            return None
+        path = self._path(sha)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            tag, key, records, fingerprints, lines, problems, lines_read = marshal.loads(data)
+            if tag != _TAG or key != sha or not (len(records) == len(fingerprints) == len(lines)):
+                raise ValueError("not an entry for this blob")
+            blob = ParsedBlob(
+                records, fingerprints, lines, [tuple(p) for p in problems], lines_read
+            )
+        except (ValueError, EOFError, TypeError):
+            self.rebuilt += 1  # corrupt or truncated: parse the blob again
+            return None
+        self.hits += 1
+        return blob
+
+    def put(self, sha: str, blob: ParsedBlob) -> None:
+        if self.dir is None:
+            return
+        path = self._path(sha)
+        payload = marshal.dumps(
+            (_TAG, sha, blob.records, blob.fingerprints, blob.lines, blob.problems, blob.lines_read)
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(payload)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees all or nothing
+        except OSError:
+            pass  # a cache that cannot be written is only slower

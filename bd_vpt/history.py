@@ -1,0 +1,141 @@
+"""The ledger as committed: at a revision, or what a range of revisions added.
+
+Blobs come from git objects (never the working tree) and are parsed once per blob id
+(see cache.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from bd_vpt import repo
+from bd_vpt.cache import BlobCache
+from bd_vpt.errors import Problem, VptError
+from bd_vpt.ledger import ParsedBlob, parse_blob
+from bd_vpt.repo import RepoInfo
+
+
+class Progress:
+    """A one-line counter on stderr for walks that take more than a moment.
+
+    Only on a terminal, never in CI or for machine formats."""
+
+    def __init__(self, label: str, total: int, enabled: bool) -> None:
+        self.label, self.total = label, total
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
+        self.start = time.monotonic()
+        self.shown = False
+
+    def step(self, done: int) -> None:
+        if self.enabled and time.monotonic() - self.start > 0.3:
+            self.shown = True
+            sys.stderr.write(f"\r{self.label}: {done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+@dataclass
+class History:
+    info: RepoInfo
+    cache: BlobCache
+    show_progress: bool = False
+    _reader: repo.BlobReader | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls, info: RepoInfo, *, use_cache: bool = True, show_progress: bool = False
+    ) -> History:
+        return cls(info, BlobCache(info.state_dir if use_cache else None), show_progress)
+
+    def parsed(self, sha: str) -> ParsedBlob:
+        blob = self.cache.get(sha)
+        if blob is None:
+            if self._reader is None:
+                self._reader = repo.BlobReader(self.info.root)
+            blob = parse_blob(self._reader.read(sha))
+            self.cache.put(sha, blob)
+        return blob
+
+    def _walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
+        progress = Progress(label, len(items), self.show_progress)
+        try:
+            for done, (path, sha) in enumerate(items, 1):
+                yield path, self.parsed(sha)
+                progress.step(done)
+        finally:
+            progress.close()
+
+    def at(self, rev: str) -> Iterator[tuple[str, ParsedBlob]]:
+        """Every ledger blob as committed at rev."""
+        commit = repo.rev_parse(self.info.root, rev)
+        return self._walk(f"reading ledger at {rev}", repo.ledger_tree(self.info.root, commit))
+
+    def added(self, spec: str) -> Iterator[tuple[str, ParsedBlob]]:
+        """What the range added: records in B's changed blobs and not in A's.
+
+        A..B compares A with B; A...B compares B with the merge base of A and B (what a
+        branch or a pull request contributed). A record present on both sides counts once;
+        one that the range removed is reported as a warning.
+        """
+        base, head = parse_range(self.info, spec)
+        changes = repo.ledger_diff(self.info.root, base, head)
+        before: set[str] = set()
+        for _path, blob in self._walk("reading range base", [(p, o) for p, o, _ in changes if o]):
+            before.update(r["id"] for r in blob.records)
+        after: set[str] = set()
+        for path, blob in self._walk(f"reading {spec}", [(p, n) for p, _, n in changes if n]):
+            after.update(r["id"] for r in blob.records)
+            yield path, _only_new(blob, before)
+        for path, old, _new in changes:
+            if old is None:
+                continue
+            for rid, line in _ids_and_lines(self.parsed(old)):
+                if rid not in after:
+                    self.warnings.append(
+                        Problem(
+                            path,
+                            line,
+                            f"record {rid} was removed in {spec}",
+                            "ledger records are append-only: restore it unless the removal was meant",
+                            severity="warning",
+                        )
+                    )
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+
+def _ids_and_lines(blob: ParsedBlob) -> Iterable[tuple[str, int]]:
+    return ((r["id"], line) for r, line in zip(blob.records, blob.lines, strict=True))
+
+
+def _only_new(blob: ParsedBlob, before: set[str]) -> ParsedBlob:
+    keep = [i for i, r in enumerate(blob.records) if r["id"] not in before]
+    return ParsedBlob(
+        records=[blob.records[i] for i in keep],
+        fingerprints=[blob.fingerprints[i] for i in keep],
+        lines=[blob.lines[i] for i in keep],
+        problems=blob.problems,
+        lines_read=blob.lines_read,
+    )
+
+
+def parse_range(info: RepoInfo, spec: str) -> tuple[str, str]:
+    """(base commit, head commit) of `A..B` or `A...B` (an empty side means HEAD)."""
+    three = "..." in spec
+    parts = spec.split("..." if three else "..")
+    if len(parts) != 2 or (three and spec.count("...") != 1):
+        raise VptError(f"bad range {spec!r}", hint="write A..B or A...B, e.g. main...HEAD")
+    a = repo.rev_parse(info.root, parts[0] or "HEAD")
+    b = repo.rev_parse(info.root, parts[1] or "HEAD")
+    return (repo.merge_base(info.root, a, b) if three else a), b
