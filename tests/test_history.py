@@ -34,8 +34,8 @@ def append(repo: Repo, shard: str, *records: dict[str, Any]) -> None:
 def totals(*argv: str) -> dict[str, Any]:
     result = run_cli("summary", "--format", "json", *argv)
     assert result.code == 0, result.err
-    document: dict[str, Any] = result.json()
-    return document["totals"]
+    figures: dict[str, Any] = result.json()["totals"]
+    return figures
 
 
 @pytest.fixture
