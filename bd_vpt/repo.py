@@ -167,3 +167,30 @@ def log_added_lines(root: Path, rev: str, pattern: str) -> list[tuple[str, str, 
         elif line.startswith("+") and not line.startswith("+++"):
             found.append((commit, date, subject, line[1:]))
     return found
+
+
+def ledger_index(root: Path) -> dict[str, str]:
+    """path -> blob id of the ledger files whose working copy matches the index.
+
+    Such a file can be read through the blob cache instead of being parsed again."""
+    staged = git("ls-files", "-s", "-z", "--", LEDGER_PATHSPEC, cwd=root)
+    blobs: dict[str, str] = {}
+    for item in staged.split("\0"):
+        if item:
+            meta, path = item.split("\t", 1)
+            _mode, sha, stage = meta.split()
+            if stage == "0":
+                blobs[path] = sha
+    if blobs:
+        changed = git("diff-files", "--name-only", "-z", "--", LEDGER_PATHSPEC, cwd=root)
+        for path in changed.split("\0"):
+            blobs.pop(path, None)
+    return blobs
+
+
+def ledger_tree_id(root: Path, commit: str) -> str:
+    """The git tree id of the ledger folder at commit ("none" when there is none)."""
+    out = git(
+        "rev-parse", "--verify", "--quiet", f"{commit}:{LEDGER_PATHSPEC}", cwd=root, check=False
+    )
+    return out.strip() or "none"

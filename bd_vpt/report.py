@@ -27,6 +27,7 @@ class LedgerView:
     history: History | None = None
     scan: ledger.Scan = field(default_factory=ledger.Scan)
     label: str = "working tree"
+    fingerprint: str | None = None  # names exactly the ledger content read; None: no memo
 
     def records(self) -> Iterator[Record]:
         for path, blob in self.blobs:
@@ -37,8 +38,34 @@ class LedgerView:
 
 
 def working_tree(root: Path) -> LedgerView:
+    """Every ledger file as it is on disk (no cache: for tests and the demo)."""
     blobs = ((p, ledger.parse_blob(data)) for p, data in ledger.working_tree_sources(root))
     return LedgerView(blobs)
+
+
+def _worktree(history: History) -> LedgerView:
+    """Files unchanged since `git add` come from the blob cache (by blob id); others are
+    read and parsed. The fingerprint names each file by blob id or content hash."""
+    import hashlib
+
+    from bd_vpt.repo import ledger_index
+
+    root = history.info.root
+    clean = ledger_index(root)
+    items: list[tuple[str, str | None, bytes | None]] = []
+    digest = hashlib.sha256()
+    for path in ledger.ledger_files(root):
+        rel = path.relative_to(root).as_posix()
+        sha = clean.get(rel)
+        data = None if sha else path.read_bytes()
+        items.append((rel, sha, data))
+        digest.update(f"{rel}\0{sha or hashlib.sha1(data or b'').hexdigest()}\0".encode())
+
+    def blobs() -> Iterator[tuple[str, ParsedBlob]]:
+        for rel, sha, data in items:
+            yield rel, history.parsed(sha) if sha else ledger.parse_blob(data or b"")
+
+    return LedgerView(blobs(), history, fingerprint="worktree:" + digest.hexdigest())
 
 
 def open_view(
@@ -54,13 +81,44 @@ def open_view(
         raise VptError(
             "--rev and --range do not go together", hint="a range names its own revisions"
         )
-    if not rev and not range_:
-        return working_tree(info.root)
+    from bd_vpt.history import parse_range
+    from bd_vpt.repo import ledger_tree_id, rev_parse
+
     history = History.open(info, use_cache=use_cache, show_progress=progress)
+    if not rev and not range_:
+        return _worktree(history)
     if range_:
-        return LedgerView(history.added(range_), history, label=range_)
+        base, head = parse_range(info, range_)
+        print_ = f"range:{ledger_tree_id(info.root, base)}:{ledger_tree_id(info.root, head)}"
+        return LedgerView(history.added(range_), history, label=range_, fingerprint=print_)
     assert rev is not None
-    return LedgerView(history.at(rev), history, label=rev)
+    commit = rev_parse(info.root, rev)
+    return LedgerView(
+        history.at(commit),
+        history,
+        label=rev,
+        fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
+    )
+
+
+def memoised(
+    view: LedgerView, report: str, args: dict[str, Any], config: Config, strict: bool, compute: Any
+) -> Any:
+    """compute(view) once per (ledger content, report, args, config). The problems are kept
+    with the result and printed again on a hit, so a warm report warns as a cold one does."""
+    from bd_vpt.memo import Memo, key
+
+    history = view.history
+    usable = view.fingerprint is not None and history is not None and history.cache.dir is not None
+    memo = Memo(history.info.state_dir if usable and history is not None else None)
+    digest = key(report, args, config.raw, view.fingerprint or "")
+    entry = memo.get(digest)
+    if entry is not None:
+        finish(ledger.Scan(problems=[Problem(**p) for p in entry["problems"]]), strict=strict)
+        return entry["result"]
+    result = compute(view)
+    memo.put(digest, result, [p.as_dict() for p in view.scan.problems])
+    return result
 
 
 def finish(scan: ledger.Scan, *, strict: bool) -> None:
@@ -85,11 +143,16 @@ def summary(
 ) -> dict[str, Any]:
     from bd_vpt.metrics import summarize
 
-    document = summarize(view.records(), config, by=by, since=since, until=until)
-    finish(view.scan, strict=strict)
-    document["source"] = view.label
-    document["problems"] = len(view.scan.problems)
-    return document
+    def compute(view: LedgerView) -> dict[str, Any]:
+        document = summarize(view.records(), config, by=by, since=since, until=until)
+        finish(view.scan, strict=strict)
+        document["source"] = view.label
+        document["problems"] = len(view.scan.problems)
+        return document
+
+    args = {"by": by, "since": since, "until": until}
+    result: dict[str, Any] = memoised(view, "summary", args, config, strict, compute)
+    return result
 
 
 def trend(
@@ -104,9 +167,14 @@ def trend(
 ) -> list[dict[str, Any]]:
     from bd_vpt.metrics import trend as fold
 
-    rows = fold(view.records(), config, every=every, by=by, since=since, until=until)
-    finish(view.scan, strict=strict)
-    return rows
+    def compute(view: LedgerView) -> list[dict[str, Any]]:
+        rows = fold(view.records(), config, every=every, by=by, since=since, until=until)
+        finish(view.scan, strict=strict)
+        return rows
+
+    args = {"every": every, "by": by, "since": since, "until": until}
+    result: list[dict[str, Any]] = memoised(view, "trend", args, config, strict, compute)
+    return result
 
 
 def _bd_regex(bead: str) -> str:

@@ -1,7 +1,9 @@
-"""`make bench`: generated ledgers, timed commands, ratios to a `cat` floor.
+"""`make bench`: generated ledgers and git histories, timed `bd-vpt` commands, ratios to a
+`cat` of the same ledger bytes (the floor).
 
-Each figure is the median wall time of several runs of the real `bd-vpt` executable in a
-fresh process, with the peak RSS of that process (from wait4).
+Each figure is the median wall time of --runs runs of the real `bd-vpt` executable in a fresh
+process, with the peak RSS of that process (from wait4). "cold" removes the blob cache
+($GIT_COMMON_DIR/bd-vpt/cache) before each run; "warm" runs after one run has filled it.
 """
 
 from __future__ import annotations
@@ -14,98 +16,152 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.generate import records, write_ledger
-
 BD_VPT = str(Path(sys.executable).with_name("bd-vpt"))
+DEFAULT_SIZES = "10000:1000,100000:1000,1000000:10000"
 
 
-def timed(argv: Sequence[str], cwd: Path, runs: int) -> tuple[float, float]:
+def timed(
+    argv: Sequence[str], cwd: Path, runs: int, before: Callable[[], None] | None = None
+) -> tuple[float, float]:
     """Median seconds and max peak RSS (MB) of `runs` runs of argv."""
     times, peaks = [], []
     for _ in range(runs):
+        if before is not None:
+            before()
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
         peaks.append(usage.ru_maxrss / 1024)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(
-                f"benchmark command failed: {' '.join(argv)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
-            )
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{err}")
     return statistics.median(times), max(peaks)
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+def row(name: str, seconds: float, rss: float, floor: float | None, target: str = "") -> list[str]:
+    ratio = f"{seconds / floor:,.0f}x" if floor else ""
+    return [name, f"{seconds * 1000:,.0f} ms", f"{rss:,.0f} MB" if rss else "", ratio, target]
 
 
-def make_repo(base: Path, count: int) -> tuple[Path, int]:
-    root = base / f"ledger-{count}"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    size = write_ledger(root, records(count))
-    return root, size
+def bench_size(base: Path, count: int, commits: int, runs: int) -> list[list[str]]:
+    root = base / f"r{count}-c{commits}"
+    t0 = time.perf_counter()
+    made_by = subprocess.run(
+        [sys.executable, "-m", "bench.history", str(root), str(count), str(commits)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    size, shards = (int(x) for x in made_by.stdout.split())
+    made = time.perf_counter() - t0
+    cache = root / ".git" / "bd-vpt" / "cache"
 
+    def cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
 
-def row(name: str, seconds: float, rss: float, floor: float | None) -> list[str]:
-    ratio = f"{seconds / floor:,.1f}x" if floor else "-"
-    return [name, f"{seconds * 1000:,.1f} ms", f"{rss:,.0f} MB", ratio]
+    files = [str(p) for p in sorted((root / ".beads/vpt/ledger").rglob("*.jsonl"))]
+    floor, _ = timed(["cat", *files], root, runs)
+    big = count >= 1_000_000
+    rows = [
+        [
+            f"{count:,} records, {commits:,} commits ({size / 1e6:,.0f} MB in {shards} shards; "
+            f"made in {made:,.0f} s)",
+            "",
+            "",
+            "",
+            "",
+        ]
+    ]
+    rows.append(row("  cat of the ledger (floor)", floor, 0, None))
+    summary = [BD_VPT, "summary"]
+    rows.append(
+        row("  summary, cold", *timed(summary, root, runs, cold), floor, "<= 2 s" if big else "")
+    )
+    timed(summary, root, 1)
+    rows.append(
+        row("  summary, warm", *timed(summary, root, runs), floor, "<= 0.3 s" if big else "")
+    )
+    old = [BD_VPT, "summary", "--rev", f"HEAD~{commits // 2}"]
+    rows.append(
+        row(f"  summary --rev HEAD~{commits // 2}, cold", *timed(old, root, runs, cold), floor)
+    )
+    trend = [BD_VPT, "trend", "--every", "week"]
+    ten_k = commits >= 10_000
+    rows.append(
+        row(
+            "  trend --every week, cold",
+            *timed(trend, root, runs, cold),
+            floor,
+            "<= 10 s" if ten_k else "",
+        )
+    )
+    timed(trend, root, 1)
+    rows.append(
+        row(
+            "  trend --every week, warm",
+            *timed(trend, root, runs),
+            floor,
+            "<= 1 s" if ten_k else "",
+        )
+    )
+    subprocess.run([sys.executable, "-m", "bench.history", "append", str(root), "1000"], check=True)
+    ranged = [BD_VPT, "summary", "--range", "HEAD~1..HEAD"]
+    rows.append(
+        row(
+            "  summary --range (adds 1,000 records), cold",
+            *timed(ranged, root, runs, cold),
+            floor,
+            "<= 1 s" if big else "",
+        )
+    )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--sizes",
-        default="10000,100000,1000000",
-        help="comma-separated ledger sizes in records (default: %(default)s)",
+        default=DEFAULT_SIZES,
+        help="records:commits pairs, comma-separated (default: %(default)s)",
     )
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
     args = parser.parse_args(argv)
     from tabulate import tabulate
 
     base = Path(tempfile.mkdtemp(prefix="bd-vpt-bench-"))
     table: list[list[str]] = []
+    started = time.perf_counter()
     try:
-        help_s, help_rss = timed([BD_VPT, "--help"], base, args.runs)
-        table.append(row("bd-vpt --help", help_s, help_rss, None))
-        for count in (int(x) for x in args.sizes.split(",")):
-            t0 = time.perf_counter()
-            root, size = make_repo(base, count)
-            gen = time.perf_counter() - t0
-            files = [str(p) for p in sorted((root / ".beads/vpt/ledger").rglob("*.jsonl"))]
-            floor, _ = timed(["cat", *files], root, args.runs)
-            label = (
-                f"{count:,} records ({size / 1e6:,.0f} MB, {len(files)} shards, made in {gen:.1f}s)"
-            )
-            table.append([label, "", "", ""])
-            table.append(row("  cat (floor)", floor, 0, None))
-            table.append(row("  summary", *timed([BD_VPT, "summary"], root, args.runs), floor))
-            table.append(
-                row(
-                    "  summary --by agent",
-                    *timed([BD_VPT, "summary", "--by", "agent"], root, args.runs),
-                    floor,
-                )
-            )
-            table.append(
-                row(
-                    "  summary --by week",
-                    *timed([BD_VPT, "summary", "--by", "week"], root, args.runs),
-                    floor,
-                )
+        table.append(row("bd-vpt --help", *timed([BD_VPT, "--help"], base, args.runs), None, ""))
+        for pair in args.sizes.split(","):
+            count, commits = (int(x) for x in pair.split(":"))
+            table.extend(bench_size(base, count, commits, args.runs))
+            print(
+                f"... {count:,} records done at {time.perf_counter() - started:,.0f} s",
+                file=sys.stderr,
             )
     finally:
         if args.keep:
-            print(f"kept: {base}")
+            print(f"kept: {base}", file=sys.stderr)
         else:
             shutil.rmtree(base, ignore_errors=True)
     print(
-        tabulate(table, headers=["figure", "median wall", "peak RSS", "vs cat"], tablefmt="github")
+        tabulate(
+            table,
+            headers=["figure", "median wall", "peak RSS", "vs floor", "target"],
+            tablefmt="github",
+        )
     )
+    print(f"\n(total bench time {time.perf_counter() - started:,.0f} s; {os.cpu_count()} cores)")
     return 0
 
 

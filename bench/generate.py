@@ -11,7 +11,6 @@ import orjson
 
 from bd_vpt.records import format_ts
 
-AGENTS = [f"fleet/worker-{i}" for i in range(10)] + ["mayor", "reviewer"]
 MODELS = {
     "claude-sonnet-4-5": (3.0, 15.0),
     "claude-haiku-4-5": (1.0, 5.0),
@@ -29,10 +28,11 @@ def _ulid(moment: datetime, rnd: random.Random) -> str:
 
 
 def records(
-    count: int, seed: int = 1, start: datetime | None = None, days: int = 180
+    count: int, seed: int = 1, start: datetime | None = None, days: int = 180, agents: int = 10
 ) -> list[dict[str, object]]:
     """count records in time order: ~92% usage, the rest outcomes (5% of those reopens)."""
     rnd = random.Random(seed)
+    fleet = [f"fleet/worker-{i}" for i in range(agents)] + ["mayor", "reviewer"]
     start = start or datetime(2026, 5, 1, tzinfo=UTC)
     step = timedelta(days=days) / max(count, 1)
     beads = max(count // 20, 10)
@@ -40,7 +40,7 @@ def records(
     closed: list[str] = []
     for i in range(count):
         moment = start + step * i
-        actor = rnd.choice(AGENTS)
+        actor = rnd.choice(fleet)
         common = {
             "v": 1,
             "id": _ulid(moment, rnd),

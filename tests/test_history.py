@@ -260,7 +260,7 @@ def test_cache_gives_the_same_results_as_no_cache(
 def test_truncated_cache_entry_is_rebuilt(history: Repo) -> None:
     info = discover(history.root)
     expected = totals("--rev", "HEAD")  # fills the cache
-    entries = [p for p in (info.state_dir / "cache").rglob("*") if p.is_file()]
+    entries = [p for p in (info.state_dir / "cache").glob("blobs-*/*/*") if p.is_file()]
     assert entries
     for entry in entries:
         entry.write_bytes(entry.read_bytes()[: len(entry.read_bytes()) // 2])
@@ -327,3 +327,32 @@ def test_corpus_history_with_ledger_on_top(tmp_path: Path, monkeypatch: pytest.M
     kinds = [(r["kind"], r["brought_by"]["subject"]) for r in story.json()["records"]]
     assert ("usage", "usage 0") in kinds and ("outcome", "sync outcomes") in kinds
     assert run_cli("trend", "--every", "day").code == 0
+
+
+def test_working_tree_cache_and_memo_never_serve_stale_figures(history: Repo) -> None:
+    assert totals() == totals("--no-cache")  # fills blob cache and memo
+    append(
+        history, SHARD_A, usage(ulid(30), "2026-11-17T09:00:00Z", "A", "a", "m", 7, 0, 0.0)
+    )  # dirty
+    append(
+        history,
+        ".beads/vpt/ledger/2026-11/new-000003.jsonl",  # untracked
+        usage(ulid(31), "2026-11-17T09:00:00Z", None, "n", "m", 3, 0, 0.0),
+    )
+    warm = totals()
+    assert warm["tokens"] == 500_010 and warm == totals("--no-cache")
+    history.git("add", "-A")  # now clean against the index: read through the blob cache
+    assert totals() == warm
+
+
+def test_memo_hit_reports_the_same_problems(history: Repo) -> None:
+    append(history, SHARD_B, {"kind": "mystery"})
+    history.commit_all("bad line")
+    cold = run_cli("summary", "--format", "json")
+    warm = run_cli("summary", "--format", "json")
+    assert cold.out == warm.out and cold.err == warm.err and "unknown kind" in warm.err
+    assert run_cli("summary", "--strict").code == 2  # a hit honours --strict too
+    info = discover(history.root)
+    for entry in (info.state_dir / "cache").glob("memo-*/*.json"):
+        entry.write_bytes(b"{not json")
+    assert run_cli("summary", "--format", "json").out == cold.out  # a bad entry is rebuilt

@@ -1,0 +1,66 @@
+"""Reports memoised by the exact ledger content they read.
+
+A key is a digest of: the bd-vpt version, the report and its arguments, the config, and the
+ledger's fingerprint (git tree or blob ids, or content hashes of files changed since
+`git add`). The same question about the same ledger is answered without reading it again;
+any change to any of those makes a new key. Entries live beside the blob cache, are written
+atomically, and a bad entry is ignored (and rebuilt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bd_vpt import __version__
+
+FORMAT = 1
+KEEP = 64  # entries kept; older ones are pruned
+
+
+def key(report: str, args: dict[str, Any], config_raw: dict[str, Any], fingerprint: str) -> str:
+    material = orjson.dumps(
+        [FORMAT, __version__, report, args, config_raw, fingerprint],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+class Memo:
+    def __init__(self, state_dir: Path | None) -> None:
+        self.dir = state_dir / "cache" / f"memo-v{FORMAT}" if state_dir else None
+
+    def get(self, digest: str) -> dict[str, Any] | None:
+        if self.dir is None:
+            return None
+        try:
+            entry = orjson.loads((self.dir / f"{digest}.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != digest or "result" not in entry:
+            return None
+        return entry
+
+    def put(self, digest: str, result: Any, problems: list[dict[str, Any]]) -> None:
+        if self.dir is None:
+            return
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(orjson.dumps({"key": digest, "result": result, "problems": problems}))
+            os.replace(tmp, self.dir / f"{digest}.json")
+            self._prune()
+        except OSError:
+            pass  # a memo that cannot be written is only slower
+
+    def _prune(self) -> None:
+        assert self.dir is not None
+        entries = sorted(self.dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-KEEP]:
+            old.unlink(missing_ok=True)
