@@ -8,6 +8,7 @@ call this: outcome records carry a snapshot, so a clone without bd computes the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -83,6 +84,10 @@ class BeadSource(Protocol):
 
     def all(self) -> dict[str, Bead]: ...
 
+    def fingerprint(self) -> str:
+        """Changes whenever any bead fact may have changed."""
+        ...
+
     def get(self, bead_id: str) -> Bead | None: ...
 
 
@@ -112,6 +117,7 @@ class BdCli:
         self.binary = binary
         self.cwd = cwd
         self._beads: dict[str, Bead] | None = None
+        self._digest = ""
 
     def run(self, *args: str) -> str:
         proc = subprocess.run(
@@ -134,9 +140,18 @@ class BdCli:
 
     def all(self) -> dict[str, Bead]:
         if self._beads is None:
-            items = self._json("list", "--json", "--all", "--limit", "0")
+            out = self.run("list", "--json", "--all", "--limit", "0")
+            self._digest = hashlib.sha1(out.encode()).hexdigest()
+            try:
+                items = _unwrap(orjson.loads(out))
+            except (orjson.JSONDecodeError, ValueError) as exc:
+                raise VptError(f"`bd list --json` printed unreadable JSON: {exc}") from None
             self._beads = {b.id: b for b in map(Bead.from_json, items)}
         return self._beads
+
+    def fingerprint(self) -> str:
+        self.all()
+        return "bd:" + self._digest
 
     def get(self, bead_id: str) -> Bead | None:
         try:
@@ -197,6 +212,17 @@ class JsonlEras:
         from bd_vpt.repo import show_file
 
         return cls(lambda path: show_file(root, rev, path))
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha1()
+        for name in (
+            *ERA_FILES,
+            *(f"{BACKUP_DIR}/{n}.jsonl" for n in ("issues", "labels", "events")),
+        ):
+            data = self.read(name)
+            digest.update(f"{name}\0{len(data) if data is not None else -1}\0".encode())
+            digest.update(data or b"")
+        return "jsonl:" + digest.hexdigest()
 
     def present(self) -> list[str]:
         names = [*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl"]

@@ -612,6 +612,95 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
         raise click.exceptions.Exit(EXIT_BAD)
 
 
+@cli.command()
+@click.argument("name", type=click.Choice(("pre-commit", "post-merge", "validate")))
+@click.argument("args", nargs=-1)
+def hook(name: str, args: tuple[str, ...]) -> None:
+    """Run a git hook's work: what the installed hooks and the pre-commit framework call.
+
+    pre-commit captures (never blocks), stages the capture shard and validates the staged
+    ledger lines (a bad line, a conflict marker or an API key blocks the commit); validate
+    only validates; post-merge checks what a merge brought and prints its figures.
+
+    \b
+    Example (husky, .husky/pre-commit):
+      bd-vpt hook pre-commit
+    """
+    from bd_vpt.hookrun import run_hook
+
+    code = run_hook(name)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@cli.group()
+def hooks() -> None:
+    """Install, remove or show bd-vpt's git hooks (pre-commit, post-merge).
+
+    \b
+    Example:
+      bd-vpt hooks install && bd-vpt hooks status
+    """
+
+
+@hooks.command("install")
+@click.option("--force", is_flag=True, help="Install into core.hooksPath even when it is set.")
+def hooks_install(force: bool) -> None:
+    """Install the hooks into the common git dir (shared by all worktrees).
+
+    A hook already there is kept as <name>.legacy and runs first; installing twice changes
+    nothing; `bd-vpt hooks uninstall` restores exactly what was there.
+
+    \b
+    Example:
+      bd-vpt hooks install
+    """
+    from bd_vpt import hooks as hook_setup
+    from bd_vpt import repo
+
+    for line in hook_setup.install(repo.discover(), force=force):
+        click.echo(line)
+
+
+@hooks.command("uninstall")
+def hooks_uninstall() -> None:
+    """Remove bd-vpt's hooks and restore the ones it kept.
+
+    \b
+    Example:
+      bd-vpt hooks uninstall
+    """
+    from bd_vpt import hooks as hook_setup
+    from bd_vpt import repo
+
+    for line in hook_setup.uninstall(repo.discover()):
+        click.echo(line)
+
+
+@hooks.command("status")
+@format_option("table", "json")
+def hooks_status(fmt: str) -> None:
+    """Show which hooks are installed, and other hook managers found.
+
+    \b
+    Example:
+      bd-vpt hooks status --format json
+    """
+    from dataclasses import asdict
+
+    from bd_vpt import hooks as hook_setup
+    from bd_vpt import repo
+    from bd_vpt.output import render_document, render_rows
+
+    rows, notes = hook_setup.status(repo.discover())
+    if fmt == "json":
+        render_document({"hooks": [asdict(r) for r in rows], "notes": notes})
+        return
+    render_rows([asdict(r) for r in rows], ("name", "state", "path"), "table")
+    for note in notes:
+        click.echo(f"note: {note}")
+
+
 @cli.command("shell-init")
 @click.option(
     "--shell",

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -50,17 +51,23 @@ def encode(record: Record) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-def append(info: RepoInfo, records: list[Record], actor: str) -> Path:
-    """Append records to the actor's shard for this month; return the shard path."""
+def lock_for(info: RepoInfo, path: Path) -> Any:
+    """The inter-process lock that guards appends to path (kept under the git common dir,
+    so lock files never show up in the work tree)."""
     from filelock import FileLock
 
-    path = shard_path(info.root, actor)
-    path.parent.mkdir(parents=True, exist_ok=True)
     locks = info.state_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha1(str(path).encode()).hexdigest()[:16]
+    return FileLock(str(locks / f"{key}.lock"), timeout=60)
+
+
+def append(info: RepoInfo, records: list[Record], actor: str, path: Path | None = None) -> Path:
+    """Append records to path (default: the actor's shard for this month); return it."""
+    path = path or shard_path(info.root, actor)
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = b"".join(encode(r) for r in records)
-    with FileLock(str(locks / f"{key}.lock"), timeout=60):
+    with lock_for(info, path):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             size = os.fstat(fd).st_size

@@ -138,6 +138,13 @@ class BlobReader:
         _hexsha, _kind, _size, data = self._git.get_object_data(sha)
         return bytes(data)
 
+    def read_optional(self, ref: str) -> bytes | None:
+        """The object named by ref (e.g. `commit:path`), or None when there is none."""
+        try:
+            return self.read(ref)
+        except (ValueError, OSError, Exception):  # GitPython reports a missing object variously
+            return None
+
     def close(self) -> None:
         self._git.clear_cache()
 

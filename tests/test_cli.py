@@ -14,39 +14,48 @@ from tests.conftest import bash
 from tests.helpers import Repo, run_cli, subprocess_cli
 
 
-def all_commands() -> list[str]:
-    return list(cli.commands)
+def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, subcommands of groups included: ("hooks", "install"), ..."""
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += all_commands(command, (*prefix, name))
+    return paths
 
 
-@pytest.mark.parametrize("name", all_commands())
-def test_every_command_has_help_with_an_example(name: str) -> None:
-    result = run_cli(name, "--help")
+@pytest.mark.parametrize("path", all_commands(), ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = run_cli(*path, "--help")
     assert result.code == 0
-    assert "Example" in result.out, f"`bd-vpt {name} --help` shows no example"
-    assert f"bd-vpt {name}" in result.out or (
-        name in ("shell-init",) and "bd-vpt shell-init" in result.out
-    )
+    assert "Example" in result.out, f"`bd-vpt {' '.join(path)} --help` shows no example"
+    assert "bd-vpt " in result.out.split("Example", 1)[1], "the example shows no command"
 
 
 def test_top_level_help_has_an_example_and_lists_commands() -> None:
     result = run_cli("--help")
     assert result.code == 0 and "Example" in result.out
-    for name in all_commands():
+    for name in cli.commands:
         assert name in result.out
 
 
 def test_commands_are_registered() -> None:
-    assert {
+    expected = {
         "init",
         "record",
         "close",
         "reopen",
         "sync",
         "summary",
+        "trend",
+        "bead",
         "validate",
+        "hook",
+        "hooks",
         "shell-init",
         "demo",
-    } <= set(cli.commands)
+    }
+    assert expected <= set(cli.commands)
     assert all(isinstance(c, click.Command) for c in cli.commands.values())
 
 

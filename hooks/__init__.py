@@ -1,0 +1,1 @@
+"""Shell templates of the git hooks bd-vpt installs (shipped as package data)."""
