@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bd_vpt.ledger import ParsedBlob
-from bd_vpt.records import SCHEMA_VERSION
+from bd_vpt.records import SCHEMA_VERSION, Record
 
 CACHE_FORMAT = 1
 _TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
@@ -56,15 +56,35 @@ class BlobCache:
     def put(self, sha: str, blob: ParsedBlob) -> None:
         if self.dir is None:
             return
-        path = self._path(sha)
         payload = marshal.dumps(
             (_TAG, sha, blob.records, blob.fingerprints, blob.lines, blob.problems, blob.lines_read)
         )
+        _write_atomic(self._path(sha), payload)
+
+    def get_outcomes(self, sha: str) -> list[Record] | None:
+        """Only the blob's outcome records (a small entry: what `sync` needs)."""
+        if self.dir is None:
+            return None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(payload)
-            os.replace(tmp, path)  # atomic: a concurrent reader sees all or nothing
-        except OSError:
-            pass  # a cache that cannot be written is only slower
+            tag, key, outcomes = marshal.loads((self._path(sha).with_suffix(".o")).read_bytes())
+            if tag != _TAG or key != sha or not isinstance(outcomes, list):
+                raise ValueError("not an entry for this blob")
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return outcomes
+
+    def put_outcomes(self, sha: str, outcomes: list[Record]) -> None:
+        if self.dir is not None:
+            _write_atomic(self._path(sha).with_suffix(".o"), marshal.dumps((_TAG, sha, outcomes)))
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """All or nothing, so a concurrent reader never sees half an entry."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower

@@ -222,7 +222,7 @@ def pre_commit(info: RepoInfo) -> int:
 
     stage = not partial_commit()
     try:
-        config = load(info.root)
+        config = load(info.root, known_good=info.state_dir / "config-ok")
         actor = resolve_actor(None, info.root)
         shard = capture_shard(info, actor).relative_to(info.root).as_posix()
         pending = [e.record for e in spool.load(info)]

@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
+    parser.add_argument(
+        "--hooks",
+        default="1000000:1000",
+        help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     from tabulate import tabulate
 
@@ -149,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"... {count:,} records done at {time.perf_counter() - started:,.0f} s",
                 file=sys.stderr,
             )
+        if args.hooks != "none":
+            from bench.hooks import bench_hooks
+
+            count, commits = (int(x) for x in args.hooks.split(":"))
+            root = base / "hooks"
+            subprocess.run(
+                [sys.executable, "-m", "bench.history", str(root), str(count), str(commits)],
+                check=True,
+                capture_output=True,
+            )
+            table.append([f"git hooks on a {count:,}-record ledger", "", "", "", ""])
+            for name, seconds in bench_hooks(root, args.runs):
+                table.append(row(f"  {name}", seconds, 0, None))
     finally:
         if args.keep:
             print(f"kept: {base}", file=sys.stderr)

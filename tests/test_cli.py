@@ -420,3 +420,16 @@ def test_ledger_lines_are_compact_json(repo: Repo) -> None:
     raw = shard.read_bytes()
     assert raw.endswith(b"\n") and raw.count(b"\n") == 1
     assert orjson.loads(raw)["kind"] == "usage"
+
+
+def test_config_digest_skips_only_an_unchanged_config(repo: Repo) -> None:
+    from bd_vpt.config import load
+    from bd_vpt.errors import VptError
+
+    known = repo.root / ".git/bd-vpt/config-ok"
+    assert load(repo.root, known_good=known).token_basis == "total"
+    assert known.exists()
+    path = repo.root / ".beads/vpt/config.toml"
+    path.write_text(path.read_text().replace('token_basis = "total"', 'token_basis = "lots"'))
+    with pytest.raises(VptError, match="token_basis"):
+        load(repo.root, known_good=known)

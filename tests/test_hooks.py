@@ -327,3 +327,51 @@ def test_post_merge_prints_what_the_merge_brought(repo: Repo) -> None:
     assert "the merge brought 1 record(s): 1,000,000 tokens, $2.00, 0 bead(s) closed" in proc.stderr
     assert "fleet BC/MT 8.00 -> 4.00" in proc.stderr
     assert repo.git("status", "--porcelain") == ""  # post-merge never modifies files
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def test_pre_commit_hooks_manifest_is_valid() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "validate-manifest",
+            str(PROJECT / ".pre-commit-hooks.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pre_commit_try_repo_runs_our_manifest(repo: Repo, tmp_path: Path) -> None:
+    """The pre-commit framework (from PyPI) builds bd-vpt's hook environment from this
+    checkout and runs bd-vpt-validate: a bad staged line fails with path:line."""
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    shard = repo.root / ".beads/vpt/ledger/2026-11/agent-000001.jsonl"
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    shard.write_bytes(
+        orjson.dumps(usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 1, 1, 0.0)) + b"\n"
+    )
+    repo.git("add", "-A")
+
+    def try_repo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "try-repo", str(PROJECT), "bd-vpt-validate"],
+            cwd=repo.root,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
+
+    good = try_repo()
+    assert good.returncode == 0, good.stdout + good.stderr
+    shard.write_bytes(shard.read_bytes() + b'{"v": 1, "kind": "usage"}\n')
+    repo.git("add", "-A")
+    bad = try_repo()
+    assert bad.returncode != 0
+    assert "agent-000001.jsonl:2: error:" in bad.stdout + bad.stderr

@@ -51,13 +51,43 @@ def _save_state(info: RepoInfo, state: dict[str, str]) -> None:
     tmp.replace(path)
 
 
+def ledger_outcomes(info: RepoInfo) -> list[Record]:
+    """Every outcome in the working-tree ledger; files unchanged since `git add` come from
+    the per-blob outcome cache, so a hook never re-reads a million usage records."""
+    from bd_vpt import ledger
+    from bd_vpt.history import History
+    from bd_vpt.repo import ledger_index
+
+    clean = ledger_index(info.root)
+    history = History.open(info)
+    found: list[Record] = []
+    seen: set[str] = set()
+    try:
+        for path in ledger.ledger_files(info.root):
+            sha = clean.get(path.relative_to(info.root).as_posix())
+            if sha:
+                records = history.outcomes(sha)
+            else:
+                records = [
+                    r
+                    for r in ledger.parse_blob(path.read_bytes()).records
+                    if r["kind"] == "outcome"
+                ]
+            for rec in records:
+                if rec["id"] not in seen:
+                    seen.add(rec["id"])
+                    found.append(rec)
+    finally:
+        history.close()
+    return found
+
+
 def sync_source(
     info: RepoInfo, config: Config, actor: str, pending: list[Record], captured: Captured
 ) -> list[Record]:
     """Outcomes for beads closed or reopened in bd since the last capture.
 
     Skipped (cheaply) when the bead source has not changed since the last run."""
-    from bd_vpt import ledger
     from bd_vpt.beads import open_source
     from bd_vpt.sync import plan
 
@@ -68,8 +98,7 @@ def sync_source(
     if _load_state(info).get("sync") == fingerprint:
         return []
     outcomes: dict[str, list[Record]] = {}
-    scan = ledger.Scan()
-    for rec in [*ledger.read(ledger.working_tree_sources(info.root), scan), *pending]:
+    for rec in [*ledger_outcomes(info), *pending]:
         if rec["kind"] == "outcome":
             outcomes.setdefault(rec["bead"], []).append(rec)
     since = parse_ts(config.sync_since) if config.sync_since else None
