@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from bd_vpt.ledger import ParsedBlob
-from bd_vpt.records import SCHEMA_VERSION, Record
+from bd_vpt.records import SCHEMA_VERSION
 
 CACHE_FORMAT = 1
+OutcomeKey = tuple[str, str, str, str, str | None]  # bead, ts, id, result, source_ref
 _TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
 
@@ -61,21 +62,22 @@ class BlobCache:
         )
         _write_atomic(self._path(sha), payload)
 
-    def get_outcomes(self, sha: str) -> list[Record] | None:
-        """Only the blob's outcome records (a small entry: what `sync` needs)."""
+    def get_outcomes(self, sha: str) -> list[OutcomeKey] | None:
+        """The blob's outcomes, compact: (bead, ts, id, result, source_ref) each, what `sync`
+        needs to stay idempotent (a small entry beside the full one)."""
         if self.dir is None:
             return None
         try:
-            tag, key, outcomes = marshal.loads((self._path(sha).with_suffix(".o")).read_bytes())
+            tag, key, outcomes = marshal.loads(self._path(sha).with_suffix(".o2").read_bytes())
             if tag != _TAG or key != sha or not isinstance(outcomes, list):
                 raise ValueError("not an entry for this blob")
         except (OSError, ValueError, EOFError, TypeError):
             return None
         return outcomes
 
-    def put_outcomes(self, sha: str, outcomes: list[Record]) -> None:
+    def put_outcomes(self, sha: str, outcomes: list[OutcomeKey]) -> None:
         if self.dir is not None:
-            _write_atomic(self._path(sha).with_suffix(".o"), marshal.dumps((_TAG, sha, outcomes)))
+            _write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:

@@ -16,7 +16,6 @@ from bd_vpt import repo
 from bd_vpt.cache import BlobCache
 from bd_vpt.errors import Problem, VptError
 from bd_vpt.ledger import ParsedBlob, parse_blob
-from bd_vpt.records import Record
 from bd_vpt.repo import RepoInfo
 
 
@@ -65,14 +64,6 @@ class History:
             blob = parse_blob(self._reader.read(sha))
             self.cache.put(sha, blob)
         return blob
-
-    def outcomes(self, sha: str) -> list[Record]:
-        """The blob's outcome records, from their own small cache entry when there is one."""
-        found = self.cache.get_outcomes(sha)
-        if found is None:
-            found = [r for r in self.parsed(sha).records if r["kind"] == "outcome"]
-            self.cache.put_outcomes(sha, found)
-        return found
 
     def _walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)

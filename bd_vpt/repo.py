@@ -201,3 +201,30 @@ def ledger_tree_id(root: Path, commit: str) -> str:
         "rev-parse", "--verify", "--quiet", f"{commit}:{LEDGER_PATHSPEC}", cwd=root, check=False
     )
     return out.strip() or "none"
+
+
+def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:
+    """The objects named by refs (`<blob id>` or `<commit>:<path>`), None for a missing one;
+    one `git cat-file --batch` process, no GitPython (hooks must start fast)."""
+    if not refs:
+        return []
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        input="".join(f"{r}\n" for r in refs).encode(),
+        capture_output=True,
+        check=False,
+    )
+    out, pos = proc.stdout, 0
+    found: list[bytes | None] = []
+    for _ in refs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] != b"missing":
+            size = int(header[2])
+            found.append(out[pos : pos + size])
+            pos += size + 1
+        else:
+            found.append(None)
+    return found

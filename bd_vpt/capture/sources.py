@@ -6,11 +6,13 @@ transcript imports plug in here by name. A source that fails is reported, never 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
+from bd_vpt.cache import OutcomeKey
 from bd_vpt.config import Config
 from bd_vpt.records import Record, parse_ts
 from bd_vpt.repo import RepoInfo
@@ -51,35 +53,54 @@ def _save_state(info: RepoInfo, state: dict[str, str]) -> None:
     tmp.replace(path)
 
 
-def ledger_outcomes(info: RepoInfo) -> list[Record]:
-    """Every outcome in the working-tree ledger; files unchanged since `git add` come from
-    the per-blob outcome cache, so a hook never re-reads a million usage records."""
+OUTCOME_LINE = re.compile(rb'"kind"\s*:\s*"outcome"')
+
+
+def outcomes_in(data: bytes) -> list[OutcomeKey]:
+    """The good outcomes of a ledger file, compact; only lines that can be outcomes are parsed."""
+    from bd_vpt.ledger import parse_blob
+
+    lines = b"\n".join(line for line in data.split(b"\n") if OUTCOME_LINE.search(line))
+    return [
+        (r["bead"], r["ts"], r["id"], r["result"], r.get("source_ref"))
+        for r in parse_blob(lines + b"\n").records
+        if r["kind"] == "outcome"
+    ]
+
+
+def ledger_outcomes(info: RepoInfo, beads: set[str]) -> dict[str, list[Record]]:
+    """Outcomes of the given beads in the working-tree ledger, by bead (only the fields sync
+    reads). Files unchanged since `git add` come from the per-blob outcome cache, so a hook
+    never re-reads a million usage records."""
     from bd_vpt import ledger
-    from bd_vpt.history import History
-    from bd_vpt.repo import ledger_index
+    from bd_vpt.cache import BlobCache
+    from bd_vpt.repo import cat_file_batch, ledger_index
 
     clean = ledger_index(info.root)
-    history = History.open(info)
-    found: list[Record] = []
+    cache = BlobCache(info.state_dir)
+    per_file: list[list[OutcomeKey] | None] = []
+    missing: list[tuple[int, str]] = []
+    for path in ledger.ledger_files(info.root):
+        sha = clean.get(path.relative_to(info.root).as_posix())
+        found = cache.get_outcomes(sha) if sha else outcomes_in(path.read_bytes())
+        if found is None and sha:
+            missing.append((len(per_file), sha))
+        per_file.append(found)
+    for (index, sha), data in zip(
+        missing, cat_file_batch(info.root, [s for _, s in missing]), strict=True
+    ):
+        per_file[index] = outcomes_in(data or b"")
+        cache.put_outcomes(sha, per_file[index] or [])
+    by_bead: dict[str, list[Record]] = {}
     seen: set[str] = set()
-    try:
-        for path in ledger.ledger_files(info.root):
-            sha = clean.get(path.relative_to(info.root).as_posix())
-            if sha:
-                records = history.outcomes(sha)
-            else:
-                records = [
-                    r
-                    for r in ledger.parse_blob(path.read_bytes()).records
-                    if r["kind"] == "outcome"
-                ]
-            for rec in records:
-                if rec["id"] not in seen:
-                    seen.add(rec["id"])
-                    found.append(rec)
-    finally:
-        history.close()
-    return found
+    for keys in per_file:
+        for bead, ts, rid, result, ref in keys or []:
+            if bead in beads and rid not in seen:
+                seen.add(rid)
+                by_bead.setdefault(bead, []).append(
+                    {"bead": bead, "ts": ts, "id": rid, "result": result, "source_ref": ref}
+                )
+    return by_bead
 
 
 def sync_source(
@@ -97,12 +118,13 @@ def sync_source(
     fingerprint = source.fingerprint()
     if _load_state(info).get("sync") == fingerprint:
         return []
-    outcomes: dict[str, list[Record]] = {}
-    for rec in [*ledger_outcomes(info), *pending]:
-        if rec["kind"] == "outcome":
+    beads = source.all()
+    outcomes = ledger_outcomes(info, set(beads))
+    for rec in pending:
+        if rec["kind"] == "outcome" and rec["bead"] in beads:
             outcomes.setdefault(rec["bead"], []).append(rec)
     since = parse_ts(config.sync_since) if config.sync_since else None
-    records = plan(source.all().values(), outcomes, actor=actor, since=since)
+    records = plan(beads.values(), outcomes, actor=actor, since=since)
     captured.state["sync"] = fingerprint
     return records
 

@@ -1,0 +1,64 @@
+"""The record constructors produce what the JSON Schema accepts (hooks rely on this to skip
+the full schema pass for records they built themselves)."""
+
+from __future__ import annotations
+
+from bd_vpt.records import check, outcome_record, usage_record
+from bd_vpt.schemas import record_errors
+
+
+def test_constructed_records_match_the_schema() -> None:
+    usage = usage_record(
+        bead="bd-1",
+        actor="a",
+        model="m",
+        tokens={"input": 1, "output": 2},
+        cost_usd=0.5,
+        price_ref="manual",
+        ts="2026-11-02T09:00:00Z",
+        session="s",
+        provider="p",
+        extra={"requests": 3},
+    )
+    bare = usage_record(
+        bead=None, actor="a", model="m", tokens={"total": 9}, cost_usd=None, price_ref=None
+    )
+    outcome = outcome_record(
+        bead="bd-1",
+        actor="a",
+        result="completed",
+        snapshot={"priority": 1, "type": "bug", "labels": ["x"], "title": "t"},
+        ts="2026-11-02",
+        reason="done",
+        value_usd=10.0,
+        human_minutes=5,
+        quality=0.8,
+        evidence="PR #1",
+        source="sync",
+        source_ref="bd:bd-1",
+    )
+    reopened = outcome_record(bead="bd-1", actor="a", result="reopened", snapshot=None)
+    for record in (usage, bare, outcome, reopened):
+        assert check(record) is None
+        assert record_errors(record) == []
+
+
+def test_the_fast_check_and_the_schema_agree_on_bad_records() -> None:
+    good = usage_record(
+        bead="bd-1", actor="a", model="m", tokens={"input": 1}, cost_usd=0.0, price_ref=None
+    )
+    bad = [
+        {**good, "kind": "mystery"},
+        {**good, "tokens": {"input": -1}},
+        {**good, "tokens": {"input": "1"}},
+        {**good, "cost_usd": -0.5},
+        {**good, "ts": "yesterday"},
+        {**good, "v": 0},
+        {**good, "actor": ""},
+        {**outcome_record(bead="b", actor="a", result="completed", snapshot=None), "completion": 2},
+        {**outcome_record(bead="b", actor="a", result="completed", snapshot=None), "result": "meh"},
+        {**outcome_record(bead="b", actor="a", result="completed", snapshot=None), "bead": None},
+    ]
+    for record in bad:
+        assert check(record) is not None, record
+        assert record_errors(record), record
