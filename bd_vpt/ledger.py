@@ -185,7 +185,7 @@ class Scan:
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
     lines: int = 0
-    _seen: dict[str, int] = field(default_factory=dict)
+    _seen: dict[int, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -201,9 +201,10 @@ class Scan:
             blob.records, blob.fingerprints, blob.lines, strict=True
         ):
             rid = record["id"]
-            held = seen.get(rid)
+            key = hash(rid)  # a million id strings need not stay alive to dedupe
+            held = seen.get(key)
             if held is None:
-                seen[rid] = fingerprint
+                seen[key] = fingerprint
                 yield record
             elif held == fingerprint:
                 self.duplicates += 1  # the same line twice, e.g. after a union merge

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -91,19 +91,54 @@ def period(day: str, every: str) -> str:
 class Facts:
     """The ledger folded for reporting: usage buckets and outcomes per bead."""
 
-    buckets: dict[tuple[str | None, str, str, str], Bucket] = field(default_factory=dict)
+    # usage folded by (bead, group): the group is what the report groups usage by (an actor,
+    # a model, a period; "" when the bead decides), so a fleet summary keeps one bucket per bead
+    buckets: dict[tuple[Any, ...], Bucket] = field(default_factory=dict)
     outcomes: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
     usage_records: int = 0
     outcome_records: int = 0
     ordered: dict[str, tuple[list[datetime], list[Record]]] | None = None
 
 
-def collect(records: Iterable[Record], config: Config, win: Window | None = None) -> Facts:
+def _group_of(by: str | None) -> Callable[[Record, str], str]:
+    """What a usage record is grouped by, given its UTC day ("" when the bead decides)."""
+    if by == "agent":
+        return lambda record, day: record["actor"]
+    if by == "model":
+        return lambda record, day: record["model"]
+    if by in TIME_KEYS:
+        assert by is not None
+        every = by
+        periods: dict[str, str] = {}
+
+        def in_period(record: Record, day: str) -> str:
+            found = periods.get(day)
+            if found is None:
+                found = periods[day] = period(day, every)
+            return found
+
+        return in_period
+    return lambda record, day: ""
+
+
+def collect(
+    records: Iterable[Record],
+    config: Config,
+    win: Window | None = None,
+    *,
+    by: str | None = None,
+    every: str | None = None,
+) -> Facts:
+    """Fold records: usage into buckets keyed (bead, group), or (bead, period, group) with
+    every (for trend); outcomes kept per bead."""
     facts = Facts()
     basis = config.token_basis
     buckets = facts.buckets
     outcomes = facts.outcomes
+    group_of = _group_of(by)
+    period_of = _group_of(every) if every else None
     filtering = win is not None and (win.since is not None or win.until is not None)
+    usage_records = outcome_records = 0
     for record in records:
         if filtering:
             assert win is not None
@@ -115,16 +150,15 @@ def collect(records: Iterable[Record], config: Config, win: Window | None = None
                 continue
         if record["kind"] == "outcome":
             outcomes[record["bead"]].append(record)
-            facts.outcome_records += 1
+            outcome_records += 1
             continue
-        facts.usage_records += 1
+        usage_records += 1
         ts = record["ts"]
-        key = (
-            record["bead"],
-            record["actor"],
-            record["model"],
-            ts[:10] if ts[-1] == "Z" else utc_day(ts),
-        )
+        day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
+        if period_of is None:
+            key: tuple[Any, ...] = (record["bead"], group_of(record, day))
+        else:
+            key = (record["bead"], period_of(record, day), group_of(record, day))
         bucket = buckets.get(key)
         if bucket is None:
             bucket = buckets[key] = [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0]
@@ -150,6 +184,8 @@ def collect(records: Iterable[Record], config: Config, win: Window | None = None
         else:
             bucket[_COST] += cost
         bucket[_RECORDS] += 1
+    facts.usage_records = usage_records
+    facts.outcome_records = outcome_records
     return facts
 
 
@@ -278,7 +314,7 @@ def summarize(
 ) -> dict[str, Any]:
     """{"totals": {...}, "groups": [{"key": ..., ...}]} for the records in the window."""
     win = window(since, until)
-    facts = collect(records, config, win)
+    facts = collect(records, config, win, by=by)
     return summarize_facts(facts, config, by=by, win=win)
 
 
@@ -292,18 +328,18 @@ def summarize_facts(
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (bead, actor, model, day), bucket in facts.buckets.items():
+    for (bead, group), bucket in facts.buckets.items():
         total.add(bead, bucket)
         if by is None:
             continue
         if by in TIME_KEYS:
-            keys = [period(day, by)]
+            keys = [group]
         elif by in BEAD_KEYS:
             keys = _bead_keys(by, bead, states.get(bead) if bead else None)
         else:
-            keys = [actor if by == "agent" else model]
+            keys = [group]
             if bead is not None:
-                shares[bead][keys[0]] += int(bucket[0])
+                shares[bead][group] += int(bucket[0])
         for key in keys:
             groups[key].add(bead, bucket)
     for bead, state in states.items():
@@ -370,10 +406,10 @@ def trend(
     if every not in TIME_KEYS:
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
-    facts = collect(records, config, win)
-    by_period: dict[str, dict[tuple[str | None, str, str, str], Bucket]] = defaultdict(dict)
-    for bucket_key, bucket in facts.buckets.items():
-        by_period[period(bucket_key[3], every)][bucket_key] = bucket
+    facts = collect(records, config, win, by=by, every=every)
+    by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
+    for (bead, when, group), bucket in facts.buckets.items():
+        by_period[when][(bead, group)] = bucket
     outcome_counts: dict[str, int] = defaultdict(int)
     for moments, outcomes in _ordered(facts).values():
         for moment, outcome in zip(moments, outcomes, strict=True):

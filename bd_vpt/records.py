@@ -56,6 +56,19 @@ def _is_unit(value: object) -> bool:
     return type(value) in (int, float) and 0 <= value <= 1  # type: ignore[operator]
 
 
+def _written_by_us(ts: str) -> bool:
+    """The exact shape format_ts writes (2026-11-24T10:00:00.000Z), checked without a regex."""
+    return (
+        len(ts) == 24
+        and ts[23] == "Z"
+        and ts[4] == ts[7] == "-"
+        and ts[10] == "T"
+        and ts[13] == ts[16] == ":"
+        and ts[19] == "."
+        and (ts[:4] + ts[5:7] + ts[8:10] + ts[11:13] + ts[14:16] + ts[17:19] + ts[20:23]).isdigit()
+    )
+
+
 def check(record: object) -> str | None:
     """Return what is wrong with a record that reports cannot use, or None.
 
@@ -74,7 +87,7 @@ def check(record: object) -> str | None:
         return f"unknown kind {kind!r} (expected usage or outcome)"
     if type(rid) is not str or not rid:
         return "missing id"
-    if type(ts) is not str or not _TS.match(ts):
+    if type(ts) is not str or not (_written_by_us(ts) or _TS.match(ts)):
         return f"ts must be an RFC 3339 timestamp, got {ts!r}"
     if type(v) is not int or v < 1:
         return f"v must be a positive integer, got {v!r}"

@@ -63,7 +63,14 @@ def _worktree(history: History) -> LedgerView:
 
     def blobs() -> Iterator[tuple[str, ParsedBlob]]:
         for rel, sha, data in items:
-            yield rel, history.parsed(sha) if sha else ledger.parse_blob(data or b"")
+            if sha is None:
+                yield rel, ledger.parse_blob(data or b"")
+                continue
+            blob = history.cache.get(sha)
+            if blob is None:  # clean: the file on disk is the blob, and faster to read
+                blob = ledger.parse_blob((root / rel).read_bytes())
+                history.cache.put(sha, blob)
+            yield rel, blob
 
     return LedgerView(blobs(), history, fingerprint="worktree:" + digest.hexdigest())
 
