@@ -645,25 +645,42 @@ def hooks() -> None:
 
 @hooks.command("install")
 @click.option("--force", is_flag=True, help="Install into core.hooksPath even when it is set.")
-def hooks_install(force: bool) -> None:
+@click.option(
+    "--claude",
+    is_flag=True,
+    help="Instead: add Claude Code SessionEnd/Stop hooks to .claude/settings.json.",
+)
+@click.option("--uninstall", "undo", is_flag=True, help="With --claude: remove them again.")
+def hooks_install(force: bool, claude: bool, undo: bool) -> None:
     """Install the hooks into the common git dir (shared by all worktrees).
 
     A hook already there is kept as <name>.legacy and runs first; installing twice changes
-    nothing; `bd-vpt hooks uninstall` restores exactly what was there.
+    nothing; `bd-vpt hooks uninstall` restores exactly what was there. With --claude, Claude
+    Code runs `bd-vpt import claude-code --hook` when a session stops or ends (other settings
+    and hooks in .claude/settings.json are kept).
 
     \b
-    Example:
+    Examples:
       bd-vpt hooks install
+      bd-vpt hooks install --claude
     """
     from bd_vpt import hooks as hook_setup
     from bd_vpt import repo
 
-    for line in hook_setup.install(repo.discover(), force=force):
+    info = repo.discover()
+    if claude:
+        from bd_vpt.capture.agents import claude_settings
+
+        lines = claude_settings(info.root, remove=undo)
+    else:
+        lines = hook_setup.install(info, force=force)
+    for line in lines:
         click.echo(line)
 
 
 @hooks.command("uninstall")
-def hooks_uninstall() -> None:
+@click.option("--claude", is_flag=True, help="Instead: remove bd-vpt's Claude Code hooks.")
+def hooks_uninstall(claude: bool) -> None:
     """Remove bd-vpt's hooks and restore the ones it kept.
 
     \b
@@ -673,7 +690,14 @@ def hooks_uninstall() -> None:
     from bd_vpt import hooks as hook_setup
     from bd_vpt import repo
 
-    for line in hook_setup.uninstall(repo.discover()):
+    info = repo.discover()
+    if claude:
+        from bd_vpt.capture.agents import claude_settings
+
+        lines = claude_settings(info.root, remove=True)
+    else:
+        lines = hook_setup.uninstall(info)
+    for line in lines:
         click.echo(line)
 
 
@@ -699,6 +723,177 @@ def hooks_status(fmt: str) -> None:
     render_rows([asdict(r) for r in rows], ("name", "state", "path"), "table")
     for note in notes:
         click.echo(f"note: {note}")
+
+
+def _import(
+    kind: str,
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    hook: bool,
+    fmt: str,
+) -> None:
+    import sys
+
+    import orjson
+
+    from bd_vpt.capture import manual
+    from bd_vpt.capture.agents import run_import
+    from bd_vpt.output import render_document
+
+    info, config = _repo()
+    files = None
+    if hook:  # Claude Code's hook: {"session_id": ..., "transcript_path": ...} on stdin
+        try:
+            event = orjson.loads(sys.stdin.buffer.read() or b"{}")
+            files = [Path(event["transcript_path"])] if event.get("transcript_path") else None
+        except (orjson.JSONDecodeError, AttributeError, TypeError):
+            files = None
+    result = run_import(
+        info,
+        config,
+        kind,
+        actor=manual.resolve_actor(actor, info.root),
+        path=path,
+        files=files,
+        since=since,
+        all_projects=all_projects,
+        dry_run=dry_run,
+    )
+    if fmt == "json":
+        render_document(result)
+        return
+    _warn_all(
+        [f"no known price for model {m!r}: cost_usd left null" for m in result["unknown_models"]]
+    )
+    verb = "would write" if dry_run else "wrote"
+    click.echo(
+        f"{result['files']} file(s), {result['messages']:,} message(s) "
+        f"({result['duplicates']:,} duplicate line(s), {result['already_imported']:,} "
+        f"already in the ledger)"
+    )
+    if result["skipped"]:
+        click.echo("skipped: " + ", ".join(f"{n:,} {why}" for why, n in result["skipped"].items()))
+    click.echo(
+        f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
+        f"${result['cost_usd']:.4f}; {result['unattributed_tokens']:,} tokens with no bead"
+    )
+
+
+def import_options(func: F) -> F:
+    for option in reversed(
+        (
+            click.option(
+                "--path",
+                type=click.Path(path_type=Path),
+                help="Transcripts folder (default: the agent's own).",
+            ),
+            click.option("--since", help="Only messages on or after this date."),
+            click.option(
+                "--all-projects/--project-only",
+                default=False,
+                help="Sessions of every project, or (default) only those run in this repo or its worktrees.",
+            ),
+            click.option("--dry-run", is_flag=True, help="Show what would be written."),
+            click.option(
+                "--actor", help="Who the usage is recorded for (default: $BD_ACTOR, ...)."
+            ),
+            format_option(*WRITE_FORMATS),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+@cli.group("import")
+def import_() -> None:
+    """Import agents' token usage from their transcripts, attributed to beads.
+
+    \b
+    Example:
+      bd-vpt import claude-code && bd-vpt summary --by bead
+    """
+
+
+@import_.command("claude-code")
+@import_options
+@click.option("--hook", is_flag=True, hidden=True, help="Read Claude Code's hook event on stdin.")
+def import_claude_code(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+    hook: bool,
+) -> None:
+    """Claude Code: ~/.claude/projects/**/*.jsonl (and $CLAUDE_CONFIG_DIR).
+
+    One usage record per session, bead window, model and day, priced per message. Bead
+    windows come from the bd commands the agent ran (bd update ID --claim, bd close ID, ...),
+    then a bead's closed_by_session, then `bd-vpt start ID`. Importing again adds only new
+    messages.
+
+    \b
+    Examples:
+      bd-vpt import claude-code
+      bd-vpt import claude-code --since 2026-11-01 --dry-run
+    """
+    _import("claude-code", path, since, all_projects, dry_run, actor, hook, fmt)
+
+
+@import_.command("codex")
+@import_options
+def import_codex(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """Codex: $CODEX_HOME/sessions/**/*.jsonl (default ~/.codex).
+
+    \b
+    Example:
+      bd-vpt import codex --path ~/.codex/sessions
+    """
+    _import("codex", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@cli.command()
+@click.argument("bead")
+def start(bead: str) -> None:
+    """Set the bead you (or a manual agent session) work on from now.
+
+    Imports give unattributed usage from now on to BEAD, until `bd-vpt stop`.
+
+    \b
+    Example:
+      bd-vpt start bd-42
+    """
+    from bd_vpt import repo
+    from bd_vpt.capture.agents import set_current
+
+    set_current(repo.discover(), bead)
+    click.echo(f"working on {bead}")
+
+
+@cli.command()
+def stop() -> None:
+    """Stop working on the current bead (see `bd-vpt start`).
+
+    \b
+    Example:
+      bd-vpt stop
+    """
+    from bd_vpt import repo
+    from bd_vpt.capture.agents import set_current
+
+    set_current(repo.discover(), None)
+    click.echo("no current bead")
 
 
 @cli.command("shell-init")

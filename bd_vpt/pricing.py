@@ -80,3 +80,87 @@ def _genai_price(model: str, tokens: dict[str, int], moment: datetime, requests:
         return Priced(None, None, warning=f"cannot price {model!r}: {exc}")
     ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {moment:%Y-%m-%d}"
     return Priced(round(float(calc.total_price) * requests, 8), ref, provider=calc.provider.id)
+
+
+class RateCards:
+    """Per-message prices for imports (hundreds of thousands of calls): one genai-prices
+    lookup per (model, day) yields the base USD-per-Mtok rates; a message whose input is
+    below every tier's start is priced from them, any other through genai-prices itself."""
+
+    KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._cards: dict[
+            tuple[str, str], tuple[dict[str, float | None], float, str, str] | None
+        ] = {}
+        self.unknown: set[str] = set()
+
+    def _card(
+        self, model: str, moment: datetime
+    ) -> tuple[dict[str, float | None], float, str, str] | None:
+        key = (model, moment.strftime("%Y-%m-%d"))
+        if key in self._cards:
+            return self._cards[key]
+        card = None
+        if model in self.config.prices:
+            table = self.config.prices[model]
+            rates: dict[str, float | None] = {
+                k: table.get(k, table["input"]) for k in ("input", "cache_read", "cache_write")
+            }
+            rates["output"] = table["output"]
+            rates["cache_write_1h"] = rates["cache_write"]
+            card = (rates, float("inf"), f"config:prices.{model}", "")
+        else:
+            from genai_prices import Usage, __version__, calc_price
+
+            try:
+                calc = calc_price(
+                    Usage(input_tokens=1, output_tokens=1), model, genai_request_timestamp=moment
+                )
+            except (LookupError, ValueError):
+                self.unknown.add(model)
+            else:
+                price = calc.model_price
+                rates, start = {}, float("inf")
+                for kind, attr in (
+                    ("input", "input_mtok"),
+                    ("output", "output_mtok"),
+                    ("cache_read", "cache_read_mtok"),
+                    ("cache_write", "cache_write_mtok"),
+                    ("cache_write_1h", "cache_write_1h_mtok"),
+                ):
+                    value = getattr(price, attr, None)
+                    if value is not None and hasattr(value, "base"):
+                        start = min([start, *(float(t.start) for t in value.tiers)])
+                        value = value.base
+                    rates[kind] = float(value) if value is not None else None
+                if rates["cache_write_1h"] is None:
+                    rates["cache_write_1h"] = rates["cache_write"]
+                ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {key[1]}"
+                card = (rates, start, ref, calc.provider.id)
+        self._cards[key] = card
+        return card
+
+    def price(
+        self, model: str, moment: datetime, tokens: dict[str, int]
+    ) -> tuple[float | None, str | None, str | None]:
+        """(cost_usd, price_ref, provider) of one message; cost None for an unknown model."""
+        card = self._card(model, moment)
+        if card is None:
+            return None, None, None
+        rates, start, ref, provider = card
+        one_hour = tokens.get("cache_write_1h", 0)
+        counts = {
+            "input": tokens.get("input", 0),
+            "output": tokens.get("output", 0),
+            "cache_read": tokens.get("cache_read", 0),
+            "cache_write": tokens.get("cache_write", 0) - one_hour,
+            "cache_write_1h": one_hour,
+        }
+        total_input = counts["input"] + counts["cache_read"] + tokens.get("cache_write", 0)
+        if total_input < start and all(rates[k] is not None or not n for k, n in counts.items()):
+            cost = sum(n * (rates[k] or 0.0) for k, n in counts.items()) / 1e6
+            return round(cost, 10), ref, provider or None
+        exact = price(model, tokens, moment, self.config)
+        return exact.cost_usd, exact.price_ref, exact.provider

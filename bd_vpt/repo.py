@@ -228,3 +228,10 @@ def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:
         else:
             found.append(None)
     return found
+
+
+def worktree_roots(root: Path) -> list[str]:
+    """The top folders of every worktree of this repository."""
+    out = git("worktree", "list", "--porcelain", cwd=root, check=False)
+    found = [line[len("worktree ") :] for line in out.splitlines() if line.startswith("worktree ")]
+    return found or [str(root)]

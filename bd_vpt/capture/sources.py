@@ -138,6 +138,18 @@ def run(info: RepoInfo, config: Config, actor: str, pending: list[Record]) -> Ca
                 captured.records += sync_source(
                     info, config, actor, [*pending, *captured.records], captured
                 )
+            elif name in ("claude-code", "codex"):
+                from bd_vpt.capture.agents import run_import
+
+                result = run_import(
+                    info,
+                    config,
+                    name,
+                    actor=actor,
+                    pending=[*pending, *captured.records],
+                    write=False,
+                )
+                captured.records += result["records"]
             else:
                 captured.warnings.append(f"capture source {name!r} is not available in this bd-vpt")
                 continue

@@ -1,0 +1,172 @@
+"""`bd-vpt import claude-code|codex`: agent transcripts to usage records, attributed to beads.
+
+Idempotent everywhere: each record remembers the last message it holds (`last_message`), and
+an import skips every message at or before a session's mark, read from the ledger itself (and
+from records still spooled by a hook). Importing twice, after a crash, or from a fresh clone
+counts each message once; no local state is needed for that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bd_vpt.capture import claude_code, codex
+from bd_vpt.capture.transcripts import Attribution, Stats, build_records, high_water
+from bd_vpt.config import Config
+from bd_vpt.errors import VptError
+from bd_vpt.pricing import RateCards
+from bd_vpt.records import Record, now_ts, parse_ts, token_total
+from bd_vpt.repo import RepoInfo, worktree_roots
+
+SOURCES = {"claude-code": claude_code, "codex": codex}
+
+
+def _current_log(info: RepoInfo) -> Path:
+    return info.state_dir / "current-bead.jsonl"
+
+
+def set_current(info: RepoInfo, bead: str | None) -> None:
+    """`bd-vpt start ID` / `bd-vpt stop`: the bead a manual session works on from now."""
+    path = _current_log(info)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as out:
+        out.write(orjson.dumps({"ts": now_ts(), "bead": bead}) + b"\n")
+
+
+def current_log(info: RepoInfo) -> list[tuple[datetime, str | None]]:
+    try:
+        lines = _current_log(info).read_bytes().splitlines()
+    except OSError:
+        return []
+    log = []
+    for line in lines:
+        try:
+            item = orjson.loads(line)
+            log.append((parse_ts(item["ts"]), item.get("bead")))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return sorted(log, key=lambda t: t[0])
+
+
+def _session_beads(info: RepoInfo) -> dict[str, str]:
+    from bd_vpt.beads import open_source
+
+    try:
+        source = open_source(info.root)
+    except VptError:
+        return {}
+    if source is None:
+        return {}
+    return {b.closed_by_session: b.id for b in source.all().values() if b.closed_by_session}
+
+
+def _ledger_records(info: RepoInfo) -> list[Record]:
+    from bd_vpt.report import open_view
+
+    return [
+        r for r in open_view(info).records() if r.get("kind") == "usage" and r.get("last_message")
+    ]
+
+
+def run_import(
+    info: RepoInfo,
+    config: Config,
+    kind: str,
+    *,
+    actor: str,
+    path: Path | None = None,
+    files: Sequence[Path] | None = None,
+    since: str | None = None,
+    all_projects: bool = False,
+    dry_run: bool = False,
+    pending: Sequence[Record] = (),
+    write: bool = True,
+) -> dict[str, Any]:
+    """Import one agent's transcripts; returns the summary (and the records)."""
+    module = SOURCES[kind]
+    stats = Stats()
+    found = list(files) if files is not None else module.files(module.roots(path))
+    allowed = None if all_projects else worktree_roots(info.root)
+    sessions = module.scan(found, allowed, stats)
+    marks = high_water([*_ledger_records(info), *pending], kind)
+    extra = Attribution(
+        session_beads=_session_beads(info),
+        manual=current_log(info),
+        env_bead=os.environ.get("BD_VPT_BEAD") or None,
+    )
+    cards = RateCards(config)
+    try:
+        start = parse_ts(since) if since else None
+    except ValueError:
+        raise VptError(f"--since {since!r} is not a date", hint="e.g. --since 2026-11-01") from None
+    records = build_records(
+        sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
+    )
+    if records and write and not dry_run:
+        from bd_vpt import ledger
+
+        ledger.append(info, records, actor)
+    tokens = sum(token_total(r["tokens"]) for r in records)
+    unattributed = sum(token_total(r["tokens"]) for r in records if r["bead"] is None)
+    return {
+        "source": kind,
+        "dry_run": dry_run,
+        "files": stats.files,
+        "lines": stats.lines,
+        "messages": stats.messages,
+        "duplicates": stats.duplicates,
+        "already_imported": stats.already_imported,
+        "skipped": dict(sorted(stats.skipped.items())),
+        "records": records,
+        "tokens": tokens,
+        "unattributed_tokens": unattributed,
+        "cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
+        "unknown_models": sorted(cards.unknown),
+    }
+
+
+CLAUDE_HOOK = "bd-vpt import claude-code --hook"
+
+
+def claude_settings(root: Path, *, remove: bool = False) -> list[str]:
+    """Add (or remove) bd-vpt's SessionEnd and Stop hooks in .claude/settings.json, keeping
+    every other setting and hook as it is."""
+    path = root / ".claude" / "settings.json"
+    try:
+        settings = orjson.loads(path.read_bytes()) if path.exists() else {}
+    except orjson.JSONDecodeError as exc:
+        raise VptError(
+            f"{path}: not valid JSON ({exc})", hint="fix it, then run this again"
+        ) from None
+    if not isinstance(settings, dict):
+        raise VptError(f"{path}: expected a JSON object")
+    hooks = settings.setdefault("hooks", {})
+    done = []
+    for event in ("SessionEnd", "Stop"):
+        entries = [e for e in hooks.get(event, []) if not _is_ours(e)]
+        if not remove:
+            entries.append({"hooks": [{"type": "command", "command": CLAUDE_HOOK}]})
+        if entries:
+            hooks[event] = entries
+        else:
+            hooks.pop(event, None)
+        done.append(
+            f"{'removed' if remove else 'set'} the {event} hook in {path.relative_to(root)}"
+        )
+    if not hooks:
+        settings.pop("hooks")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(settings, option=orjson.OPT_INDENT_2) + b"\n")
+    return done
+
+
+def _is_ours(entry: Any) -> bool:
+    return isinstance(entry, dict) and any(
+        isinstance(h, dict) and h.get("command") == CLAUDE_HOOK for h in entry.get("hooks", [])
+    )

@@ -1,0 +1,191 @@
+"""Claude Code transcripts: ~/.claude/projects/**/*.jsonl (and $CLAUDE_CONFIG_DIR).
+
+Usage lives in lines with message.usage. Claude Code writes one line per content block, each
+repeating the same usage: messages are deduplicated on (message.id, requestId) across all
+files, keeping the largest-token copy and preferring the non-sidechain one (ccusage's rule).
+`<synthetic>` models are skipped. The bd commands of tool_use blocks (Bash) open and close
+bead windows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import orjson
+
+from bd_vpt.capture.transcripts import MAX_LINE, Message, Stats
+from bd_vpt.records import parse_ts
+
+
+def roots(path: Path | None) -> list[Path]:
+    """Where the transcripts are: --path, else $CLAUDE_CONFIG_DIR (comma-separated), else
+    ~/.config/claude and ~/.claude; each root's projects/ folder."""
+    if path is not None:
+        return [path]
+    env = os.environ.get("CLAUDE_CONFIG_DIR", "").strip()
+    bases = (
+        [Path(p.strip()).expanduser() for p in env.split(",") if p.strip()]
+        if env
+        else [
+            Path.home() / ".config" / "claude",
+            Path.home() / ".claude",
+        ]
+    )
+    return [b / "projects" for b in bases if (b / "projects").is_dir()]
+
+
+def files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for root in paths:
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(sorted(root.rglob("*.jsonl")))
+    return found
+
+
+def _tokens(usage: dict[str, object]) -> dict[str, int] | None:
+    def count(name: str, source: dict[str, object] = usage) -> int:
+        value = source.get(name, 0)
+        return value if type(value) is int and value >= 0 else 0
+
+    if not isinstance(usage.get("input_tokens"), int) or not isinstance(
+        usage.get("output_tokens"), int
+    ):
+        return None
+    tokens = {
+        "input": count("input_tokens"),
+        "output": count("output_tokens"),
+        "cache_read": count("cache_read_input_tokens"),
+        "cache_write": count("cache_creation_input_tokens"),
+    }
+    detail = usage.get("cache_creation")
+    if isinstance(detail, dict) and count("ephemeral_1h_input_tokens", detail):
+        tokens["cache_write_1h"] = count("ephemeral_1h_input_tokens", detail)
+    return tokens
+
+
+def scan(
+    paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
+) -> dict[str, list[Message]]:
+    """Deduplicated messages by session. allowed_cwds: keep only sessions run inside these
+    folders (None: every project)."""
+    best: dict[str, Message] = {}
+    for path in paths:
+        stats.files += 1
+        try:
+            data = path.read_bytes()
+        except OSError:
+            stats.skip("unreadable file")
+            continue
+        lines = data.split(b"\n")
+        if lines[-1].strip() and not _parses(lines[-1]):
+            stats.lines += 1
+            stats.skip("truncated last line")  # a writer was cut off mid-line
+            lines.pop()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            stats.lines += 1
+            if len(line) > MAX_LINE:
+                stats.skip("line too long")
+                continue
+            if b'"usage"' not in line:
+                stats.skip("not a usage line")
+                continue
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                stats.skip("malformed JSON")
+                continue
+            message = _message(entry, path, number, allowed_cwds, stats)
+            if message is None:
+                continue
+            held = best.get(message.key)
+            if held is None:
+                best[message.key] = message
+                continue
+            stats.duplicates += 1
+            held.commands.extend(c for c in message.commands if c not in held.commands)
+            if (message.size, not message.sidechain) > (held.size, not held.sidechain):
+                message.commands = held.commands
+                best[message.key] = message
+    sessions: dict[str, list[Message]] = {}
+    for message in best.values():
+        sessions.setdefault(message.session, []).append(message)
+    stats.messages += len(best)
+    return sessions
+
+
+def _message(
+    entry: object, path: Path, number: int, allowed: list[str] | None, stats: Stats
+) -> Message | None:
+    if not isinstance(entry, dict):
+        stats.skip("unknown record type")
+        return None
+    body = entry.get("message")
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(usage, dict):
+        stats.skip("not a usage line")
+        return None
+    model, stamp, session = body.get("model"), entry.get("timestamp"), entry.get("sessionId")
+    if not isinstance(model, str) or not isinstance(stamp, str) or not isinstance(session, str):
+        stats.skip("missing fields")
+        return None
+    if model == "<synthetic>":
+        stats.skip("synthetic model")
+        return None
+    cwd = entry.get("cwd")
+    if allowed is not None and not (isinstance(cwd, str) and _inside(cwd, allowed)):
+        stats.skip("other project")
+        return None
+    tokens = _tokens(usage)
+    if tokens is None:
+        stats.skip("missing fields")
+        return None
+    try:
+        moment = parse_ts(stamp)
+    except ValueError:
+        stats.skip("missing fields")
+        return None
+    mid, rid = body.get("id"), entry.get("requestId")
+    key = (
+        f"{mid}:{rid}"
+        if isinstance(mid, str) and isinstance(rid, str)
+        else f"{path.name}:{number:09d}"
+    )
+    commands = []
+    content = body.get("content")
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                command = (
+                    (block.get("input") or {}).get("command")
+                    if isinstance(block.get("input"), dict)
+                    else None
+                )
+                if isinstance(command, str) and "bd" in command:
+                    commands.append(command)
+    return Message(
+        key=key,
+        session=session,
+        moment=moment,
+        model=model,
+        tokens=tokens,
+        sidechain=entry.get("isSidechain") is True,
+        commands=commands,
+    )
+
+
+def _inside(cwd: str, allowed: list[str]) -> bool:
+    return any(cwd == root or cwd.startswith(root.rstrip("/") + "/") for root in allowed)
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True

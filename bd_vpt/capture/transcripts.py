@@ -1,0 +1,219 @@
+"""What the agent importers share: messages, bead windows, grouping into records, and the
+high-water mark (kept in the ledger itself, so a fresh clone never double counts).
+
+Attribution, in order: a `bd` command the agent ran opens or closes the session's window on a
+bead (`bd update ID --claim`, `bd update ID --status in_progress`, `bd close ID`,
+`bd vpt start ID`, `bd vpt stop`, also inside chained shell commands); a bead whose
+`closed_by_session` names the session; the current bead set by `bd-vpt start ID` (or
+$BD_VPT_BEAD). What matches nothing is recorded with bead null, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bd_vpt.pricing import RateCards
+from bd_vpt.records import Record, format_ts, parse_ts, usage_record
+
+MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (counted as too long)
+
+
+@dataclass
+class Message:
+    """One model call, deduplicated."""
+
+    key: str  # stable and sortable within a session
+    session: str
+    moment: datetime
+    model: str
+    tokens: dict[str, int]
+    sidechain: bool = False
+    commands: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(v for k, v in self.tokens.items() if k != "cache_write_1h")
+
+
+@dataclass
+class Stats:
+    files: int = 0
+    lines: int = 0
+    messages: int = 0
+    duplicates: int = 0
+    already_imported: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, why: str, n: int = 1) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + n
+
+
+_SEPARATORS = re.compile(r"&&|\|\||[;|\n]|\$\(|`")
+_BD = re.compile(r"^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:\S*/)?(bd-vpt|bd)\s+(.*)$")
+
+
+def bd_commands(command: str) -> list[tuple[str, list[str]]]:
+    """("open" | "close" | "stop", bead ids) for each bd command in a shell command line."""
+    found = []
+    for segment in _SEPARATORS.split(command):
+        match = _BD.match(segment)
+        if not match:
+            continue
+        words = match.group(2).split()
+        if match.group(1) == "bd" and words[:1] == ["vpt"]:
+            words = words[1:]
+        elif match.group(1) == "bd-vpt":
+            pass
+        args = [w.strip("'\"") for w in words[1:] if not w.startswith("-")]
+        verb = words[0] if words else ""
+        flags = " ".join(words)
+        if (
+            verb == "update"
+            and args
+            and ("--claim" in words or re.search(r"--status[= ]+in_progress", flags))
+        ):
+            found.append(("open", args[:1]))
+        elif verb == "close" and args:
+            found.append(("close", [a for a in args if not a.startswith("-")]))
+        elif verb == "start" and args:
+            found.append(("open", args[:1]))
+        elif verb == "stop":
+            found.append(("stop", []))
+    return found
+
+
+@dataclass
+class Attribution:
+    """Everything beyond the transcript that can name a bead."""
+
+    session_beads: dict[str, str] = field(default_factory=dict)  # closed_by_session
+    manual: list[tuple[datetime, str | None]] = field(default_factory=list)  # bd-vpt start/stop
+    env_bead: str | None = None  # $BD_VPT_BEAD
+
+    def fallback(self, session: str, moment: datetime) -> str | None:
+        if session in self.session_beads:
+            return self.session_beads[session]
+        if self.manual:
+            at = bisect_right([m for m, _ in self.manual], moment)
+            if at:
+                return self.manual[at - 1][1]
+        return self.env_bead
+
+
+def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message, str | None]]:
+    """Walk one session in time order, opening and closing bead windows."""
+    out = []
+    current: str | None = None
+    for message in messages:
+        actions = [a for c in message.commands for a in bd_commands(c)]
+        for kind, beads in actions:
+            if kind == "open":
+                current = beads[0]
+        bead = current if current is not None else extra.fallback(message.session, message.moment)
+        out.append((message, bead))
+        for kind, beads in actions:
+            if (kind == "close" and current in beads) or kind == "stop":
+                current = None
+    return out
+
+
+def high_water(records: Iterable[Record], source: str) -> dict[str, tuple[datetime, str]]:
+    """Per session, the last message the ledger already holds from this source."""
+    marks: dict[str, tuple[datetime, str]] = {}
+    for rec in records:
+        if rec.get("kind") != "usage" or rec.get("source") != source or not rec.get("session"):
+            continue
+        last = rec.get("last_message")
+        if not isinstance(last, list) or len(last) != 2:
+            continue
+        try:
+            mark = (parse_ts(str(last[0])), str(last[1]))
+        except ValueError:
+            continue
+        session = rec["session"]
+        if session not in marks or mark > marks[session]:
+            marks[session] = mark
+    return marks
+
+
+def build_records(
+    sessions: dict[str, list[Message]],
+    extra: Attribution,
+    marks: dict[str, tuple[datetime, str]],
+    cards: RateCards,
+    *,
+    actor: str,
+    source: str,
+    stats: Stats,
+    since: datetime | None = None,
+) -> list[Record]:
+    """One usage record per (session, bead window, model, UTC day), priced per message."""
+    records: list[Record] = []
+    for session, messages in sessions.items():
+        messages.sort(key=lambda m: (m.moment, m.key))
+        mark = marks.get(session)
+        window = 0
+        previous: object = object()
+        groups: dict[tuple[int, str | None, str, str], list[Message]] = {}
+        for message, bead in attribute(messages, extra):
+            if bead != previous:
+                window += 1
+                previous = bead
+            if mark is not None and (message.moment, message.key) <= mark:
+                stats.already_imported += 1
+                continue
+            if since is not None and message.moment < since:
+                continue
+            day = message.moment.strftime("%Y-%m-%d")
+            groups.setdefault((window, bead, message.model, day), []).append(message)
+        for (_window, bead, model, _day), group in groups.items():
+            records.append(_record(session, bead, model, group, cards, actor, source))
+    records.sort(key=lambda r: (r["ts"], r["source_ref"]))
+    return records
+
+
+def _record(
+    session: str,
+    bead: str | None,
+    model: str,
+    group: list[Message],
+    cards: RateCards,
+    actor: str,
+    source: str,
+) -> Record:
+    tokens: dict[str, int] = {}
+    cost: float | None = 0.0
+    ref = provider = None
+    for message in group:
+        for kind, value in message.tokens.items():
+            tokens[kind] = tokens.get(kind, 0) + value
+        priced, ref, provider = cards.price(model, message.moment, message.tokens)
+        cost = None if priced is None or cost is None else cost + priced
+    first, last = group[0], group[-1]
+    extra: dict[str, Any] = {
+        "messages": len(group),
+        "first_ts": format_ts(first.moment),
+        "last_ts": format_ts(last.moment),
+        "last_message": [format_ts(last.moment), last.key],
+    }
+    if any(m.sidechain for m in group):
+        extra["sidechain_messages"] = sum(1 for m in group if m.sidechain)
+    return usage_record(
+        bead=bead,
+        actor=actor,
+        model=model,
+        tokens={k: v for k, v in tokens.items() if v or k in ("input", "output")},
+        cost_usd=None if cost is None else round(cost, 8),
+        price_ref=ref,
+        ts=format_ts(first.moment),
+        source=source,
+        source_ref=f"{source}:{session}:{first.key}",
+        session=session,
+        provider=provider,
+        extra=extra,
+    )
