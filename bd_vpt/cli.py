@@ -87,7 +87,7 @@ def _repo() -> tuple[RepoInfo, Config]:
     from bd_vpt import config, repo
 
     info = repo.discover()
-    return info, config.load(info.root)
+    return info, config.load(info.root, known_good=info.state_dir / "config-ok")
 
 
 def _warn_all(warnings: list[str]) -> None:
@@ -762,6 +762,7 @@ def _import(
         all_projects=all_projects,
         dry_run=dry_run,
     )
+    result.pop("remember")  # done: run_import noted the files it read
     if fmt == "json":
         render_document(result)
         return

@@ -97,9 +97,9 @@ class RateCards:
         self.unknown: set[str] = set()
 
     def _card(
-        self, model: str, moment: datetime
+        self, model: str, moment: datetime, day: str | None = None
     ) -> tuple[dict[str, float | None], float, str, str] | None:
-        key = (model, moment.strftime("%Y-%m-%d"))
+        key = (model, day or moment.strftime("%Y-%m-%d"))
         if key in self._cards:
             return self._cards[key]
         card = None
@@ -143,24 +143,28 @@ class RateCards:
         return card
 
     def price(
-        self, model: str, moment: datetime, tokens: dict[str, int]
+        self, model: str, moment: datetime, tokens: dict[str, int], day: str | None = None
     ) -> tuple[float | None, str | None, str | None]:
         """(cost_usd, price_ref, provider) of one message; cost None for an unknown model."""
-        card = self._card(model, moment)
+        card = self._card(model, moment, day)
         if card is None:
             return None, None, None
         rates, start, ref, provider = card
-        one_hour = tokens.get("cache_write_1h", 0)
-        counts = {
-            "input": tokens.get("input", 0),
-            "output": tokens.get("output", 0),
-            "cache_read": tokens.get("cache_read", 0),
-            "cache_write": tokens.get("cache_write", 0) - one_hour,
-            "cache_write_1h": one_hour,
-        }
-        total_input = counts["input"] + counts["cache_read"] + tokens.get("cache_write", 0)
-        if total_input < start and all(rates[k] is not None or not n for k, n in counts.items()):
-            cost = sum(n * (rates[k] or 0.0) for k, n in counts.items()) / 1e6
-            return round(cost, 10), ref, provider or None
+        get = tokens.get
+        inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
+        write, hour = get("cache_write", 0), get("cache_write_1h", 0)
+        r_in, r_out, r_read = rates["input"], rates["output"], rates["cache_read"]
+        r_write, r_hour = rates["cache_write"], rates["cache_write_1h"]
+        if (
+            inp + read + write < start
+            and r_in is not None
+            and r_out is not None
+            and (r_read is not None or not read)
+            and (r_write is not None or write == hour)
+            and (r_hour is not None or not hour)
+        ):
+            cost = inp * r_in + out * r_out + read * (r_read or 0.0)
+            cost += (write - hour) * (r_write or 0.0) + hour * (r_hour or 0.0)
+            return round(cost / 1e6, 10), ref, provider or None
         exact = price(model, tokens, moment, self.config)
         return exact.cost_usd, exact.price_ref, exact.provider

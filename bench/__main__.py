@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
     parser.add_argument(
+        "--agents",
+        default="200:1000",
+        help="sessions:events of the Claude Code import figures, or 'none' (default: %(default)s)",
+    )
+    parser.add_argument(
         "--hooks",
         default="1000000:1000",
         help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
@@ -167,6 +172,29 @@ def main(argv: list[str] | None = None) -> int:
             table.append([f"git hooks on a {count:,}-record ledger", "", "", "", ""])
             for name, seconds in bench_hooks(root, args.runs):
                 table.append(row(f"  {name}", seconds, 0, None))
+        if args.agents != "none":
+            sessions, events = (int(x) for x in args.agents.split(":"))
+            table.append(
+                [
+                    f"import claude-code: {sessions} sessions x {events:,} assistant events",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+            for name, seconds, rss, ratio in bench_agents(
+                base / "agents", sessions, events, args.runs
+            ):
+                table.append(
+                    [
+                        f"  {name}",
+                        f"{seconds * 1000:,.0f} ms",
+                        f"{rss:,.0f} MB" if rss else "",
+                        ratio,
+                        "",
+                    ]
+                )
     finally:
         if args.keep:
             print(f"kept: {base}", file=sys.stderr)
@@ -181,6 +209,95 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"\n(total bench time {time.perf_counter() - started:,.0f} s; {os.cpu_count()} cores)")
     return 0
+
+
+def _ccusage(base: Path) -> Path | None:
+    """ccusage 20.0.24 in a folder of its own (None without node and npm)."""
+    if not shutil.which("npm"):
+        return None
+    where = base / "ccusage"
+    where.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "init", "-y"], cwd=where, check=True, capture_output=True)
+    proc = subprocess.run(
+        ["npm", "install", "--save-exact", "--no-audit", "--no-fund", "ccusage@20.0.24"],
+        cwd=where,
+        capture_output=True,
+    )
+    return where / "node_modules" / ".bin" / "ccusage" if proc.returncode == 0 else None
+
+
+def bench_agents(
+    base: Path, sessions: int, events: int, runs: int
+) -> list[tuple[str, float, float, str]]:
+    """A cold import next to ccusage on the same files, then an incremental import."""
+    from bench.agents import write_sessions
+
+    repo = base / "repo"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([BD_VPT, "init"], cwd=repo, check=True, capture_output=True)
+    home = base / "claude"
+    size = write_sessions(home, sessions, events, str(repo))
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(home), "TZ": "UTC"}
+    rows: list[tuple[str, float, float, str]] = []
+    ccusage = _ccusage(base)
+    full = None
+    if ccusage is not None:
+        full, rss = timed_env(
+            [str(ccusage), "claude", "daily", "--json", "--offline"], repo, runs, env
+        )
+        rows.append(
+            (f"ccusage claude daily --json --offline ({size / 1e6:,.0f} MB)", full, rss, "1.0x")
+        )
+
+    def reset() -> None:
+        shutil.rmtree(repo / ".beads" / "vpt" / "ledger", ignore_errors=True)
+        shutil.rmtree(repo / ".git" / "bd-vpt", ignore_errors=True)
+
+    cold, rss = timed_env([BD_VPT, "import", "claude-code"], repo, runs, env, reset)
+    rows.append(
+        (
+            "bd-vpt import claude-code, cold (target <= 1.0x ccusage)",
+            cold,
+            rss,
+            f"{cold / full:.2f}x" if full else "",
+        )
+    )
+    subprocess.run(
+        [BD_VPT, "import", "claude-code"], cwd=repo, env=env, check=True, capture_output=True
+    )
+    write_sessions(home, 1, 1000, str(repo), first=sessions)
+    start = time.perf_counter()
+    subprocess.run(
+        [BD_VPT, "import", "claude-code"], cwd=repo, env=env, check=True, capture_output=True
+    )
+    subprocess.run([BD_VPT, "summary"], cwd=repo, env=env, check=True, capture_output=True)
+    more = time.perf_counter() - start
+    rows.append(
+        (
+            "incremental import (+1,000 events) + summary (target <= 0.2x)",
+            more,
+            0,
+            f"{more / full:.2f}x" if full else "",
+        )
+    )
+    return rows
+
+
+def timed_env(
+    argv: Sequence[str],
+    cwd: Path,
+    runs: int,
+    env: dict[str, str],
+    before: Callable[[], None] | None = None,
+) -> tuple[float, float]:
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return timed(argv, cwd, runs, before)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,10 @@ def run_import(
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
     allowed = None if all_projects else worktree_roots(info.root)
-    sessions = module.scan(found, allowed, stats)
     marks = high_water([*_ledger_records(info), *pending], kind)
+    index = FileIndex(info, kind, all_projects)
+    to_scan = [f for f in found if not index.covered(f, marks, stats)]
+    sessions = module.scan(to_scan, allowed, stats)
     extra = Attribution(
         session_beads=_session_beads(info),
         manual=current_log(info),
@@ -108,10 +110,18 @@ def run_import(
     records = build_records(
         sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
     )
-    if records and write and not dry_run:
-        from bd_vpt import ledger
 
-        ledger.append(info, records, actor)
+    def remember() -> None:
+        """Note the files read (call once their records are safely written or spooled)."""
+        if since is None:  # a partial import (--since) covers nothing for next time
+            index.update(to_scan, stats, high_water(records, kind), marks)
+
+    if write and not dry_run:
+        if records:
+            from bd_vpt import ledger
+
+            ledger.append(info, records, actor)
+        remember()
     tokens = sum(token_total(r["tokens"]) for r in records)
     unattributed = sum(token_total(r["tokens"]) for r in records if r["bead"] is None)
     return {
@@ -128,7 +138,74 @@ def run_import(
         "unattributed_tokens": unattributed,
         "cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
         "unknown_models": sorted(cards.unknown),
+        "remember": remember,
     }
+
+
+class FileIndex:
+    """Transcript files already imported: skipped while unchanged (size, mtime) and while
+    the ledger's own high-water marks still cover the sessions they hold. Only a speed-up:
+    if the ledger lost records, its marks fall behind and the file is read again."""
+
+    def __init__(self, info: RepoInfo, kind: str, all_projects: bool) -> None:
+        scope = "all" if all_projects else "project"
+        self.path = info.state_dir / f"imported-{kind}-{scope}.json"
+        try:
+            loaded = orjson.loads(self.path.read_bytes())
+            self.files: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, orjson.JSONDecodeError):
+            self.files = {}
+
+    def covered(self, path: Path, marks: dict[str, tuple[datetime, str]], stats: Stats) -> bool:
+        entry = self.files.get(str(path))
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime")) != (
+            st.st_size,
+            st.st_mtime_ns,
+        ):
+            return False
+        try:
+            for session, (ts, key) in entry.get("sessions", {}).items():
+                if session not in marks or marks[session] < (parse_ts(ts), key):
+                    return False
+        except (TypeError, ValueError):
+            return False
+        stats.skip("unchanged file")
+        return True
+
+    def update(
+        self,
+        scanned: list[Path],
+        stats: Stats,
+        new: dict[str, tuple[datetime, str]],
+        old: dict[str, tuple[datetime, str]],
+    ) -> None:
+        from bd_vpt.records import format_ts
+
+        marks = dict(old)
+        for session, mark in new.items():
+            if session not in marks or mark > marks[session]:
+                marks[session] = mark
+        for path in scanned:
+            held = stats.file_sessions.get(str(path), set())
+            if any(s not in marks for s in held):
+                continue  # nothing of that session reached the ledger: read it again next time
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            self.files[str(path)] = {
+                "size": st.st_size,
+                "mtime": st.st_mtime_ns,
+                "sessions": {s: [format_ts(marks[s][0]), marks[s][1]] for s in sorted(held)},
+            }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(self.files))
+        tmp.replace(self.path)
 
 
 CLAUDE_HOOK = "bd-vpt import claude-code --hook"

@@ -46,33 +46,13 @@ def files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _tokens(usage: dict[str, object]) -> dict[str, int] | None:
-    def count(name: str, source: dict[str, object] = usage) -> int:
-        value = source.get(name, 0)
-        return value if type(value) is int and value >= 0 else 0
-
-    if not isinstance(usage.get("input_tokens"), int) or not isinstance(
-        usage.get("output_tokens"), int
-    ):
-        return None
-    tokens = {
-        "input": count("input_tokens"),
-        "output": count("output_tokens"),
-        "cache_read": count("cache_read_input_tokens"),
-        "cache_write": count("cache_creation_input_tokens"),
-    }
-    detail = usage.get("cache_creation")
-    if isinstance(detail, dict) and count("ephemeral_1h_input_tokens", detail):
-        tokens["cache_write_1h"] = count("ephemeral_1h_input_tokens", detail)
-    return tokens
-
-
 def scan(
     paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
 ) -> dict[str, list[Message]]:
     """Deduplicated messages by session. allowed_cwds: keep only sessions run inside these
     folders (None: every project)."""
     best: dict[str, Message] = {}
+    inside: dict[str, bool] = {}  # cwd -> in an allowed folder (memoised: cwds repeat)
     for path in paths:
         stats.files += 1
         try:
@@ -100,9 +80,10 @@ def scan(
             except orjson.JSONDecodeError:
                 stats.skip("malformed JSON")
                 continue
-            message = _message(entry, path, number, allowed_cwds, stats)
+            message = _message(entry, path, number, allowed_cwds, stats, inside)
             if message is None:
                 continue
+            stats.saw(path, message.session)
             held = best.get(message.key)
             if held is None:
                 best[message.key] = message
@@ -120,53 +101,70 @@ def scan(
 
 
 def _message(
-    entry: object, path: Path, number: int, allowed: list[str] | None, stats: Stats
+    entry: object,
+    path: Path,
+    number: int,
+    allowed: list[str] | None,
+    stats: Stats,
+    inside: dict[str, bool],
 ) -> Message | None:
-    if not isinstance(entry, dict):
+    if type(entry) is not dict:
         stats.skip("unknown record type")
         return None
     body = entry.get("message")
-    usage = body.get("usage") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(usage, dict):
+    usage = body.get("usage") if type(body) is dict else None
+    if type(body) is not dict or type(usage) is not dict:
         stats.skip("not a usage line")
         return None
     model, stamp, session = body.get("model"), entry.get("timestamp"), entry.get("sessionId")
-    if not isinstance(model, str) or not isinstance(stamp, str) or not isinstance(session, str):
+    if type(model) is not str or type(stamp) is not str or type(session) is not str:
         stats.skip("missing fields")
         return None
     if model == "<synthetic>":
         stats.skip("synthetic model")
         return None
-    cwd = entry.get("cwd")
-    if allowed is not None and not (isinstance(cwd, str) and _inside(cwd, allowed)):
-        stats.skip("other project")
-        return None
-    tokens = _tokens(usage)
-    if tokens is None:
+    if allowed is not None:
+        cwd = entry.get("cwd")
+        known: bool | None = False
+        if type(cwd) is str:
+            known = inside.get(cwd)
+            if known is None:
+                known = inside[cwd] = _inside(cwd, allowed)
+        if not known:
+            stats.skip("other project")
+            return None
+    get = usage.get
+    inp, out = get("input_tokens"), get("output_tokens")
+    if type(inp) is not int or type(out) is not int:
         stats.skip("missing fields")
         return None
+    read, write = get("cache_read_input_tokens", 0), get("cache_creation_input_tokens", 0)
+    tokens = {
+        "input": max(inp, 0),
+        "output": max(out, 0),
+        "cache_read": read if type(read) is int and read > 0 else 0,
+        "cache_write": write if type(write) is int and write > 0 else 0,
+    }
+    detail = get("cache_creation")
+    if type(detail) is dict:
+        hour = detail.get("ephemeral_1h_input_tokens", 0)
+        if type(hour) is int and hour > 0:
+            tokens["cache_write_1h"] = hour
     try:
         moment = parse_ts(stamp)
     except ValueError:
         stats.skip("missing fields")
         return None
     mid, rid = body.get("id"), entry.get("requestId")
-    key = (
-        f"{mid}:{rid}"
-        if isinstance(mid, str) and isinstance(rid, str)
-        else f"{path.name}:{number:09d}"
-    )
+    key = f"{mid}:{rid}" if type(mid) is str and type(rid) is str else f"{path.name}:{number:09d}"
     commands = []
     content = body.get("content")
-    if isinstance(content, list):
+    if type(content) is list:
         for block in content:
-            if isinstance(block, dict) and block.get("type") == "tool_use":
-                command = (
-                    (block.get("input") or {}).get("command")
-                    if isinstance(block.get("input"), dict)
-                    else None
-                )
-                if isinstance(command, str) and "bd" in command:
+            if type(block) is dict and block.get("type") == "tool_use":
+                given = block.get("input")
+                command = given.get("command") if type(given) is dict else None
+                if type(command) is str and "bd" in command:
                     commands.append(command)
     return Message(
         key=key,
@@ -176,6 +174,7 @@ def _message(
         tokens=tokens,
         sidechain=entry.get("isSidechain") is True,
         commands=commands,
+        day=stamp[:10] if stamp.endswith("Z") else "",
     )
 
 

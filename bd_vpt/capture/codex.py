@@ -165,6 +165,8 @@ def scan(
             continue
         for message in messages:
             message.session = session
+        if messages:
+            stats.saw(path, session)
         stats.messages += len(messages)
         sessions.setdefault(session, []).extend(messages)
     return sessions

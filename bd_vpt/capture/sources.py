@@ -7,6 +7,7 @@ transcript imports plug in here by name. A source that fails is reported, never 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,14 @@ class Captured:
     warnings: list[str] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)  # saved only once records are spooled
+    after: list[Callable[[], None]] = field(default_factory=list)  # likewise
 
     def acknowledge(self, info: RepoInfo) -> None:
         """Remember what was captured (call after the records are safely spooled)."""
         if self.state:
             _save_state(info, {**_load_state(info), **self.state})
+        for remember in self.after:
+            remember()
 
 
 def _state(info: RepoInfo) -> Path:
@@ -150,6 +154,7 @@ def run(info: RepoInfo, config: Config, actor: str, pending: list[Record]) -> Ca
                     write=False,
                 )
                 captured.records += result["records"]
+                captured.after.append(result["remember"])
             else:
                 captured.warnings.append(f"capture source {name!r} is not available in this bd-vpt")
                 continue

@@ -34,6 +34,11 @@ class Message:
     tokens: dict[str, int]
     sidechain: bool = False
     commands: list[str] = field(default_factory=list)
+    day: str = ""  # UTC day, YYYY-MM-DD
+
+    def __post_init__(self) -> None:
+        if not self.day:
+            self.day = self.moment.strftime("%Y-%m-%d")
 
     @property
     def size(self) -> int:
@@ -48,6 +53,10 @@ class Stats:
     duplicates: int = 0
     already_imported: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    file_sessions: dict[str, set[str]] = field(default_factory=dict)  # which sessions a file holds
+
+    def saw(self, path: object, session: str) -> None:
+        self.file_sessions.setdefault(str(path), set()).add(session)
 
     def skip(self, why: str, n: int = 1) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + n
@@ -169,8 +178,7 @@ def build_records(
                 continue
             if since is not None and message.moment < since:
                 continue
-            day = message.moment.strftime("%Y-%m-%d")
-            groups.setdefault((window, bead, message.model, day), []).append(message)
+            groups.setdefault((window, bead, message.model, message.day), []).append(message)
         for (_window, bead, model, _day), group in groups.items():
             records.append(_record(session, bead, model, group, cards, actor, source))
     records.sort(key=lambda r: (r["ts"], r["source_ref"]))
@@ -192,7 +200,7 @@ def _record(
     for message in group:
         for kind, value in message.tokens.items():
             tokens[kind] = tokens.get(kind, 0) + value
-        priced, ref, provider = cards.price(model, message.moment, message.tokens)
+        priced, ref, provider = cards.price(model, message.moment, message.tokens, message.day)
         cost = None if priced is None or cost is None else cost + priced
     first, last = group[0], group[-1]
     extra: dict[str, Any] = {
