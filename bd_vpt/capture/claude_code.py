@@ -10,12 +10,10 @@ bead windows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
-from bd_vpt.capture.transcripts import MAX_LINE, Message, Stats
+from bd_vpt.capture.transcripts import Message, Stats, entries, inside
+from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.records import parse_ts
 
 
@@ -36,51 +34,16 @@ def roots(path: Path | None) -> list[Path]:
     return [b / "projects" for b in bases if (b / "projects").is_dir()]
 
 
-def files(paths: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
-    for root in paths:
-        if root.is_file():
-            found.append(root)
-        elif root.is_dir():
-            found.extend(sorted(root.rglob("*.jsonl")))
-    return found
-
-
 def scan(
     paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
 ) -> dict[str, list[Message]]:
     """Deduplicated messages by session. allowed_cwds: keep only sessions run inside these
     folders (None: every project)."""
     best: dict[str, Message] = {}
-    inside: dict[str, bool] = {}  # cwd -> in an allowed folder (memoised: cwds repeat)
+    known_cwds: dict[str, bool] = {}  # cwd -> in an allowed folder (memoised: cwds repeat)
     for path in paths:
-        stats.files += 1
-        try:
-            data = path.read_bytes()
-        except OSError:
-            stats.skip("unreadable file")
-            continue
-        lines = data.split(b"\n")
-        if lines[-1].strip() and not _parses(lines[-1]):
-            stats.lines += 1
-            stats.skip("truncated last line")  # a writer was cut off mid-line
-            lines.pop()
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            stats.lines += 1
-            if len(line) > MAX_LINE:
-                stats.skip("line too long")
-                continue
-            if b'"usage"' not in line:
-                stats.skip("not a usage line")
-                continue
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                stats.skip("malformed JSON")
-                continue
-            message = _message(entry, path, number, allowed_cwds, stats, inside)
+        for number, entry in entries(path, stats, needle=b'"usage"'):
+            message = _message(entry, path, number, allowed_cwds, stats, known_cwds)
             if message is None:
                 continue
             stats.saw(path, message.session)
@@ -106,7 +69,7 @@ def _message(
     number: int,
     allowed: list[str] | None,
     stats: Stats,
-    inside: dict[str, bool],
+    known_cwds: dict[str, bool],
 ) -> Message | None:
     if type(entry) is not dict:
         stats.skip("unknown record type")
@@ -127,9 +90,9 @@ def _message(
         cwd = entry.get("cwd")
         known: bool | None = False
         if type(cwd) is str:
-            known = inside.get(cwd)
+            known = known_cwds.get(cwd)
             if known is None:
-                known = inside[cwd] = _inside(cwd, allowed)
+                known = known_cwds[cwd] = inside(cwd, allowed)
         if not known:
             stats.skip("other project")
             return None
@@ -176,15 +139,3 @@ def _message(
         commands=commands,
         day=stamp[:10] if stamp.endswith("Z") else "",
     )
-
-
-def _inside(cwd: str, allowed: list[str]) -> bool:
-    return any(cwd == root or cwd.startswith(root.rstrip("/") + "/") for root in allowed)
-
-
-def _parses(line: bytes) -> bool:
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return False
-    return True

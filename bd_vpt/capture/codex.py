@@ -18,7 +18,8 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture.transcripts import MAX_LINE, Message, Stats
+from bd_vpt.capture.transcripts import Message, Stats, entries, inside
+from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.records import parse_ts
 
 FORK_KEYS = ("forked_from_id", "forked_from", "parent_session_id", "parent_id")
@@ -29,12 +30,6 @@ def roots(path: Path | None) -> list[Path]:
         return [path]
     home = Path(os.environ.get("CODEX_HOME", "").strip() or Path.home() / ".codex").expanduser()
     return [home / "sessions"] if (home / "sessions").is_dir() else []
-
-
-def files(paths: list[Path]) -> list[Path]:
-    from bd_vpt.capture.claude_code import files as jsonl_files
-
-    return jsonl_files(paths)
 
 
 def _is_fork(meta: dict[str, Any]) -> bool:
@@ -67,40 +62,16 @@ def _commands(payload: dict[str, Any]) -> list[str]:
 def scan(
     paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
 ) -> dict[str, list[Message]]:
-    from bd_vpt.capture.claude_code import _inside, _parses
-
     sessions: dict[str, list[Message]] = {}
     for path in paths:
-        stats.files += 1
-        try:
-            data = path.read_bytes()
-        except OSError:
-            stats.skip("unreadable file")
-            continue
         session, model = path.stem, None
         meta_moment = None
-        fork = keep = False
+        fork = False
         keep = allowed_cwds is None
         previous: dict[str, int] | None = None
         pending: list[str] = []
         messages: list[Message] = []
-        lines = data.split(b"\n")
-        if lines[-1].strip() and not _parses(lines[-1]):
-            stats.lines += 1
-            stats.skip("truncated last line")  # a writer was cut off mid-line
-            lines.pop()
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            stats.lines += 1
-            if len(line) > MAX_LINE:
-                stats.skip("line too long")
-                continue
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                stats.skip("malformed JSON")
-                continue
+        for number, entry in entries(path, stats):
             if not isinstance(entry, dict) or not isinstance(entry.get("payload"), dict):
                 stats.skip("unknown record type")
                 continue
@@ -109,7 +80,7 @@ def scan(
                 session = str(payload.get("id") or session)
                 fork = _is_fork(payload)
                 cwd = payload.get("cwd")
-                keep = allowed_cwds is None or (isinstance(cwd, str) and _inside(cwd, allowed_cwds))
+                keep = allowed_cwds is None or (isinstance(cwd, str) and inside(cwd, allowed_cwds))
                 meta_moment = parse_ts(stamp) if isinstance(stamp, str) else None
             elif kind == "turn_context":
                 model = payload.get("model") if isinstance(payload.get("model"), str) else model

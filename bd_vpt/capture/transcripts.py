@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from bd_vpt.pricing import RateCards
 from bd_vpt.records import Record, format_ts, parse_ts, usage_record
@@ -60,6 +63,62 @@ class Stats:
 
     def skip(self, why: str, n: int = 1) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + n
+
+
+def files(paths: Iterable[Path]) -> list[Path]:
+    """Every *.jsonl file below the given folders (or the files themselves)."""
+    found: list[Path] = []
+    for root in paths:
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(sorted(root.rglob("*.jsonl")))
+    return found
+
+
+def inside(cwd: str, allowed: list[str]) -> bool:
+    """Is cwd one of the allowed folders or below one?"""
+    return any(cwd == root or cwd.startswith(root.rstrip("/") + "/") for root in allowed)
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
+    last line, lines over MAX_LINE, lines without needle and malformed JSON are skipped and
+    counted, never raised."""
+    stats.files += 1
+    try:
+        data = path.read_bytes()
+    except OSError:
+        stats.skip("unreadable file")
+        return
+    lines = data.split(b"\n")
+    if lines[-1].strip() and not _parses(lines[-1]):
+        stats.lines += 1
+        stats.skip("truncated last line")  # a writer was cut off mid-line
+        lines.pop()
+    loads = orjson.loads
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        stats.lines += 1
+        if len(line) > MAX_LINE:
+            stats.skip("line too long")
+            continue
+        if needle is not None and needle not in line:
+            stats.skip("not a usage line")
+            continue
+        try:
+            yield number, loads(line)
+        except orjson.JSONDecodeError:
+            stats.skip("malformed JSON")
 
 
 _SEPARATORS = re.compile(r"&&|\|\||[;|\n]|\$\(|`")
