@@ -23,7 +23,22 @@ class Config:
     sync_since: str | None = None
     sources: list[str] = field(default_factory=list)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    human_usd_per_hour: float = 90.0
+    delay_usd_per_day: float = 0.0
+    delay_by_label: dict[str, float] = field(default_factory=dict)
+    delay_by_type: dict[str, float] = field(default_factory=dict)
+    escalation_minutes: float = 30.0
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def delay_rate(self, snapshot: dict[str, Any]) -> float:
+        """Cost of delay per day of a bead: the highest of its labels' rates, else its
+        type's, else the default."""
+        by_label = [
+            self.delay_by_label[x] for x in snapshot.get("labels") or [] if x in self.delay_by_label
+        ]
+        if by_label:
+            return max(by_label)
+        return self.delay_by_type.get(snapshot.get("type") or "", self.delay_usd_per_day)
 
     def weight(self, priority: int | None) -> float:
         """Weight of a bead's priority; unknown priority weighs as P2 (bd's default)."""
@@ -40,6 +55,13 @@ def default_document(sync_since: str) -> dict[str, Any]:
         "metrics": {"token_basis": "total"},
         "capture": {"sync_since": sync_since, "sources": []},
         "prices": {},
+        "rates": {
+            "human_usd_per_hour": 90.0,
+            "cost_of_delay_usd_per_day": 0.0,
+            "delay_by_label": {},
+            "delay_by_type": {},
+        },
+        "thresholds": {"escalation_minutes": 30.0},
     }
 
 
@@ -86,7 +108,13 @@ def from_document(document: dict[str, Any], where: str = "config", validate: boo
     weights = dict(DEFAULT_WEIGHTS)
     weights.update({k: float(v) for k, v in document.get("weights", {}).items()})
     capture = document.get("capture", {})
+    rates = document.get("rates", {})
     return Config(
+        human_usd_per_hour=float(rates.get("human_usd_per_hour", 90.0)),
+        delay_usd_per_day=float(rates.get("cost_of_delay_usd_per_day", 0.0)),
+        delay_by_label={k: float(v) for k, v in rates.get("delay_by_label", {}).items()},
+        delay_by_type={k: float(v) for k, v in rates.get("delay_by_type", {}).items()},
+        escalation_minutes=float(document.get("thresholds", {}).get("escalation_minutes", 30.0)),
         weights=weights,
         token_basis=document.get("metrics", {}).get("token_basis", "total"),
         sync_since=capture.get("sync_since"),

@@ -46,6 +46,14 @@ class BeadState:
     reopened: bool  # a `reopened` came after a `completed`
     human_minutes: float
     value_usd: float
+    last_ts: str | None = None  # the latest outcome in the window
+    last_reopen: datetime | None = None  # the latest reopen in the window
+    last_result: str | None = None
+
+    @property
+    def last_result_wasted(self) -> bool:
+        """Tokens on a bead that came back or was given up are waste (so far)."""
+        return self.last_result in ("reopened", "rejected", "abandoned")
 
 
 @dataclass
@@ -98,6 +106,8 @@ class Facts:
     usage_records: int = 0
     outcome_records: int = 0
     ordered: dict[str, tuple[list[datetime], list[Record]]] | None = None
+    # model cost per bead per UTC day: what rework and delay are measured from
+    bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _group_of(by: str | None) -> Callable[[Record, str], str]:
@@ -135,6 +145,7 @@ def collect(
     basis = config.token_basis
     buckets = facts.buckets
     outcomes = facts.outcomes
+    bead_days = facts.bead_days
     group_of = _group_of(by)
     period_of = _group_of(every) if every else None
     filtering = win is not None and (win.since is not None or win.until is not None)
@@ -184,6 +195,12 @@ def collect(
         else:
             bucket[_COST] += cost
         bucket[_RECORDS] += 1
+        bead = record["bead"]
+        if bead is not None:
+            days = bead_days.get(bead)
+            if days is None:
+                days = bead_days[bead] = {}
+            days[day] = days.get(day, 0.0) + (cost or 0.0)
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts
@@ -214,6 +231,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
         ever_completed = reopened = False
         completion, closer, closed_ts = 0.0, None, None
         minutes = value = 0.0
+        last_reopen: datetime | None = None
         for moment, outcome in zip(moments, outcomes, strict=True):
             if outcome.get("snapshot"):
                 snapshot = outcome["snapshot"]
@@ -224,6 +242,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
                 closer, closed_ts = outcome["actor"], outcome["ts"]
             elif outcome["result"] == "reopened" and ever_completed and in_window:
                 reopened = True
+                last_reopen = moment
             if in_window:
                 minutes += outcome.get("human_minutes") or 0.0
                 value += outcome.get("value_usd") or 0.0
@@ -240,6 +259,9 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
             reopened=reopened,
             human_minutes=minutes,
             value_usd=value,
+            last_ts=latest["ts"],
+            last_reopen=last_reopen,
+            last_result=latest["result"],
         )
     return states
 
@@ -262,12 +284,53 @@ def _bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
 
 
 @dataclass
+class Money:
+    """What a bead cost beyond its tokens, and what it was worth (one report window)."""
+
+    minutes: float = 0.0
+    human_usd: float = 0.0
+    value_usd: float = 0.0
+    delay_usd: float = 0.0
+    rework_usd: float = 0.0
+    escalated: bool = False
+
+    @property
+    def amounts(self) -> tuple[float, float, float, float, float]:
+        return (self.minutes, self.human_usd, self.value_usd, self.delay_usd, self.rework_usd)
+
+
+def bead_money(state: BeadState, days: dict[str, float] | None, config: Config) -> Money:
+    """human_usd = minutes / 60 x rate; delay = the bead's cost of delay per day x days from
+    its first usage to its close; rework = model cost spent on it up to its last reopen (at
+    day granularity: usage on the day of the reopen counts as rework)."""
+    money = Money(
+        minutes=state.human_minutes,
+        human_usd=state.human_minutes / 60 * config.human_usd_per_hour,
+        value_usd=state.value_usd,
+        escalated=state.human_minutes > config.escalation_minutes,
+    )
+    if days and state.last_reopen is not None:
+        cutoff = state.last_reopen.strftime("%Y-%m-%d")
+        money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)
+    rate = config.delay_rate(state.snapshot) if state.closed else 0.0
+    if rate and days and state.closed_ts:
+        start = datetime.fromisoformat(min(days) + "T00:00:00+00:00")
+        money.delay_usd = rate * max(
+            0.0, (parse_ts(state.closed_ts) - start).total_seconds() / 86400
+        )
+    return money
+
+
+@dataclass
 class Group:
     sums: list[float] = field(default_factory=lambda: [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0])
     attributed_tokens: int = 0
     closed: set[str] = field(default_factory=set)
     weighted: float = 0.0
     touched: set[str] = field(default_factory=set)
+    money: list[float] = field(default_factory=lambda: [0.0] * 5)  # see Money
+    escalated: set[str] = field(default_factory=set)
+    wasted_tokens: int = 0
 
     def add(self, bead: str | None, bucket: Bucket) -> None:
         sums = self.sums
@@ -282,6 +345,13 @@ class Group:
             self.closed.add(bead)
             self.weighted += share * weight
         self.touched.add(bead)
+
+    def charge(self, bead: str, share: float, money: Money) -> None:
+        """The bead's human attention, value, delay and rework, by share."""
+        for i, amount in enumerate(money.amounts):
+            self.money[i] += share * amount
+        if money.escalated and share > 0:
+            self.escalated.add(bead)
 
     def figures(self, states: dict[str, BeadState]) -> dict[str, Any]:
         completed = [b for b in self.touched if b in states and states[b].ever_completed]
@@ -301,7 +371,45 @@ class Group:
             "cost_per_completion": round(cost / n_closed, 6) if n_closed else None,
             "reopen_rate": round(reopened / len(completed), 6) if completed else None,
             "coverage": round(self.attributed_tokens / tokens, 6) if tokens else None,
+            **self.value_figures(cost, tokens, n_closed, len(completed)),
         }
+
+    def value_figures(
+        self, cost: float, tokens: int, n_closed: int, completed: int
+    ) -> dict[str, Any]:
+        minutes, human, value, delay, rework = self.money
+        loaded = cost + human + delay + rework
+        return {
+            "human_minutes": round(minutes, 6),
+            "human_usd": round(human, 6),
+            "delay_usd": round(delay, 6),
+            "rework_usd": round(rework, 6),
+            "fully_loaded_cost_usd": round(loaded, 6),
+            "fully_loaded_cost_per_completion": round(loaded / n_closed, 6) if n_closed else None,
+            "value_usd": round(value, 6),
+            "value_per_mtok": round(value / (tokens / 1e6), 6) if tokens else None,
+            "roi": round(value / loaded, 6) if loaded else None,
+            "escalation_rate": round(len(self.escalated) / completed, 6) if completed else None,
+            "waste_share": round(self.wasted_tokens / tokens, 6) if tokens else None,
+        }
+
+
+def _placements(
+    by: str, bead: str, state: BeadState, shares: dict[str, dict[str, int]]
+) -> list[tuple[str, float]]:
+    """Where a bead's completion and money go: the group(s) of its facts; the period of its
+    close (else of its latest outcome); or, by agent or model, a split in proportion to the
+    tokens each spent on it (no usage: the closing agent, or no model)."""
+    if by in TIME_KEYS:
+        when = state.closed_ts or state.last_ts
+        return [(period(utc_day(when), by), 1.0)] if when else []
+    if by in BEAD_KEYS:
+        return [(key, 1.0) for key in _bead_keys(by, bead, state)]
+    split = shares.get(bead)
+    spent = sum(split.values()) if split else 0
+    if split and spent:
+        return [(key, tokens / spent) for key, tokens in split.items()]
+    return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
 
 
 def summarize(
@@ -328,8 +436,11 @@ def summarize_facts(
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    wasted = {b for b, st in states.items() if st.last_result_wasted}
     for (bead, group), bucket in facts.buckets.items():
         total.add(bead, bucket)
+        if bead in wasted:
+            total.wasted_tokens += int(bucket[0])
         if by is None:
             continue
         if by in TIME_KEYS:
@@ -342,29 +453,19 @@ def summarize_facts(
                 shares[bead][group] += int(bucket[0])
         for key in keys:
             groups[key].add(bead, bucket)
+            if bead in wasted:
+                groups[key].wasted_tokens += int(bucket[0])
     for bead, state in states.items():
         weight = config.weight(state.snapshot.get("priority")) * state.completion
-        total.credit(bead, 1.0 if state.closed else 0.0, weight)
-        if by is None or not state.closed:
-            if by in BEAD_KEYS and by is not None:
-                for key in _bead_keys(by, bead, state):
-                    groups[key].touched.add(bead)
+        money = bead_money(state, facts.bead_days.get(bead), config)
+        share_closed = 1.0 if state.closed else 0.0
+        total.credit(bead, share_closed, weight)
+        total.charge(bead, 1.0, money)
+        if by is None:
             continue
-        if by in TIME_KEYS:
-            assert state.closed_ts is not None
-            groups[period(utc_day(state.closed_ts), by)].credit(bead, 1.0, weight)
-        elif by in BEAD_KEYS:
-            for key in _bead_keys(by, bead, state):
-                groups[key].credit(bead, 1.0, weight)
-        else:
-            split = shares.get(bead)
-            spent = sum(split.values()) if split else 0
-            if split and spent:
-                for key, tokens in split.items():
-                    groups[key].credit(bead, tokens / spent, weight)
-            else:
-                fallback = (state.closer or UNKNOWN) if by == "agent" else NO_BEAD
-                groups[fallback].credit(bead, 1.0, weight)
+        for key, share in _placements(by, bead, state, shares):
+            groups[key].credit(bead, share if state.closed else 0.0, weight)
+            groups[key].charge(bead, share, money)
     totals = total.figures(states)
     totals["outcome_records"] = facts.outcome_records
     rows = [{"key": key, **group.figures(states)} for key, group in groups.items()]
@@ -424,6 +525,7 @@ def trend(
             outcomes=facts.outcomes,
             ordered=facts.ordered,
             outcome_records=outcome_counts[key],
+            bead_days=facts.bead_days,
         )
         document = summarize_facts(sub, config, by=by, win=period_window(key, every))
         if by is None:

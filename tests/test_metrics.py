@@ -139,3 +139,66 @@ def test_bare_total_counts_on_any_basis() -> None:
 def test_empty_ledger() -> None:
     totals = summarize([], Config())["totals"]
     assert totals["tokens"] == 0 and totals["bc_mt"] is None and totals["coverage"] is None
+
+
+def test_seed_example_fully_loaded_cost() -> None:
+    """../shared/seeds/001: a frontier model at $40 plus 15 minutes of review ($62.50) beats a
+    cheap model at $4 plus two hours of fixing ($184) once human attention is priced in."""
+    ledger = [
+        usage(ulid(1), "2026-11-02T09:00:00Z", "F", "a", "frontier", 100_000, 20_000, 40.0),
+        outcome(ulid(2), "2026-11-02T18:00:00Z", "F", "a", "completed", 2, human_minutes=15),
+        usage(ulid(3), "2026-11-02T09:00:00Z", "C", "b", "cheap", 100_000, 20_000, 4.0),
+        outcome(ulid(4), "2026-11-02T18:00:00Z", "C", "b", "completed", 2, human_minutes=120),
+    ]
+    rows = groups(summarize(ledger, Config(), by="model"))
+    assert rows["frontier"]["fully_loaded_cost_usd"] == pytest.approx(62.5)
+    assert rows["cheap"]["fully_loaded_cost_usd"] == pytest.approx(184.0)
+    assert rows["cheap"]["cost_usd"] < rows["frontier"]["cost_usd"]
+    assert rows["cheap"]["escalation_rate"] == 1.0 and rows["frontier"]["escalation_rate"] == 0.0
+
+
+def test_value_rework_delay_waste_by_hand() -> None:
+    """R (P1): $3 on 11-02, completed, reopened 11-03 ($1 more that day), completed 11-04 noon.
+    D (P2): $2, abandoned. Cost of delay $100/day; human rate $60/h."""
+    ledger = [
+        usage(ulid(1), "2026-11-02T09:00:00Z", "R", "a", "m", 300_000, 0, 3.0),
+        outcome(ulid(2), "2026-11-02T18:00:00Z", "R", "a", "completed", 1, human_minutes=10),
+        outcome(ulid(3), "2026-11-03T08:00:00Z", "R", "lead", "reopened", 1),
+        usage(ulid(4), "2026-11-03T09:00:00Z", "R", "a", "m", 100_000, 0, 1.0),
+        outcome(
+            ulid(5),
+            "2026-11-04T12:00:00Z",
+            "R",
+            "a",
+            "completed",
+            1,
+            human_minutes=50,
+            value_usd=1200.0,
+        ),
+        usage(ulid(6), "2026-11-02T10:00:00Z", "D", "b", "m", 200_000, 0, 2.0),
+        outcome(ulid(7), "2026-11-02T19:00:00Z", "D", "b", "abandoned", 2),
+    ]
+    config = Config(human_usd_per_hour=60.0, delay_usd_per_day=100.0)
+    t = summarize(ledger, config)["totals"]
+    assert t["human_minutes"] == 60 and t["human_usd"] == pytest.approx(60.0)
+    assert t["rework_usd"] == pytest.approx(4.0)  # R's spend up to its reopen day (day granularity)
+    assert t["delay_usd"] == pytest.approx(
+        100.0 * 2.5
+    )  # R: first usage 11-02 00:00 -> close 11-04 12:00
+    assert t["fully_loaded_cost_usd"] == pytest.approx(6.0 + 60.0 + 250.0 + 4.0)
+    assert t["value_usd"] == 1200.0 and t["value_per_mtok"] == pytest.approx(1200 / 0.6)
+    assert t["roi"] == pytest.approx(1200 / 320.0)
+    assert t["waste_share"] == pytest.approx(200 / 600)  # D was abandoned
+    assert t["escalation_rate"] == pytest.approx(1.0)  # R: 60 minutes > 30; D never completed
+    assert t["fully_loaded_cost_per_completion"] == pytest.approx(320.0)
+
+
+def test_delay_rate_by_label_and_type() -> None:
+    config = Config(
+        delay_usd_per_day=1.0,
+        delay_by_label={"pay": 50.0, "web": 20.0},
+        delay_by_type={"bug": 10.0},
+    )
+    assert config.delay_rate({"labels": ["web", "pay"], "type": "bug"}) == 50.0
+    assert config.delay_rate({"labels": ["docs"], "type": "bug"}) == 10.0
+    assert config.delay_rate({"labels": [], "type": "task"}) == 1.0
