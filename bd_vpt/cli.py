@@ -32,6 +32,7 @@ SUMMARY_COLUMNS = (
     "weighted_completions",
     "bc_mt",
     "cost_per_completion",
+    "fully_loaded_cost_usd",
     "reopen_rate",
     "coverage",
 )
@@ -45,10 +46,19 @@ TREND_METRICS = (
     "reopen_rate",
     "coverage",
     "usage_records",
+    "fully_loaded_cost_usd",
+    "fully_loaded_cost_per_completion",
+    "value_usd",
+    "value_per_mtok",
+    "roi",
+    "escalation_rate",
+    "waste_share",
+    "human_minutes",
 )
 SUMMARY_STYLES = {
     "cost_usd": "usd",
     "cost_per_completion": "usd",
+    "fully_loaded_cost_usd": "usd",
     "reopen_rate": "pct",
     "coverage": "pct",
 }
@@ -60,6 +70,7 @@ SUMMARY_HEADERS = (
     "weighted",
     "BC/MT",
     "$/closed",
+    "loaded $",
     "reopen",
     "coverage",
 )
