@@ -537,6 +537,82 @@ def trend(
 
 
 @cli.command()
+@click.option(
+    "--facet",
+    type=click.Choice(("type", "label")),
+    default="type",
+    show_default=True,
+    help="Compare models within each bead type or label.",
+)
+@click.option("--since", help="From this date or time (inclusive).")
+@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@source_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def models(
+    facet: str,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Compared to what: each model's completions, cost and human time, fully loaded.
+
+    For each bead type (or label) it names the model that was cheapest fully loaded per
+    completion (model cost + human attention + delay + rework) and the one cheapest by
+    token price, and says when they differ.
+
+    \b
+    Examples:
+      bd-vpt models
+      bd-vpt models --facet label --format json
+    """
+    from bd_vpt import report
+    from bd_vpt.output import render_document, render_rows
+
+    info, config = _repo()
+    view = _view(info, rev, range_, no_cache, fmt)
+    document = report.models(view, config, facet=facet, since=since, until=until, strict=strict)
+    if fmt == "json":
+        render_document(document)
+        return
+    columns = (
+        "key",
+        "beads_closed",
+        "weighted_completions",
+        "tokens",
+        "cost_usd",
+        "cost_per_mtok",
+        "human_minutes",
+        "fully_loaded_cost_per_completion",
+    )
+    headers = (
+        "model",
+        "closed",
+        "weighted",
+        "tokens",
+        "cost $",
+        "$/Mtok",
+        "human min",
+        "loaded $/closed",
+    )
+    styles = {"cost_usd": "usd", "cost_per_mtok": "usd", "fully_loaded_cost_per_completion": "usd"}
+    render_rows(document["models"], columns, fmt, headers=headers, styles=styles)
+    if fmt == "csv":
+        return
+    click.echo("")
+    for choice in document["choices"]:
+        note = "  <- differs" if choice["differs"] else ""
+        click.echo(
+            f"{facet} {choice[facet]}: cheapest fully loaded: {choice['cheapest_fully_loaded'] or '-'}; "
+            f"cheapest by token price: {choice['cheapest_by_token_price'] or '-'}{note}"
+        )
+
+
+@cli.command()
 @click.argument("bead_id", metavar="ID")
 @click.option("--rev", help="The ledger as committed at REV (default: the working tree).")
 @click.option("--no-cache", is_flag=True, help="Parse every blob again (ignore the local cache).")

@@ -548,3 +548,55 @@ def sparkline(values: list[float | None]) -> str:
     return "".join(
         " " if v is None else SPARKS[min(7, int((v - low) / span * 7.999))] for v in values
     )
+
+
+def compare_models(
+    records: Iterable[Record],
+    config: Config,
+    *,
+    facet: str = "type",
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """Per model, the figures; per bead type (or label), which model was cheapest fully
+    loaded (per completion) and which was cheapest by token price (per Mtok)."""
+    if facet not in ("type", "label"):
+        raise ValueError(f"unknown facet {facet!r}")
+    win = window(since, until)
+    facts = collect(records, config, win, by="model")
+    models = summarize_facts(facts, config, by="model", win=win)
+    states = bead_states(facts, win)
+    by_facet: dict[str, set[str]] = defaultdict(set)
+    for bead, state in states.items():
+        for key in _bead_keys(facet, bead, state):
+            by_facet[key].add(bead)
+    choices = []
+    for key in sorted(by_facet):
+        beads = by_facet[key]
+        sub = Facts(
+            buckets={k: v for k, v in facts.buckets.items() if k[0] in beads},
+            outcomes=defaultdict(list, {b: facts.outcomes[b] for b in beads}),
+            bead_days=facts.bead_days,
+        )
+        rows = [
+            r for r in summarize_facts(sub, config, by="model", win=win)["groups"] if r["tokens"]
+        ]
+        for row in rows:
+            row["cost_per_mtok"] = round(row["cost_usd"] / (row["tokens"] / 1e6), 6)
+        loaded = [r for r in rows if r["fully_loaded_cost_per_completion"] is not None]
+        cheapest = min(loaded, key=lambda r: r["fully_loaded_cost_per_completion"], default=None)
+        by_price = min(rows, key=lambda r: r["cost_per_mtok"], default=None)
+        choices.append(
+            {
+                facet: key,
+                "cheapest_fully_loaded": cheapest["key"] if cheapest else None,
+                "cheapest_by_token_price": by_price["key"] if by_price else None,
+                "differs": bool(cheapest and by_price and cheapest["key"] != by_price["key"]),
+                "models": rows,
+            }
+        )
+    for row in models["groups"]:
+        row["cost_per_mtok"] = (
+            round(row["cost_usd"] / (row["tokens"] / 1e6), 6) if row["tokens"] else None
+        )
+    return {"facet": facet, "models": models["groups"], "choices": choices}

@@ -184,6 +184,27 @@ def trend(
     return result
 
 
+def models(
+    view: LedgerView,
+    config: Config,
+    *,
+    facet: str,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+) -> dict[str, Any]:
+    from bd_vpt.metrics import compare_models
+
+    def compute(view: LedgerView) -> dict[str, Any]:
+        document = compare_models(view.records(), config, facet=facet, since=since, until=until)
+        finish(view.scan, strict=strict)
+        return document
+
+    args = {"facet": facet, "since": since, "until": until}
+    result: dict[str, Any] = memoised(view, "models", args, config, strict, compute)
+    return result
+
+
 def _bd_regex(bead: str) -> str:
     """A git -G (POSIX basic) regex that finds ledger lines about this bead."""
     escaped = "".join("\\" + c if c in ".[]*^$\\" else c for c in bead)

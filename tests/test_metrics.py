@@ -202,3 +202,45 @@ def test_delay_rate_by_label_and_type() -> None:
     assert config.delay_rate({"labels": ["web", "pay"], "type": "bug"}) == 50.0
     assert config.delay_rate({"labels": ["docs"], "type": "bug"}) == 10.0
     assert config.delay_rate({"labels": [], "type": "task"}) == 1.0
+
+
+def test_models_view_names_the_cheapest_fully_loaded_model() -> None:
+    from bd_vpt.metrics import compare_models
+
+    ledger = [
+        usage(ulid(1), "2026-11-02T09:00:00Z", "F", "a", "frontier", 100_000, 20_000, 40.0),
+        outcome(
+            ulid(2),
+            "2026-11-02T18:00:00Z",
+            "F",
+            "a",
+            "completed",
+            2,
+            human_minutes=15,
+            type="feature",
+        ),
+        usage(ulid(3), "2026-11-02T09:00:00Z", "C", "b", "cheap", 100_000, 20_000, 4.0),
+        outcome(
+            ulid(4),
+            "2026-11-02T18:00:00Z",
+            "C",
+            "b",
+            "completed",
+            2,
+            human_minutes=120,
+            type="feature",
+        ),
+        usage(ulid(5), "2026-11-02T09:00:00Z", "X", "b", "cheap", 10_000, 0, 0.1),
+        outcome(ulid(6), "2026-11-02T18:00:00Z", "X", "b", "completed", 3, type="chore"),
+    ]
+    document = compare_models(ledger, Config())
+    feature = next(c for c in document["choices"] if c["type"] == "feature")
+    assert feature["cheapest_fully_loaded"] == "frontier"  # $62.50 per completion
+    assert feature["cheapest_by_token_price"] == "cheap"  # $33.3/Mtok against $333.3/Mtok
+    assert feature["differs"] is True
+    loaded = {r["key"]: r["fully_loaded_cost_per_completion"] for r in feature["models"]}
+    assert loaded == {"frontier": pytest.approx(62.5), "cheap": pytest.approx(184.0)}
+    chore = next(c for c in document["choices"] if c["type"] == "chore")
+    assert chore["cheapest_fully_loaded"] == chore["cheapest_by_token_price"] == "cheap"
+    models = {r["key"]: r for r in document["models"]}
+    assert models["cheap"]["human_minutes"] == 120 and models["cheap"]["beads_closed"] == 2
