@@ -613,6 +613,63 @@ def models(
 
 
 @cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("focus", "csv", "jsonl")),
+    default="focus",
+    show_default=True,
+    help="FOCUS 1.2 CSV, or the raw records as CSV or JSON lines.",
+)
+@click.option("--since", help="From this date or time (inclusive).")
+@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@source_options
+@strict_option
+def export(
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+) -> None:
+    """Export the ledger: FinOps FOCUS 1.2 CSV (one row per usage record), or raw records.
+
+    \b
+    Examples:
+      bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
+      bd-vpt export --format jsonl --range main...HEAD
+    """
+    from bd_vpt import report
+    from bd_vpt.metrics import window
+    from bd_vpt.output import render_rows
+
+    info, config = _repo()
+    view = _view(info, rev, range_, no_cache, "csv")
+    win = window(since, until)
+    records = [r for r in view.records() if win.holds(r["ts"])]
+    report.finish(view.scan, strict=strict)
+    if fmt == "focus":
+        from bd_vpt.focus import COLUMNS, rows
+
+        unknown = sum(1 for r in records if r["kind"] == "usage" and r.get("cost_usd") is None)
+        if unknown:
+            _warn_all(
+                [
+                    f"{unknown} usage record(s) have no known price: exported with cost 0 "
+                    "and x_CostKnown false"
+                ]
+            )
+        render_rows(rows(records, config, info.root.name), COLUMNS, "csv", fields=COLUMNS)
+    else:
+        from bd_vpt.output import flatten
+
+        columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
+        render_rows(records, [], fmt, fields=columns if fmt == "csv" else None)
+
+
+@cli.command()
 @click.argument("bead_id", metavar="ID")
 @click.option("--rev", help="The ledger as committed at REV (default: the working tree).")
 @click.option("--no-cache", is_flag=True, help="Parse every blob again (ignore the local cache).")

@@ -56,6 +56,7 @@ def render_rows(
     *,
     headers: Sequence[str] | None = None,
     styles: dict[str, str] | None = None,
+    fields: Sequence[str] | None = None,
 ) -> None:
     """Render flat rows; nested dicts are flattened for csv and the table picks columns."""
     out = out or sys.stdout
@@ -68,6 +69,9 @@ def render_rows(
         return
     if fmt == "csv":
         writer: Any = None
+        if fields is not None:  # a fixed set of columns, even with no rows
+            writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="ignore")
+            writer.writeheader()
         for row in rows:
             flat = flatten(row)
             if writer is None:
