@@ -612,6 +612,185 @@ def models(
         )
 
 
+def _working_records(info: RepoInfo, strict: bool) -> list[Any]:
+    from bd_vpt import report
+
+    view = report.open_view(info)
+    records = list(view.records())
+    report.finish(view.scan, strict=strict)
+    return records
+
+
+@cli.group()
+def baseline() -> None:
+    """Store a period's fleet figures to compare later periods with.
+
+    \b
+    Example:
+      bd-vpt baseline set --period 2026-10 && bd-vpt compare --before 2026-10 --after 2026-11
+    """
+
+
+@baseline.command("set")
+@click.option("--period", required=True, help="2026-10, 2026-W44, 2026-10-07 or FROM..TO.")
+@click.option("--name", help="Name to store it under (default: the period).")
+@strict_option
+def baseline_set(period: str, name: str | None, strict: bool) -> None:
+    """Compute the fleet figures of a period and store them in config.toml [baselines].
+
+    \b
+    Example:
+      bd-vpt baseline set --period 2026-10
+    """
+    from datetime import UTC, datetime
+
+    from bd_vpt import config as config_file
+    from bd_vpt.governance import baseline_entry
+
+    info, config = _repo()
+    entry = baseline_entry(_working_records(info, strict), config, period, datetime.now(UTC))
+    document = dict(config.raw) or config_file.default_document(config.sync_since or period)
+    document.setdefault("baselines", {})[name or period] = entry
+    config_file.from_document(document, str(config_file.CONFIG_PATH))  # still valid
+    config_file.write(info.root, document)
+    click.echo(
+        f"baseline {name or period}: BC/MT {entry.get('bc_mt', '-')}, {entry['tokens']:,} tokens, "
+        f"${entry['cost_usd']:.2f}, {entry['beads_closed']} closed"
+    )
+
+
+@baseline.command("show")
+@format_option(*REPORT_FORMATS)
+def baseline_show(fmt: str) -> None:
+    """List the stored baselines.
+
+    \b
+    Example:
+      bd-vpt baseline show
+    """
+    from bd_vpt.output import render_document, render_rows
+
+    _info, config = _repo()
+    stored = config.raw.get("baselines", {})
+    if fmt == "json":
+        render_document(stored)
+        return
+    rows = [{"name": k, **v} for k, v in stored.items()]
+    columns = (
+        "name",
+        "period",
+        "bc_mt",
+        "tokens",
+        "cost_usd",
+        "beads_closed",
+        "fully_loaded_cost_per_completion",
+        "set_at",
+    )
+    render_rows(rows, columns, fmt)
+
+
+@cli.command("compare")
+@click.option(
+    "--before", required=True, help="A period (2026-10, 2026-W44, FROM..TO) or a baseline."
+)
+@click.option("--after", required=True, help="A period or a stored baseline.")
+@strict_option
+@format_option(*REPORT_FORMATS)
+def compare_cmd(before: str, after: str, strict: bool, fmt: str) -> None:
+    """Compare two periods (or stored baselines): each figure before, after and its change.
+
+    \b
+    Examples:
+      bd-vpt compare --before 2026-10 --after 2026-11
+      bd-vpt compare --before 2026-10 --after 2026-W47 --format json
+    """
+    from bd_vpt.governance import compare, figures
+    from bd_vpt.output import render_document, render_rows
+
+    info, config = _repo()
+    stored = config.raw.get("baselines", {})
+    loaded: list[list[Any]] = []
+
+    def side(spec: str) -> dict[str, Any]:
+        if spec in stored:
+            return dict(stored[spec])
+        if not loaded:
+            loaded.append(_working_records(info, strict))
+        return figures(loaded[0], config, spec)
+
+    rows = compare(side(before), side(after))
+    if fmt == "json":
+        render_document({"before": before, "after": after, "figures": rows})
+        return
+    render_rows(
+        rows,
+        ("figure", "before", "after", "change", "change_pct"),
+        fmt,
+        headers=("figure", before, after, "change", "change %"),
+    )
+
+
+@cli.command("marginal")
+@click.option("--by", type=click.Choice(("agent", "model")), default="agent", show_default=True)
+@click.option("--since", help="From this date or time (inclusive).")
+@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@strict_option
+@format_option(*REPORT_FORMATS)
+def marginal_cmd(by: str, since: str | None, until: str | None, strict: bool, fmt: str) -> None:
+    """Marginal VPT: each agent role's (or model's) own BC/MT, and the fleet's without it.
+
+    marginal = fleet BC/MT - fleet BC/MT without it; every role should be positive.
+    Coordination tokens (usage with no bead; [roles] orchestrators) are shown apart.
+
+    \b
+    Examples:
+      bd-vpt marginal
+      bd-vpt marginal --by model --since 2026-11-01
+    """
+    from bd_vpt.governance import marginal
+    from bd_vpt.output import render_document, render_rows
+
+    info, config = _repo()
+    orchestrators = config.raw.get("roles", {}).get("orchestrators", [])
+    document = marginal(
+        _working_records(info, strict),
+        config,
+        by=by,
+        since=since,
+        until=until,
+        orchestrators=orchestrators,
+    )
+    if fmt == "json":
+        render_document(document)
+        return
+    columns = (
+        "key",
+        "role",
+        "tokens",
+        "token_share",
+        "coordination_tokens",
+        "bc_mt",
+        "fleet_bc_mt_without",
+        "marginal_bc_mt",
+    )
+    headers = (
+        by,
+        "role",
+        "tokens",
+        "share",
+        "coordination",
+        "own BC/MT",
+        "fleet without",
+        "marginal",
+    )
+    render_rows(document["groups"], columns, fmt, headers=headers, styles={"token_share": "pct"})
+    if fmt == "table":
+        click.echo(
+            f"fleet BC/MT {document['fleet_bc_mt']}; coordination tokens "
+            f"{document['coordination_tokens']:,} of {document['tokens']:,}"
+        )
+
+
 @cli.command()
 @click.option(
     "--format",

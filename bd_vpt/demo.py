@@ -88,6 +88,7 @@ def build(directory: Path, echo: Callable[[str], Any] = print) -> None:
 
         document = config.load(directory).raw
         document["capture"]["sync_since"] = activity["since"]
+        document["roles"] = {"orchestrators": ["mayor"]}
         config.write(directory, document)
         _git(directory, "add", "-A")
         _git(directory, "commit", "-q", "-m", "Track VPT with bd-vpt", date="2026-11-02T08:00:00Z")

@@ -371,6 +371,7 @@ class Group:
             "cost_per_completion": round(cost / n_closed, 6) if n_closed else None,
             "reopen_rate": round(reopened / len(completed), 6) if completed else None,
             "coverage": round(self.attributed_tokens / tokens, 6) if tokens else None,
+            "unattributed_tokens": tokens - self.attributed_tokens,
             **self.value_figures(cost, tokens, n_closed, len(completed)),
         }
 
