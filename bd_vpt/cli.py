@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bd_vpt import __version__
-from bd_vpt.errors import EXIT_BAD, VptError
+from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError
 
 if TYPE_CHECKING:
     from bd_vpt.config import Config
@@ -687,6 +687,76 @@ def baseline_show(fmt: str) -> None:
         "set_at",
     )
     render_rows(rows, columns, fmt)
+
+
+@cli.command()
+@click.option("--at", help="Judge as of this date or time (default: now).")
+@strict_option
+@format_option(*REPORT_FORMATS)
+def budget(at: str | None, strict: bool, fmt: str) -> None:
+    """Spend against each cap in config.toml [[budgets]], with the projected end of period.
+
+    \b
+    Example (config.toml):
+      [[budgets]]
+      name = "fleet-month"
+      period = "month"
+      limit_usd = 500.0
+      kind = "hard"
+    \b
+      bd-vpt budget
+    """
+    from bd_vpt.alerts import budget_status, now_or
+    from bd_vpt.output import render_document, render_rows
+
+    info, config = _repo()
+    rows = budget_status(_working_records(info, strict), config, now_or(at))
+    if fmt == "json":
+        render_document({"budgets": rows})
+        return
+    render_rows(
+        rows,
+        ("name", "period", "unit", "spent", "limit", "used", "projected", "status", "kind"),
+        fmt,
+        styles={"used": "pct"},
+    )
+
+
+@cli.command()
+@click.option("--at", help="Judge as of this date or time (default: now).")
+@strict_option
+@format_option("text", "json")
+def check(at: str | None, strict: bool, fmt: str) -> None:
+    """Red-flag alerts and budgets; exit 1 when a hard one fires (a CI gate).
+
+    Spikes (an agent loop), drift (context bloat), variation (inconsistent inputs), cost up
+    with outcomes flat (model inefficiency), BC/MT floor, reopen and escalation rates,
+    coverage, budgets. Each names the pattern, the evidence and the action.
+
+    \b
+    Examples:
+      bd-vpt check
+      bd-vpt check --format json | jq '.alerts[] | select(.hard)'
+    """
+    from bd_vpt.alerts import check as run_checks
+    from bd_vpt.alerts import now_or
+    from bd_vpt.output import render_document
+
+    info, config = _repo()
+    alerts = run_checks(_working_records(info, strict), config, now_or(at))
+    hard = [a for a in alerts if a.hard]
+    if fmt == "json":
+        render_document({"ok": not hard, "alerts": [a.as_dict() for a in alerts]})
+    else:
+        for alert in alerts:
+            level = "HARD" if alert.hard else "soft"
+            click.echo(
+                f"[{level}] {alert.name} ({alert.subject}): {alert.pattern} -> {alert.action}"
+            )
+            click.echo(f"        evidence: {alert.evidence}")
+        click.echo(f"{len(alerts)} alert(s), {len(hard)} hard" if alerts else "no alerts")
+    if hard:
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 @cli.command("compare")

@@ -1,0 +1,360 @@
+"""Budgets and red-flag alerts (../shared/seeds/002's table), as pure functions over records.
+
+Each alert names the pattern, the evidence and the action. Which alerts are hard (fail
+`bd-vpt check` with exit 1) is configured: `[thresholds] hard = [...]`; a budget is hard or
+soft by its own `kind`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.metrics import bead_states, collect, period, period_window, summarize, utc_day
+from bd_vpt.records import Record, parse_ts, token_total
+
+DEFAULTS: dict[str, Any] = {
+    "bc_mt_floor": 0.0,  # per agent; 0 disables
+    "spike_factor": 10.0,
+    "spike_history": 3,  # periods of history needed before a spike can be judged
+    "drift_periods": 4,  # weeks of rising tokens per completed bead
+    "variation_cv": 1.0,
+    "variation_min_beads": 5,
+    "cost_rise": 0.25,  # cost up by more than this share ...
+    "outcomes_flat": 0.05,  # ... while weighted completions move less than this share
+    "reopen_rate": 0.10,
+    "escalation_rate": 0.05,
+    "coverage_floor": 0.0,  # 0 disables
+    "hard": [],
+}
+
+
+@dataclass
+class Alert:
+    name: str
+    pattern: str
+    action: str
+    evidence: dict[str, Any]
+    hard: bool = False
+    subject: str = "fleet"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Budget:
+    name: str
+    scope: str  # fleet, actor, label or team
+    match: str | None
+    period: str  # day, week or month
+    limit_usd: float | None
+    limit_tokens: int | None
+    hard: bool
+    actors: set[str] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+
+
+def thresholds(config: Config) -> dict[str, Any]:
+    return {**DEFAULTS, **config.raw.get("thresholds", {})}
+
+
+def budgets(config: Config) -> list[Budget]:
+    teams = config.raw.get("teams", {})
+    found = []
+    for item in config.raw.get("budgets", []):
+        scope, match = item.get("scope", "fleet"), item.get("match")
+        team = teams.get(match, {}) if scope == "team" else {}
+        found.append(
+            Budget(
+                name=item.get("name") or f"{scope}:{match or 'all'}:{item.get('period', 'month')}",
+                scope=scope,
+                match=match,
+                period=item.get("period", "month"),
+                limit_usd=item.get("limit_usd"),
+                limit_tokens=item.get("limit_tokens"),
+                hard=item.get("kind", "soft") == "hard",
+                actors=set(team.get("actors", []))
+                | ({match} if scope == "actor" and match else set()),
+                labels=set(team.get("labels", []))
+                | ({match} if scope == "label" and match else set()),
+            )
+        )
+    return found
+
+
+def budget_status(records: list[Record], config: Config, now: datetime) -> list[dict[str, Any]]:
+    """Spend against each cap in the period that holds `now`, with the projected spend at
+    the period's end (spend / elapsed share). Over means strictly above the limit."""
+    labels_of: dict[str, set[str]] = {}
+    for record in records:
+        if record["kind"] == "outcome" and record.get("snapshot"):
+            labels_of[record["bead"]] = set(record["snapshot"].get("labels") or [])
+    rows = []
+    for budget in budgets(config):
+        key = period(now.strftime("%Y-%m-%d"), budget.period)
+        win = period_window(key, budget.period)
+        assert win.since is not None and win.until is not None
+        usd = tokens = 0.0
+        for record in records:
+            if (
+                record["kind"] != "usage"
+                or not win.holds(record["ts"])
+                or parse_ts(record["ts"]) > now
+            ):
+                continue
+            if budget.scope != "fleet":
+                by_actor = record["actor"] in budget.actors
+                by_label = bool(labels_of.get(record["bead"] or "", set()) & budget.labels)
+                if not (by_actor or by_label):
+                    continue
+            usd += record.get("cost_usd") or 0.0
+            tokens += token_total(record["tokens"], config.token_basis)
+        elapsed = (now - win.since) / (win.until - win.since)
+        spent, limit = (
+            (usd, budget.limit_usd)
+            if budget.limit_usd is not None
+            else (tokens, budget.limit_tokens)
+        )
+        projected = spent / elapsed if elapsed > 0 else spent
+        rows.append(
+            {
+                "name": budget.name,
+                "scope": budget.scope,
+                "match": budget.match,
+                "period": key,
+                "unit": "usd" if budget.limit_usd is not None else "tokens",
+                "spent": round(spent, 6),
+                "limit": limit,
+                "used": round(spent / limit, 6) if limit else None,
+                "projected": round(projected, 6),
+                "status": "over"
+                if limit is not None and spent > limit
+                else "projected over"
+                if limit is not None and projected > limit
+                else "ok",
+                "kind": "hard" if budget.hard else "soft",
+            }
+        )
+    return rows
+
+
+def check(records: Iterable[Record], config: Config, now: datetime) -> list[Alert]:
+    records = list(records)
+    limits = thresholds(config)
+    hard = set(limits["hard"])
+    alerts: list[Alert] = []
+
+    def fire(
+        name: str, pattern: str, action: str, evidence: dict[str, Any], subject: str = "fleet"
+    ) -> None:
+        alerts.append(Alert(name, pattern, action, evidence, name in hard, subject))
+
+    fleet = summarize(records, config)["totals"]
+    if limits["bc_mt_floor"]:
+        for row in summarize(records, config, by="agent")["groups"]:
+            if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
+                fire(
+                    "vpt_floor",
+                    "spending tokens without closing beads",
+                    "look at what this agent works on; stop it or give it clearer beads",
+                    {
+                        "bc_mt": row["bc_mt"],
+                        "floor": limits["bc_mt_floor"],
+                        "tokens": row["tokens"],
+                    },
+                    row["key"],
+                )
+    _spikes(records, config, limits, fire)
+    _drift(records, config, limits, fire)
+    _variation(records, config, limits, fire)
+    _cost_up_outcomes_flat(records, config, limits, fire)
+    if fleet["reopen_rate"] is not None and fleet["reopen_rate"] > limits["reopen_rate"]:
+        fire(
+            "reopen_rate",
+            "retries above the line",
+            "find why work comes back; tighten acceptance",
+            {"reopen_rate": fleet["reopen_rate"], "limit": limits["reopen_rate"]},
+        )
+    if (
+        fleet["escalation_rate"] is not None
+        and fleet["escalation_rate"] > limits["escalation_rate"]
+    ):
+        fire(
+            "escalation_rate",
+            "humans pulled in too often",
+            "give agents the context they lacked",
+            {"escalation_rate": fleet["escalation_rate"], "limit": limits["escalation_rate"]},
+        )
+    if (
+        limits["coverage_floor"]
+        and fleet["coverage"] is not None
+        and fleet["coverage"] < limits["coverage_floor"]
+    ):
+        fire(
+            "coverage",
+            "tokens no bead claims",
+            "make agents claim beads (bd update ID --claim)",
+            {"coverage": fleet["coverage"], "floor": limits["coverage_floor"]},
+        )
+    for row in budget_status(records, config, now):
+        if row["status"] == "over":
+            alerts.append(
+                Alert(
+                    "budget",
+                    "budget exceeded",
+                    "stop or re-plan the spend in this scope",
+                    row,
+                    row["kind"] == "hard",
+                    row["name"],
+                )
+            )
+        elif row["status"] == "projected over":
+            alerts.append(
+                Alert(
+                    "budget_projection",
+                    "on course to exceed a budget",
+                    "slow the spend or raise the cap deliberately",
+                    row,
+                    False,
+                    row["name"],
+                )
+            )
+    return alerts
+
+
+def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+    """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
+    days: dict[str, int] = defaultdict(int)
+    sessions: dict[str, tuple[str, int]] = {}
+    for record in records:
+        if record["kind"] != "usage":
+            continue
+        count = token_total(record["tokens"], config.token_basis)
+        days[utc_day(record["ts"])] += count
+        if record.get("session"):
+            first, total = sessions.get(record["session"], (record["ts"], 0))
+            sessions[record["session"]] = (min(first, record["ts"]), total + count)
+    ordered_days = sorted(days.items())
+    for index in range(limits["spike_history"], len(ordered_days)):
+        day, count = ordered_days[index]
+        median = statistics.median(c for _, c in ordered_days[max(0, index - 7) : index])
+        if median and count >= limits["spike_factor"] * median:
+            fire(
+                "spike",
+                "sudden 10x spike: agent loop",
+                "kill and investigate",
+                {"day": day, "tokens": count, "trailing_median": median},
+            )
+    ordered = sorted(sessions.items(), key=lambda kv: kv[1][0])
+    for index in range(limits["spike_history"], len(ordered)):
+        session, (_, count) = ordered[index]
+        median = statistics.median(c for _, (_, c) in ordered[max(0, index - 20) : index])
+        if median and count >= limits["spike_factor"] * median:
+            fire(
+                "spike",
+                "sudden 10x spike: agent loop",
+                "kill and investigate",
+                {"session": session, "tokens": count, "trailing_median": median},
+                session,
+            )
+
+
+def _weekly(records: list[Record], config: Config) -> list[dict[str, Any]]:
+    from bd_vpt.metrics import trend
+
+    return trend(records, config, every="week")
+
+
+def _drift(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+    """Tokens per completed bead rising week over week for drift_periods weeks."""
+    rows = [r for r in _weekly(records, config) if r["beads_closed"]]
+    per = [(r["period"], r["tokens"] / r["beads_closed"]) for r in rows]
+    n = limits["drift_periods"]
+    if len(per) >= n and all(per[i][1] < per[i + 1][1] for i in range(len(per) - n, len(per) - 1)):
+        fire(
+            "drift",
+            "gradual increase: context bloat",
+            "review prompts and the context agents load",
+            {"tokens_per_completed_bead": [[p, round(v)] for p, v in per[-n:]]},
+        )
+
+
+def _variation(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+    """Coefficient of variation of tokens per closed bead, per bead type."""
+    facts = collect(records, config)
+    states = bead_states(facts)
+    spent: dict[str, int] = defaultdict(int)
+    for (bead, _group), bucket in facts.buckets.items():
+        if bead is not None:
+            spent[bead] += int(bucket[0])
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for bead, state in states.items():
+        if state.closed and spent.get(bead):
+            by_type[state.snapshot.get("type") or "(unknown)"].append(spent[bead])
+    for kind, values in sorted(by_type.items()):
+        if len(values) < limits["variation_min_beads"]:
+            continue
+        mean = statistics.fmean(values)
+        cv = statistics.pstdev(values) / mean if mean else 0.0
+        if cv > limits["variation_cv"]:
+            fire(
+                "variation",
+                "high variation between runs: inconsistent inputs",
+                "standardize how beads of this type are written and scoped",
+                {
+                    "type": kind,
+                    "beads": len(values),
+                    "cv": round(cv, 3),
+                    "limit": limits["variation_cv"],
+                },
+                kind,
+            )
+
+
+def _cost_up_outcomes_flat(
+    records: list[Record], config: Config, limits: dict[str, Any], fire: Any
+) -> None:
+    """The last week against the one before: cost up, weighted completions flat."""
+    rows = _weekly(records, config)
+    if len(rows) < 2:
+        return
+    before, after = rows[-2], rows[-1]
+    if not before["cost_usd"]:
+        return
+    rise = (after["cost_usd"] - before["cost_usd"]) / before["cost_usd"]
+    base = before["weighted_completions"]
+    moved = (
+        abs(after["weighted_completions"] - base) / base
+        if base
+        else float(after["weighted_completions"] > 0)
+    )
+    if rise > limits["cost_rise"] and moved <= limits["outcomes_flat"]:
+        fire(
+            "cost_up_outcomes_flat",
+            "cost increasing, outcomes flat: model inefficiency",
+            "re-evaluate the model choice (bd-vpt models)",
+            {
+                "weeks": [before["period"], after["period"]],
+                "cost_usd": [before["cost_usd"], after["cost_usd"]],
+                "weighted_completions": [base, after["weighted_completions"]],
+            },
+        )
+
+
+def now_or(at: str | None) -> datetime:
+    from datetime import UTC
+
+    if at:
+        moment = parse_ts(at)
+        return (
+            moment + timedelta(days=1) - timedelta(microseconds=1)
+            if len(at.strip()) == 10
+            else moment
+        )
+    return datetime.now(UTC)
