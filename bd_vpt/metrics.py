@@ -368,6 +368,7 @@ class Group:
             "beads_closed": n_closed,
             "weighted_completions": round(self.weighted, 6),
             "bc_mt": round(self.weighted / (tokens / 1e6), 6) if tokens else None,
+            "weighted_per_usd": round(self.weighted / cost, 6) if cost else None,
             "cost_per_completion": round(cost / n_closed, 6) if n_closed else None,
             "reopen_rate": round(reopened / len(completed), 6) if completed else None,
             "coverage": round(self.attributed_tokens / tokens, 6) if tokens else None,

@@ -244,3 +244,12 @@ def test_models_view_names_the_cheapest_fully_loaded_model() -> None:
     assert chore["cheapest_fully_loaded"] == chore["cheapest_by_token_price"] == "cheap"
     models = {r["key"]: r for r in document["models"]}
     assert models["cheap"]["human_minutes"] == 120 and models["cheap"]["beads_closed"] == 2
+
+
+def test_model_efficiency_per_mtok_and_per_dollar() -> None:
+    rows = groups(summarize(LEDGER, Config(), by="model"))
+    # m1: a1's usage (A, B, D) and mayor's; m2: a2's usage (B, C, D)
+    assert rows["m1"]["weighted_completions"] == pytest.approx(8 + 4 * 0.75)
+    assert rows["m1"]["weighted_per_usd"] == pytest.approx(11 / 2.1)  # $1.00 + $0.60 + $0.50 + $0
+    assert rows["m1"]["bc_mt"] == pytest.approx(11 / 0.38, abs=1e-5)
+    assert rows["m2"]["weighted_per_usd"] == pytest.approx(1.5 / 0.40)
