@@ -174,23 +174,14 @@ def check(records: Iterable[Record], config: Config, now: datetime) -> list[Aler
     _drift(records, config, limits, fire)
     _variation(records, config, limits, fire)
     _cost_up_outcomes_flat(records, config, limits, fire)
-    if fleet["reopen_rate"] is not None and fleet["reopen_rate"] > limits["reopen_rate"]:
-        fire(
-            "reopen_rate",
-            "retries above the line",
-            "find why work comes back; tighten acceptance",
-            {"reopen_rate": fleet["reopen_rate"], "limit": limits["reopen_rate"]},
-        )
-    if (
-        fleet["escalation_rate"] is not None
-        and fleet["escalation_rate"] > limits["escalation_rate"]
-    ):
-        fire(
-            "escalation_rate",
-            "humans pulled in too often",
-            "give agents the context they lacked",
-            {"escalation_rate": fleet["escalation_rate"], "limit": limits["escalation_rate"]},
-        )
+    rate_lines = (
+        ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
+        ("escalation_rate", "humans pulled in too often", "give agents the context they lacked"),
+    )
+    for name, pattern, action in rate_lines:
+        value = fleet[name]
+        if value is not None and value > limits[name]:
+            fire(name, pattern, action, {name: value, "limit": limits[name]})
     if (
         limits["coverage_floor"]
         and fleet["coverage"] is not None
