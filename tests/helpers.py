@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -12,7 +13,27 @@ import orjson
 
 from bd_vpt.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "beads-history.bundle"
+
+def _find_corpus() -> Path:
+    """The real beads history: $BD_VPT_CORPUS, else shared/ beside this checkout, else beside
+    the local repository it was cloned from (a scratch clone elsewhere still finds it)."""
+    bundle = Path("shared") / "corpus" / "beads-history.bundle"
+    if os.environ.get("BD_VPT_CORPUS"):
+        return Path(os.environ["BD_VPT_CORPUS"])
+    checkout = Path(__file__).resolve().parents[1]
+    candidates = [checkout.parent / bundle]
+    origin = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / bundle)
+    return next((c for c in candidates if c.exists()), candidates[0])
+
+
+CORPUS = _find_corpus()
 
 
 @dataclass
