@@ -231,29 +231,36 @@ def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire:
         if record.get("session"):
             first, total = sessions.get(record["session"], (record["ts"], 0))
             sessions[record["session"]] = (min(first, record["ts"]), total + count)
-    ordered_days = sorted(days.items())
-    for index in range(limits["spike_history"], len(ordered_days)):
-        day, count = ordered_days[index]
-        median = statistics.median(c for _, c in ordered_days[max(0, index - 7) : index])
-        if median and count >= limits["spike_factor"] * median:
-            fire(
-                "spike",
-                "sudden 10x spike: agent loop",
-                "kill and investigate",
-                {"day": day, "tokens": count, "trailing_median": median},
-            )
-    ordered = sorted(sessions.items(), key=lambda kv: kv[1][0])
-    for index in range(limits["spike_history"], len(ordered)):
-        session, (_, count) = ordered[index]
-        median = statistics.median(c for _, (_, c) in ordered[max(0, index - 20) : index])
-        if median and count >= limits["spike_factor"] * median:
-            fire(
-                "spike",
-                "sudden 10x spike: agent loop",
-                "kill and investigate",
-                {"session": session, "tokens": count, "trailing_median": median},
-                session,
-            )
+    for day, count, median in _above_trailing_median(sorted(days.items()), 7, limits):
+        fire(
+            "spike",
+            "sudden 10x spike: agent loop",
+            "kill and investigate",
+            {"day": day, "tokens": count, "trailing_median": median},
+        )
+    runs = [(s, count) for s, (_, count) in sorted(sessions.items(), key=lambda kv: kv[1][0])]
+    for session, count, median in _above_trailing_median(runs, 20, limits):
+        fire(
+            "spike",
+            "sudden 10x spike: agent loop",
+            "kill and investigate",
+            {"session": session, "tokens": count, "trailing_median": median},
+            session,
+        )
+
+
+def _above_trailing_median(
+    series: list[tuple[str, int]], lookback: int, limits: dict[str, Any]
+) -> list[tuple[str, int, float]]:
+    """(key, value, trailing median) where value >= spike_factor x the median of up to
+    `lookback` values before it (once spike_history values exist)."""
+    found = []
+    for index in range(limits["spike_history"], len(series)):
+        key, value = series[index]
+        median = statistics.median(v for _, v in series[max(0, index - lookback) : index])
+        if median and value >= limits["spike_factor"] * median:
+            found.append((key, value, median))
+    return found
 
 
 def _weekly(records: list[Record], config: Config) -> list[dict[str, Any]]:

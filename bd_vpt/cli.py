@@ -88,6 +88,12 @@ def format_option(*choices: str) -> Callable[[F], F]:
     )
 
 
+def window_options(func: F) -> F:
+    """The report window every report shares: --since and --until."""
+    func = click.option("--since", help="From this date or time (inclusive).")(func)
+    return click.option("--until", help="To this date (inclusive) or time (exclusive).")(func)
+
+
 def strict_option(func: F) -> F:
     return click.option(
         "--strict", is_flag=True, help="Fail (exit 2) on any bad ledger line instead of warning."
@@ -401,9 +407,7 @@ def summary_options(func: F) -> F:
     from bd_vpt.metrics import GROUP_KEYS
 
     func = click.option("--by", type=click.Choice(GROUP_KEYS), help="Group rows by this key.")(func)
-    func = click.option("--since", help="From this date or time (inclusive).")(func)
-    func = click.option("--until", help="To this date (inclusive) or time (exclusive).")(func)
-    return func
+    return window_options(func)
 
 
 def source_options(func: F) -> F:
@@ -487,8 +491,7 @@ def summary(
     show_default=True,
     help="The figure the sparkline shows.",
 )
-@click.option("--since", help="From this date or time (inclusive).")
-@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@window_options
 @source_options
 @strict_option
 @format_option(*REPORT_FORMATS)
@@ -544,8 +547,7 @@ def trend(
     show_default=True,
     help="Compare models within each bead type or label.",
 )
-@click.option("--since", help="From this date or time (inclusive).")
-@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@window_options
 @source_options
 @strict_option
 @format_option(*REPORT_FORMATS)
@@ -802,8 +804,7 @@ def compare_cmd(before: str, after: str, strict: bool, fmt: str) -> None:
 
 @cli.command("marginal")
 @click.option("--by", type=click.Choice(("agent", "model")), default="agent", show_default=True)
-@click.option("--since", help="From this date or time (inclusive).")
-@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@window_options
 @strict_option
 @format_option(*REPORT_FORMATS)
 def marginal_cmd(by: str, since: str | None, until: str | None, strict: bool, fmt: str) -> None:
@@ -870,8 +871,7 @@ def marginal_cmd(by: str, since: str | None, until: str | None, strict: bool, fm
     show_default=True,
     help="FOCUS 1.2 CSV, or the raw records as CSV or JSON lines.",
 )
-@click.option("--since", help="From this date or time (inclusive).")
-@click.option("--until", help="To this date (inclusive) or time (exclusive).")
+@window_options
 @source_options
 @strict_option
 def export(
