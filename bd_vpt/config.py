@@ -71,11 +71,7 @@ def load(root: Path, known_good: Path | None = None) -> Config:
     path = root / CONFIG_PATH
     if not path.exists():
         return Config()
-    try:
-        text = path.read_text(encoding="utf-8")
-        document = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise VptError(f"{CONFIG_PATH}: {exc}", hint="fix the TOML syntax") from None
+    text, document = _parse(path.read_bytes(), str(CONFIG_PATH))
     digest = hashlib.sha1(text.encode()).hexdigest()
     if known_good is not None and _read(known_good) == digest:
         return from_document(document, str(CONFIG_PATH), validate=False)
@@ -84,6 +80,26 @@ def load(root: Path, known_good: Path | None = None) -> Config:
         known_good.parent.mkdir(parents=True, exist_ok=True)
         known_good.write_text(digest)
     return config
+
+
+def at_revision(root: Path, rev: str) -> Config:
+    """The config as committed at rev (defaults when it has none): what a pull request is
+    judged by is the target branch's config, never the one the pull request brings."""
+    from bd_vpt.repo import show_file
+
+    data = show_file(root, rev, CONFIG_PATH.as_posix())
+    if data is None:
+        return Config()
+    where = f"{CONFIG_PATH} at {rev[:12]}"
+    return from_document(_parse(data, where)[1], where)
+
+
+def _parse(data: bytes, where: str) -> tuple[str, dict[str, Any]]:
+    try:
+        text = data.decode("utf-8")
+        return text, tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise VptError(f"{where}: {exc}", hint="fix the TOML syntax") from None
 
 
 def _read(path: Path) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bd_vpt.errors import VptError
@@ -89,6 +90,11 @@ def rev_parse(root: Path, rev: str) -> str:
             hint="give a commit, branch or tag: e.g. HEAD~3, main, v1.2",
         )
     return out
+
+
+def commit_time(root: Path, rev: str) -> datetime:
+    """The committer date of rev (what a report judged "as of" a commit is anchored on)."""
+    return datetime.fromisoformat(git("log", "-1", "--format=%cI", rev, cwd=root).strip())
 
 
 def merge_base(root: Path, a: str, b: str) -> str:

@@ -34,6 +34,7 @@ def _find_corpus() -> Path:
 
 
 CORPUS = _find_corpus()
+GOLDEN = Path(__file__).with_name("golden")
 
 
 @dataclass
@@ -153,3 +154,19 @@ def ulid(n: int) -> str:
         if n == 0:
             break
     return "01J" + text.rjust(23, "0")
+
+
+def append(repo: Repo, shard: str, *records: dict[str, Any]) -> None:
+    path = repo.root / shard
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as f:
+        for record in records:
+            f.write(orjson.dumps(record) + b"\n")
+
+
+def golden(name: str, text: str) -> str:
+    """The golden file's text; BD_VPT_UPDATE_GOLDEN=1 rewrites it from text first."""
+    path = GOLDEN / name
+    if os.environ.get("BD_VPT_UPDATE_GOLDEN"):
+        path.write_text(text)
+    return path.read_text()

@@ -16,19 +16,10 @@ from bd_vpt.cache import BlobCache
 from bd_vpt.history import History
 from bd_vpt.ledger import parse_blob
 from bd_vpt.repo import discover
-from tests.helpers import CORPUS, Repo, outcome, run_cli, ulid, usage
+from tests.helpers import CORPUS, Repo, append, golden, outcome, run_cli, ulid, usage
 
-GOLDEN = Path(__file__).with_name("golden")
 SHARD_A = ".beads/vpt/ledger/2026-11/agent-a-000001.jsonl"
 SHARD_B = ".beads/vpt/ledger/2026-11/agent-b-000002.jsonl"
-
-
-def append(repo: Repo, shard: str, *records: dict[str, Any]) -> None:
-    path = repo.root / shard
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as f:
-        for record in records:
-            f.write(orjson.dumps(record) + b"\n")
 
 
 def totals(*argv: str) -> dict[str, Any]:
@@ -143,14 +134,6 @@ def test_range_reports_a_removed_record(history: Repo) -> None:
     assert result.code == 0
     assert f"{SHARD_B}:1: warning: record {ulid(3)} was removed" in result.err
     assert run_cli("summary", "--range", "HEAD~1..HEAD", "--strict").code == 2
-
-
-def golden(name: str, text: str) -> str:
-    """The golden file's text; BD_VPT_UPDATE_GOLDEN=1 rewrites it from text first."""
-    path = GOLDEN / name
-    if os.environ.get("BD_VPT_UPDATE_GOLDEN"):
-        path.write_text(text)
-    return path.read_text()
 
 
 def test_trend_golden(history: Repo) -> None:

@@ -1,0 +1,212 @@
+"""What a pull request's agents spent and finished, next to the repo's usual VPT.
+
+- The PR's records are what `base...head` added (the --range semantics of reports).
+- The baseline is the ledger committed at base, over the trailing N days before base's
+  commit date: the target branch's usual figures.
+- The config (weights, rates, thresholds) is base's: a pull request cannot re-weight its
+  own figures or silence its alerts by editing config.toml.
+- Bead titles, priorities and statuses come from the bead files committed at head, else
+  from the newest snapshot in the ledger at head.
+
+gather() reads git; compose() is a pure function of what was read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.errors import Problem
+from bd_vpt.records import Record
+from bd_vpt.repo import RepoInfo
+
+# (figure, label, True when higher is better)
+COMPARED = (
+    ("bc_mt", "BC/MT (weighted beads closed per million tokens)", True),
+    ("cost_per_completion", "model cost per completion", False),
+    ("fully_loaded_cost_per_completion", "fully loaded cost per completion", False),
+)
+WEEKS_CHARTED = 12
+
+
+@dataclass
+class Read:
+    """Everything compose() needs, as read from git."""
+
+    base: str
+    head: str
+    merge_base: str
+    base_time: datetime
+    head_time: datetime
+    pr_records: list[Record]
+    base_records: list[Record]
+    head_records: list[Record]
+    beads: dict[str, Any]  # bead id -> beads.Bead, as committed at head
+    config: Config
+    problems: list[Problem]
+
+
+def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = True) -> Read:
+    from bd_vpt import config as config_file
+    from bd_vpt import report
+    from bd_vpt.beads import JsonlEras
+    from bd_vpt.repo import commit_time, merge_base, rev_parse
+
+    base = rev_parse(info.root, base_rev)
+    head = rev_parse(info.root, head_rev)
+    views = [
+        report.open_view(info, range_=f"{base}...{head}", use_cache=use_cache),
+        report.open_view(info, rev=base, use_cache=use_cache),
+        report.open_view(info, rev=head, use_cache=use_cache),
+    ]
+    pr_records, base_records, head_records = (list(view.records()) for view in views)
+    problems: dict[str, Problem] = {}
+    for view in (views[0], views[2]):  # base's problems are already in head's, or fixed there
+        for problem in view.scan.problems:
+            problems.setdefault(problem.render(), problem)
+    return Read(
+        base=base,
+        head=head,
+        merge_base=merge_base(info.root, base, head),
+        base_time=commit_time(info.root, base),
+        head_time=commit_time(info.root, head),
+        pr_records=pr_records,
+        base_records=base_records,
+        head_records=head_records,
+        beads=JsonlEras.at_commit(info.root, head).all(),
+        config=config_file.at_revision(info.root, base),
+        problems=list(problems.values()),
+    )
+
+
+def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
+    """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
+    from bd_vpt.alerts import check
+    from bd_vpt.metrics import Window, collect, summarize, summarize_facts, trend
+
+    config = read.config
+    pr = summarize(read.pr_records, config, by="bead")
+    since = read.base_time - timedelta(days=baseline_days)
+    win = Window(since, read.base_time + timedelta(seconds=1))
+    baseline = summarize_facts(collect(read.base_records, config, win), config, win=win)["totals"]
+    alerts = check(read.head_records, config, read.head_time)
+    weekly = [
+        {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
+        for row in trend(read.head_records, config, every="week")
+    ][-WEEKS_CHARTED:]
+    rows = bead_rows(read.pr_records, read.head_records, read.beads, pr["groups"])
+    return {
+        "base": read.base,
+        "head": read.head,
+        "merge_base": read.merge_base,
+        "range": f"{read.base}...{read.head}",
+        "records": len(read.pr_records),
+        "totals": {
+            **pr["totals"],
+            "beads_touched": sum(1 for r in rows if r["bead"] is not None),
+            "beads_reopened": sum(1 for r in rows if r["reopened"]),
+        },
+        "baseline": {
+            "days": baseline_days,
+            "since": since.isoformat(),
+            "until": read.base_time.isoformat(),
+            "totals": baseline,
+        },
+        "comparison": comparison(pr["totals"], baseline),
+        "beads": rows,
+        "alerts": [a.as_dict() for a in alerts],
+        "hard_alerts": sum(1 for a in alerts if a.hard),
+        "weekly": weekly,
+        "problems": [p.as_dict() for p in read.problems],
+    }
+
+
+def comparison(pr: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each compared figure: the PR's, the baseline's, the change, and whether it is better."""
+    rows = []
+    for figure, label, higher_is_better in COMPARED:
+        mine, usual = pr.get(figure), baseline.get(figure)
+        change = (mine - usual) / usual if mine is not None and usual else None
+        better = None if change is None or change == 0 else (change > 0) == higher_is_better
+        rows.append(
+            {
+                "figure": figure,
+                "label": label,
+                "pr": mine,
+                "baseline": usual,
+                "change": round(change, 6) if change is not None else None,
+                "better": better,
+            }
+        )
+    return rows
+
+
+def bead_rows(
+    pr_records: Iterable[Record],
+    head_records: Iterable[Record],
+    beads: dict[str, Any],
+    groups: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """One row per bead the PR touched (most tokens first); usage on no bead last."""
+    from bd_vpt.metrics import NO_BEAD
+
+    pr_outcomes: dict[str, list[Record]] = defaultdict(list)
+    touched: set[str] = set()
+    for record in pr_records:
+        if record["bead"] is not None:
+            touched.add(record["bead"])
+            if record["kind"] == "outcome":
+                pr_outcomes[record["bead"]].append(record)
+    latest: dict[str, Record] = {}  # newest outcome at head per touched bead
+    for record in head_records:
+        bead = record["bead"]
+        if record["kind"] == "outcome" and bead in touched:
+            held = latest.get(bead)
+            if held is None or (record["ts"], record["id"]) > (held["ts"], held["id"]):
+                latest[bead] = record
+    figures = {g["key"]: g for g in groups}
+    rows = []
+    for bead in touched:
+        outcomes = sorted(pr_outcomes.get(bead, []), key=lambda r: (r["ts"], r["id"]))
+        facts = beads.get(bead)
+        snapshot = (latest.get(bead) or {}).get("snapshot") or {}
+        status = facts.status if facts is not None and facts.status else None
+        if status is None and bead in latest:
+            status = "closed" if latest[bead]["result"] == "completed" else "open"
+        group = figures.get(bead, {})
+        rows.append(
+            {
+                "bead": bead,
+                "title": facts.title
+                if facts is not None and facts.title
+                else snapshot.get("title"),
+                "priority": facts.priority
+                if facts is not None and facts.priority is not None
+                else snapshot.get("priority"),
+                "status": status,
+                "tokens": group.get("tokens", 0),
+                "cost_usd": group.get("cost_usd", 0.0),
+                "result": outcomes[-1]["result"] if outcomes else None,
+                "reopened": any(o["result"] == "reopened" for o in outcomes),
+            }
+        )
+    rows.sort(key=lambda r: (-r["tokens"], r["bead"]))
+    none = figures.get(NO_BEAD)
+    if none is not None and none["tokens"]:
+        rows.append(
+            {
+                "bead": None,
+                "title": None,
+                "priority": None,
+                "status": None,
+                "tokens": none["tokens"],
+                "cost_usd": none["cost_usd"],
+                "result": None,
+                "reopened": False,
+            }
+        )
+    return rows

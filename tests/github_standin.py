@@ -1,0 +1,126 @@
+"""A local stand-in for the part of GitHub's REST API that `bd-vpt github comment` uses.
+
+It listens on 127.0.0.1 (a free port), keeps issue comments in memory, checks the bearer
+token, paginates like GitHub (per_page, page) and can be told to fail the next requests
+with given statuses (502, 403, a rate limit) to test retries and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Failure:
+    status: int
+    message: str = "Server Error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StandIn:
+    token: str
+    repo: str = "acme/app"
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
+    next_id: int = 1000
+    server: ThreadingHTTPServer | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> StandIn:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                standin.handle(self, "GET")
+
+            def do_POST(self) -> None:
+                standin.handle(self, "POST")
+
+            def do_PATCH(self) -> None:
+                standin.handle(self, "PATCH")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        serve = self.server.serve_forever
+        threading.Thread(target=serve, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [r for r in self.requests if r[0] != "GET"]
+
+    def add(self, pr: int, body: str, user: str = "someone") -> dict[str, Any]:
+        with self.lock:
+            comment = {
+                "id": self.next_id,
+                "body": body,
+                "user": {"login": user},
+                "html_url": f"https://github.example/{self.repo}/pull/{pr}#issuecomment-{self.next_id}",
+            }
+            self.next_id += 1
+            self.comments.setdefault(pr, []).append(comment)
+            return comment
+
+    def handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(http.path)
+        self.requests.append((method, parts.path))
+        self.authorizations.append(http.headers.get("Authorization", ""))
+        length = int(http.headers.get("Content-Length") or 0)
+        payload = json.loads(http.rfile.read(length)) if length else None
+        if self.failures:
+            failure = self.failures.pop(0)
+            return self.send(http, failure.status, {"message": failure.message}, failure.headers)
+        if http.headers.get("Authorization") != f"Bearer {self.token}":
+            return self.send(http, 401, {"message": "Bad credentials"})
+        prefix = f"/repos/{self.repo}/issues"
+        listing = re.fullmatch(rf"{prefix}/(\d+)/comments", parts.path)
+        single = re.fullmatch(rf"{prefix}/comments/(\d+)", parts.path)
+        if listing and method == "GET":
+            query = parse_qs(parts.query)
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+            items = self.comments.get(int(listing.group(1)), [])
+            return self.send(http, 200, items[(page - 1) * per_page : page * per_page])
+        if listing and method == "POST" and payload:
+            return self.send(http, 201, self.add(int(listing.group(1)), payload["body"], "bot"))
+        if single and method == "PATCH" and payload:
+            for items in self.comments.values():
+                for comment in items:
+                    if comment["id"] == int(single.group(1)):
+                        comment["body"] = payload["body"]
+                        return self.send(http, 200, comment)
+        return self.send(http, 404, {"message": "Not Found"})
+
+    @staticmethod
+    def send(
+        http: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(body).encode()
+        http.send_response(status)
+        http.send_header("Content-Type", "application/json")
+        http.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            http.send_header(key, value)
+        http.end_headers()
+        http.wfile.write(data)

@@ -1,0 +1,237 @@
+"""`bd-vpt pr`: the pull request comment, from real branches and merges."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import pytest
+
+from bd_vpt.markdown import MARKER, text
+from tests.helpers import Repo, append, golden, outcome, run_cli, ulid, usage
+
+SHARD_A = ".beads/vpt/ledger/2026-11/agent-a-000001.jsonl"
+SHARD_B = ".beads/vpt/ledger/2026-11/agent-b-000002.jsonl"
+
+
+def placeholders(repo: Repo, body: str, **revs: str) -> str:
+    """Commit ids (full and short) replaced by <name>: the golden files do not depend on
+    the ids, which change with the date `bd-vpt init` writes into config.toml."""
+    for name, rev in revs.items():
+        sha = repo.git("rev-parse", rev).strip()
+        body = body.replace(sha, f"<{name}>").replace(sha[:12], f"<{name}>")
+        body = body.replace(sha[:10], f"<{name}>")
+    return body
+
+
+def pr(*argv: str) -> Any:
+    result = run_cli("pr", *argv)
+    assert result.code == 0, result.err
+    return result
+
+
+@pytest.fixture
+def branched(repo: Repo) -> Repo:
+    """main: A (P1) and B (P0) closed in the baseline; then main moves on (D).
+    feature (from main before D): C (P2) closed, A reopened with more tokens on it."""
+    repo.write_beads(
+        {"id": "A", "title": "Fix login redirect", "status": "open", "priority": 1},
+        {"id": "B", "title": "Add audit log", "status": "closed", "priority": 0},
+        {"id": "C", "title": "Paginate the orders API", "status": "closed", "priority": 2},
+    )
+    append(
+        repo,
+        SHARD_A,
+        usage(ulid(1), "2026-11-02T09:00:00Z", "A", "agent-a", "m", 60_000, 40_000, 1.0),
+        outcome(ulid(2), "2026-11-02T17:00:00Z", "A", "agent-a", "completed", 1),
+        usage(ulid(3), "2026-11-09T09:00:00Z", "B", "agent-a", "m", 200_000, 100_000, 2.0),
+        outcome(ulid(4), "2026-11-09T17:00:00Z", "B", "agent-a", "completed", 0),
+    )
+    repo.commit_all("baseline work")
+    repo.git("branch", "feature")
+    append(
+        repo,
+        SHARD_A,
+        usage(ulid(5), "2026-11-18T09:00:00Z", "D", "agent-a", "m", 10_000, 10_000, 0.2),
+    )
+    repo.commit_all("main moves on")
+    repo.git("checkout", "-q", "feature")
+    append(
+        repo,
+        SHARD_B,
+        usage(ulid(6), "2026-11-16T09:00:00Z", "C", "agent-b", "m", 150_000, 50_000, 1.5),
+        outcome(ulid(7), "2026-11-16T17:00:00Z", "C", "agent-b", "completed", 2),
+        outcome(ulid(8), "2026-11-17T10:00:00Z", "A", "reviewer", "reopened", 1),
+        usage(ulid(9), "2026-11-17T12:00:00Z", "A", "agent-b", "m", 40_000, 10_000, 0.5),
+    )
+    repo.write_beads(
+        {"id": "A", "title": "Fix login redirect", "status": "open", "priority": 1},
+        {"id": "B", "title": "Add audit log", "status": "closed", "priority": 0},
+        {"id": "C", "title": "Paginate the orders API", "status": "closed", "priority": 2},
+    )
+    repo.commit_all("feature work")
+    return repo
+
+
+def test_two_beads_one_reopened_golden(branched: Repo) -> None:
+    body = pr("--base", "main", "--head", "feature").out
+    named = placeholders(branched, body, base="main", head="feature", fork="main~1")
+    assert named == golden("pr_two_beads.md", named)
+    assert body.startswith(MARKER)
+    document = pr("--base", "main", "--head", "feature", "--format", "json").json()
+    totals = document["totals"]
+    # only the feature's records: D (on main after the fork) is not the PR's
+    assert totals["tokens"] == 250_000
+    assert totals["beads_closed"] == 1  # C; A was reopened
+    assert totals["weighted_completions"] == 2.0
+    assert totals["bc_mt"] == 8.0
+    assert [(b["bead"], b["result"], b["reopened"]) for b in document["beads"]] == [
+        ("C", "completed", False),
+        ("A", "reopened", True),
+    ]
+    assert document["beads"][1]["title"] == "Fix login redirect"
+    # baseline: the ledger at main, 30 days before its commit: A, B and D
+    baseline = document["baseline"]["totals"]
+    assert baseline["tokens"] == 420_000
+    assert baseline["bc_mt"] == round(12 / 0.42, 6)
+    bc_mt = document["comparison"][0]
+    assert bc_mt["figure"] == "bc_mt" and bc_mt["better"] is False
+    assert bc_mt["change"] == round((8.0 - 12 / 0.42) / (12 / 0.42), 6)
+
+
+def test_a_pr_adding_no_records_gets_one_line(branched: Repo) -> None:
+    branched.git("checkout", "-q", "-b", "docs", "main")
+    (branched.root / "README.md").write_text("docs only\n")
+    branched.commit_all("docs")
+    body = pr("--base", "main", "--head", "docs").out
+    named = placeholders(branched, body, head="docs", fork="main")
+    assert named == golden("pr_none.md", named)
+    assert body.count("\n") == 1 and body.startswith(MARKER)
+
+
+def test_the_base_branch_config_judges_the_pr(branched: Repo) -> None:
+    """A PR that re-weights its own beads or silences alerts changes nothing."""
+    before = pr("--base", "main", "--head", "feature", "--format", "json").json()
+    config = branched.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("P2 = 2.0", "P2 = 1000.0"))
+    branched.commit_all("make my beads count more")
+    after = pr("--base", "main", "--head", "feature", "--format", "json").json()
+    assert after["totals"]["weighted_completions"] == before["totals"]["weighted_completions"]
+
+
+def test_fail_on_alert_exits_1_after_printing(branched: Repo) -> None:
+    branched.git("checkout", "-q", "main")
+    config = branched.root / ".beads/vpt/config.toml"
+    text = config.read_text()
+    assert "[thresholds]\n" in text
+    config.write_text(text.replace("[thresholds]\n", '[thresholds]\nhard = ["reopen_rate"]\n'))
+    branched.commit_all("reopens are a hard line")
+    branched.git("checkout", "-q", "feature")
+    plain = run_cli("pr", "--base", "main", "--head", "feature")
+    assert plain.code == 0
+    gated = run_cli("pr", "--base", "main", "--head", "feature", "--fail-on-alert")
+    assert gated.code == 1
+    assert "**hard** · reopen\\_rate" in gated.out and "[!CAUTION]" in gated.out
+    assert "1 hard alert(s)" in gated.err
+
+
+def test_unknown_revision_is_a_clear_error(branched: Repo) -> None:
+    result = run_cli("pr", "--base", "no-such-branch")
+    assert result.code == 2
+    assert "unknown revision 'no-such-branch'" in result.err and "Traceback" not in result.err
+
+
+EVIL = [
+    "<img src=x onerror=alert(1)>",
+    "[link](http://evil.example/steal)",
+    "@everyone please look",
+    "use `rm -rf /` here ```code```",
+    "a | b || c | d",
+    "![image](https://evil.example/x.png) <script>alert(2)</script>",
+    "see #1 and www.evil.example and mail a@b.example",
+    "*bold* _it_ ~~gone~~ $x^2$ \\ back\nslash\rnew",
+    "<!-- bd-vpt:pr-comment --> fake marker",
+]
+
+
+@pytest.fixture
+def hostile(repo: Repo) -> Repo:
+    """A PR whose bead titles attack the comment, and 10,000 beads."""
+    repo.commit_all("bd-vpt init")
+    repo.git("checkout", "-q", "-b", "hostile")
+    records = []
+    n = 0
+    for i, title in enumerate(EVIL):
+        bead = f"evil-{i}"
+        n += 1
+        records.append(
+            usage(ulid(n), "2026-11-10T09:00:00Z", bead, "@everyone", "m", 900_000 - i, 0, 1.0)
+        )
+        n += 1
+        closing = outcome(ulid(n), "2026-11-10T10:00:00Z", bead, "agent", "completed", 1)
+        closing["snapshot"]["title"] = title
+        records.append(closing)
+    for i in range(10_000):
+        n += 1
+        records.append(
+            usage(ulid(n), "2026-11-11T09:00:00Z", f"bulk-{i:05d}", "agent", "m", 1000 + i, 0, 0.01)
+        )
+    append(repo, SHARD_A, *records)
+    repo.commit_all("hostile work")
+    return repo
+
+
+def test_hostile_titles_and_10000_beads_golden(hostile: Repo) -> None:
+    body = pr("--base", "main", "--head", "hostile").out
+    assert len(body) < 65_536 and len(body.encode()) < 65_536
+    named = placeholders(hostile, body, base="main", head="hostile")
+    assert named == golden("pr_hostile.md", named)
+    # nothing from the repo opens HTML, a link, an image, code or a mention
+    assert "<img" not in body and "<script" not in body
+    assert "](http" not in body and "![" not in body
+    assert "@everyone" not in body and "@&#8203;everyone" in body
+    assert "http://" not in body and "https://" not in body and "www.evil" not in body
+    assert "#1 " not in body
+    assert body.count(MARKER) == 1
+    # every bead row has exactly its 8 cell borders: no pipe from a title splits a cell
+    rows = [line for line in body.splitlines() if line.startswith("| ") and "P1" in line]
+    assert len(rows) == len(EVIL)
+    for row in rows:
+        assert len(re.findall(r"(?<!\\)\|", row)) == 8, row
+        assert not re.search(r"(?<!\\)[`<>\[\]]", row), row  # no code, tag or link opens
+    # the table is cut with a note, the biggest beads first
+    shown = sum(1 for line in body.splitlines() if line.startswith("| bulk\\-"))
+    assert 100 < shown < 10_000
+    assert f"Showing the {shown + len(EVIL):,} beads with the most tokens of 10,009" in body
+    assert body.index("evil\\-0") < body.index("bulk\\-09999")
+    document = pr("--base", "main", "--head", "hostile", "--format", "json").json()
+    assert len(document["beads"]) == 10_009  # json lists them all
+    assert document["beads"][0]["title"] == EVIL[0]  # data is kept, only rendering escapes
+
+
+@pytest.mark.parametrize(
+    ("raw", "inert"),
+    [
+        ("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"),
+        ("a|b", "a\\|b"),
+        ("`x`", "\\`x\\`"),
+        ("@team", "@&#8203;team"),
+        ("[a](b)", "\\[a\\]\\(b\\)"),
+        ("http://x", "http\\:&#8203;//x"),
+        ("line\nbreak", "line break"),
+        ("\u202eevil", "evil"),
+    ],
+)
+def test_text_escapes_each_kind(raw: str, inert: str) -> None:
+    assert text(raw) == inert
+
+
+def test_titles_are_cut_before_escaping() -> None:
+    assert text("x" * 200, 80) == "x" * 79 + "…"
+
+
+def test_json_is_the_same_document(branched: Repo) -> None:
+    document = orjson.loads(pr("--base", "main", "--head", "feature", "--format", "json").out)
+    assert set(document) >= {"totals", "baseline", "comparison", "beads", "alerts", "weekly"}
+    assert [w["period"] for w in document["weekly"]] == ["2026-W45", "2026-W46", "2026-W47"]
