@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check bd_vpt tests bench
 	$(BIN)/ruff format --check bd_vpt tests bench
 	$(BIN)/mypy
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck .github/workflows/*.yml docs/examples/*.yml
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix bd_vpt tests bench

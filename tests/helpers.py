@@ -35,6 +35,8 @@ def _find_corpus() -> Path:
 
 CORPUS = _find_corpus()
 GOLDEN = Path(__file__).with_name("golden")
+SHARD_A = ".beads/vpt/ledger/2026-11/agent-a-000001.jsonl"
+SHARD_B = ".beads/vpt/ledger/2026-11/agent-b-000002.jsonl"
 
 
 @dataclass

@@ -16,10 +16,18 @@ from bd_vpt.cache import BlobCache
 from bd_vpt.history import History
 from bd_vpt.ledger import parse_blob
 from bd_vpt.repo import discover
-from tests.helpers import CORPUS, Repo, append, golden, outcome, run_cli, ulid, usage
-
-SHARD_A = ".beads/vpt/ledger/2026-11/agent-a-000001.jsonl"
-SHARD_B = ".beads/vpt/ledger/2026-11/agent-b-000002.jsonl"
+from tests.helpers import (
+    CORPUS,
+    SHARD_A,
+    SHARD_B,
+    Repo,
+    append,
+    golden,
+    outcome,
+    run_cli,
+    ulid,
+    usage,
+)
 
 
 def totals(*argv: str) -> dict[str, Any]:

@@ -9,10 +9,7 @@ import orjson
 import pytest
 
 from bd_vpt.markdown import MARKER, text
-from tests.helpers import Repo, append, golden, outcome, run_cli, ulid, usage
-
-SHARD_A = ".beads/vpt/ledger/2026-11/agent-a-000001.jsonl"
-SHARD_B = ".beads/vpt/ledger/2026-11/agent-b-000002.jsonl"
+from tests.helpers import SHARD_A, Repo, append, golden, outcome, run_cli, ulid, usage
 
 
 def placeholders(repo: Repo, body: str, **revs: str) -> str:
@@ -29,49 +26,6 @@ def pr(*argv: str) -> Any:
     result = run_cli("pr", *argv)
     assert result.code == 0, result.err
     return result
-
-
-@pytest.fixture
-def branched(repo: Repo) -> Repo:
-    """main: A (P1) and B (P0) closed in the baseline; then main moves on (D).
-    feature (from main before D): C (P2) closed, A reopened with more tokens on it."""
-    repo.write_beads(
-        {"id": "A", "title": "Fix login redirect", "status": "open", "priority": 1},
-        {"id": "B", "title": "Add audit log", "status": "closed", "priority": 0},
-        {"id": "C", "title": "Paginate the orders API", "status": "closed", "priority": 2},
-    )
-    append(
-        repo,
-        SHARD_A,
-        usage(ulid(1), "2026-11-02T09:00:00Z", "A", "agent-a", "m", 60_000, 40_000, 1.0),
-        outcome(ulid(2), "2026-11-02T17:00:00Z", "A", "agent-a", "completed", 1),
-        usage(ulid(3), "2026-11-09T09:00:00Z", "B", "agent-a", "m", 200_000, 100_000, 2.0),
-        outcome(ulid(4), "2026-11-09T17:00:00Z", "B", "agent-a", "completed", 0),
-    )
-    repo.commit_all("baseline work")
-    repo.git("branch", "feature")
-    append(
-        repo,
-        SHARD_A,
-        usage(ulid(5), "2026-11-18T09:00:00Z", "D", "agent-a", "m", 10_000, 10_000, 0.2),
-    )
-    repo.commit_all("main moves on")
-    repo.git("checkout", "-q", "feature")
-    append(
-        repo,
-        SHARD_B,
-        usage(ulid(6), "2026-11-16T09:00:00Z", "C", "agent-b", "m", 150_000, 50_000, 1.5),
-        outcome(ulid(7), "2026-11-16T17:00:00Z", "C", "agent-b", "completed", 2),
-        outcome(ulid(8), "2026-11-17T10:00:00Z", "A", "reviewer", "reopened", 1),
-        usage(ulid(9), "2026-11-17T12:00:00Z", "A", "agent-b", "m", 40_000, 10_000, 0.5),
-    )
-    repo.write_beads(
-        {"id": "A", "title": "Fix login redirect", "status": "open", "priority": 1},
-        {"id": "B", "title": "Add audit log", "status": "closed", "priority": 0},
-        {"id": "C", "title": "Paginate the orders API", "status": "closed", "priority": 2},
-    )
-    repo.commit_all("feature work")
-    return repo
 
 
 def test_two_beads_one_reopened_golden(branched: Repo) -> None:
