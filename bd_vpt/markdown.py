@@ -75,10 +75,11 @@ def _short(commit: str) -> str:
 def pr_comment(doc: dict[str, Any]) -> str:
     """The whole comment for `bd-vpt pr --format markdown`."""
     if not doc["records"]:
-        return (
+        line = (
             f"{MARKER}**bd-vpt**: this pull request adds no token or outcome records "
             f"(`{_short(doc['merge_base'])}...{_short(doc['head'])}`)."
         )
+        return line + (f" {_problems_line(doc)}" if doc["problems"] else "")
     head = _summary(doc)
     rows, note_for = _bead_table(doc["beads"])
     tail = _details(doc) + _footer(doc)
@@ -127,12 +128,15 @@ def _summary(doc: dict[str, Any]) -> str:
             )
         lines.append("")
     if doc["problems"]:
-        lines += [
-            f"⚠️ {len(doc['problems'])} ledger line(s) could not be read or were removed; "
-            "run `bd-vpt validate` on this branch.",
-            "",
-        ]
+        lines += [_problems_line(doc), ""]
     return "\n".join(lines) + "\n"
+
+
+def _problems_line(doc: dict[str, Any]) -> str:
+    return (
+        f"⚠️ {len(doc['problems'])} ledger line(s) could not be read or were removed; "
+        "run `bd-vpt validate` on this branch."
+    )
 
 
 BEAD_HEADER = "| bead | title | priority | status | tokens | cost | result |\n|---|---|---|---|---:|---:|---|\n"

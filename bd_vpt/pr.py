@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.errors import Problem
+from bd_vpt.errors import Problem, VptError
 from bd_vpt.records import Record
 from bd_vpt.repo import RepoInfo
 
@@ -54,10 +54,19 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
     from bd_vpt import config as config_file
     from bd_vpt import report
     from bd_vpt.beads import JsonlEras
-    from bd_vpt.repo import commit_time, merge_base, rev_parse
+    from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
 
-    base = rev_parse(info.root, base_rev)
-    head = rev_parse(info.root, head_rev)
+    try:
+        base = rev_parse(info.root, base_rev)
+        head = rev_parse(info.root, head_rev)
+        fork = merge_base(info.root, base, head)
+    except VptError as exc:
+        if is_shallow(info.root):
+            exc.hint = (
+                "this clone is shallow: check out with `fetch-depth: 0` (actions/checkout) "
+                "or run `git fetch --unshallow`"
+            )
+        raise
     views = [
         report.open_view(info, range_=f"{base}...{head}", use_cache=use_cache),
         report.open_view(info, rev=base, use_cache=use_cache),
@@ -71,7 +80,7 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
     return Read(
         base=base,
         head=head,
-        merge_base=merge_base(info.root, base, head),
+        merge_base=fork,
         base_time=commit_time(info.root, base),
         head_time=commit_time(info.root, head),
         pr_records=pr_records,

@@ -92,6 +92,10 @@ def rev_parse(root: Path, rev: str) -> str:
     return out
 
 
+def is_shallow(root: Path) -> bool:
+    return git("rev-parse", "--is-shallow-repository", cwd=root, check=False).strip() == "true"
+
+
 def commit_time(root: Path, rev: str) -> datetime:
     """The committer date of rev (what a report judged "as of" a commit is anchored on)."""
     return datetime.fromisoformat(git("log", "-1", "--format=%cI", rev, cwd=root).strip())

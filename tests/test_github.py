@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,18 @@ def test_missing_context_is_a_clear_error(
     assert result.returncode == 2
     assert message in result.stderr and "hint:" in result.stderr
     assert github.requests == []
+
+
+def test_the_body_can_come_from_standard_input(
+    github: StandIn, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bd_vpt", "github", "comment", "--file", "-"],
+        input="piped body\n",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert github.comments[7][0]["body"] == f"{MARKER}\npiped body\n"

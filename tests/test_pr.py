@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -189,3 +190,29 @@ def test_json_is_the_same_document(branched: Repo) -> None:
     document = orjson.loads(pr("--base", "main", "--head", "feature", "--format", "json").out)
     assert set(document) >= {"totals", "baseline", "comparison", "beads", "alerts", "weekly"}
     assert [w["period"] for w in document["weekly"]] == ["2026-W45", "2026-W46", "2026-W47"]
+
+
+def test_a_shallow_clone_is_told_to_fetch_the_history(
+    branched: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shallow = tmp_path / "shallow"
+    branched.git(
+        "clone", "-q", "--depth", "1", "--branch", "feature", branched.root.as_uri(), str(shallow)
+    )
+    monkeypatch.chdir(shallow)
+    result = run_cli("pr", "--base", "main~1", "--head", "HEAD")
+    assert result.code == 2
+    assert "fetch-depth: 0" in result.err and "Traceback" not in result.err
+
+
+def test_a_pr_that_only_removes_a_record_says_so_in_its_one_line(branched: Repo) -> None:
+    branched.git("checkout", "-q", "-b", "cleanup", "main")
+    path = branched.root / SHARD_A
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:-1]))
+    branched.commit_all("drop a line")
+    result = run_cli("pr", "--base", "main", "--head", "cleanup")
+    assert result.code == 0
+    assert result.out.count("\n") == 1
+    assert "1 ledger line(s) could not be read or were removed" in result.out
+    assert f"record {ulid(5)} was removed" in result.err
+    assert run_cli("pr", "--base", "main", "--head", "cleanup", "--strict").code == 2
