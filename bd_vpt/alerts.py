@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.metrics import bead_states, collect, period, period_window, summarize, utc_day
+from bd_vpt.metrics import (
+    bead_states,
+    collect,
+    period,
+    period_window,
+    summarize,
+    trend,
+    utc_day,
+)
 from bd_vpt.records import Record, parse_ts, token_total
 
 DEFAULTS: dict[str, Any] = {
@@ -144,8 +152,17 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
     return rows
 
 
-def check(records: Iterable[Record], config: Config, now: datetime) -> list[Alert]:
+def check(
+    records: Iterable[Record],
+    config: Config,
+    now: datetime,
+    weekly: list[dict[str, Any]] | None = None,
+) -> list[Alert]:
+    """Every alert that fires. weekly: `trend --every week` of the same records, when the
+    caller has it already (it is the costliest part)."""
     records = list(records)
+    if weekly is None:
+        weekly = trend(records, config, every="week")
     limits = thresholds(config)
     hard = set(limits["hard"])
     alerts: list[Alert] = []
@@ -171,9 +188,9 @@ def check(records: Iterable[Record], config: Config, now: datetime) -> list[Aler
                     row["key"],
                 )
     _spikes(records, config, limits, fire)
-    _drift(records, config, limits, fire)
+    _drift(weekly, limits, fire)
     _variation(records, config, limits, fire)
-    _cost_up_outcomes_flat(records, config, limits, fire)
+    _cost_up_outcomes_flat(weekly, limits, fire)
     rate_lines = (
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
         ("escalation_rate", "humans pulled in too often", "give agents the context they lacked"),
@@ -263,15 +280,9 @@ def _above_trailing_median(
     return found
 
 
-def _weekly(records: list[Record], config: Config) -> list[dict[str, Any]]:
-    from bd_vpt.metrics import trend
-
-    return trend(records, config, every="week")
-
-
-def _drift(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> None:
     """Tokens per completed bead rising week over week for drift_periods weeks."""
-    rows = [r for r in _weekly(records, config) if r["beads_closed"]]
+    rows = [r for r in weekly if r["beads_closed"]]
     per = [(r["period"], r["tokens"] / r["beads_closed"]) for r in rows]
     n = limits["drift_periods"]
     if len(per) >= n and all(per[i][1] < per[i + 1][1] for i in range(len(per) - n, len(per) - 1)):
@@ -315,11 +326,9 @@ def _variation(records: list[Record], config: Config, limits: dict[str, Any], fi
             )
 
 
-def _cost_up_outcomes_flat(
-    records: list[Record], config: Config, limits: dict[str, Any], fire: Any
-) -> None:
+def _cost_up_outcomes_flat(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> None:
     """The last week against the one before: cost up, weighted completions flat."""
-    rows = _weekly(records, config)
+    rows = weekly
     if len(rows) < 2:
         return
     before, after = rows[-2], rows[-1]

@@ -43,7 +43,7 @@ class Read:
     base_time: datetime
     head_time: datetime
     pr_records: list[Record]
-    base_records: list[Record]
+    base_records: Iterable[Record]  # streamed once, read from git as it goes (no list)
     head_records: list[Record]
     beads: dict[str, Any]  # bead id -> beads.Bead, as committed at head
     config: Config
@@ -72,7 +72,7 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         report.open_view(info, rev=base, use_cache=use_cache),
         report.open_view(info, rev=head, use_cache=use_cache),
     ]
-    pr_records, base_records, head_records = (list(view.records()) for view in views)
+    pr_records, head_records = list(views[0].records()), list(views[2].records())
     problems: dict[str, Problem] = {}
     for view in (views[0], views[2]):  # base's problems are already in head's, or fixed there
         for problem in view.scan.problems:
@@ -84,7 +84,7 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         base_time=commit_time(info.root, base),
         head_time=commit_time(info.root, head),
         pr_records=pr_records,
-        base_records=base_records,
+        base_records=views[1].records(),
         head_records=head_records,
         beads=JsonlEras.at_commit(info.root, head).all(),
         config=config_file.at_revision(info.root, base),
@@ -102,11 +102,12 @@ def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
     since = read.base_time - timedelta(days=baseline_days)
     win = Window(since, read.base_time + timedelta(seconds=1))
     baseline = summarize_facts(collect(read.base_records, config, win), config, win=win)["totals"]
-    alerts = check(read.head_records, config, read.head_time)
+    weeks = trend(read.head_records, config, every="week")
+    alerts = check(read.head_records, config, read.head_time, weeks)
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
-        for row in trend(read.head_records, config, every="week")
-    ][-WEEKS_CHARTED:]
+        for row in weeks[-WEEKS_CHARTED:]
+    ]
     rows = bead_rows(read.pr_records, read.head_records, read.beads, pr["groups"])
     return {
         "base": read.base,

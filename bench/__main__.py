@@ -118,6 +118,12 @@ def bench_size(base: Path, count: int, commits: int, runs: int) -> list[list[str
             "<= 1 s" if big else "",
         )
     )
+    pull = [BD_VPT, "pr", "--base", "HEAD~1", "--head", "HEAD"]
+    rows.append(
+        row("  pr (a PR adding 1,000 records), cold", *timed(pull, root, runs, cold), floor)
+    )
+    timed(pull, root, 1)
+    rows.append(row("  pr (a PR adding 1,000 records), warm", *timed(pull, root, runs), floor))
     return rows
 
 
