@@ -1330,13 +1330,15 @@ def pr(
       bd-vpt pr --base "$BASE_SHA" --head "$HEAD_SHA" --fail-on-alert
     """
     from bd_vpt import pr as pull_request
+    from bd_vpt import repo
+    from bd_vpt.ledger import Scan
     from bd_vpt.markdown import pr_comment
     from bd_vpt.output import render_document
     from bd_vpt.report import finish
 
-    info, _config = _repo()
-    read = pull_request.gather(info, base, head, use_cache=not no_cache)
-    finish(ledger_problems(read.problems), strict=strict)
+    # no _repo(): the config that judges a pull request is base's, read by gather()
+    read = pull_request.gather(repo.discover(), base, head, use_cache=not no_cache)
+    finish(Scan(problems=read.problems), strict=strict)
     document = pull_request.compose(read, baseline_days=baseline_days)
     if fmt == "json":
         render_document(document)
@@ -1345,12 +1347,6 @@ def pr(
     if fail_on_alert and document["hard_alerts"]:
         click.echo(f"bd-vpt: {document['hard_alerts']} hard alert(s)", err=True)
         raise click.exceptions.Exit(EXIT_FAILED)
-
-
-def ledger_problems(problems: list[Any]) -> Any:
-    from bd_vpt.ledger import Scan
-
-    return Scan(problems=problems)
 
 
 @cli.group()

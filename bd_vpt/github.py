@@ -46,7 +46,6 @@ class Client:
     retries: int = 4
     backoff: float = 1.0
     sleep: Callable[[float], None] = time.sleep
-    writes: int = 0
     log: list[str] = field(default_factory=list)
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Answer:
@@ -56,8 +55,6 @@ class Client:
             answer, wait = self._once(method, url, data)
             if wait is None:
                 assert answer is not None
-                if method != "GET":
-                    self.writes += 1
                 return answer
             if attempt == self.retries:
                 break
@@ -154,12 +151,6 @@ def _failure(method: str, where: str, answer: Answer, token: str) -> VptError:
     message = ""
     if isinstance(answer.body, dict) and isinstance(answer.body.get("message"), str):
         message = answer.body["message"]
-    if answer.status in PERMISSION_HINTS:
-        what, hint = PERMISSION_HINTS[answer.status]
-        text = f"GitHub said {answer.status} to {method} {where}: {what}"
-        if message:
-            text += f" ({message})"
-        return VptError(scrub(text, token), hint=hint, exit_code=EXIT_BAD)
     if _is_rate_limit(answer):
         reset = _header(answer, "x-ratelimit-reset") or "?"
         return VptError(
@@ -167,6 +158,12 @@ def _failure(method: str, where: str, answer: Answer, token: str) -> VptError:
             hint="run the job again later, or use a token with a larger quota",
             exit_code=EXIT_FAILED,
         )
+    if answer.status in PERMISSION_HINTS:
+        what, hint = PERMISSION_HINTS[answer.status]
+        text = f"GitHub said {answer.status} to {method} {where}: {what}"
+        if message:
+            text += f" ({message})"
+        return VptError(scrub(text, token), hint=hint, exit_code=EXIT_BAD)
     return VptError(
         scrub(f"GitHub said {answer.status} to {method} {where}: {message or 'no message'}", token),
         hint="GitHub may be having trouble; the job can be re-run",

@@ -21,7 +21,7 @@ from typing import Any
 
 from bd_vpt.config import Config
 from bd_vpt.errors import Problem, VptError
-from bd_vpt.records import Record
+from bd_vpt.records import Record, parse_ts
 from bd_vpt.repo import RepoInfo
 
 # (figure, label, True when higher is better)
@@ -176,12 +176,12 @@ def bead_rows(
         bead = record["bead"]
         if record["kind"] == "outcome" and bead in touched:
             held = latest.get(bead)
-            if held is None or (record["ts"], record["id"]) > (held["ts"], held["id"]):
+            if held is None or _when(record) > _when(held):
                 latest[bead] = record
     figures = {g["key"]: g for g in groups}
     rows = []
     for bead in touched:
-        outcomes = sorted(pr_outcomes.get(bead, []), key=lambda r: (r["ts"], r["id"]))
+        outcomes = sorted(pr_outcomes.get(bead, []), key=_when)
         facts = beads.get(bead)
         snapshot = (latest.get(bead) or {}).get("snapshot") or {}
         status = facts.status if facts is not None and facts.status else None
@@ -220,3 +220,8 @@ def bead_rows(
             }
         )
     return rows
+
+
+def _when(record: Record) -> tuple[datetime, str]:
+    """Time order of records whose times may carry different offsets (then by id)."""
+    return parse_ts(record["ts"]), record["id"]

@@ -171,3 +171,16 @@ def test_the_body_can_come_from_standard_input(
     )
     assert result.returncode == 0, result.stderr
     assert github.comments[7][0]["body"] == f"{MARKER}\npiped body\n"
+
+
+def test_a_long_rate_limit_or_lasting_5xx_fails_with_exit_1(
+    github: StandIn, env: dict[str, str], tmp_path: Path
+) -> None:
+    github.failures = [Failure(429, "slow down", {"retry-after": "3600"})]
+    limited = comment(tmp_path, env, "body")
+    assert limited.returncode == 1 and "rate limit" in limited.stderr
+    assert len(github.requests) == 1  # did not sit out the hour
+    github.failures = [Failure(502), Failure(503)]
+    down = comment(tmp_path, env, "body", "--retries", "1")
+    assert down.returncode == 1 and "503" in down.stderr and "re-run" in down.stderr
+    assert github.writes() == []

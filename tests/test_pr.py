@@ -216,3 +216,12 @@ def test_a_pr_that_only_removes_a_record_says_so_in_its_one_line(branched: Repo)
     assert "1 ledger line(s) could not be read or were removed" in result.out
     assert f"record {ulid(5)} was removed" in result.err
     assert run_cli("pr", "--base", "main", "--head", "cleanup", "--strict").code == 2
+
+
+def test_the_last_outcome_is_found_in_time_not_in_text_order() -> None:
+    from bd_vpt.pr import bead_rows
+
+    reopened = outcome(ulid(2), "2026-11-17T06:00:00Z", "A", "r", "reopened", 1)
+    completed = outcome(ulid(1), "2026-11-17T10:00:00+05:00", "A", "a", "completed", 1)  # 05:00Z
+    rows = bead_rows([reopened, completed], [reopened, completed], {}, [])
+    assert (rows[0]["result"], rows[0]["status"]) == ("reopened", "open")
