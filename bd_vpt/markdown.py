@@ -16,6 +16,7 @@ from bd_vpt import __version__
 MARKER = "<!-- bd-vpt:pr-comment -->"
 MAX_BYTES = 64_000  # GitHub refuses bodies over 65,536 characters; UTF-8 bytes >= characters
 TITLE_CHARS = 80
+SPENDERS = 8  # models or agents named in the details
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _BACKSLASHED = set("\\`*_{}[]()#+-.!|~$^=:")
@@ -198,6 +199,8 @@ def _details(doc: dict[str, Any]) -> str:
         + ", ".join(
             f"{kind.replace('_', ' ')} {count:,}" for kind, count in kinds.items() if count
         ),
+        _spenders("By model", doc["models"]),
+        _spenders("By agent", doc["agents"]),
         f"- Attributed to a bead: {coverage} ({t['unattributed_tokens']:,} tokens on no bead)",
         f"- Fully loaded cost {_usd(t['fully_loaded_cost_usd'])} = model {_usd(t['cost_usd'])} "
         f"+ human attention {_usd(t['human_usd'])} ({_num(t['human_minutes'])} min) "
@@ -222,6 +225,16 @@ def _details(doc: dict[str, Any]) -> str:
         ]
     lines += ["", "</details>", ""]
     return "\n".join(lines) + "\n"
+
+
+def _spenders(label: str, rows: list[dict[str, Any]]) -> str:
+    """The biggest spenders, one line: names escaped, at most SPENDERS of them."""
+    shown = ", ".join(
+        f"{text(r['key'], TITLE_CHARS)} {r['tokens']:,} ({_usd(r['cost_usd'])})"
+        for r in rows[:SPENDERS]
+    )
+    more = f", and {len(rows) - SPENDERS:,} more" if len(rows) > SPENDERS else ""
+    return f"- {label}: {shown or NONE}{more}"
 
 
 def _footer(doc: dict[str, Any]) -> str:

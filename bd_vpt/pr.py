@@ -109,6 +109,14 @@ def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
         for row in weeks[-WEEKS_CHARTED:]
     ]
     rows = bead_rows(read.pr_records, read.head_records, read.beads, pr["groups"])
+    spenders = {
+        by: [
+            {"key": g["key"], "tokens": g["tokens"], "cost_usd": g["cost_usd"]}
+            for g in summarize(read.pr_records, config, by=by)["groups"]
+            if g["tokens"]
+        ]
+        for by in ("model", "agent")
+    }
     return {
         "base": read.base,
         "head": read.head,
@@ -128,6 +136,8 @@ def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
         },
         "comparison": comparison(pr["totals"], baseline),
         "beads": rows,
+        "models": spenders["model"],
+        "agents": spenders["agent"],
         "alerts": [a.as_dict() for a in alerts],
         "hard_alerts": sum(1 for a in alerts if a.hard),
         "weekly": weekly,

@@ -121,7 +121,7 @@ def hostile(repo: Repo) -> Repo:
         bead = f"evil-{i}"
         n += 1
         records.append(
-            usage(ulid(n), "2026-11-10T09:00:00Z", bead, "@everyone", "m", 900_000 - i, 0, 1.0)
+            usage(ulid(n), "2026-11-10T09:00:00Z", bead, "@everyone", title, 900_000 - i, 0, 1.0)
         )
         n += 1
         closing = outcome(ulid(n), "2026-11-10T10:00:00Z", bead, "agent", "completed", 1)
@@ -163,6 +163,10 @@ def test_hostile_titles_and_10000_beads_golden(hostile: Repo) -> None:
     document = pr("--base", "main", "--head", "hostile", "--format", "json").json()
     assert len(document["beads"]) == 10_009  # json lists them all
     assert document["beads"][0]["title"] == EVIL[0]  # data is kept, only rendering escapes
+    # models and actors are repository strings too: the details name them escaped
+    lines = {line.split(":")[0]: line for line in body.splitlines() if line.startswith("- By ")}
+    assert "&lt;img src\\=x" in lines["- By model"] and "and 2 more" in lines["- By model"]
+    assert "@&#8203;everyone 8,099,964" in lines["- By agent"]
 
 
 @pytest.mark.parametrize(
