@@ -3,7 +3,7 @@ problems met on the way, and strictness. The figures themselves are in metrics.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,10 +109,16 @@ def open_view(
 
 
 def memoised(
-    view: LedgerView, report: str, args: dict[str, Any], config: Config, strict: bool, compute: Any
-) -> Any:
-    """compute(view) once per (ledger content, report, args, config). The problems are kept
-    with the result and printed again on a hit, so a warm report warns as a cold one does."""
+    view: LedgerView,
+    report: str,
+    args: dict[str, Any],
+    config: Config,
+    strict: bool,
+    fold: Callable[[Iterable[Record]], Any],
+) -> tuple[Any, int]:
+    """(fold(the view's records), problems met) once per (ledger content, report, args,
+    config). The problems are kept with the result and printed again on a hit, so a warm
+    report warns (and --strict fails) as a cold one does."""
     from bd_vpt.memo import Memo, key
 
     history = view.history
@@ -121,11 +127,13 @@ def memoised(
     digest = key(report, args, config.raw, view.fingerprint or "")
     entry = memo.get(digest)
     if entry is not None:
-        finish(ledger.Scan(problems=[Problem(**p) for p in entry["problems"]]), strict=strict)
-        return entry["result"]
-    result = compute(view)
+        problems = [Problem(**p) for p in entry["problems"]]
+        finish(ledger.Scan(problems=problems), strict=strict)
+        return entry["result"], len(problems)
+    result = fold(view.records())
+    finish(view.scan, strict=strict)
     memo.put(digest, result, [p.as_dict() for p in view.scan.problems])
-    return result
+    return result, len(view.scan.problems)
 
 
 def finish(scan: ledger.Scan, *, strict: bool) -> None:
@@ -150,16 +158,11 @@ def summary(
 ) -> dict[str, Any]:
     from bd_vpt.metrics import summarize
 
-    def compute(view: LedgerView) -> dict[str, Any]:
-        document = summarize(view.records(), config, by=by, since=since, until=until)
-        finish(view.scan, strict=strict)
-        document["source"] = view.label
-        document["problems"] = len(view.scan.problems)
-        return document
-
-    args = {"by": by, "since": since, "until": until}
-    result: dict[str, Any] = memoised(view, "summary", args, config, strict, compute)
-    return result
+    args: dict[str, Any] = {"by": by, "since": since, "until": until}
+    document, problems = memoised(
+        view, "summary", args, config, strict, lambda records: summarize(records, config, **args)
+    )
+    return {**document, "source": view.label, "problems": problems}
 
 
 def trend(
@@ -174,14 +177,10 @@ def trend(
 ) -> list[dict[str, Any]]:
     from bd_vpt.metrics import trend as fold
 
-    def compute(view: LedgerView) -> list[dict[str, Any]]:
-        rows = fold(view.records(), config, every=every, by=by, since=since, until=until)
-        finish(view.scan, strict=strict)
-        return rows
-
-    args = {"every": every, "by": by, "since": since, "until": until}
-    result: list[dict[str, Any]] = memoised(view, "trend", args, config, strict, compute)
-    return result
+    args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
+    rows: list[dict[str, Any]]
+    rows, _ = memoised(view, "trend", args, config, strict, lambda r: fold(r, config, **args))
+    return rows
 
 
 def models(
@@ -195,14 +194,12 @@ def models(
 ) -> dict[str, Any]:
     from bd_vpt.metrics import compare_models
 
-    def compute(view: LedgerView) -> dict[str, Any]:
-        document = compare_models(view.records(), config, facet=facet, since=since, until=until)
-        finish(view.scan, strict=strict)
-        return document
-
-    args = {"facet": facet, "since": since, "until": until}
-    result: dict[str, Any] = memoised(view, "models", args, config, strict, compute)
-    return result
+    args: dict[str, Any] = {"facet": facet, "since": since, "until": until}
+    document: dict[str, Any]
+    document, _ = memoised(
+        view, "models", args, config, strict, lambda r: compare_models(r, config, **args)
+    )
+    return document
 
 
 def _bd_regex(bead: str) -> str:

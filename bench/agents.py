@@ -13,6 +13,47 @@ MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
 FILLER = "Let me look at the failing test before changing anything."
 
 
+def assistant_line(
+    session: str,
+    ts: str,
+    mid: str,
+    model: str,
+    usage: dict[str, object],
+    block: dict[str, object],
+    *,
+    cwd: str,
+    uuid: str,
+    sidechain: bool = False,
+) -> bytes:
+    """One line of a Claude Code transcript: one content block of an assistant message,
+    repeating the message's usage (compact JSON, as Claude Code writes it and ccusage reads
+    it). The tests build their transcripts with it too."""
+    return orjson.dumps(
+        {
+            "parentUuid": f"p-{mid}",
+            "isSidechain": sidechain,
+            "userType": "external",
+            "cwd": cwd,
+            "sessionId": session,
+            "version": "2.0.31",
+            "gitBranch": "main",
+            "type": "assistant",
+            "message": {
+                "id": mid,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [block],
+                "stop_reason": "tool_use",
+                "usage": usage,
+            },
+            "requestId": f"req_{mid}",
+            "uuid": uuid,
+            "timestamp": ts,
+        }
+    )
+
+
 def session_lines(index: int, events: int, cwd: str, seed: int = 7) -> list[bytes]:
     rnd = random.Random(seed * 100_003 + index)
     start = datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=index * 3)
@@ -51,29 +92,16 @@ def session_lines(index: int, events: int, cwd: str, seed: int = 7) -> list[byte
         )
         for block in blocks:
             lines.append(
-                orjson.dumps(
-                    {
-                        "parentUuid": f"p-{mid}",
-                        "isSidechain": n % 97 == 0,
-                        "userType": "external",
-                        "cwd": cwd,
-                        "sessionId": session,
-                        "version": "2.0.31",
-                        "gitBranch": "main",
-                        "type": "assistant",
-                        "message": {
-                            "id": mid,
-                            "type": "message",
-                            "role": "assistant",
-                            "model": MODELS[(index + n // 200) % len(MODELS)],
-                            "content": [block],
-                            "stop_reason": "tool_use",
-                            "usage": use,
-                        },
-                        "requestId": f"req_{mid}",
-                        "uuid": f"u-{mid}-{len(lines)}",
-                        "timestamp": ts,
-                    }
+                assistant_line(
+                    session,
+                    ts,
+                    mid,
+                    MODELS[(index + n // 200) % len(MODELS)],
+                    use,
+                    block,
+                    cwd=cwd,
+                    uuid=f"u-{mid}-{len(lines)}",
+                    sidechain=n % 97 == 0,
                 )
             )
         if n % 10:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+from bench.agents import assistant_line
 from tests.helpers import Repo, run_cli
 
 SONNET = "claude-sonnet-4-5"
@@ -59,35 +60,12 @@ def cc_lines(
         }
         for i, c in enumerate(commands)
     ]
-    out: list[bytes] = []
-    for block in blocks:
-        out.append(
-            orjson.dumps(
-                {
-                    "parentUuid": None,
-                    "isSidechain": sidechain,
-                    "userType": "external",
-                    "cwd": cwd,
-                    "sessionId": session,
-                    "version": "2.0.31",
-                    "gitBranch": "main",
-                    "type": "assistant",
-                    "message": {
-                        "id": mid,
-                        "type": "message",
-                        "role": "assistant",
-                        "model": model,
-                        "content": [block],
-                        "stop_reason": None,
-                        "usage": use,
-                    },
-                    "requestId": f"req-{mid}",
-                    "uuid": f"u-{mid}-{len(out)}",
-                    "timestamp": ts,
-                }
-            )
+    return [
+        assistant_line(
+            session, ts, mid, model, use, block, cwd=cwd, uuid=f"u-{mid}-{i}", sidechain=sidechain
         )
-    return out
+        for i, block in enumerate(blocks)
+    ]
 
 
 def write(path: Path, lines: list[bytes], tail: bytes = b"") -> None:
