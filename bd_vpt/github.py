@@ -13,7 +13,6 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,6 @@ class Client:
     api: str
     retries: int = 4
     backoff: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
     log: list[str] = field(default_factory=list)
 
     def request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Answer:
@@ -58,8 +56,10 @@ class Client:
                 return answer
             if attempt == self.retries:
                 break
+            if answer is None or not _is_rate_limit(answer):
+                wait *= 2**attempt  # exponential backoff; a rate limit's wait is GitHub's own
             self.log.append(f"{method} {path}: retrying in {wait:.1f}s")
-            self.sleep(wait * (1 if answer is not None and _is_rate_limit(answer) else 2**attempt))
+            time.sleep(wait)
         if answer is not None:
             raise _failure(method, path, answer, self.token)
         raise VptError(
