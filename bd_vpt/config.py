@@ -111,7 +111,7 @@ def _read(path: Path) -> str | None:
 
 def from_document(document: dict[str, Any], where: str = "config", validate: bool = True) -> Config:
     if validate:
-        from bd_vpt.schemas import config_errors
+        from bd_vpt.ledger.schemas import config_errors
 
         errors = config_errors(document)
     else:

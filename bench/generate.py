@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from bd_vpt.records import format_ts
+from bd_vpt.ledger.records import format_ts
 
 MODELS = {
     "claude-sonnet-4-5": (3.0, 15.0),

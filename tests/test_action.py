@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bd_vpt.markdown import MARKER
+from bd_vpt.render.markdown import MARKER
 from tests.github_standin import StandIn
 from tests.helpers import Repo
 

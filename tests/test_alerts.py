@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bd_vpt.alerts import budget_status, check
 from bd_vpt.config import Config
+from bd_vpt.economics.alerts import budget_status, check
 from tests.helpers import Repo, outcome, run_cli, ulid, usage
 
 NOW = datetime(2026, 12, 20, tzinfo=UTC)

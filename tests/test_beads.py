@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bd_vpt.beads import BdCli, JsonlEras, open_source
+from bd_vpt.beads.sources import BdCli, JsonlEras, open_source
 from bd_vpt.errors import VptError
 from tests.helpers import CORPUS, Repo, run_cli
 

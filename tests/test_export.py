@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bd_vpt.focus import CUSTOM, MANDATORY
+from bd_vpt.economics.focus import CUSTOM, MANDATORY
 from tests.helpers import run_cli
 
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

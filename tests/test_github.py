@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bd_vpt.markdown import MARKER
+from bd_vpt.render.markdown import MARKER
 from tests.github_standin import Failure, StandIn
 from tests.helpers import subprocess_cli
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bd_vpt.config import Config
+from bd_vpt.economics.governance import compare, figures, marginal, period_bounds
 from bd_vpt.errors import VptError
-from bd_vpt.governance import compare, figures, marginal, period_bounds
 from tests.helpers import Repo, run_cli
 from tests.test_metrics import LEDGER
 

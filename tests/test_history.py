@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bd_vpt.cache import BlobCache
-from bd_vpt.history import History
-from bd_vpt.ledger import parse_blob
+from bd_vpt.ledger.cache import BlobCache
+from bd_vpt.ledger.history import History
+from bd_vpt.ledger.store import parse_blob
 from bd_vpt.repo import discover
 from tests.helpers import (
     CORPUS,

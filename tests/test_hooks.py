@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bd_vpt import spool
+from bd_vpt.ledger import spool
 from bd_vpt.repo import discover
 from tests.helpers import Repo, run_cli, ulid, usage
 

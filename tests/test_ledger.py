@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from bd_vpt import ledger
+from bd_vpt.ledger import store as ledger
 from bd_vpt.repo import discover
 from tests.helpers import Repo, outcome, run_cli, ulid, usage
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from bd_vpt.config import Config
-from bd_vpt.metrics import summarize
-from bd_vpt.records import token_total
+from bd_vpt.economics.metrics import summarize
+from bd_vpt.ledger.records import token_total
 from tests.helpers import outcome, ulid, usage
 
 LEDGER = [
@@ -205,7 +205,7 @@ def test_delay_rate_by_label_and_type() -> None:
 
 
 def test_models_view_names_the_cheapest_fully_loaded_model() -> None:
-    from bd_vpt.metrics import compare_models
+    from bd_vpt.economics.metrics import compare_models
 
     ledger = [
         usage(ulid(1), "2026-11-02T09:00:00Z", "F", "a", "frontier", 100_000, 20_000, 40.0),

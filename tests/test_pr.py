@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bd_vpt.markdown import MARKER, text
+from bd_vpt.render.markdown import MARKER, text
 from tests.helpers import SHARD_A, Repo, append, golden, outcome, run_cli, ulid, usage
 
 
@@ -223,7 +223,7 @@ def test_a_pr_that_only_removes_a_record_says_so_in_its_one_line(branched: Repo)
 
 
 def test_the_last_outcome_is_found_in_time_not_in_text_order() -> None:
-    from bd_vpt.pr import bead_rows
+    from bd_vpt.integrations.pr import bead_rows
 
     reopened = outcome(ulid(2), "2026-11-17T06:00:00Z", "A", "r", "reopened", 1)
     completed = outcome(ulid(1), "2026-11-17T10:00:00+05:00", "A", "a", "completed", 1)  # 05:00Z

@@ -3,8 +3,8 @@ the full schema pass for records they built themselves)."""
 
 from __future__ import annotations
 
-from bd_vpt.records import check, outcome_record, usage_record
-from bd_vpt.schemas import record_errors
+from bd_vpt.ledger.records import check, outcome_record, usage_record
+from bd_vpt.ledger.schemas import record_errors
 
 
 def test_constructed_records_match_the_schema() -> None:

@@ -19,9 +19,9 @@ import orjson
 from bd_vpt.capture import claude_code, codex
 from bd_vpt.capture.transcripts import Attribution, Stats, build_records, high_water
 from bd_vpt.config import Config
+from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
-from bd_vpt.pricing import RateCards
-from bd_vpt.records import Record, now_ts, parse_ts, token_total
+from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
 from bd_vpt.repo import RepoInfo, worktree_roots
 
 SOURCES = {"claude-code": claude_code, "codex": codex}
@@ -55,7 +55,7 @@ def current_log(info: RepoInfo) -> list[tuple[datetime, str | None]]:
 
 
 def _session_beads(info: RepoInfo) -> dict[str, str]:
-    from bd_vpt.beads import open_source
+    from bd_vpt.beads.sources import open_source
 
     try:
         source = open_source(info.root)
@@ -67,7 +67,7 @@ def _session_beads(info: RepoInfo) -> dict[str, str]:
 
 
 def _ledger_records(info: RepoInfo) -> list[Record]:
-    from bd_vpt.report import open_view
+    from bd_vpt.reports import open_view
 
     return [
         r for r in open_view(info).records() if r.get("kind") == "usage" and r.get("last_message")
@@ -118,7 +118,7 @@ def run_import(
 
     if write and not dry_run:
         if records:
-            from bd_vpt import ledger
+            from bd_vpt.ledger import store as ledger
 
             ledger.append(info, records, actor)
         remember()
@@ -183,7 +183,7 @@ class FileIndex:
         new: dict[str, tuple[datetime, str]],
         old: dict[str, tuple[datetime, str]],
     ) -> None:
-        from bd_vpt.records import format_ts
+        from bd_vpt.ledger.records import format_ts
 
         marks = dict(old)
         for session, mark in new.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bd_vpt.capture.transcripts import Message, Stats, entries, inside
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
-from bd_vpt.records import parse_ts
+from bd_vpt.ledger.records import parse_ts
 
 
 def roots(path: Path | None) -> list[Path]:

@@ -20,7 +20,7 @@ import orjson
 
 from bd_vpt.capture.transcripts import Message, Stats, entries, inside
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
-from bd_vpt.records import parse_ts
+from bd_vpt.ledger.records import parse_ts
 
 FORK_KEYS = ("forked_from_id", "forked_from", "parent_session_id", "parent_id")
 

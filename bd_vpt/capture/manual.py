@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bd_vpt import ledger
-from bd_vpt.beads import BdCli, bd_binary, lookup
+from bd_vpt.beads.sources import BdCli, bd_binary, lookup
 from bd_vpt.config import Config
+from bd_vpt.economics.pricing import price
 from bd_vpt.errors import VptError
-from bd_vpt.pricing import price
-from bd_vpt.records import Record, now_ts, outcome_record, parse_ts, usage_record
+from bd_vpt.ledger import store as ledger
+from bd_vpt.ledger.records import Record, now_ts, outcome_record, parse_ts, usage_record
 from bd_vpt.repo import RepoInfo, user_name
 
 

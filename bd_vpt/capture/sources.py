@@ -13,9 +13,9 @@ from pathlib import Path
 
 import orjson
 
-from bd_vpt.cache import OutcomeKey
 from bd_vpt.config import Config
-from bd_vpt.records import Record, parse_ts
+from bd_vpt.ledger.cache import OutcomeKey
+from bd_vpt.ledger.records import Record, parse_ts
 from bd_vpt.repo import RepoInfo
 
 DEFAULT_SOURCES = ("sync",)
@@ -62,7 +62,7 @@ OUTCOME_LINE = re.compile(rb'"kind"\s*:\s*"outcome"')
 
 def outcomes_in(data: bytes) -> list[OutcomeKey]:
     """The good outcomes of a ledger file, compact; only lines that can be outcomes are parsed."""
-    from bd_vpt.ledger import parse_blob
+    from bd_vpt.ledger.store import parse_blob
 
     lines = b"\n".join(line for line in data.split(b"\n") if OUTCOME_LINE.search(line))
     return [
@@ -76,8 +76,8 @@ def ledger_outcomes(info: RepoInfo, beads: set[str]) -> dict[str, list[Record]]:
     """Outcomes of the given beads in the working-tree ledger, by bead (only the fields sync
     reads). Files unchanged since `git add` come from the per-blob outcome cache, so a hook
     never re-reads a million usage records."""
-    from bd_vpt import ledger
-    from bd_vpt.cache import BlobCache
+    from bd_vpt.ledger import store as ledger
+    from bd_vpt.ledger.cache import BlobCache
     from bd_vpt.repo import cat_file_batch, ledger_index
 
     clean = ledger_index(info.root)
@@ -113,8 +113,8 @@ def sync_source(
     """Outcomes for beads closed or reopened in bd since the last capture.
 
     Skipped (cheaply) when the bead source has not changed since the last run."""
-    from bd_vpt.beads import open_source
-    from bd_vpt.sync import plan
+    from bd_vpt.beads.sources import open_source
+    from bd_vpt.beads.sync import plan
 
     source = open_source(info.root)
     if source is None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.pricing import RateCards
-from bd_vpt.records import Record, format_ts, parse_ts, usage_record
+from bd_vpt.economics.pricing import RateCards
+from bd_vpt.ledger.records import Record, format_ts, parse_ts, usage_record
 
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (counted as too long)
 

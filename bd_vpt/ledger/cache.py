@@ -13,8 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from bd_vpt.ledger import ParsedBlob
-from bd_vpt.records import SCHEMA_VERSION
+from bd_vpt.ledger.records import SCHEMA_VERSION
+from bd_vpt.ledger.store import ParsedBlob
 
 CACHE_FORMAT = 1
 OutcomeKey = tuple[str, str, str, str, str | None]  # bead, ts, id, result, source_ref

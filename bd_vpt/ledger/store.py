@@ -22,7 +22,7 @@ import orjson
 
 from bd_vpt.config import LEDGER_DIR
 from bd_vpt.errors import Problem
-from bd_vpt.records import SCHEMA_VERSION, Record, check
+from bd_vpt.ledger.records import SCHEMA_VERSION, Record, check
 from bd_vpt.repo import RepoInfo
 
 CONFLICT_PREFIXES = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
@@ -153,7 +153,7 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
             continue
         wrong = check(record)
         if wrong is None and full_schema:
-            from bd_vpt.schemas import record_errors
+            from bd_vpt.ledger.schemas import record_errors
 
             errs = record_errors(record)
             wrong = "; ".join(errs) if errs else None

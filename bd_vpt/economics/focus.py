@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from bd_vpt.config import Config
-from bd_vpt.records import Record, format_ts, parse_ts, token_total
+from bd_vpt.ledger.records import Record, format_ts, parse_ts, token_total
 
 MANDATORY = (
     "BilledCost",

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.metrics import (
+from bd_vpt.economics.metrics import (
     bead_states,
     collect,
     period,
@@ -24,7 +24,7 @@ from bd_vpt.metrics import (
     trend,
     utc_day,
 )
-from bd_vpt.records import Record, parse_ts, token_total
+from bd_vpt.ledger.records import Record, parse_ts, token_total
 
 DEFAULTS: dict[str, Any] = {
     "bc_mt_floor": 0.0,  # per agent; 0 disables

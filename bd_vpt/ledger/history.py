@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bd_vpt import repo
-from bd_vpt.cache import BlobCache
 from bd_vpt.errors import Problem, VptError
-from bd_vpt.ledger import ParsedBlob, parse_blob
+from bd_vpt.ledger.cache import BlobCache
+from bd_vpt.ledger.store import ParsedBlob, parse_blob
 from bd_vpt.repo import RepoInfo
 
 

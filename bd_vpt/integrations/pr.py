@@ -21,7 +21,7 @@ from typing import Any
 
 from bd_vpt.config import Config
 from bd_vpt.errors import Problem, VptError
-from bd_vpt.records import Record, parse_ts
+from bd_vpt.ledger.records import Record, parse_ts
 from bd_vpt.repo import RepoInfo
 
 # (figure, label, True when higher is better)
@@ -52,8 +52,8 @@ class Read:
 
 def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = True) -> Read:
     from bd_vpt import config as config_file
-    from bd_vpt import report
-    from bd_vpt.beads import JsonlEras
+    from bd_vpt import reports as report
+    from bd_vpt.beads.sources import JsonlEras
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
 
     try:
@@ -94,8 +94,8 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
 
 def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
-    from bd_vpt.alerts import check
-    from bd_vpt.metrics import Window, collect, summarize, summarize_facts, trend
+    from bd_vpt.economics.alerts import check
+    from bd_vpt.economics.metrics import Window, collect, summarize, summarize_facts, trend
 
     config = read.config
     pr = summarize(read.pr_records, config, by="bead")
@@ -172,7 +172,7 @@ def bead_rows(
     groups: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """One row per bead the PR touched (most tokens first); usage on no bead last."""
-    from bd_vpt.metrics import NO_BEAD
+    from bd_vpt.economics.metrics import NO_BEAD
 
     pr_outcomes: dict[str, list[Record]] = defaultdict(list)
     touched: set[str] = set()

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.records import TOKEN_KINDS, Record, parse_ts, token_total
+from bd_vpt.ledger.records import TOKEN_KINDS, Record, parse_ts, token_total
 
 GROUP_KEYS = ("agent", "bead", "model", "priority", "type", "label", "day", "week", "month")
 TIME_KEYS = ("day", "week", "month")

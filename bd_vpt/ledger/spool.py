@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from bd_vpt.ledger import lock_for
-from bd_vpt.records import Record
+from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.store import lock_for
 from bd_vpt.repo import RepoInfo
 
 

@@ -149,7 +149,8 @@ def init() -> None:
     Example:
       bd-vpt init && git add .beads/vpt .gitattributes && git commit -m "Track VPT"
     """
-    from bd_vpt import repo, setup
+    from bd_vpt import repo
+    from bd_vpt import repo_setup as setup
 
     info = repo.discover()
     for line in setup.init(info.root):
@@ -179,7 +180,7 @@ def _tokens(**counts: int | None) -> dict[str, int]:
 
 
 def _echo_written(written: Any, fmt: str, root: Path) -> None:
-    from bd_vpt.output import render_document
+    from bd_vpt.render.output import render_document
 
     _warn_all(written.warnings)
     if fmt == "json":
@@ -187,7 +188,7 @@ def _echo_written(written: Any, fmt: str, root: Path) -> None:
         return
     for rec in written.records:
         if rec["kind"] == "usage":
-            from bd_vpt.records import token_total
+            from bd_vpt.ledger.records import token_total
 
             cost = "cost unknown" if rec["cost_usd"] is None else f"${rec['cost_usd']:.4f}"
             click.echo(
@@ -386,9 +387,9 @@ def sync(since: str | None, dry_run: bool, actor: str | None, fmt: str) -> None:
     Example:
       bd close bd-7 && bd-vpt sync
     """
+    from bd_vpt.beads.sync import run
     from bd_vpt.capture import manual
-    from bd_vpt.output import render_document
-    from bd_vpt.sync import run
+    from bd_vpt.render.output import render_document
 
     info, config = _repo()
     result = run(
@@ -404,7 +405,7 @@ def sync(since: str | None, dry_run: bool, actor: str | None, fmt: str) -> None:
 
 
 def summary_options(func: F) -> F:
-    from bd_vpt.metrics import GROUP_KEYS
+    from bd_vpt.economics.metrics import GROUP_KEYS
 
     func = click.option("--by", type=click.Choice(GROUP_KEYS), help="Group rows by this key.")(func)
     return window_options(func)
@@ -428,7 +429,7 @@ def source_options(func: F) -> F:
 
 
 def _view(info: RepoInfo, rev: str | None, range_: str | None, no_cache: bool, fmt: str) -> Any:
-    from bd_vpt import report
+    from bd_vpt import reports as report
 
     return report.open_view(
         info, rev=rev, range_=range_, use_cache=not no_cache, progress=fmt not in ("json", "csv")
@@ -463,7 +464,7 @@ def summary(
       bd-vpt summary --rev v1.0                        # as the repo said at v1.0
       bd-vpt summary --range main...HEAD --by bead     # what this branch added
     """
-    from bd_vpt import report
+    from bd_vpt import reports as report
 
     info, config = _repo()
     view = _view(info, rev, range_, no_cache, fmt)
@@ -519,8 +520,8 @@ def trend(
       bd-vpt trend --every month --by agent --metric cost_usd
       bd-vpt trend --every day --since 2026-11-01 --format csv > daily.csv
     """
-    from bd_vpt import report
-    from bd_vpt.output import render_rows
+    from bd_vpt import reports as report
+    from bd_vpt.render.output import render_rows
 
     info, config = _repo()
     view = _view(info, rev, range_, no_cache, fmt)
@@ -572,8 +573,8 @@ def models(
       bd-vpt models
       bd-vpt models --facet label --format json
     """
-    from bd_vpt import report
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt import reports as report
+    from bd_vpt.render.output import render_document, render_rows
 
     info, config = _repo()
     view = _view(info, rev, range_, no_cache, fmt)
@@ -615,7 +616,7 @@ def models(
 
 
 def _working_records(info: RepoInfo, strict: bool) -> list[Any]:
-    from bd_vpt import report
+    from bd_vpt import reports as report
 
     view = report.open_view(info)
     records = list(view.records())
@@ -647,7 +648,7 @@ def baseline_set(period: str, name: str | None, strict: bool) -> None:
     from datetime import UTC, datetime
 
     from bd_vpt import config as config_file
-    from bd_vpt.governance import baseline_entry
+    from bd_vpt.economics.governance import baseline_entry
 
     info, config = _repo()
     entry = baseline_entry(_working_records(info, strict), config, period, datetime.now(UTC))
@@ -670,7 +671,7 @@ def baseline_show(fmt: str) -> None:
     Example:
       bd-vpt baseline show
     """
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.render.output import render_document, render_rows
 
     _info, config = _repo()
     stored = config.raw.get("baselines", {})
@@ -708,8 +709,8 @@ def budget(at: str | None, strict: bool, fmt: str) -> None:
     \b
       bd-vpt budget
     """
-    from bd_vpt.alerts import budget_status, now_or
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.economics.alerts import budget_status, now_or
+    from bd_vpt.render.output import render_document, render_rows
 
     info, config = _repo()
     rows = budget_status(_working_records(info, strict), config, now_or(at))
@@ -740,9 +741,9 @@ def check(at: str | None, strict: bool, fmt: str) -> None:
       bd-vpt check
       bd-vpt check --format json | jq '.alerts[] | select(.hard)'
     """
-    from bd_vpt.alerts import check as run_checks
-    from bd_vpt.alerts import now_or
-    from bd_vpt.output import render_document
+    from bd_vpt.economics.alerts import check as run_checks
+    from bd_vpt.economics.alerts import now_or
+    from bd_vpt.render.output import render_document
 
     info, config = _repo()
     alerts = run_checks(_working_records(info, strict), config, now_or(at))
@@ -776,8 +777,8 @@ def compare_cmd(before: str, after: str, strict: bool, fmt: str) -> None:
       bd-vpt compare --before 2026-10 --after 2026-11
       bd-vpt compare --before 2026-10 --after 2026-W47 --format json
     """
-    from bd_vpt.governance import compare, figures
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.economics.governance import compare, figures
+    from bd_vpt.render.output import render_document, render_rows
 
     info, config = _repo()
     stored = config.raw.get("baselines", {})
@@ -818,8 +819,8 @@ def marginal_cmd(by: str, since: str | None, until: str | None, strict: bool, fm
       bd-vpt marginal
       bd-vpt marginal --by model --since 2026-11-01
     """
-    from bd_vpt.governance import marginal
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.economics.governance import marginal
+    from bd_vpt.render.output import render_document, render_rows
 
     info, config = _repo()
     orchestrators = config.raw.get("roles", {}).get("orchestrators", [])
@@ -890,9 +891,9 @@ def export(
       bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
       bd-vpt export --format jsonl --range main...HEAD
     """
-    from bd_vpt import report
-    from bd_vpt.metrics import window
-    from bd_vpt.output import render_rows
+    from bd_vpt import reports as report
+    from bd_vpt.economics.metrics import window
+    from bd_vpt.render.output import render_rows
 
     info, config = _repo()
     view = _view(info, rev, range_, no_cache, "csv")
@@ -900,7 +901,7 @@ def export(
     records = [r for r in view.records() if win.holds(r["ts"])]
     report.finish(view.scan, strict=strict)
     if fmt == "focus":
-        from bd_vpt.focus import COLUMNS, rows
+        from bd_vpt.economics.focus import COLUMNS, rows
 
         unknown = sum(1 for r in records if r["kind"] == "usage" and r.get("cost_usd") is None)
         if unknown:
@@ -912,7 +913,7 @@ def export(
             )
         render_rows(rows(records, config, info.root.name), COLUMNS, "csv", fields=COLUMNS)
     else:
-        from bd_vpt.output import flatten
+        from bd_vpt.render.output import flatten
 
         columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
         render_rows(records, [], fmt, fields=columns if fmt == "csv" else None)
@@ -932,8 +933,8 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
       bd-vpt bead bd-42
       bd-vpt bead bd-42 --format json | jq '.records[] | {kind, actor, brought_by}'
     """
-    from bd_vpt import report
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt import reports as report
+    from bd_vpt.render.output import render_document, render_rows
 
     info, config = _repo()
     view = _view(info, rev, None, no_cache, fmt)
@@ -954,7 +955,7 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
 
 
 def _render_summary(document: dict[str, Any], fmt: str) -> None:
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.render.output import render_document, render_rows
 
     if fmt == "json":
         render_document(document)
@@ -979,8 +980,9 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
       bd-vpt validate
       bd-vpt validate .beads/vpt/ledger/2026-11/claude-1a2b3c.jsonl --format json
     """
-    from bd_vpt import repo, report
-    from bd_vpt.output import render_document
+    from bd_vpt import repo
+    from bd_vpt import reports as report
+    from bd_vpt.render.output import render_document
 
     info = repo.discover()
     scan, count = report.validate(info.root, [p.resolve() for p in paths] or None)
@@ -1019,7 +1021,7 @@ def hook(name: str, args: tuple[str, ...]) -> None:
     Example (husky, .husky/pre-commit):
       bd-vpt hook pre-commit
     """
-    from bd_vpt.hookrun import run_hook
+    from bd_vpt.integrations.hookrun import run_hook
 
     code = run_hook(name)
     if code:
@@ -1057,8 +1059,8 @@ def hooks_install(force: bool, claude: bool, undo: bool) -> None:
       bd-vpt hooks install
       bd-vpt hooks install --claude
     """
-    from bd_vpt import hooks as hook_setup
     from bd_vpt import repo
+    from bd_vpt.integrations import githooks as hook_setup
 
     info = repo.discover()
     if claude:
@@ -1080,8 +1082,8 @@ def hooks_uninstall(claude: bool) -> None:
     Example:
       bd-vpt hooks uninstall
     """
-    from bd_vpt import hooks as hook_setup
     from bd_vpt import repo
+    from bd_vpt.integrations import githooks as hook_setup
 
     info = repo.discover()
     if claude:
@@ -1105,9 +1107,9 @@ def hooks_status(fmt: str) -> None:
     """
     from dataclasses import asdict
 
-    from bd_vpt import hooks as hook_setup
     from bd_vpt import repo
-    from bd_vpt.output import render_document, render_rows
+    from bd_vpt.integrations import githooks as hook_setup
+    from bd_vpt.render.output import render_document, render_rows
 
     rows, notes = hook_setup.status(repo.discover())
     if fmt == "json":
@@ -1134,7 +1136,7 @@ def _import(
 
     from bd_vpt.capture import manual
     from bd_vpt.capture.agents import run_import
-    from bd_vpt.output import render_document
+    from bd_vpt.render.output import render_document
 
     info, config = _repo()
     files = None
@@ -1329,12 +1331,12 @@ def pr(
       bd-vpt pr --base main --format json | jq .comparison
       bd-vpt pr --base "$BASE_SHA" --head "$HEAD_SHA" --fail-on-alert
     """
-    from bd_vpt import pr as pull_request
     from bd_vpt import repo
-    from bd_vpt.ledger import Scan
-    from bd_vpt.markdown import pr_comment
-    from bd_vpt.output import render_document
-    from bd_vpt.report import finish
+    from bd_vpt.integrations import pr as pull_request
+    from bd_vpt.ledger.store import Scan
+    from bd_vpt.render.markdown import pr_comment
+    from bd_vpt.render.output import render_document
+    from bd_vpt.reports import finish
 
     # no _repo(): the config that judges a pull request is base's, read by gather()
     read = pull_request.gather(repo.discover(), base, head, use_cache=not no_cache)
@@ -1409,9 +1411,9 @@ def github_comment(
       GITHUB_TOKEN=... bd-vpt github comment --file comment.md --repo acme/app --pr 42
       bd-vpt pr --base origin/main | bd-vpt github comment --file -
     """
-    from bd_vpt import github as gh
-    from bd_vpt.markdown import MARKER
-    from bd_vpt.output import render_document
+    from bd_vpt.integrations import github as gh
+    from bd_vpt.render.markdown import MARKER
+    from bd_vpt.render.output import render_document
 
     body = _read_body(body_file)
     where = gh.target(repo, number)
@@ -1455,7 +1457,7 @@ def shell_init(shell: str | None) -> None:
     Example (add to ~/.bashrc or ~/.zshrc):
       eval "$(bd-vpt shell-init)"
     """
-    from bd_vpt.shell import shell_function
+    from bd_vpt.integrations.shell import shell_function
 
     click.echo(shell_function(shell), nl=False)
 
@@ -1478,7 +1480,8 @@ def demo(directory: Path, by: str) -> None:
 
     build(directory, echo=click.echo)
     click.echo(f"\n$ cd {directory} && bd-vpt summary --by {by}")
-    from bd_vpt import config, report
+    from bd_vpt import config
+    from bd_vpt import reports as report
 
     root = directory.resolve()
     document = report.summary(

@@ -1,4 +1,4 @@
-"""`bd-vpt demo DIR`: a demo repository built from the data shipped in bd_vpt/demo_data.
+"""`bd-vpt demo DIR`: a demo repository built from the data shipped in bd_vpt/demo/data.
 
 It replays two weeks of agent work through the real commands (init, record, close,
 reopen, sync) and commits each day with git, so `bd-vpt summary` has a history to read.
@@ -26,7 +26,7 @@ GIT_ENV = {
 
 
 def _data(name: str) -> str:
-    return files("bd_vpt.demo_data").joinpath(name).read_text(encoding="utf-8")
+    return files("bd_vpt.demo.data").joinpath(name).read_text(encoding="utf-8")
 
 
 @contextmanager

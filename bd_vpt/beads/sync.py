@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bd_vpt.beads import Bead
+from bd_vpt.beads.sources import Bead
 from bd_vpt.config import Config
 from bd_vpt.errors import VptError
-from bd_vpt.records import Record, outcome_record, parse_ts
+from bd_vpt.ledger.records import Record, outcome_record, parse_ts
 from bd_vpt.repo import RepoInfo
 
 
@@ -96,9 +96,9 @@ def run(
     info: RepoInfo, config: Config, *, since: str | None, dry_run: bool, actor: str
 ) -> dict[str, Any]:
     """Plan against the working-tree ledger and bead source; append unless dry_run."""
-    from bd_vpt import ledger
-    from bd_vpt.beads import open_source
+    from bd_vpt.beads.sources import open_source
     from bd_vpt.errors import report_problems
+    from bd_vpt.ledger import store as ledger
 
     source = open_source(info.root)
     if source is None:

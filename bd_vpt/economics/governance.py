@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.metrics import period_window, summarize
 from bd_vpt.errors import VptError
-from bd_vpt.metrics import period_window, summarize
-from bd_vpt.records import Record, format_ts
+from bd_vpt.ledger.records import Record, format_ts
 
 BASELINE_FIGURES = (
     "tokens",

@@ -166,7 +166,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _moment(text: str | None) -> datetime:
-    from bd_vpt.records import parse_ts
+    from bd_vpt.ledger.records import parse_ts
 
     try:
         return parse_ts(text) if text else _EPOCH

@@ -10,12 +10,12 @@ from typing import Any
 
 import orjson
 
-from bd_vpt import ledger
 from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
-from bd_vpt.history import History
-from bd_vpt.ledger import ParsedBlob
-from bd_vpt.records import Record
+from bd_vpt.ledger import store as ledger
+from bd_vpt.ledger.history import History
+from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
 
 
@@ -88,7 +88,7 @@ def open_view(
         raise VptError(
             "--rev and --range do not go together", hint="a range names its own revisions"
         )
-    from bd_vpt.history import parse_range
+    from bd_vpt.ledger.history import parse_range
     from bd_vpt.repo import ledger_tree_id, rev_parse
 
     history = History.open(info, use_cache=use_cache, show_progress=progress)
@@ -119,7 +119,7 @@ def memoised(
     """(fold(the view's records), problems met) once per (ledger content, report, args,
     config). The problems are kept with the result and printed again on a hit, so a warm
     report warns (and --strict fails) as a cold one does."""
-    from bd_vpt.memo import Memo, key
+    from bd_vpt.ledger.memo import Memo, key
 
     history = view.history
     usable = view.fingerprint is not None and history is not None and history.cache.dir is not None
@@ -156,7 +156,7 @@ def summary(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.metrics import summarize
+    from bd_vpt.economics.metrics import summarize
 
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
     document, problems = memoised(
@@ -175,7 +175,7 @@ def trend(
     until: str | None,
     strict: bool,
 ) -> list[dict[str, Any]]:
-    from bd_vpt.metrics import trend as fold
+    from bd_vpt.economics.metrics import trend as fold
 
     args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
     rows: list[dict[str, Any]]
@@ -192,7 +192,7 @@ def models(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.metrics import compare_models
+    from bd_vpt.economics.metrics import compare_models
 
     args: dict[str, Any] = {"facet": facet, "since": since, "until": until}
     document: dict[str, Any]
@@ -212,7 +212,7 @@ def bead_story(
     info: RepoInfo, view: LedgerView, config: Config, bead: str, *, rev: str | None, strict: bool
 ) -> dict[str, Any]:
     """One bead: each record with the commit that brought it, and the bead's totals."""
-    from bd_vpt.metrics import summarize
+    from bd_vpt.economics.metrics import summarize
     from bd_vpt.repo import log_added_lines
 
     records = sorted(
@@ -269,7 +269,7 @@ def problems_as_rows(problems: list[Problem]) -> list[dict[str, object]]:
 
 def trend_table(rows: list[dict[str, Any]], metric: str) -> tuple[list[dict[str, Any]], list[str]]:
     """One line per group: a sparkline of metric over the periods, and first/last/min/max."""
-    from bd_vpt.metrics import sparkline
+    from bd_vpt.economics.metrics import sparkline
 
     periods = sorted({r["period"] for r in rows})
     series: dict[str, dict[str, Any]] = {}
@@ -299,7 +299,7 @@ def bead_heading(story: dict[str, Any]) -> str:
 
 
 def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
-    from bd_vpt.records import token_total
+    from bd_vpt.ledger.records import token_total
 
     rows = []
     for r in story["records"]:
