@@ -20,10 +20,22 @@ class GitError(VptError):
 
 
 def git(
-    *args: str, cwd: Path | str | None = None, check: bool = True, input: bytes | None = None
+    *args: str,
+    cwd: Path | str | None = None,
+    check: bool = True,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> str:
-    """Run git and return stdout as text; raise GitError (exit 2) on failure when check."""
-    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, check=False)
+    """Run git and return stdout as text; raise GitError (exit 2) on failure when check.
+    env adds variables to this process's environment for the one call."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **env} if env else None,
+    )
     if check and proc.returncode != 0:
         raise GitError(
             f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}"
@@ -238,6 +250,29 @@ def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:
         else:
             found.append(None)
     return found
+
+
+def staged_ledger_diff(root: Path) -> bytes:
+    """The staged changes to ledger files against HEAD, zero context lines, as raw bytes
+    (a hook must read them exactly, whatever their encoding)."""
+    proc = subprocess.run(
+        [
+            "git",
+            "diff",
+            "--cached",
+            "--no-color",
+            "--no-ext-diff",
+            "-U0",
+            "--no-renames",
+            "--diff-filter=AM",
+            "--",
+            LEDGER_PATHSPEC,
+        ],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return proc.stdout
 
 
 def worktree_roots(root: Path) -> list[str]:

@@ -1,150 +1,22 @@
-"""Reading the ledger for a report: which records (working tree, --rev, --range), the
-problems met on the way, and strictness. The figures themselves are in metrics.py."""
+"""The one route from git to every report: each function takes a view (bd_vpt.ledger.view:
+working tree, --rev or --range), folds its records with a pure function from economics/
+through the memo, and returns a JSON-ready document. Nothing here renders or parses options.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from bd_vpt.config import Config
-from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
+from bd_vpt.errors import EXIT_BAD, Problem, VptError
 from bd_vpt.ledger import store as ledger
-from bd_vpt.ledger.history import History
 from bd_vpt.ledger.records import Record
-from bd_vpt.ledger.store import ParsedBlob
+from bd_vpt.ledger.view import LedgerView, finish, memoised
 from bd_vpt.repo import RepoInfo
-
-
-@dataclass
-class LedgerView:
-    """The records a report reads, and what was wrong on the way."""
-
-    blobs: Iterable[tuple[str, ParsedBlob]]
-    history: History | None = None
-    scan: ledger.Scan = field(default_factory=ledger.Scan)
-    label: str = "working tree"
-    fingerprint: str | None = None  # names exactly the ledger content read; None: no memo
-
-    def records(self) -> Iterator[Record]:
-        for path, blob in self.blobs:
-            yield from self.scan.merge(path, blob)
-        if self.history is not None:
-            self.scan.problems.extend(self.history.warnings)
-            self.history.close()
-
-
-def working_tree(root: Path) -> LedgerView:
-    """Every ledger file as it is on disk (no cache: for tests and the demo)."""
-    blobs = ((p, ledger.parse_blob(data)) for p, data in ledger.working_tree_sources(root))
-    return LedgerView(blobs)
-
-
-def _worktree(history: History) -> LedgerView:
-    """Files unchanged since `git add` come from the blob cache (by blob id); others are
-    read and parsed. The fingerprint names each file by blob id or content hash."""
-    import hashlib
-
-    from bd_vpt.repo import ledger_index
-
-    root = history.info.root
-    clean = ledger_index(root)
-    items: list[tuple[str, str | None, bytes | None]] = []
-    digest = hashlib.sha256()
-    for path in ledger.ledger_files(root):
-        rel = path.relative_to(root).as_posix()
-        sha = clean.get(rel)
-        data = None if sha else path.read_bytes()
-        items.append((rel, sha, data))
-        digest.update(f"{rel}\0{sha or hashlib.sha1(data or b'').hexdigest()}\0".encode())
-
-    def blobs() -> Iterator[tuple[str, ParsedBlob]]:
-        for rel, sha, data in items:
-            if sha is None:
-                yield rel, ledger.parse_blob(data or b"")
-                continue
-            blob = history.cache.get(sha)
-            if blob is None:  # clean: the file on disk is the blob, and faster to read
-                blob = ledger.parse_blob((root / rel).read_bytes())
-                history.cache.put(sha, blob)
-            yield rel, blob
-
-    return LedgerView(blobs(), history, fingerprint="worktree:" + digest.hexdigest())
-
-
-def open_view(
-    info: RepoInfo,
-    *,
-    rev: str | None = None,
-    range_: str | None = None,
-    use_cache: bool = True,
-    progress: bool = False,
-) -> LedgerView:
-    """The working tree by default; the ledger committed at --rev; or what --range added."""
-    if rev and range_:
-        raise VptError(
-            "--rev and --range do not go together", hint="a range names its own revisions"
-        )
-    from bd_vpt.ledger.history import parse_range
-    from bd_vpt.repo import ledger_tree_id, rev_parse
-
-    history = History.open(info, use_cache=use_cache, show_progress=progress)
-    if not rev and not range_:
-        return _worktree(history)
-    if range_:
-        base, head = parse_range(info, range_)
-        print_ = f"range:{ledger_tree_id(info.root, base)}:{ledger_tree_id(info.root, head)}"
-        return LedgerView(history.added(range_), history, label=range_, fingerprint=print_)
-    assert rev is not None
-    commit = rev_parse(info.root, rev)
-    return LedgerView(
-        history.at(commit),
-        history,
-        label=rev,
-        fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
-    )
-
-
-def memoised(
-    view: LedgerView,
-    report: str,
-    args: dict[str, Any],
-    config: Config,
-    strict: bool,
-    fold: Callable[[Iterable[Record]], Any],
-) -> tuple[Any, int]:
-    """(fold(the view's records), problems met) once per (ledger content, report, args,
-    config). The problems are kept with the result and printed again on a hit, so a warm
-    report warns (and --strict fails) as a cold one does."""
-    from bd_vpt.ledger.memo import Memo, key
-
-    history = view.history
-    usable = view.fingerprint is not None and history is not None and history.cache.dir is not None
-    memo = Memo(history.info.state_dir if usable and history is not None else None)
-    digest = key(report, args, config.raw, view.fingerprint or "")
-    entry = memo.get(digest)
-    if entry is not None:
-        problems = [Problem(**p) for p in entry["problems"]]
-        finish(ledger.Scan(problems=problems), strict=strict)
-        return entry["result"], len(problems)
-    result = fold(view.records())
-    finish(view.scan, strict=strict)
-    memo.put(digest, result, [p.as_dict() for p in view.scan.problems])
-    return result, len(view.scan.problems)
-
-
-def finish(scan: ledger.Scan, *, strict: bool) -> None:
-    """Print one warning per bad line; with --strict any problem fails the report."""
-    report_problems(scan.problems)
-    if strict and scan.problems:
-        raise VptError(
-            f"{len(scan.problems)} problem(s) in the ledger (--strict)",
-            hint="run `bd-vpt validate` for the list; fix or remove the bad lines",
-            exit_code=EXIT_BAD,
-        )
 
 
 def summary(
@@ -198,6 +70,97 @@ def models(
     document: dict[str, Any]
     document, _ = memoised(
         view, "models", args, config, strict, lambda r: compare_models(r, config, **args)
+    )
+    return document
+
+
+def records_in(
+    view: LedgerView, *, since: str | None, until: str | None, strict: bool
+) -> list[Record]:
+    """The view's records whose time falls in the window (for exports)."""
+    from bd_vpt.economics.metrics import window
+
+    win = window(since, until)
+    records = [r for r in view.records() if win.holds(r["ts"])]
+    finish(view.scan, strict=strict)
+    return records
+
+
+def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
+    """Spend against each [[budgets]] cap, judged at `at` (default now)."""
+    from bd_vpt.economics.alerts import budget_status, now_or
+
+    moment = now_or(at)
+    rows: list[Any]
+    rows, _ = memoised(
+        view,
+        "budget",
+        {"at": moment.isoformat()},
+        config,
+        strict,
+        lambda records: budget_status(list(records), config, moment),
+    )
+    return rows
+
+
+def check(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
+    """Every alert that fires, as dicts (name, pattern, action, evidence, hard, subject)."""
+    from bd_vpt.economics.alerts import check as run_checks
+    from bd_vpt.economics.alerts import now_or
+
+    moment = now_or(at)
+    alerts: list[Any]
+    alerts, _ = memoised(
+        view,
+        "check",
+        {"at": moment.isoformat()},
+        config,
+        strict,
+        lambda records: [a.as_dict() for a in run_checks(records, config, moment)],
+    )
+    return alerts
+
+
+def period_figures(view: LedgerView, config: Config, spec: str, *, strict: bool) -> Any:
+    """The baseline figures of one period (what `compare` sets side by side)."""
+    from bd_vpt.economics.governance import figures
+
+    found, _ = memoised(
+        view, "figures", {"period": spec}, config, strict, lambda r: figures(r, config, spec)
+    )
+    return found
+
+
+def baseline_entry(
+    view: LedgerView, config: Config, spec: str, now: datetime, *, strict: bool
+) -> dict[str, Any]:
+    """What `baseline set` stores: the period's figures (the same fold as `compare`)."""
+    from bd_vpt.economics.governance import baseline_entry as entry
+
+    return entry(period_figures(view, config, spec, strict=strict), spec, now)
+
+
+def marginal(
+    view: LedgerView,
+    config: Config,
+    *,
+    by: str,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+) -> dict[str, Any]:
+    from bd_vpt.economics.governance import marginal as fold
+
+    orchestrators = list(config.raw.get("roles", {}).get("orchestrators", []))
+    args: dict[str, Any] = {"by": by, "since": since, "until": until}
+    document: dict[str, Any]
+    document, _ = memoised(
+        view,
+        "marginal",
+        args,
+        config,
+        strict,
+        lambda r: fold(r, config, orchestrators=orchestrators, **args),
     )
     return document
 

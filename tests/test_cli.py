@@ -236,8 +236,9 @@ def test_bare_total_and_explicit_cost(repo: Repo) -> None:
 def test_record_needs_tokens_and_a_good_ts(repo: Repo) -> None:
     result = run_cli("record", "bd-1", "--model", "m")
     assert result.code == 2 and "no tokens" in result.err
-    result = run_cli("record", "bd-1", "--model", "m", "--input", "1", "--ts", "yesterday")
-    assert result.code == 2 and "--ts" in result.err
+    result = run_cli("record", "bd-1", "--model", "m", "--input", "1", "--ts", "tomorrow")
+    assert result.code == 2 and "--ts" in result.err and "2026-W48" in result.err  # examples
+    assert "Traceback" not in result.err
 
 
 def test_actor_resolution(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,9 +30,13 @@ def test_marginal_by_hand() -> None:
 
 
 def test_periods_and_compare() -> None:
-    assert period_bounds("2026-11") == ("2026-11-01T00:00:00.000Z", "2026-11-30T23:59:59.999Z")
+    # [start, end): the end is the first moment after the period
+    assert period_bounds("2026-11") == ("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z")
     assert period_bounds("2026-W45")[0] == "2026-11-02T00:00:00.000Z"
-    assert period_bounds("2026-11-02..2026-11-03") == ("2026-11-02", "2026-11-03")
+    assert period_bounds("2026-11-02..2026-11-03") == (
+        "2026-11-02T00:00:00.000Z",
+        "2026-11-04T00:00:00.000Z",
+    )
     with pytest.raises(VptError):
         period_bounds("last quarter")
     before = figures(LEDGER, Config(), "2026-11-02..2026-11-03")

@@ -67,7 +67,7 @@ def _session_beads(info: RepoInfo) -> dict[str, str]:
 
 
 def _ledger_records(info: RepoInfo) -> list[Record]:
-    from bd_vpt.reports import open_view
+    from bd_vpt.ledger.view import open_view
 
     return [
         r for r in open_view(info).records() if r.get("kind") == "usage" and r.get("last_message")

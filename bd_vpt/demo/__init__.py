@@ -1,21 +1,22 @@
 """`bd-vpt demo DIR`: a demo repository built from the data shipped in bd_vpt/demo/data.
 
-It replays two weeks of agent work through the real commands (init, record, close,
-reopen, sync) and commits each day with git, so `bd-vpt summary` has a history to read.
+It replays two weeks of agent work through the same core functions the commands call
+(init, record, close, reopen, sync; never through the CLI) and commits each day with git, so
+`bd-vpt summary` has a history to read.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from bd_vpt.errors import VptError
+from bd_vpt.repo import RepoInfo
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bd-vpt demo",
@@ -45,10 +46,12 @@ def _inside(directory: Path) -> Iterator[None]:
 
 
 def _git(directory: Path, *args: str, date: str | None = None) -> None:
-    env = {**os.environ, **GIT_ENV}
+    from bd_vpt.repo import git
+
+    env = dict(GIT_ENV)
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    subprocess.run(["git", *args], cwd=directory, env=env, check=True, capture_output=True)
+    git(*args, cwd=directory, env=env)
 
 
 def _set_status(directory: Path, bead: str, status: str, ts: str) -> None:
@@ -64,15 +67,6 @@ def _set_status(directory: Path, bead: str, status: str, ts: str) -> None:
     path.write_text("".join(json.dumps(b) + "\n" for b in beads), encoding="utf-8")
 
 
-def _run(argv: list[str]) -> None:
-    from bd_vpt.cli import main
-
-    with open(os.devnull, "w") as quiet, redirect_stdout(quiet):
-        code = main(argv)
-    if code != 0:
-        raise VptError(f"demo step failed: bd-vpt {' '.join(argv)} (exit {code})")
-
-
 def build(directory: Path, echo: Callable[[str], Any] = print) -> None:
     directory = directory.resolve()
     if directory.exists() and any(directory.iterdir()):
@@ -83,9 +77,10 @@ def build(directory: Path, echo: Callable[[str], Any] = print) -> None:
     (directory / ".beads").mkdir()
     (directory / ".beads/issues.jsonl").write_text(_data("beads.jsonl"), encoding="utf-8")
     with _inside(directory):
-        _run(["init"])
-        from bd_vpt import config
+        from bd_vpt import config, repo, repo_setup
 
+        repo_setup.init(directory)
+        info = repo.discover(directory)
         document = config.load(directory).raw
         document["capture"]["sync_since"] = activity["since"]
         document["roles"] = {"orchestrators": ["mayor"]}
@@ -93,52 +88,69 @@ def build(directory: Path, echo: Callable[[str], Any] = print) -> None:
         _git(directory, "add", "-A")
         _git(directory, "commit", "-q", "-m", "Track VPT with bd-vpt", date="2026-11-02T08:00:00Z")
         counts: dict[str, int] = {}
+        settings = config.load(directory)
         for step in activity["steps"]:
-            _replay(directory, step)
+            _replay(info, settings, step)
             counts[step["do"]] = counts.get(step["do"], 0) + 1
     echo(f"demo repo: {directory}")
     echo("replayed: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-def _replay(directory: Path, step: dict[str, Any]) -> None:
+def _replay(info: RepoInfo, settings: Any, step: dict[str, Any]) -> None:
+    from bd_vpt.beads.sync import run as sync
+    from bd_vpt.capture import manual
+
+    directory = info.root
     do = step["do"]
     if do == "record":
-        _run(
-            [
-                "record",
-                step["bead"],
-                "--model",
-                step["model"],
-                "--actor",
-                step["actor"],
-                "--ts",
-                step["ts"],
-                "--input",
-                str(step["input"]),
-                "--output",
-                str(step["output"]),
-                "--cache-read",
-                str(step["cache_read"]),
-                "--cache-write",
-                str(step["cache_write"]),
-                "--requests",
-                str(step["requests"]),
-            ]
+        tokens = {k: step[k] for k in ("input", "output", "cache_read", "cache_write")}
+        manual.record(
+            info,
+            settings,
+            bead=None if step["bead"] == "-" else step["bead"],
+            model=step["model"],
+            tokens=tokens,
+            actor=step["actor"],
+            ts=step["ts"],
+            requests=step["requests"],
         )
-    elif do in ("close", "reopen"):
-        _set_status(directory, step["bead"], "closed" if do == "close" else "open", step["ts"])
-        argv = [do, step["bead"], "--no-bd", "--actor", step["actor"], "--ts", step["ts"]]
-        if do == "close":
-            argv += ["--human-minutes", str(step["human_minutes"])]
-            if "value_usd" in step:
-                argv += ["--value-usd", str(step["value_usd"])]
-        else:
-            argv += ["--reason", step["reason"]]
-        _run(argv)
+    elif do == "close":
+        _set_status(directory, step["bead"], "closed", step["ts"])
+        manual.close(
+            info,
+            settings,
+            bead=step["bead"],
+            actor=step["actor"],
+            ts=step["ts"],
+            run_bd=False,
+            human_minutes=step["human_minutes"],
+            value_usd=step.get("value_usd"),
+        )
+    elif do == "reopen":
+        _set_status(directory, step["bead"], "open", step["ts"])
+        manual.reopen(
+            info,
+            settings,
+            bead=step["bead"],
+            actor=step["actor"],
+            ts=step["ts"],
+            run_bd=False,
+            reason=step["reason"],
+        )
     elif do == "bd-close":
         _set_status(directory, step["bead"], "closed", step["ts"])
     elif do == "sync":
-        _run(["sync", "--actor", step["actor"]])
+        sync(info, settings, since=None, dry_run=False, actor=step["actor"])
     elif do == "commit":
         _git(directory, "add", "-A")
         _git(directory, "commit", "-q", "-m", step["message"], date=step["date"])
+
+
+def summary(directory: Path, by: str | None) -> dict[str, Any]:
+    """The demo repository's summary, read through the one route every report takes."""
+    from bd_vpt import config, repo, reports
+    from bd_vpt.ledger.view import open_view
+
+    info = repo.discover(directory)
+    settings = config.load(info.root)
+    return reports.summary(open_view(info), settings, by=by, since=None, until=None, strict=False)

@@ -11,7 +11,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bd_vpt.config import Config
@@ -355,13 +355,8 @@ def _cost_up_outcomes_flat(weekly: list[dict[str, Any]], limits: dict[str, Any],
 
 
 def now_or(at: str | None) -> datetime:
-    from datetime import UTC
+    """The moment a check is judged at: --at's moment, a day's (week's, month's) last
+    moment, or now."""
+    from bd_vpt.when import as_of
 
-    if at:
-        moment = parse_ts(at)
-        return (
-            moment + timedelta(days=1) - timedelta(microseconds=1)
-            if len(at.strip()) == 10
-            else moment
-        )
-    return datetime.now(UTC)
+    return as_of(at)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.metrics import period_window, summarize
-from bd_vpt.errors import VptError
+from bd_vpt.economics.metrics import summarize
 from bd_vpt.ledger.records import Record, format_ts
 
 BASELINE_FIGURES = (
@@ -31,25 +29,12 @@ BASELINE_FIGURES = (
 
 
 def period_bounds(spec: str) -> tuple[str, str]:
-    """since/until of a period: 2026-10 (month), 2026-W44 (ISO week), 2026-10-07 (day), or
-    FROM..TO (dates, both inclusive)."""
-    spec = spec.strip()
-    if ".." in spec:
-        since, until = spec.split("..", 1)
-        return since, until
-    if re.fullmatch(r"\d{4}-W\d{2}", spec):
-        win = period_window(spec, "week")
-    elif re.fullmatch(r"\d{4}-\d{2}", spec):
-        win = period_window(spec, "month")
-    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", spec):
-        win = period_window(spec, "day")
-    else:
-        raise VptError(
-            f"unknown period {spec!r}",
-            hint="a month (2026-10), an ISO week (2026-W44), a day, or FROM..TO",
-        )
-    assert win.since is not None and win.until is not None
-    return format_ts(win.since), format_ts(win.until - timedelta(milliseconds=1))
+    """since/until (exclusive) of a period in the one date grammar (bd_vpt.when): a month
+    (2026-10), an ISO week (2026-W44), a day, or FROM..TO (TO included whole)."""
+    from bd_vpt.when import period, stamp
+
+    found = period(spec, what="period")
+    return stamp(found.start), stamp(found.end)
 
 
 def figures(records: Iterable[Record], config: Config, spec: str) -> dict[str, Any]:
@@ -58,12 +43,11 @@ def figures(records: Iterable[Record], config: Config, spec: str) -> dict[str, A
     return {name: totals.get(name) for name in BASELINE_FIGURES}
 
 
-def baseline_entry(
-    records: Iterable[Record], config: Config, spec: str, now: datetime
-) -> dict[str, Any]:
-    """What `baseline set` stores (TOML has no null: figures that are undefined are left out)."""
+def baseline_entry(found: dict[str, Any], spec: str, now: datetime) -> dict[str, Any]:
+    """What `baseline set` stores, from a period's figures (TOML has no null: figures that
+    are undefined are left out)."""
     entry: dict[str, Any] = {"period": spec, "set_at": format_ts(now)}
-    entry.update({k: v for k, v in figures(records, config, spec).items() if v is not None})
+    entry.update({k: v for k, v in found.items() if v is not None})
     return entry
 
 

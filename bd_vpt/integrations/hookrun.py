@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import orjson
 from bd_vpt.errors import EXIT_FAILED, EXIT_OK, Problem, VptError
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.records import check
-from bd_vpt.repo import LEDGER_PATHSPEC, RepoInfo, discover, git
+from bd_vpt.repo import RepoInfo, discover, git
 
 SECRET = re.compile(
     rb"sk-ant-[A-Za-z0-9_\-]{16,}"  # Anthropic
@@ -112,23 +111,9 @@ class StagedLine:
 
 def staged_lines(info: RepoInfo) -> tuple[list[StagedLine], list[Problem]]:
     """The ledger lines the commit adds (against HEAD), with their line numbers."""
-    out = subprocess.run(
-        [
-            "git",
-            "diff",
-            "--cached",
-            "--no-color",
-            "--no-ext-diff",
-            "-U0",
-            "--no-renames",
-            "--diff-filter=AM",
-            "--",
-            LEDGER_PATHSPEC,
-        ],
-        cwd=info.root,
-        capture_output=True,
-        check=False,
-    ).stdout
+    from bd_vpt.repo import staged_ledger_diff
+
+    out = staged_ledger_diff(info.root)
     lines: list[StagedLine] = []
     problems: list[Problem] = []
     path, number = "", 0

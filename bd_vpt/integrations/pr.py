@@ -52,8 +52,8 @@ class Read:
 
 def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = True) -> Read:
     from bd_vpt import config as config_file
-    from bd_vpt import reports as report
     from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.ledger import view
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
 
     try:
@@ -68,14 +68,14 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
             )
         raise
     views = [
-        report.open_view(info, range_=f"{base}...{head}", use_cache=use_cache),
-        report.open_view(info, rev=base, use_cache=use_cache),
-        report.open_view(info, rev=head, use_cache=use_cache),
+        view.open_view(info, range_=f"{base}...{head}", use_cache=use_cache),
+        view.open_view(info, rev=base, use_cache=use_cache),
+        view.open_view(info, rev=head, use_cache=use_cache),
     ]
     pr_records, head_records = list(views[0].records()), list(views[2].records())
     problems: dict[str, Problem] = {}
-    for view in (views[0], views[2]):  # base's problems are already in head's, or fixed there
-        for problem in view.scan.problems:
+    for seen in (views[0], views[2]):  # base's problems are already in head's, or fixed there
+        for problem in seen.scan.problems:
             problems.setdefault(problem.render(), problem)
     return Read(
         base=base,

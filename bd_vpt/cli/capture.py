@@ -1,0 +1,226 @@
+"""Commands that capture records from other tools: sync (bd), import (agents), start/stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bd_vpt.cli.options import (
+    WRITE_FORMATS,
+    F,
+    cli,
+    format_option,
+    open_repo,
+    show,
+    since_option,
+    warn_all,
+)
+
+
+@cli.command()
+@since_option("Only beads closed on or after this (default: capture.sync_since).")
+@click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--actor", help="Actor for outcomes whose closer is unknown.")
+@format_option(*WRITE_FORMATS)
+def sync(since: str | None, dry_run: bool, actor: str | None, fmt: str) -> None:
+    """Write outcomes for beads closed or reopened with plain `bd` (idempotent).
+
+    Beads closed per bd (or .beads/*.jsonl) with no completed outcome get one; beads open
+    again after a recorded completion get `reopened`. A second run writes nothing.
+
+    \b
+    Example:
+      bd close bd-7 && bd-vpt sync
+    """
+    from bd_vpt.beads.sync import run
+    from bd_vpt.capture import manual
+    from bd_vpt.render.report import Report
+
+    info, config = open_repo()
+    result = run(
+        info, config, since=since, dry_run=dry_run, actor=manual.resolve_actor(actor, info.root)
+    )
+    lines = [
+        f"{rec['result']:<10} {rec['bead']}  ({rec['ts']}, {rec['actor']})"
+        for rec in result["records"]
+    ]
+    verb = "would write" if dry_run else "wrote"
+    lines.append(f"{verb} {len(result['records'])} outcome(s) from {result['source']}")
+    show(Report(result, after=lines), fmt)
+
+
+def _import(
+    kind: str,
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    hook: bool,
+    fmt: str,
+) -> None:
+    import sys
+
+    import orjson
+
+    from bd_vpt.capture import manual
+    from bd_vpt.capture.agents import run_import
+    from bd_vpt.render.report import Report
+
+    info, config = open_repo()
+    files = None
+    if hook:  # Claude Code's hook: {"session_id": ..., "transcript_path": ...} on stdin
+        try:
+            event = orjson.loads(sys.stdin.buffer.read() or b"{}")
+            files = [Path(event["transcript_path"])] if event.get("transcript_path") else None
+        except (orjson.JSONDecodeError, AttributeError, TypeError):
+            files = None
+    result = run_import(
+        info,
+        config,
+        kind,
+        actor=manual.resolve_actor(actor, info.root),
+        path=path,
+        files=files,
+        since=since,
+        all_projects=all_projects,
+        dry_run=dry_run,
+    )
+    result.pop("remember")  # done: run_import noted the files it read
+    if fmt != "json":
+        warn_all(
+            [
+                f"no known price for model {m!r}: cost_usd left null"
+                for m in result["unknown_models"]
+            ]
+        )
+    verb = "would write" if dry_run else "wrote"
+    lines = [
+        f"{result['files']} file(s), {result['messages']:,} message(s) "
+        f"({result['duplicates']:,} duplicate line(s), {result['already_imported']:,} "
+        f"already in the ledger)"
+    ]
+    if result["skipped"]:
+        lines.append(
+            "skipped: " + ", ".join(f"{n:,} {why}" for why, n in result["skipped"].items())
+        )
+    lines.append(
+        f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
+        f"${result['cost_usd']:.4f}; {result['unattributed_tokens']:,} tokens with no bead"
+    )
+    show(Report(result, after=lines), fmt)
+
+
+def import_options(func: F) -> F:
+    for option in reversed(
+        (
+            click.option(
+                "--path",
+                type=click.Path(path_type=Path),
+                help="Transcripts folder (default: the agent's own).",
+            ),
+            since_option("Only messages on or after this."),
+            click.option(
+                "--all-projects/--project-only",
+                default=False,
+                help="Sessions of every project, or (default) only those run in this repo or its worktrees.",
+            ),
+            click.option("--dry-run", is_flag=True, help="Show what would be written."),
+            click.option(
+                "--actor", help="Who the usage is recorded for (default: $BD_ACTOR, ...)."
+            ),
+            format_option(*WRITE_FORMATS),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+@cli.group("import")
+def import_() -> None:
+    """Import agents' token usage from their transcripts, attributed to beads.
+
+    \b
+    Example:
+      bd-vpt import claude-code && bd-vpt summary --by bead
+    """
+
+
+@import_.command("claude-code")
+@import_options
+@click.option("--hook", is_flag=True, hidden=True, help="Read Claude Code's hook event on stdin.")
+def import_claude_code(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+    hook: bool,
+) -> None:
+    """Claude Code: ~/.claude/projects/**/*.jsonl (and $CLAUDE_CONFIG_DIR).
+
+    One usage record per session, bead window, model and day, priced per message. Bead
+    windows come from the bd commands the agent ran (bd update ID --claim, bd close ID, ...),
+    then a bead's closed_by_session, then `bd-vpt start ID`. Importing again adds only new
+    messages.
+
+    \b
+    Examples:
+      bd-vpt import claude-code
+      bd-vpt import claude-code --since 2026-11-01 --dry-run
+    """
+    _import("claude-code", path, since, all_projects, dry_run, actor, hook, fmt)
+
+
+@import_.command("codex")
+@import_options
+def import_codex(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """Codex: $CODEX_HOME/sessions/**/*.jsonl (default ~/.codex).
+
+    \b
+    Example:
+      bd-vpt import codex --path ~/.codex/sessions
+    """
+    _import("codex", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@cli.command()
+@click.argument("bead")
+def start(bead: str) -> None:
+    """Set the bead you (or a manual agent session) work on from now.
+
+    Imports give unattributed usage from now on to BEAD, until `bd-vpt stop`.
+
+    \b
+    Example:
+      bd-vpt start bd-42
+    """
+    from bd_vpt import repo
+    from bd_vpt.capture.agents import set_current
+
+    set_current(repo.discover(), bead)
+    click.echo(f"working on {bead}")
+
+
+@cli.command()
+def stop() -> None:
+    """Stop working on the current bead (see `bd-vpt start`).
+
+    \b
+    Example:
+      bd-vpt stop
+    """
+    from bd_vpt import repo
+    from bd_vpt.capture.agents import set_current
+
+    set_current(repo.discover(), None)
+    click.echo("no current bead")

@@ -1,0 +1,292 @@
+"""Governance commands: baseline, budget, check, compare, marginal. They read the ledger
+through the same route as every report (working tree, --rev or --range; cached)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bd_vpt.cli.options import (
+    REPORT_FORMATS,
+    at_option,
+    cli,
+    format_option,
+    open_repo,
+    show,
+    source_options,
+    strict_option,
+    window_options,
+)
+from bd_vpt.cli.reports import open_view
+from bd_vpt.errors import EXIT_FAILED
+
+
+@cli.group()
+def baseline() -> None:
+    """Store a period's fleet figures to compare later periods with.
+
+    \b
+    Example:
+      bd-vpt baseline set --period 2026-10 && bd-vpt compare --before 2026-10 --after 2026-11
+    """
+
+
+@baseline.command("set")
+@click.option("--period", required=True, help="2026-10, 2026-W44, 2026-10-07 or FROM..TO.")
+@click.option("--name", help="Name to store it under (default: the period).")
+@source_options
+@strict_option
+def baseline_set(
+    period: str,
+    name: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+) -> None:
+    """Compute the fleet figures of a period and store them in config.toml [baselines].
+
+    \b
+    Example:
+      bd-vpt baseline set --period 2026-10
+    """
+    from datetime import UTC, datetime
+
+    from bd_vpt import config as config_file
+    from bd_vpt import reports
+    from bd_vpt.when import period as parse_period
+
+    parse_period(period)  # a bad period is exit 2 before anything is read
+    info, config = open_repo()
+    view = open_view(info, rev, range_, no_cache, "text")
+    entry = reports.baseline_entry(view, config, period, datetime.now(UTC), strict=strict)
+    document = dict(config.raw) or config_file.default_document(config.sync_since or period)
+    document.setdefault("baselines", {})[name or period] = entry
+    config_file.from_document(document, str(config_file.CONFIG_PATH))  # still valid
+    config_file.write(info.root, document)
+    click.echo(
+        f"baseline {name or period}: BC/MT {entry.get('bc_mt', '-')}, {entry['tokens']:,} tokens, "
+        f"${entry['cost_usd']:.2f}, {entry['beads_closed']} closed"
+    )
+
+
+@baseline.command("show")
+@format_option(*REPORT_FORMATS)
+def baseline_show(fmt: str) -> None:
+    """List the stored baselines.
+
+    \b
+    Example:
+      bd-vpt baseline show
+    """
+    from bd_vpt.render.report import Report, Table
+
+    _info, config = open_repo()
+    stored = config.raw.get("baselines", {})
+    rows = [{"name": k, **v} for k, v in stored.items()]
+    columns = (
+        "name",
+        "period",
+        "bc_mt",
+        "tokens",
+        "cost_usd",
+        "beads_closed",
+        "fully_loaded_cost_per_completion",
+        "set_at",
+    )
+    show(Report(stored, [Table(rows, columns)]), fmt)
+
+
+@cli.command()
+@at_option
+@source_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def budget(
+    at: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Spend against each cap in config.toml [[budgets]], with the projected end of period.
+
+    \b
+    Example (config.toml):
+      [[budgets]]
+      name = "fleet-month"
+      period = "month"
+      limit_usd = 500.0
+      kind = "hard"
+    \b
+      bd-vpt budget
+      bd-vpt budget --at 2026-11-30 --format json
+    """
+    from bd_vpt import reports
+    from bd_vpt.render.report import Report, Table
+
+    info, config = open_repo()
+    view = open_view(info, rev, range_, no_cache, fmt)
+    rows = reports.budget(view, config, at=at, strict=strict)
+    columns = ("name", "period", "unit", "spent", "limit", "used", "projected", "status", "kind")
+    show(Report({"budgets": rows}, [Table(rows, columns, styles={"used": "pct"})]), fmt)
+
+
+@cli.command()
+@at_option
+@source_options
+@strict_option
+@format_option("text", "json")
+def check(
+    at: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Red-flag alerts and budgets; exit 1 when a hard one fires (a CI gate).
+
+    Spikes (an agent loop), drift (context bloat), variation (inconsistent inputs), cost up
+    with outcomes flat (model inefficiency), BC/MT floor, reopen and escalation rates,
+    coverage, budgets. Each names the pattern, the evidence and the action.
+
+    \b
+    Examples:
+      bd-vpt check
+      bd-vpt check --format json | jq '.alerts[] | select(.hard)'
+    """
+    from bd_vpt import reports
+    from bd_vpt.render.report import Report
+
+    info, config = open_repo()
+    view = open_view(info, rev, range_, no_cache, fmt)
+    alerts = reports.check(view, config, at=at, strict=strict)
+    hard = [a for a in alerts if a["hard"]]
+    lines: list[str] = []
+    for alert in alerts:
+        level = "HARD" if alert["hard"] else "soft"
+        lines.append(
+            f"[{level}] {alert['name']} ({alert['subject']}): {alert['pattern']} -> {alert['action']}"
+        )
+        lines.append(f"        evidence: {alert['evidence']}")
+    lines.append(f"{len(alerts)} alert(s), {len(hard)} hard" if alerts else "no alerts")
+    show(Report({"ok": not hard, "alerts": alerts}, after=lines), fmt)
+    if hard:
+        raise click.exceptions.Exit(EXIT_FAILED)
+
+
+@cli.command("compare")
+@click.option(
+    "--before", required=True, help="A period (2026-10, 2026-W44, FROM..TO) or a baseline."
+)
+@click.option("--after", required=True, help="A period or a stored baseline.")
+@source_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def compare_cmd(
+    before: str,
+    after: str,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Compare two periods (or stored baselines): each figure before, after and its change.
+
+    \b
+    Examples:
+      bd-vpt compare --before 2026-10 --after 2026-11
+      bd-vpt compare --before 2026-10 --after 2026-W47 --format json
+    """
+    from bd_vpt import reports
+    from bd_vpt.economics.governance import compare
+    from bd_vpt.render.report import Report, Table
+    from bd_vpt.when import period
+
+    info, config = open_repo()
+    stored = config.raw.get("baselines", {})
+    for spec in (before, after):
+        if spec not in stored:
+            period(spec)  # a bad period is exit 2 before anything is read
+    sides: dict[str, dict[str, Any]] = {}
+    for spec in (before, after):
+        if spec in stored:
+            sides[spec] = dict(stored[spec])
+        else:
+            view = open_view(info, rev, range_, no_cache, fmt)
+            sides[spec] = reports.period_figures(view, config, spec, strict=strict)
+    rows = compare(sides[before], sides[after])
+    table = Table(
+        rows,
+        ("figure", "before", "after", "change", "change_pct"),
+        ("figure", before, after, "change", "change %"),
+    )
+    show(Report({"before": before, "after": after, "figures": rows}, [table]), fmt)
+
+
+@cli.command("marginal")
+@click.option("--by", type=click.Choice(("agent", "model")), default="agent", show_default=True)
+@window_options
+@source_options
+@strict_option
+@format_option(*REPORT_FORMATS)
+def marginal_cmd(
+    by: str,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Marginal VPT: each agent role's (or model's) own BC/MT, and the fleet's without it.
+
+    marginal = fleet BC/MT - fleet BC/MT without it; every role should be positive.
+    Coordination tokens (usage with no bead; [roles] orchestrators) are shown apart.
+
+    \b
+    Examples:
+      bd-vpt marginal
+      bd-vpt marginal --by model --since 2026-11-01
+    """
+    from bd_vpt import reports
+    from bd_vpt.render.report import Report, Table
+
+    info, config = open_repo()
+    view = open_view(info, rev, range_, no_cache, fmt)
+    document = reports.marginal(view, config, by=by, since=since, until=until, strict=strict)
+    columns = (
+        "key",
+        "role",
+        "tokens",
+        "token_share",
+        "coordination_tokens",
+        "bc_mt",
+        "fleet_bc_mt_without",
+        "marginal_bc_mt",
+    )
+    headers = (
+        by,
+        "role",
+        "tokens",
+        "share",
+        "coordination",
+        "own BC/MT",
+        "fleet without",
+        "marginal",
+    )
+    table = Table(document["groups"], columns, headers, {"token_share": "pct"})
+    after = (
+        [
+            f"fleet BC/MT {document['fleet_bc_mt']}; coordination tokens "
+            f"{document['coordination_tokens']:,} of {document['tokens']:,}"
+        ]
+        if fmt == "table"
+        else []
+    )
+    show(Report(document, [table], after=after), fmt)
