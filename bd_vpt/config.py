@@ -121,9 +121,13 @@ def from_document(document: dict[str, Any], where: str = "config", validate: boo
             f"{where}: " + "; ".join(errors),
             hint="see the Config section of the README for every key",
         )
+    capture = document.get("capture", {})
+    if capture.get("sync_since") is not None:
+        from bd_vpt.when import start
+
+        start(str(capture["sync_since"]), what=f"{where}: capture.sync_since")
     weights = dict(DEFAULT_WEIGHTS)
     weights.update({k: float(v) for k, v in document.get("weights", {}).items()})
-    capture = document.get("capture", {})
     rates = document.get("rates", {})
     return Config(
         human_usd_per_hour=float(rates.get("human_usd_per_hour", 90.0)),

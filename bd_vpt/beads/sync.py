@@ -113,11 +113,12 @@ def run(
         if rec["kind"] == "outcome":
             outcomes.setdefault(rec["bead"], []).append(rec)
     report_problems(scan.problems)
+    from bd_vpt.when import start as first_moment
+
     start = since or config.sync_since
-    try:
-        moment = parse_ts(start) if start else None
-    except ValueError:
-        raise VptError(f"--since {start!r} is not a date", hint="e.g. --since 2026-11-01") from None
+    moment = (
+        first_moment(start, what="--since" if since else "capture.sync_since") if start else None
+    )
     records = plan(source.all().values(), outcomes, actor=actor, since=moment)
     if records and not dry_run:
         ledger.append(info, records, actor)
