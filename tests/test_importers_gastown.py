@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.agents import assistant_line
 from tests.helpers import Repo, run_cli
 from tests.importer_fixtures import by_key, install, ledger
 
@@ -57,6 +58,61 @@ def test_gastown_rows_name_the_beads_of_their_sessions(town: Path, repo: Repo) -
     again = run_cli("import", "--format", "json").json()
     assert again["records"] == [] and again["gastown"]["joined"] == 2
     assert len(ledger(repo)) == len(summary["records"])
+
+
+def test_a_crew_member_claude_code_session_takes_its_row_bead(
+    town: Path, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tmux session name (gt-<rig>-crew-<name>) matches the session run in that crew
+    member's folder, last active before the row's ended_at."""
+    joe = town / "gastown" / "crew" / "joe"
+    repo.git("worktree", "add", "-q", str(joe))
+    claude = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    use = {"input_tokens": 30, "output_tokens": 3}
+    block = {"type": "text", "text": "done"}
+    lines = [
+        assistant_line(
+            "CJ1",
+            "2026-11-14T16:00:00.000Z",
+            "j1",
+            "claude-haiku-4-5",
+            use,
+            block,
+            cwd=str(joe / "src"),
+            uuid="u-j1",
+        ),
+        # a later session in the same folder, after the row: not the one the row describes
+        assistant_line(
+            "CJ2",
+            "2026-11-14T20:00:00.000Z",
+            "j2",
+            "claude-haiku-4-5",
+            use,
+            block,
+            cwd=str(joe),
+            uuid="u-j2",
+        ),
+    ]
+    (claude / "projects" / "-joe").mkdir(parents=True)
+    (claude / "projects" / "-joe" / "CJ.jsonl").write_bytes(b"".join(x + b"\n" for x in lines))
+    costs = tmp_path / "gt-files" / "gt" / ".gt" / "costs.jsonl"
+    row = {
+        "session_id": "gt-gastown-crew-joe",
+        "role": "crew",
+        "rig": "gastown",
+        "worker": "joe",
+        "cost_usd": 0.01,
+        "ended_at": "2026-11-14T17:00:00+01:00",
+        "work_item": "gt-joe",
+    }
+    with costs.open("a") as out:
+        out.write(orjson.dumps(row).decode() + "\n")
+    summary = run_cli("import", "claude-code", "--format", "json").json()
+    assert {(r["session"], r["bead"], r.get("gt_session")) for r in summary["records"]} == {
+        ("CJ1", "gt-joe", "gt-gastown-crew-joe"),
+        ("CJ2", None, None),
+    }
 
 
 def test_import_with_no_source_detects_every_source(

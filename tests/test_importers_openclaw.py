@@ -60,8 +60,9 @@ def test_openclaw_import_by_hand(state: Path, repo: Repo) -> None:
     assert sub["tokens"] == {"input": 11, "output": 1} and sub["sidechain_messages"] == 1
     # the branch file's copy of a0000003 is not counted again; its own message has no bead
     assert got[(S3, None, SONNET)]["tokens"] == {"input": 1, "output": 1}
-    assert summary["duplicates"] == 1 and summary["messages"] == 7
+    assert summary["messages"] == 7
     skipped = summary["skipped"]
+    assert skipped["copied from the parent session"] == 1
     assert skipped["malformed JSON"] == 1 and skipped["truncated last line"] == 1
     assert skipped["missing fields"] == 1 and skipped["other project"] == 1
     # sessions.json's running counters (99,999 tokens, $12.50) are never added
@@ -79,6 +80,19 @@ def test_openclaw_twice_adds_nothing_and_all_projects(state: Path, repo: Repo) -
         (None, {"input": 999, "output": 999})
     ]
     assert len(ledger(repo)) == 7
+
+
+def test_a_branch_made_after_an_import_adds_only_its_own_messages(state: Path, repo: Repo) -> None:
+    sessions = state / "agents" / "main" / "sessions"
+    branch = sessions / f"{S3}.jsonl"
+    kept = branch.read_bytes()
+    branch.unlink()
+    assert len(run_cli("import", "openclaw", "--format", "json").json()["records"]) == 5
+    branch.write_bytes(kept)  # /tree: a branch of S1 extracted after the first import
+    later = run_cli("import", "openclaw", "--format", "json").json()
+    assert [(r["session"], r["tokens"]) for r in later["records"]] == [
+        (S3, {"input": 1, "output": 1})
+    ]
 
 
 def test_openclaw_home_and_legacy_state_dirs(

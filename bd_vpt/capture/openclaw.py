@@ -9,8 +9,9 @@ cacheWrite, totalTokens, cost {..., total}}` (OpenClaw's own price, often 0: we 
 ourselves and keep theirs as reported_cost_usd). Shell calls are `toolCall` blocks (`exec` in
 OpenClaw, `bash` in pi) whose arguments hold `command` (and OpenClaw's `workdir`).
 
-Branches, forks, reset archives and migrated legacy folders copy entries with their id and
-timestamp: a message is counted once, in the session that did not copy it. sessions.json names the
+A branch or fork (a header naming its parentSession) begins with copies of its parent's
+entries, older than its own header: they are skipped. Migrated legacy folders copy whole files:
+a message is counted once (same entry id and timestamp). sessions.json names the
 subagents (`spawnedBy`): their usage is a sidechain that inherits the parent session's bead; its
 running token counters are never added.
 """
@@ -115,10 +116,10 @@ def scan(
     paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
 ) -> dict[str, list[Message]]:
     parents = subagents(paths)
-    best: dict[str, tuple[bool, Message]] = {}  # entry id@timestamp -> (copied, message)
+    best: dict[str, Message] = {}  # entry id@timestamp -> message
     for path in paths:
         session = path.name.split(".jsonl")[0]
-        cwd, fork = "", False
+        cwd, forked = "", None
         keep = allowed_cwds is None
         held: list[Message] = []
         for number, entry in entries(path, stats):
@@ -129,7 +130,11 @@ def scan(
             if kind == "session":
                 session = str(entry.get("id") or session)
                 cwd = entry["cwd"] if type(entry.get("cwd")) is str else ""
-                fork = bool(entry.get("parentSession"))
+                if entry.get("parentSession") and type(entry.get("timestamp")) is str:
+                    try:  # a branch or fork: the entries it copied are older than it
+                        forked = parse_ts(entry["timestamp"])
+                    except ValueError:
+                        forked = None
                 keep = keep or (bool(cwd) and inside(cwd, allowed_cwds or []))
                 continue
             body = entry.get("message")
@@ -149,6 +154,9 @@ def scan(
                 moment = parse_ts(stamp)
             except ValueError:
                 stats.skip("missing fields")
+                continue
+            if forked is not None and moment < forked:
+                stats.skip("copied from the parent session")
                 continue
             commands, folders = _commands(body.get("content"))
             if not keep and allowed_cwds is not None:
@@ -183,15 +191,12 @@ def scan(
             message.session = session
             message.parent = parents.get(session, "")
             message.sidechain = bool(message.parent)
-            previous = best.get(message.key)
-            if previous is None:
-                best[message.key] = (fork, message)
-                continue
-            stats.duplicates += 1
-            if previous[0] and not fork:  # the original session wins over its copies
-                best[message.key] = (fork, message)
+            if message.key in best:  # a migrated folder's copy of the same entry
+                stats.duplicates += 1
+            else:
+                best[message.key] = message
     sessions: dict[str, list[Message]] = {}
-    for _, message in best.values():
+    for message in best.values():
         sessions.setdefault(message.session, []).append(message)
     stats.messages += len(best)
     return sessions
