@@ -69,8 +69,8 @@ def test_a_crew_member_claude_code_session_takes_its_row_bead(
     repo.git("worktree", "add", "-q", str(joe))
     claude = tmp_path / "claude"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    use = {"input_tokens": 30, "output_tokens": 3}
-    block = {"type": "text", "text": "done"}
+    use: dict[str, object] = {"input_tokens": 30, "output_tokens": 3}
+    block: dict[str, object] = {"type": "text", "text": "done"}
     lines = [
         assistant_line(
             "CJ1",
