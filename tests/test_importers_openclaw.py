@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bd_vpt.ledger.records import check
+from bd_vpt.ledger.schemas import record_errors
 from tests.helpers import Repo, run_cli
 from tests.importer_fixtures import by_key, install, ledger
 
@@ -69,6 +71,11 @@ def test_openclaw_import_by_hand(state: Path, repo: Repo) -> None:
     assert summary["tokens"] == 7 + 3 + 110 + 70 + 3000 + 200 + 10 + 300 + 40 + 100 + 12 + 2
     assert summary["unattributed_tokens"] == 10 + 440 + 2
     assert ledger(repo) == summary["records"]
+    # reported_cost_usd and gt_session are in the schema; a negative agent cost is refused
+    for record in summary["records"]:
+        assert check(record) is None and record_errors(record) == []
+    bad = {**oc1, "reported_cost_usd": -1.0}
+    assert check(bad) is not None and record_errors(bad)
 
 
 def test_openclaw_twice_adds_nothing_and_all_projects(state: Path, repo: Repo) -> None:
