@@ -226,6 +226,7 @@ def scan(
                     session=sid,
                     moment=moment,
                     model=model,
+                    day=stamp[:10] if stamp.endswith("Z") else "",
                     tokens=tokens,
                     commands=chat.commands.get(mid, []),
                     parent=chat.parent,

@@ -171,6 +171,7 @@ def scan(
                     session=session,
                     moment=moment,
                     model=model,
+                    day=stamp[:10] if stamp.endswith("Z") else "",
                     tokens={
                         "input": counts["input"] or 0,
                         "output": counts["output"] or 0,
