@@ -60,6 +60,17 @@ def test_gastown_rows_name_the_beads_of_their_sessions(town: Path, repo: Repo) -
     assert len(ledger(repo)) == len(summary["records"])
 
 
+def test_pre_commit_capture_of_gastown_runs_every_agent_present(town: Path, repo: Repo) -> None:
+    path = repo.root / ".beads/vpt/config.toml"
+    path.write_text(path.read_text().replace("sources = []", 'sources = ["gastown"]'))
+    assert run_cli("hooks", "install").code == 0
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "capture on commit")
+    got = {(r["source"], r["session"], r["bead"]) for r in ledger(repo)}
+    assert ("pi", P2, "gt-abc") in got and ("opencode", "ses_B", "gt-xyz") in got
+    assert len(got) == 5  # pi's one record and OpenCode's four
+
+
 def test_a_crew_member_claude_code_session_takes_its_row_bead(
     town: Path, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

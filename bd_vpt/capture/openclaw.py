@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from bd_vpt.capture.transcripts import Message, Stats, amount, entries, inside
-from bd_vpt.ledger.records import parse_ts
+from bd_vpt.ledger.records import format_ts, parse_ts
 
 RESET_ARCHIVE = re.compile(r"\.jsonl\.reset\.\d{4}-\d{2}-\d{2}T[\d\-:]+\.\d+Z$")
 LEGACY = (".clawdbot", ".moldbot", ".moltbot")
@@ -143,6 +144,8 @@ def scan(
                 continue
             usage = body.get("usage")
             model, stamp = body.get("model"), entry.get("timestamp")
+            if type(stamp) is not str and amount(body.get("timestamp")) is not None:
+                stamp = format_ts(datetime.fromtimestamp(body["timestamp"] / 1000, UTC))
             if type(usage) is not dict or type(model) is not str or type(stamp) is not str:
                 stats.skip("missing fields")
                 continue
