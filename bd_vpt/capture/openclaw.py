@@ -123,7 +123,8 @@ def scan(
         cwd, forked = "", None
         keep = allowed_cwds is None
         held: list[Message] = []
-        for number, entry in entries(path, stats):
+        # only the header and lines with usage are parsed (JSON.stringify writes compact JSON)
+        for number, entry in entries(path, stats, b'"usage"', b'"type":"session"'):
             if type(entry) is not dict:
                 stats.skip("unknown record type")
                 continue

@@ -99,9 +99,11 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[tuple[int, Any]]:
+def entries(
+    path: Path, stats: Stats, needle: bytes | None = None, also: bytes | None = None
+) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
-    last line, lines over MAX_LINE, lines without needle and malformed JSON are skipped and
+    last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
     counted, never raised."""
     stats.files += 1
     try:
@@ -122,7 +124,7 @@ def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[t
         if len(line) > MAX_LINE:
             stats.skip("line too long")
             continue
-        if needle is not None and needle not in line:
+        if needle is not None and needle not in line and (also is None or also not in line):
             stats.skip("not a usage line")
             continue
         try:
