@@ -52,9 +52,12 @@ def files(paths: list[Path]) -> list[Path]:
     for root in paths:
         if root.is_file():
             (legacy if root.suffix == ".json" else chats).append(root)
-        elif root.is_dir():
-            legacy.extend(sorted(root.rglob("session-*.json")))
-            chats.extend(sorted(root.rglob("*.jsonl")))
+        elif root.is_dir():  # below .gemini/tmp only the chats/ folders hold chats
+            every = root.name != "tmp"
+            legacy.extend(
+                sorted(p for p in root.rglob("session-*.json") if every or "chats" in p.parts)
+            )
+            chats.extend(sorted(p for p in root.rglob("*.jsonl") if every or "chats" in p.parts))
     return [*legacy, *chats]
 
 

@@ -147,6 +147,7 @@ def _import_all(
     dry_run: bool,
     actor: str | None,
     fmt: str,
+    gastown: bool = False,
 ) -> None:
     """Import several sources (None: every one present) and show one summary."""
     from bd_vpt.capture import manual
@@ -189,17 +190,21 @@ def _import_all(
         + (f" (the agents' own figure: ${reported:.4f})" if reported is not None else "")
         + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )
-    gastown = result.get("gastown")
-    if gastown:
+    if gastown and "gastown" not in result:
+        from bd_vpt.capture.gastown import costs_file
+
+        lines.append(f"Gas Town: no {costs_file()} here (set $GT_HOME to Gas Town's home)")
+    rows = result.get("gastown")
+    if rows:
         lines.append(
-            f"Gas Town: {gastown['rows']} row(s) in {gastown['file']}, {gastown['joined']} "
+            f"Gas Town: {rows['rows']} row(s) in {rows['file']}, {rows['joined']} "
             f"joined with their agent's transcript"
         )
-        alone = gastown["without_transcript"]
+        alone = rows["without_transcript"]
         if alone:
             lines.append(
                 f"  {len(alone)} row(s) with no transcript here "
-                f"(${gastown['without_transcript_cost_usd']:.4f} as gt priced them) are not "
+                f"(${rows['without_transcript_cost_usd']:.4f} as gt priced them) are not "
                 "recorded: their token counts are unknown; import that agent's transcripts"
             )
     show(Report(result, after=lines), fmt)
@@ -393,7 +398,7 @@ def import_gastown(
     Example:
       bd-vpt import gastown && bd-vpt summary --by bead
     """
-    _import_all(None, since, all_projects, dry_run, actor, fmt)
+    _import_all(None, since, all_projects, dry_run, actor, fmt, gastown=True)
 
 
 @cli.command()
