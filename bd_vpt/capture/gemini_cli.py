@@ -136,9 +136,10 @@ def _keep(chat: Chat, message: Any, stats: Stats) -> None:
         stats.duplicates += 1
         if type(message.get("tokens")) is not dict and type(held.get("tokens")) is dict:
             message = {**message, "tokens": held["tokens"]}  # a later copy never loses tokens
-    chat.messages[mid] = message
     known = chat.commands.setdefault(mid, [])
     known.extend(c for c in _shell(message) if c not in known)
+    # only what a usage record needs is kept (chats hold whole responses and tool outputs)
+    chat.messages[mid] = {k: message.get(k) for k in ("timestamp", "model", "tokens")}
 
 
 def _tokens(raw: dict[str, Any]) -> dict[str, int] | None:
