@@ -60,6 +60,16 @@ def test_gastown_rows_name_the_beads_of_their_sessions(town: Path, repo: Repo) -
     assert len(ledger(repo)) == len(summary["records"])
 
 
+def test_import_gastown_without_its_file_says_where_it_looked(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GT_HOME", str(tmp_path / "nowhere"))
+    result = run_cli("import", "gastown")
+    assert result.code == 0, result.err
+    assert f"no {tmp_path / 'nowhere' / '.gt' / 'costs.jsonl'} here" in result.out
+    assert "wrote 0 usage record(s)" in result.out
+
+
 def test_pre_commit_capture_of_gastown_runs_every_agent_present(town: Path, repo: Repo) -> None:
     path = repo.root / ".beads/vpt/config.toml"
     path.write_text(path.read_text().replace("sources = []", 'sources = ["gastown"]'))

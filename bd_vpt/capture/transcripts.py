@@ -194,7 +194,7 @@ class Attribution:
         parent = self.parents.get(session)
         if parent is not None and depth < 8:
             window = self.windows.get(parent, [])
-            at = bisect_right([m for m, _ in window], moment)
+            at = bisect_right(window, moment, key=lambda w: w[0])
             inherited = window[at - 1][1] if at else None
             if inherited is None:
                 inherited = self.fallback(parent, moment, depth + 1)
