@@ -53,8 +53,9 @@ def test_gemini_import_by_hand(home: Path, repo: Repo) -> None:
     g0 = got[(G0, "gm-0", FLASH)]  # a legacy-only session-*.json
     assert g0["tokens"] == {"input": 300, "output": 15, "reasoning": 5}
     assert g0["cost_usd"] == pytest.approx((300 * 0.3 + 15 * 2.5) / 1e6)
-    # m1 three times (two copies in the .jsonl, one in the legacy .json), m2 twice
-    assert summary["duplicates"] == 3 and summary["messages"] == 5
+    # m1 four times (two copies and a $set checkpoint in the .jsonl, one in the legacy .json),
+    # m2 three times (with and without tokens, and in the checkpoint)
+    assert summary["duplicates"] == 5 and summary["messages"] == 5
     skipped = summary["skipped"]
     assert skipped["malformed JSON"] == 1 and skipped["no token counts"] == 1
     assert skipped["other project"] == 1
