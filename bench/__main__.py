@@ -146,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         help="sessions:events of the Claude Code import figures, or 'none' (default: %(default)s)",
     )
     parser.add_argument(
+        "--importers",
+        default="40:1000",
+        help="sessions:calls per source of the OpenClaw/OpenCode/Gemini CLI import figures, "
+        "or 'none' (default: %(default)s)",
+    )
+    parser.add_argument(
         "--hooks",
         default="1000000:1000",
         help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
@@ -201,6 +207,23 @@ def main(argv: list[str] | None = None) -> int:
                         "",
                     ]
                 )
+        if args.importers != "none":
+            from bench.importers import bench_importers
+
+            sessions, events = (int(x) for x in args.importers.split(":"))
+            table.append(
+                [
+                    f"import of the newer agents: {sessions} sessions x {events:,} calls each",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+            for name, seconds, rss, per in bench_importers(
+                base / "importers", sessions, events, args.runs, BD_VPT, timed_env
+            ):
+                table.append([f"  {name}", f"{seconds * 1000:,.0f} ms", f"{rss:,.0f} MB", per, ""])
     finally:
         if args.keep:
             print(f"kept: {base}", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""`bd-vpt import claude-code|codex`: agent transcripts to usage records, attributed to beads.
+"""`bd-vpt import [SOURCE]`: agent transcripts to usage records, attributed to beads.
+
+Sources: claude-code, codex, openclaw, pi, opencode, gemini-cli (and Gas Town's costs.jsonl,
+which names the bead of the sessions it ran: see capture/gastown.py).
 
 Idempotent everywhere: each record remembers the last message it holds (`last_message`), and
 an import skips every message at or before a session's mark, read from the ledger itself (and
@@ -16,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture import claude_code, codex
+from bd_vpt.capture import claude_code, codex, gastown, gemini_cli, openclaw, opencode, pi
 from bd_vpt.capture.transcripts import Attribution, Stats, build_records, high_water
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
@@ -24,7 +27,19 @@ from bd_vpt.errors import VptError
 from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
 from bd_vpt.repo import RepoInfo, worktree_roots
 
-SOURCES = {"claude-code": claude_code, "codex": codex}
+SOURCES = {
+    "claude-code": claude_code,
+    "codex": codex,
+    "openclaw": openclaw,
+    "pi": pi,
+    "opencode": opencode,
+    "gemini-cli": gemini_cli,
+}
+
+
+def detected() -> list[str]:
+    """The agent sources whose transcripts are present on this machine."""
+    return [kind for kind, module in SOURCES.items() if module.roots(None)]
 
 
 def _current_log(info: RepoInfo) -> Path:
@@ -97,10 +112,13 @@ def run_import(
     index = FileIndex(info, kind, all_projects)
     to_scan = [f for f in found if not index.covered(f, marks, stats)]
     sessions = module.scan(to_scan, allowed, stats)
+    joined = gastown.join(gastown.rows(Stats()), sessions)
     extra = Attribution(
         session_beads=_session_beads(info),
         manual=current_log(info),
         env_bead=os.environ.get("BD_VPT_BEAD") or None,
+        work_items=joined.work_items,
+        gt_sessions=joined.names,
     )
     cards = RateCards(config)
     try:
@@ -137,9 +155,86 @@ def run_import(
         "tokens": tokens,
         "unattributed_tokens": unattributed,
         "cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
+        "reported_cost_usd": _reported(records),
         "unknown_models": sorted(cards.unknown),
+        "gastown_rows": sorted(joined.rows),
         "remember": remember,
     }
+
+
+def run_all(
+    info: RepoInfo,
+    config: Config,
+    kinds: Sequence[str],
+    *,
+    actor: str,
+    since: str | None = None,
+    all_projects: bool = False,
+    dry_run: bool = False,
+    pending: Sequence[Record] = (),
+    write: bool = True,
+) -> dict[str, Any]:
+    """Import several sources (`bd-vpt import`: every one present), with Gas Town's report."""
+    results = [
+        run_import(
+            info,
+            config,
+            kind,
+            actor=actor,
+            since=since,
+            all_projects=all_projects,
+            dry_run=dry_run,
+            pending=pending,
+            write=write,
+        )
+        for kind in kinds
+    ]
+    records = [r for result in results for r in result["records"]]
+    summary: dict[str, Any] = {
+        "sources": [
+            {k: v for k, v in result.items() if k not in ("records", "remember")}
+            for result in results
+        ],
+        "dry_run": dry_run,
+        "records": records,
+        "tokens": sum(result["tokens"] for result in results),
+        "unattributed_tokens": sum(result["unattributed_tokens"] for result in results),
+        "cost_usd": round(sum(result["cost_usd"] for result in results), 6),
+        "reported_cost_usd": _reported(records),
+        "unknown_models": sorted({m for result in results for m in result["unknown_models"]}),
+    }
+    if gastown.present():
+        stats = Stats()
+        rows = gastown.rows(stats)
+        joined = {name for result in results for name in result["gastown_rows"]}
+        summary["gastown"] = {
+            **gastown.report(rows, joined, [*_ledger_records(info), *records]),
+            "skipped": dict(sorted(stats.skipped.items())),
+        }
+
+    def remember() -> None:
+        for result in results:
+            result["remember"]()
+
+    summary["remember"] = remember
+    return summary
+
+
+def _reported(records: list[Record]) -> float | None:
+    """The agents' own cost of what was imported (None when none logs one)."""
+    reported = [r["reported_cost_usd"] for r in records if "reported_cost_usd" in r]
+    return round(sum(reported), 6) if reported else None
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    """(size, mtime) of a file, with its SQLite write-ahead log's (new rows live there first)."""
+    st = path.stat()
+    size, mtime = st.st_size, st.st_mtime_ns
+    wal = path.with_name(path.name + "-wal")
+    if path.suffix == ".db" and wal.exists():
+        ws = wal.stat()
+        size, mtime = size + ws.st_size, max(mtime, ws.st_mtime_ns)
+    return size, mtime
 
 
 class FileIndex:
@@ -159,13 +254,10 @@ class FileIndex:
     def covered(self, path: Path, marks: dict[str, tuple[datetime, str]], stats: Stats) -> bool:
         entry = self.files.get(str(path))
         try:
-            st = path.stat()
+            signature = _signature(path)
         except OSError:
             return False
-        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime")) != (
-            st.st_size,
-            st.st_mtime_ns,
-        ):
+        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime")) != signature:
             return False
         try:
             for session, (ts, key) in entry.get("sessions", {}).items():
@@ -194,12 +286,12 @@ class FileIndex:
             if any(s not in marks for s in held):
                 continue  # nothing of that session reached the ledger: read it again next time
             try:
-                st = path.stat()
+                size, mtime = _signature(path)
             except OSError:
                 continue
             self.files[str(path)] = {
-                "size": st.st_size,
-                "mtime": st.st_mtime_ns,
+                "size": size,
+                "mtime": mtime,
                 "sessions": {s: [format_ts(marks[s][0]), marks[s][1]] for s in sorted(held)},
             }
         self.path.parent.mkdir(parents=True, exist_ok=True)

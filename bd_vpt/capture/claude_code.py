@@ -86,8 +86,8 @@ def _message(
     if model == "<synthetic>":
         stats.skip("synthetic model")
         return None
+    cwd = entry.get("cwd")
     if allowed is not None:
-        cwd = entry.get("cwd")
         known: bool | None = False
         if type(cwd) is str:
             known = known_cwds.get(cwd)
@@ -138,4 +138,5 @@ def _message(
         sidechain=entry.get("isSidechain") is True,
         commands=commands,
         day=stamp[:10] if stamp.endswith("Z") else "",
+        cwd=cwd if type(cwd) is str else "",
     )

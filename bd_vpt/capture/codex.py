@@ -64,7 +64,7 @@ def scan(
 ) -> dict[str, list[Message]]:
     sessions: dict[str, list[Message]] = {}
     for path in paths:
-        session, model = path.stem, None
+        session, model, folder = path.stem, None, ""
         meta_moment = None
         fork = False
         keep = allowed_cwds is None
@@ -80,6 +80,7 @@ def scan(
                 session = str(payload.get("id") or session)
                 fork = _is_fork(payload)
                 cwd = payload.get("cwd")
+                folder = cwd if isinstance(cwd, str) else ""
                 keep = allowed_cwds is None or (isinstance(cwd, str) and inside(cwd, allowed_cwds))
                 meta_moment = parse_ts(stamp) if isinstance(stamp, str) else None
             elif kind == "turn_context":
@@ -136,6 +137,7 @@ def scan(
             continue
         for message in messages:
             message.session = session
+            message.cwd = folder
         if messages:
             stats.saw(path, session)
         stats.messages += len(messages)

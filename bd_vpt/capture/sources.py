@@ -1,7 +1,9 @@
 """The capture sources a hook runs (config.toml `[capture] sources`).
 
 `sync` (outcomes of beads closed or reopened with plain bd) is always available; agent
-transcript imports plug in here by name. A source that fails is reported, never fatal.
+transcript imports plug in here by name (claude-code, codex, openclaw, pi, opencode, gemini-cli;
+gastown imports every agent present, with the beads of Gas Town's costs.jsonl). A source that
+fails is reported, never fatal.
 """
 
 from __future__ import annotations
@@ -136,13 +138,23 @@ def sync_source(
 def run(info: RepoInfo, config: Config, actor: str, pending: list[Record]) -> Captured:
     """Run every configured source; pending are records already spooled (not yet in shards)."""
     captured = Captured()
-    for name in config.sources or DEFAULT_SOURCES:
+    names = list(config.sources or DEFAULT_SOURCES)
+    agents: dict[str, object] = {}
+    if any(name != "sync" for name in names):  # (imported only when needed: hooks run often)
+        from bd_vpt.capture.agents import SOURCES, detected
+
+        agents = dict(SOURCES)
+        if "gastown" in names:  # Gas Town runs agents: import every one present, with its beads
+            names += [kind for kind in detected() if kind not in names]
+    for name in names:
         try:
             if name == "sync":
                 captured.records += sync_source(
                     info, config, actor, [*pending, *captured.records], captured
                 )
-            elif name in ("claude-code", "codex"):
+            elif name == "gastown":
+                pass  # its rows name the beads of the agents' sessions imported beside it
+            elif name in agents:
                 from bd_vpt.capture.agents import run_import
 
                 result = run_import(

@@ -38,6 +38,9 @@ class Message:
     sidechain: bool = False
     commands: list[str] = field(default_factory=list)
     day: str = ""  # UTC day, YYYY-MM-DD
+    cwd: str = ""  # the folder the agent ran in, when the transcript says
+    parent: str = ""  # the session that spawned this one (a subagent)
+    reported_cost: float | None = None  # the agent's own price of the message, if it logs one
 
     def __post_init__(self) -> None:
         if not self.day:
@@ -65,6 +68,13 @@ class Stats:
         self.skipped[why] = self.skipped.get(why, 0) + n
 
 
+def amount(value: Any) -> float | None:
+    """A non-negative JSON number as a float (None for anything else, booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return float(value)
+
+
 def files(paths: Iterable[Path]) -> list[Path]:
     """Every *.jsonl file below the given folders (or the files themselves)."""
     found: list[Path] = []
@@ -89,9 +99,11 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[tuple[int, Any]]:
+def entries(
+    path: Path, stats: Stats, needle: bytes | None = None, also: bytes | None = None
+) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
-    last line, lines over MAX_LINE, lines without needle and malformed JSON are skipped and
+    last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
     counted, never raised."""
     stats.files += 1
     try:
@@ -112,7 +124,7 @@ def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[t
         if len(line) > MAX_LINE:
             stats.skip("line too long")
             continue
-        if needle is not None and needle not in line:
+        if needle is not None and needle not in line and (also is None or also not in line):
             stats.skip("not a usage line")
             continue
         try:
@@ -162,10 +174,32 @@ class Attribution:
     session_beads: dict[str, str] = field(default_factory=dict)  # closed_by_session
     manual: list[tuple[datetime, str | None]] = field(default_factory=list)  # bd-vpt start/stop
     env_bead: str | None = None  # $BD_VPT_BEAD
+    work_items: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)  # Gas Town
+    gt_sessions: dict[str, str] = field(default_factory=dict)  # session -> Gas Town's name
+    parents: dict[str, str] = field(default_factory=dict)  # subagent session -> parent session
+    # per session, (moment, bead window open after the message) in time order: what a
+    # subagent spawned at that moment inherits
+    windows: dict[str, list[tuple[datetime, str | None]]] = field(default_factory=dict)
+    needed: set[str] = field(default_factory=set)  # sessions that have subagents
 
-    def fallback(self, session: str, moment: datetime) -> str | None:
+    def fallback(self, session: str, moment: datetime, depth: int = 0) -> str | None:
         if session in self.session_beads:
             return self.session_beads[session]
+        if session in self.work_items:
+            from bd_vpt.capture.gastown import bead_at
+
+            work = bead_at(self.work_items[session], moment)
+            if work is not None:
+                return work
+        parent = self.parents.get(session)
+        if parent is not None and depth < 8:
+            window = self.windows.get(parent, [])
+            at = bisect_right(window, moment, key=lambda w: w[0])
+            inherited = window[at - 1][1] if at else None
+            if inherited is None:
+                inherited = self.fallback(parent, moment, depth + 1)
+            if inherited is not None:
+                return inherited
         if self.manual:
             at = bisect_right([m for m, _ in self.manual], moment)
             if at:
@@ -187,6 +221,8 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
         for kind, beads in actions:
             if (kind == "close" and current in beads) or kind == "stop":
                 current = None
+        if message.session in extra.needed:
+            extra.windows.setdefault(message.session, []).append((message.moment, current))
     return out
 
 
@@ -222,7 +258,13 @@ def build_records(
 ) -> list[Record]:
     """One usage record per (session, bead window, model, UTC day), priced per message."""
     records: list[Record] = []
-    for session, messages in sessions.items():
+    for messages in sessions.values():
+        for message in messages:
+            if message.parent:
+                extra.parents[message.session] = message.parent
+    extra.needed = set(extra.parents.values())
+    for session in sorted(sessions, key=lambda s: _depth(s, extra.parents)):  # parents first
+        messages = sessions[session]
         messages.sort(key=lambda m: (m.moment, m.key))
         mark = marks.get(session)
         window = 0
@@ -239,9 +281,20 @@ def build_records(
                 continue
             groups.setdefault((window, bead, message.model, message.day), []).append(message)
         for (_window, bead, model, _day), group in groups.items():
-            records.append(_record(session, bead, model, group, cards, actor, source))
+            record = _record(session, bead, model, group, cards, actor, source)
+            if session in extra.gt_sessions:
+                record["gt_session"] = extra.gt_sessions[session]
+            records.append(record)
     records.sort(key=lambda r: (r["ts"], r["source_ref"]))
     return records
+
+
+def _depth(session: str, parents: dict[str, str]) -> int:
+    depth = 0
+    while session in parents and depth < 8:
+        session = parents[session]
+        depth += 1
+    return depth
 
 
 def _record(
@@ -268,6 +321,9 @@ def _record(
         "last_ts": format_ts(last.moment),
         "last_message": [format_ts(last.moment), last.key],
     }
+    reported = [m.reported_cost for m in group if m.reported_cost is not None]
+    if reported:  # the agent's own price, beside ours (never used for cost_usd)
+        extra["reported_cost_usd"] = round(sum(reported), 8)
     if any(m.sidechain for m in group):
         extra["sidechain_messages"] = sum(1 for m in group if m.sidechain)
     return usage_record(

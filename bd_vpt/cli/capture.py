@@ -105,9 +105,12 @@ def _import(
         lines.append(
             "skipped: " + ", ".join(f"{n:,} {why}" for why, n in result["skipped"].items())
         )
+    reported = result["reported_cost_usd"]
     lines.append(
         f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        f"${result['cost_usd']:.4f}; {result['unattributed_tokens']:,} tokens with no bead"
+        f"${result['cost_usd']:.4f}"
+        + (f" (the agent's own figure: ${reported:.4f})" if reported is not None else "")
+        + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )
     show(Report(result, after=lines), fmt)
 
@@ -137,14 +140,107 @@ def import_options(func: F) -> F:
     return func
 
 
-@cli.group("import")
-def import_() -> None:
+def _import_all(
+    kinds: list[str] | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+    gastown: bool = False,
+) -> None:
+    """Import several sources (None: every one present) and show one summary."""
+    from bd_vpt.capture import manual
+    from bd_vpt.capture.agents import SOURCES, detected, run_all
+    from bd_vpt.render.report import Report
+
+    info, config = open_repo()
+    kinds = detected() if kinds is None else kinds
+    result = run_all(
+        info,
+        config,
+        kinds,
+        actor=manual.resolve_actor(actor, info.root),
+        since=since,
+        all_projects=all_projects,
+        dry_run=dry_run,
+    )
+    result.pop("remember")  # done: each import noted the files it read
+    if fmt != "json":
+        warn_all(
+            [
+                f"no known price for model {m!r}: cost_usd left null"
+                for m in result["unknown_models"]
+            ]
+        )
+    verb = "would write" if dry_run else "wrote"
+    lines = []
+    if not kinds:
+        lines.append("no agent transcripts found here (looked for: " + ", ".join(SOURCES) + ")")
+    for part in result["sources"]:
+        skipped = sum(part["skipped"].values())
+        lines.append(
+            f"{part['source']}: {part['files']} file(s), {part['messages']:,} message(s), "
+            f"{part['already_imported']:,} already in the ledger, {skipped:,} line(s) skipped"
+        )
+    reported = result["reported_cost_usd"]
+    lines.append(
+        f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
+        f"${result['cost_usd']:.4f}"
+        + (f" (the agents' own figure: ${reported:.4f})" if reported is not None else "")
+        + f"; {result['unattributed_tokens']:,} tokens with no bead"
+    )
+    if gastown and "gastown" not in result:
+        from bd_vpt.capture.gastown import costs_file
+
+        lines.append(f"Gas Town: no {costs_file()} here (set $GT_HOME to Gas Town's home)")
+    rows = result.get("gastown")
+    if rows:
+        lines.append(
+            f"Gas Town: {rows['rows']} row(s) in {rows['file']}, {rows['joined']} "
+            f"joined with their agent's transcript"
+        )
+        alone = rows["without_transcript"]
+        if alone:
+            lines.append(
+                f"  {len(alone)} row(s) with no transcript here "
+                f"(${rows['without_transcript_cost_usd']:.4f} as gt priced them) are not "
+                "recorded: their token counts are unknown; import that agent's transcripts"
+            )
+    show(Report(result, after=lines), fmt)
+
+
+@cli.group("import", invoke_without_command=True)
+@since_option("Only messages on or after this.")
+@click.option(
+    "--all-projects/--project-only",
+    default=False,
+    help="Sessions of every project, or (default) only those run in this repo or its worktrees.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--actor", help="Who the usage is recorded for (default: $BD_ACTOR, ...).")
+@format_option(*WRITE_FORMATS)
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
     """Import agents' token usage from their transcripts, attributed to beads.
 
+    With no SOURCE: every source present on this machine (Claude Code, Codex, OpenClaw, pi,
+    OpenCode, Gemini CLI), with the beads Gas Town's costs.jsonl names.
+
     \b
-    Example:
+    Examples:
+      bd-vpt import
       bd-vpt import claude-code && bd-vpt summary --by bead
     """
+    if ctx.invoked_subcommand is None:
+        _import_all(None, since, all_projects, dry_run, actor, fmt)
 
 
 @import_.command("claude-code")
@@ -191,6 +287,118 @@ def import_codex(
       bd-vpt import codex --path ~/.codex/sessions
     """
     _import("codex", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@import_.command("openclaw")
+@import_options
+def import_openclaw(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """OpenClaw: <state>/agents/*/sessions/*.jsonl and their /reset archives.
+
+    The state folder is $OPENCLAW_STATE_DIR, else ~/.openclaw ($OPENCLAW_HOME replaces the
+    home folder) and the legacy ~/.clawdbot. OpenClaw's own cost (often 0) is kept as
+    reported_cost_usd beside ours; subagents (sessions.json) inherit their parent's bead.
+    OpenClaw agents usually run in ~/.openclaw/workspace: a session counts for this repo
+    when it started or ran a command here (else use --all-projects).
+
+    \b
+    Example:
+      bd-vpt import openclaw --dry-run
+    """
+    _import("openclaw", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@import_.command("pi")
+@import_options
+def import_pi(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """pi (Gas Town's pi preset): $PI_CODING_AGENT_DIR/sessions (default ~/.pi/agent).
+
+    \b
+    Example:
+      bd-vpt import pi
+    """
+    _import("pi", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@import_.command("opencode")
+@import_options
+def import_opencode(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """OpenCode: $XDG_DATA_HOME/opencode (default ~/.local/share/opencode).
+
+    Reads opencode.db (1.2 and later) and the legacy storage/ files, each message once.
+    OpenCode's own cost is kept as reported_cost_usd beside ours.
+
+    \b
+    Example:
+      bd-vpt import opencode --since 2026-11-01
+    """
+    _import("opencode", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@import_.command("gemini-cli")
+@import_options
+def import_gemini_cli(
+    path: Path | None,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+    actor: str | None,
+    fmt: str,
+) -> None:
+    """Gemini CLI: $GEMINI_CLI_HOME (default ~)/.gemini/tmp/*/chats/.
+
+    \b
+    Example:
+      bd-vpt import gemini-cli
+    """
+    _import("gemini-cli", path, since, all_projects, dry_run, actor, False, fmt)
+
+
+@import_.command("gastown")
+@since_option("Only messages on or after this.")
+@click.option(
+    "--all-projects/--project-only",
+    default=False,
+    help="Sessions of every project, or (default) only those run in this repo or its worktrees.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--actor", help="Who the usage is recorded for (default: $BD_ACTOR, ...).")
+@format_option(*WRITE_FORMATS)
+def import_gastown(
+    since: str | None, all_projects: bool, dry_run: bool, actor: str | None, fmt: str
+) -> None:
+    """Gas Town: $GT_HOME/.gt/costs.jsonl (default ~/.gt), with the agents it ran.
+
+    A row of costs.jsonl has no token counts: it names the bead (work_item) of an agent
+    session. This imports every agent's transcripts present (as `bd-vpt import` does), a
+    session without a bead of its own taking its row's work_item, and lists the rows no
+    transcript here matches, with gt's cost (not recorded: their tokens are unknown).
+
+    \b
+    Example:
+      bd-vpt import gastown && bd-vpt summary --by bead
+    """
+    _import_all(None, since, all_projects, dry_run, actor, fmt, gastown=True)
 
 
 @cli.command()

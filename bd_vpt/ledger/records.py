@@ -110,9 +110,10 @@ def _check_usage(record: Record) -> str | None:
     for name, value in tokens.items():
         if type(value) is not int or value < 0:
             return f"tokens.{name} must be a non-negative integer, got {value!r}"
-    cost = record.get("cost_usd")
-    if cost is not None and ((type(cost) is not float and type(cost) is not int) or cost < 0):
-        return f"cost_usd must be a non-negative number or null, got {cost!r}"
+    for field in ("cost_usd", "reported_cost_usd"):
+        cost = record.get(field)
+        if cost is not None and ((type(cost) is not float and type(cost) is not int) or cost < 0):
+            return f"{field} must be a non-negative number or null, got {cost!r}"
     return None
 
 
