@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +22,7 @@ from bd_vpt.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from bd_vpt.config import Config
     from bd_vpt.ledger.view import LedgerView
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
@@ -257,16 +259,23 @@ def models(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("focus", "csv", "jsonl")),
+    type=click.Choice(("focus", "csv", "jsonl", "parquet")),
     default="focus",
     show_default=True,
-    help="FOCUS CSV, or the raw records as CSV or JSON lines.",
+    help="FOCUS CSV, the raw records as CSV or JSON lines, or Parquet datasets (-o DIR).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="--format parquet: the folder to write usage/ and outcomes/ under.",
 )
 @window_options
 @source_options
 @strict_option
 def export(
     fmt: str,
+    output: Path | None,
     since: str | None,
     until: str | None,
     rev: str | None,
@@ -280,6 +289,7 @@ def export(
     Examples:
       bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
       bd-vpt export --format jsonl --range main...HEAD
+      bd-vpt export --format parquet -o exports/ --rev main    # needs bd-vpt[parquet]
     """
     from bd_vpt import reports
     from bd_vpt.render.output import flatten
@@ -287,6 +297,9 @@ def export(
 
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, "csv")
+    if fmt == "parquet":
+        export_parquet(view, config, info.root.name, output, since, until, strict)
+        return
     records = reports.records_in(view, since=since, until=until, strict=strict)
     if fmt == "focus":
         from bd_vpt.economics.focus import COLUMNS, rows
@@ -304,6 +317,55 @@ def export(
         return
     columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
     show(Report(records, [Table(records, [], fields=columns)], jsonl_rows=records), fmt)
+
+
+def export_parquet(
+    view: LedgerView,
+    config: Config,
+    name: str,
+    output: Path | None,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+) -> None:
+    """Usage as FOCUS rows and outcomes, each with x_repo, as Parquet partitioned by month."""
+    from bd_vpt import reports
+    from bd_vpt.economics import datasets
+    from bd_vpt.economics.focus import COLUMNS
+    from bd_vpt.economics.metrics import window
+    from bd_vpt.errors import VptError
+    from bd_vpt.render.parquet import write_dataset
+
+    if output is None:
+        raise VptError(
+            "--format parquet writes a folder: name it with -o DIR",
+            hint="bd-vpt export --format parquet -o exports/",
+        )
+    everything = reports.records_in(view, since=None, until=None, strict=strict)
+    win = window(since, until)
+    usage = [r for r in everything if r["kind"] == "usage" and win.holds(r["ts"])]
+    written = write_dataset(
+        output,
+        "usage",
+        datasets.usage_rows(
+            usage + [r for r in everything if r["kind"] == "outcome"], config, name
+        ),
+        [*COLUMNS, "x_repo"],
+        datasets.month_of_usage,
+        name,
+    )
+    written += write_dataset(
+        output,
+        "outcomes",
+        datasets.outcome_rows(everything, config, name, since, until),
+        datasets.OUTCOME_COLUMNS,
+        datasets.month_of_outcome,
+        name,
+    )
+    unpriced = sum(1 for r in usage if r.get("cost_usd") is None)
+    if unpriced:
+        warn_all([f"{unpriced} usage record(s) have no known price: cost 0, x_CostKnown false"])
+    click.echo(f"wrote {len(written)} file(s) under {output} ({len(usage):,} usage rows)")
 
 
 @cli.command()
@@ -334,3 +396,150 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
     heading = [reports.bead_heading(story)] if fmt == "table" else []
     footer = [reports.bead_footer(story)] if fmt == "table" else []
     show(Report(story, [table], before=heading, after=footer), fmt)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("vpt-dashboard.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option(
+    "--every",
+    type=click.Choice(("day", "week", "month")),
+    help="Period of the charts over time (default: week, or day for a short ledger).",
+)
+@window_options
+@source_options
+@strict_option
+@format_option("html", "json")
+def dashboard(
+    output: Path,
+    every: str | None,
+    since: str | None,
+    until: str | None,
+    rev: str | None,
+    range_: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """A self-contained HTML page of the ledger's value for finance and team leads.
+
+    BC/MT and cost per completion over time, spend vs weighted completions by agent and by
+    model, the fully loaded cost, attribution coverage, red flags, the costliest beads with
+    their outcome and the comparison with the newest stored baseline. No script, nothing
+    fetched: it opens from a CI artifact or an e-mail; light/dark, printable, a data table
+    under every chart. --format json prints the document the page is drawn from.
+
+    \b
+    Examples:
+      bd-vpt dashboard                                  # writes vpt-dashboard.html
+      bd-vpt dashboard -o site/vpt.html --since 3m --rev main
+      bd-vpt dashboard --format json | jq .totals.bc_mt
+    """
+    from bd_vpt import reports
+    from bd_vpt.render.dashboard import html
+    from bd_vpt.render.output import render_document
+
+    info, config = open_repo()
+    view = open_view(info, rev, range_, no_cache, fmt)
+    document = reports.dashboard(view, config, since=since, until=until, every=every, strict=strict)
+    if fmt == "json":
+        render_document(document)
+        return
+    written = write_page(output, html(document, info.root.name))
+    click.echo(f"wrote {written}")
+
+
+def write_page(path: Path, text: str) -> Path:
+    from bd_vpt.errors import VptError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise VptError(
+            f"cannot write {path}: {exc.strerror}", hint="give another -o path"
+        ) from None
+    return path
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_GLOB...")
+@click.option(
+    "--by",
+    type=click.Choice(("repo", "team", "agent")),
+    default="repo",
+    show_default=True,
+    help="Group rows by repository, team ([teams] of --config) or agent.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The config every repository is weighed with (weights, rates, [teams]); "
+    "default: bd-vpt's defaults.",
+)
+@window_options
+@click.option("--no-cache", is_flag=True, help="Parse every blob again (ignore the local caches).")
+@strict_option
+@format_option(*REPORT_FORMATS)
+def rollup(
+    paths: tuple[str, ...],
+    by: str,
+    config_path: Path | None,
+    since: str | None,
+    until: str | None,
+    no_cache: bool,
+    strict: bool,
+    fmt: str,
+) -> None:
+    """Many repositories as one fleet: BC/MT, cost and completions by repo, team or agent.
+
+    Each repository is read at its default branch (the remote's HEAD, else the branch
+    checked out), committed records only, straight from git: no checkout, no working tree.
+    Bead ids are kept apart per repository; every repository is weighed with one config.
+
+    \b
+    Examples:
+      bd-vpt rollup ~/src/*                             # every clone in ~/src
+      bd-vpt rollup api web billing --by team --config org.toml
+      bd-vpt rollup 'repos/*' --since 2026-10 --until 2026-10 --format json
+    """
+    from bd_vpt import config as config_file
+    from bd_vpt import reports
+    from bd_vpt.render.figures import headers, styles
+    from bd_vpt.render.report import Report, Table
+
+    config = config_file.load_path(config_path) if config_path else config_file.Config()
+    document = reports.rollup(
+        list(paths),
+        config,
+        by=by,
+        since=since,
+        until=until,
+        strict=strict,
+        use_cache=not no_cache,
+    )
+    totals = {"key": "TOTAL", **document["totals"]}
+    table = Table(
+        [*document["groups"], totals],
+        SUMMARY_COLUMNS,
+        (by, *headers(SUMMARY_COLUMNS)[1:]),
+        styles(SUMMARY_COLUMNS),
+    )
+    before = [
+        f"{len(document['repos'])} repositories, each at its default branch "
+        + "("
+        + ", ".join(
+            f"{r['name']} {(r['ref'] or 'no commit').removeprefix('refs/')}"
+            for r in document["repos"][:6]
+        )
+        + (", ..." if len(document["repos"]) > 6 else "")
+        + ")"
+    ]
+    show(Report(document, [table], before=before), fmt)
