@@ -93,6 +93,10 @@ def test_demo_dashboard_in_chromium(demo: Path, chromium: str) -> None:
         dark = browser.screenshot(BUILD / "dashboard-dark.png")
         background = browser.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(15, 18, 22)"  # the dark palette applied
+        table = "document.querySelector('figure details table').checkVisibility()"
+        assert browser.evaluate(table) is False  # on screen, folded under "Data table"
+        browser.call("Emulation.setEmulatedMedia", {"media": "print"})
+        assert browser.evaluate(table) is True  # printed, the data tables are open
         printed = browser.pdf(BUILD / "dashboard.pdf")
     for image in (shot, dark):
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000

@@ -179,6 +179,19 @@ def test_parquet_export_in_duckdb_gives_the_rollup_totals(
     assert cost == pytest.approx(totals["cost_usd"], abs=1e-5)
     assert weighted == pytest.approx(totals["weighted_completions"], abs=1e-6)
     assert round(weighted / (tokens / 1e6), 6) == pytest.approx(totals["bc_mt"], abs=1e-6)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Org rollup and Parquet") :]
+    query = section[
+        section.index("```sql\n") + 7 : section.index("```", section.index("```sql") + 6)
+    ]
+    shown = db.execute(query.replace("'vpt-exports/", f"'{out}/")).fetchall()
+    by_repo = {g["key"]: g for g in rolled["groups"]}
+    assert [row[0] for row in shown] == ["a", "b", "c", "TOTAL"]
+    for repo_name, tokens_, _cost, weighted_, bc_mt in shown:
+        figures = totals if repo_name == "TOTAL" else by_repo[repo_name]
+        assert tokens_ == figures["tokens"]
+        assert weighted_ == pytest.approx(figures["weighted_completions"], abs=1e-6)
+        assert bc_mt == pytest.approx(figures["bc_mt"], abs=1e-6)  # the README's query
     months = db.execute(
         f"SELECT DISTINCT month FROM read_parquet('{usage_glob}', hive_partitioning = true)"
     ).fetchall()
