@@ -178,3 +178,21 @@ def test_dashboard_writes_where_told_and_bad_window_is_exit_2(repo: Repo) -> Non
     assert out.exists() and str(out) in result.out
     document = orjson.loads(repo.ok("dashboard", "--since", "2026-11-03", "--format", "json").out)
     assert document["totals"]["tokens"] == 600_000  # bob's 400k and mayor's 200k
+
+
+def test_a_null_cost_shows_as_unknown_with_its_priced_part(repo: Repo) -> None:
+    small_ledger(repo)
+    document = orjson.loads(repo.ok("dashboard", "--format", "json").out)
+    # the figures a ledger with unpriced usage reports: cost null, the priced part beside it
+    document["totals"].update(cost_usd=None, priced_cost_usd=3.0, priced_share=0.8)
+    document["agents"][0]["cost_usd"] = None
+    document["cost_breakdown"][0]["usd"] = None
+    page = html(document)
+    assert "1 usage record(s) unpriced ($3.00 for the 80.0% priced)" in page
+    assert "? (spend $ unknown)" in page
+    assert "model tokens: ?" in page
+    spend = page.index("Model spend</span><b>")
+    assert (
+        page[spend : spend + 30].endswith("<b>?</b><span>")
+        or "<b>?</b>" in page[spend : spend + 40]
+    )

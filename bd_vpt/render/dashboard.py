@@ -197,7 +197,11 @@ def _spend_note(t: dict[str, Any]) -> str:
     unpriced = t.get("unpriced_records") or 0
     note = f"{tokens(t['tokens'])} tokens"
     if unpriced:
-        note += f"; {unpriced:,} usage record(s) unpriced, not in this figure"
+        note += f"; {unpriced:,} usage record(s) unpriced"
+        if t.get("priced_cost_usd") is not None and t.get("priced_share") is not None:
+            note += f" ({usd(t['priced_cost_usd'])} for the {pct(t['priced_share'])} priced)"
+        elif t.get("cost_usd") is not None:
+            note += ", not in this figure"
     return note
 
 
