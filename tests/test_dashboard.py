@@ -191,8 +191,4 @@ def test_a_null_cost_shows_as_unknown_with_its_priced_part(repo: Repo) -> None:
     assert "1 usage record(s) unpriced ($3.00 for the 80.0% priced)" in page
     assert "? (spend $ unknown)" in page
     assert "model tokens: ?" in page
-    spend = page.index("Model spend</span><b>")
-    assert (
-        page[spend : spend + 30].endswith("<b>?</b><span>")
-        or "<b>?</b>" in page[spend : spend + 40]
-    )
+    assert "<span>Model spend</span><b>?</b>" in page
