@@ -63,7 +63,8 @@ def compose(
     records = list(records)
     as_of = _as_of(records, until)
     window = {"since": since, "until": until}
-    fleet = summarize(records, config, **window)["totals"]
+    by_bead = summarize(records, config, by="bead", **window)
+    fleet = by_bead["totals"]  # the same for any grouping: no fold of its own
     weeks = trend(records, config, every="week", **window)
     periods = weeks
     if every is None:  # a short ledger is drawn by day: a line needs more than two points
@@ -79,11 +80,7 @@ def compose(
         for by in ("agent", "model")
     }
     outcomes = _latest_outcomes(records)
-    beads = [
-        g
-        for g in summarize(records, config, by="bead", **window)["groups"]
-        if g["key"] != NO_BEAD and g["tokens"]
-    ]
+    beads = [g for g in by_bead["groups"] if g["key"] != NO_BEAD and g["tokens"]]
     beads.sort(key=lambda g: (-(g["cost_usd"] or 0.0), -g["tokens"], g["key"]))
     top_beads = []
     for group in beads[:top]:
