@@ -192,3 +192,13 @@ def test_a_null_cost_shows_as_unknown_with_its_priced_part(repo: Repo) -> None:
     assert "? (spend $ unknown)" in page
     assert "model tokens: ?" in page
     assert "<span>Model spend</span><b>?</b>" in page
+
+
+def test_an_empty_ledger_makes_a_page_that_says_so(repo: Repo) -> None:
+    document = orjson.loads(repo.ok("dashboard", "--format", "json").out)
+    assert document["as_of"] is None and document["periods"] == []
+    page = html(document)
+    assert page.count("no figures in this window") == len(CHARTS)
+    # no completion: a cost per completion is no figure (–), not an unknown one (?)
+    assert "<span>Cost per completion</span><b>\u2013</b>" in page
+    assert page.count("data-value=") == 4  # only the cost parts, each a known $0

@@ -74,6 +74,11 @@ def usd(value: Any) -> str:
     return f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:.4f}"
 
 
+def per_completion(value: Any, closed: Any) -> str:
+    """Money per completion: none without a completion (not unknown)."""
+    return NONE if not closed else usd(value)
+
+
 def pct(value: Any) -> str:
     return NONE if value is None else f"{value * 100:.1f}%"
 
@@ -136,10 +141,14 @@ def html(document: dict[str, Any], name: str = "bd-vpt") -> str:
     title = f"Value Per Token: {name}"
     tiles = [
         ("BC/MT", num(t["bc_mt"]), "weighted beads closed per million tokens"),
-        ("Cost per completion", usd(t["cost_per_completion"]), "model tokens only"),
+        (
+            "Cost per completion",
+            per_completion(t["cost_per_completion"], t["beads_closed"]),
+            "model tokens only",
+        ),
         (
             "Fully loaded per completion",
-            usd(t["fully_loaded_cost_per_completion"]),
+            per_completion(t["fully_loaded_cost_per_completion"], t["beads_closed"]),
             "tokens + human + delay + rework",
         ),
         ("Beads closed", num(t["beads_closed"]), f"{num(t['weighted_completions'])} weighted"),
@@ -228,7 +237,7 @@ def _periodic(document: dict[str, Any], figure: str, what: str, fmt: Callable[[A
         [
             (
                 w["period"],
-                fmt(w[figure]),
+                NONE if w[figure] is None and not w["beads_closed"] else fmt(w[figure]),
                 num(w["tokens"]),
                 usd(w["cost_usd"]),
                 num(w["beads_closed"]),
@@ -269,8 +278,8 @@ def _spenders(document: dict[str, Any], name: str, noun: str) -> str:
                 num(r["beads_closed"]),
                 num(r["weighted_completions"]),
                 num(r["bc_mt"]),
-                usd(r["cost_per_completion"]),
-                usd(r["fully_loaded_cost_per_completion"]),
+                per_completion(r["cost_per_completion"], r["beads_closed"]),
+                per_completion(r["fully_loaded_cost_per_completion"], r["beads_closed"]),
             )
             for r in rows
         ],
@@ -291,7 +300,12 @@ def _breakdown(document: dict[str, Any]) -> str:
     )
     rows = [(p["part"], usd(p["usd"])) for p in parts]
     rows.append(("fully loaded", usd(t["fully_loaded_cost_usd"])))
-    rows.append(("per completion", usd(t["fully_loaded_cost_per_completion"])))
+    rows.append(
+        (
+            "per completion",
+            per_completion(t["fully_loaded_cost_per_completion"], t["beads_closed"]),
+        )
+    )
     table = _table(("part", "cost"), rows, title)
     return _section(title, _figure(chart, table, "cost_breakdown"))
 

@@ -126,9 +126,9 @@ def _grid(top: float, fmt: Format, plot_w: float, plot_h: float) -> list[str]:
     return lines
 
 
-def _empty() -> str:
+def _empty(height: float = H) -> str:
     return (
-        f'<text class="empty" x="{W / 2}" y="{H / 2}" text-anchor="middle">'
+        f'<text class="empty" x="{W / 2}" y="{height / 2}" text-anchor="middle">'
         "no figures in this window</text>"
     )
 
@@ -183,7 +183,7 @@ def paired_bars(
             f'<text class="label" x="{lx + 16}" y="{legend_y}">{escape(labels[i])}</text>'
         )
     if not rows:
-        parts.append(_empty())
+        parts.append(_empty(height))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -217,7 +217,7 @@ def stacked(
             f"{escape(shown)}</text>"
         )
     if not total:
-        parts.append(_empty())
+        parts.append(_empty(height))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -255,7 +255,7 @@ def bars(
             f"{escape(shown)} · {escape(note)}</text>"
         )
     if not rows:
-        parts.append(_empty())
+        parts.append(_empty(height))
     parts.append("</svg>")
     return "\n".join(parts)
 
