@@ -199,6 +199,6 @@ def test_an_empty_ledger_makes_a_page_that_says_so(repo: Repo) -> None:
     assert document["as_of"] is None and document["periods"] == []
     page = html(document)
     assert page.count("no figures in this window") == len(CHARTS)
-    # no completion: a cost per completion is no figure (–), not an unknown one (?)
+    # no completion: a cost per completion is no figure (an en dash), not an unknown one (?)
     assert "<span>Cost per completion</span><b>\u2013</b>" in page
     assert page.count("data-value=") == 4  # only the cost parts, each a known $0
