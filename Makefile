@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= build/demo
 
-.PHONY: demo test lint format bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint format bench clean chromium screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,22 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/bd-vpt demo $(DEMO_DIR)
+
+# The dashboard tests drive a real headless Chromium: Debian's package, installed when missing
+# (as root, or through sudo). CI runs this before `make test`.
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: $$(command -v chromium || echo $(CHROMIUM))"; \
+	else \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	  echo "installing Debian's chromium package for the dashboard tests"; \
+	  $$sudo apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends chromium; \
+	fi
+
+# docs/dashboard.png, the README's screenshot: the demo's dashboard in headless Chromium
+screenshot: demo chromium
+	$(BIN)/python -m tests.browser $(DEMO_DIR)/vpt-dashboard.html docs/dashboard.png
 
 test: $(STAMP)
 	$(BIN)/pytest -q

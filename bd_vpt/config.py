@@ -82,6 +82,15 @@ def load(root: Path, known_good: Path | None = None) -> Config:
     return config
 
 
+def load_path(path: Path) -> Config:
+    """A config file named by path, validated (the org config of `bd-vpt rollup --config`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise VptError(f"cannot read {path}: {exc.strerror}", hint="give a config.toml") from None
+    return from_document(_parse(data, str(path))[1], str(path))
+
+
 def at_revision(root: Path, rev: str) -> Config:
     """The config as committed at rev (defaults when it has none): what a pull request is
     judged by is the target branch's config, never the one the pull request brings."""

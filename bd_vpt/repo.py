@@ -280,3 +280,72 @@ def worktree_roots(root: Path) -> list[str]:
     out = git("worktree", "list", "--porcelain", cwd=root, check=False)
     found = [line[len("worktree ") :] for line in out.splitlines() if line.startswith("worktree ")]
     return found or [str(root)]
+
+
+def repositories(patterns: list[str]) -> list[Path]:
+    """The top folders named by paths or globs (`repos/*`), each a git work tree's top, in
+    the order given (a glob's matches sorted); a path that is not one is a clear error."""
+    import glob
+
+    found: list[Path] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(pattern)))
+            matches = [m for m in matches if m.is_dir()]
+            if not matches:
+                raise VptError(
+                    f"{pattern} matches no folder",
+                    hint="give repository paths or a glob such as repos/*",
+                )
+            # a glob may sweep in folders that are not repositories: those are left out
+            matches = [m for m in matches if _top(m) == m.resolve()]
+            if not matches:
+                raise VptError(
+                    f"{pattern} matches no git repository", hint="clone the repositories first"
+                )
+        else:
+            path = Path(os.path.expanduser(pattern))
+            if not path.is_dir():
+                raise VptError(f"{pattern}: no such folder", hint="give the path of a clone")
+            top = _top(path)
+            if top != path.resolve():
+                where = f" (it is inside {top})" if top else ""
+                raise VptError(
+                    f"{pattern} is not a git repository{where}",
+                    hint="give the top folder of each clone",
+                )
+            matches = [path]
+        for match in matches:
+            if match.resolve() not in found:
+                found.append(match.resolve())
+    return found
+
+
+def _top(path: Path) -> Path | None:
+    out = git("rev-parse", "--show-toplevel", cwd=path, check=False).strip()
+    return Path(out).resolve() if out else None
+
+
+def short_names(roots: list[Path]) -> list[str]:
+    """Each repository's folder name; parent/name where two share a name."""
+    names = [root.name for root in roots]
+    return [
+        f"{root.parent.name}/{root.name}" if names.count(root.name) > 1 else root.name
+        for root in roots
+    ]
+
+
+def default_branch(root: Path) -> tuple[str, str] | None:
+    """(ref, commit) of the repository's default branch: the remote's HEAD
+    (refs/remotes/origin/HEAD, else another remote's), else the branch checked out; None
+    when there is no commit yet."""
+    refs = git("for-each-ref", "--format=%(refname)", "refs/remotes/", cwd=root).split()
+    heads = sorted(r for r in refs if r.endswith("/HEAD"))
+    heads.sort(key=lambda r: r != "refs/remotes/origin/HEAD")
+    for ref in heads:
+        commit = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=root, check=False)
+        if commit.strip():
+            return ref, commit.strip()
+    ref = git("symbolic-ref", "--quiet", "HEAD", cwd=root, check=False).strip() or "HEAD"
+    commit = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", cwd=root, check=False)
+    return (ref, commit.strip()) if commit.strip() else None

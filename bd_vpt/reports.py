@@ -292,3 +292,58 @@ def bead_footer(story: dict[str, Any]) -> str:
         f"total: {totals['tokens']:,} tokens, ${totals['cost_usd']:.4f}, closed: {closed}, "
         f"BC/MT {bc_mt}"
     )
+
+
+def dashboard(
+    view: LedgerView,
+    config: Config,
+    *,
+    since: str | None,
+    until: str | None,
+    every: str | None,
+    strict: bool,
+) -> dict[str, Any]:
+    """The dashboard's document (economics/overview.py), memoised like every report."""
+    from bd_vpt.economics.overview import compose
+
+    args: dict[str, Any] = {"since": since, "until": until, "every": every}
+    document, problems = memoised(
+        view, "dashboard", args, config, strict, lambda r: compose(r, config, **args)
+    )
+    return {**document, "source": view.label, "problems": problems}
+
+
+def rollup(
+    paths: list[str],
+    config: Config,
+    *,
+    by: str,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    """Many repositories' ledgers, each as committed at its default branch (never a working
+    tree, no checkout): the org's figures by repo, team or agent (economics/rollup.py)."""
+    from bd_vpt import repo
+    from bd_vpt.economics.rollup import Part
+    from bd_vpt.economics.rollup import rollup as fold
+    from bd_vpt.ledger.view import open_view
+
+    parts: list[Part] = []
+    roots = repo.repositories(paths)
+    names = repo.short_names(roots)
+    for root, name in zip(roots, names, strict=True):
+        info = repo.discover(root)
+        found = repo.default_branch(root)
+        records: list[Record] = []
+        facts: dict[str, Any] = {"path": str(root), "ref": None, "commit": None, "problems": 0}
+        if found is not None:
+            ref, commit = found
+            view = open_view(info, rev=commit, use_cache=use_cache)
+            records = list(view.records())
+            finish(view.scan, strict=strict)
+            facts.update(ref=ref, commit=commit, problems=len(view.scan.problems))
+        facts["records"] = len(records)
+        parts.append(Part(name, records, facts))
+    return fold(parts, config, by=by, since=since, until=until)

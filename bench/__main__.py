@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes",
         default=DEFAULT_SIZES,
-        help="records:commits pairs, comma-separated (default: %(default)s)",
+        help="records:commits pairs, comma-separated, or 'none' (default: %(default)s)",
     )
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
@@ -156,6 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         default="1000000:1000",
         help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
     )
+    parser.add_argument(
+        "--dashboard",
+        default="100000",
+        help="records of the dashboard figures (10^6: 1000000), or 'none' (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rollup",
+        default="20:10000",
+        help="repos:records-each of the rollup figures, or 'none' (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     from tabulate import tabulate
 
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         table.append(row("bd-vpt --help", *timed([BD_VPT, "--help"], base, args.runs), None, ""))
-        for pair in args.sizes.split(","):
+        for pair in args.sizes.split(",") if args.sizes != "none" else []:
             count, commits = (int(x) for x in pair.split(":"))
             table.extend(bench_size(base, count, commits, args.runs))
             print(
@@ -184,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
             table.append([f"git hooks on a {count:,}-record ledger", "", "", "", ""])
             for name, seconds in bench_hooks(root, args.runs):
                 table.append(row(f"  {name}", seconds, 0, None))
+        if args.dashboard != "none":
+            from bench.reach import bench_dashboard
+
+            table.extend(bench_dashboard(base, int(args.dashboard), args.runs))
+        if args.rollup != "none":
+            from bench.reach import bench_rollup
+
+            repos, each = (int(x) for x in args.rollup.split(":"))
+            table.extend(bench_rollup(base, repos, each, args.runs))
         if args.agents != "none":
             sessions, events = (int(x) for x in args.agents.split(":"))
             table.append(

@@ -95,5 +95,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "append":
         append_commit(Path(sys.argv[2]), int(sys.argv[3]))
     else:
-        size, shards = make_history(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+        seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+        size, shards = make_history(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), seed)
         print(size, shards)

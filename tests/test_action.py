@@ -219,3 +219,25 @@ def test_comment_false_renders_without_posting(
     assert "Fail on hard alerts" not in ran
     assert all(proc.returncode == 0 for proc in ran.values())
     assert github.requests == []
+
+
+def test_the_dashboard_input_renders_the_page_to_attach(
+    branched: Repo, github: StandIn, tmp_path: Path
+) -> None:
+    inputs = {"base": "main", "head": "feature", "comment": "false", "dashboard": "true"}
+    runner = Runner(branched, inputs, runner_env(github, tmp_path))
+    ran = dict(runner.run())
+    assert ran["Render the dashboard"].returncode == 0, ran["Render the dashboard"].stderr
+    page = Path(runner.outputs["dashboard"]["file"])
+    assert page.parent == Path(runner.outputs["dashboard"]["folder"])
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    attach = next(s for s in steps() if s["name"] == "Attach the dashboard")
+    assert attach["uses"].startswith("actions/upload-artifact@")
+    assert attach["with"]["path"] == "${{ steps.dashboard.outputs.folder }}"
+    assert "Render the dashboard" not in dict(
+        Runner(
+            branched,
+            {"base": "main", "head": "feature", "comment": "false"},
+            runner_env(github, tmp_path),
+        ).run()
+    )

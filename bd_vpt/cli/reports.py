@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +22,7 @@ from bd_vpt.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from bd_vpt.config import Config
     from bd_vpt.ledger.view import LedgerView
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
@@ -257,16 +259,23 @@ def models(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("focus", "csv", "jsonl")),
+    type=click.Choice(("focus", "csv", "jsonl", "parquet")),
     default="focus",
     show_default=True,
-    help="FOCUS CSV, or the raw records as CSV or JSON lines.",
+    help="FOCUS CSV, the raw records as CSV or JSON lines, or Parquet datasets (-o DIR).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="--format parquet: the folder to write usage/ and outcomes/ under.",
 )
 @window_options
 @source_options
 @strict_option
 def export(
     fmt: str,
+    output: Path | None,
     since: str | None,
     until: str | None,
     rev: str | None,
@@ -280,6 +289,7 @@ def export(
     Examples:
       bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
       bd-vpt export --format jsonl --range main...HEAD
+      bd-vpt export --format parquet -o exports/ --rev main    # needs bd-vpt[parquet]
     """
     from bd_vpt import reports
     from bd_vpt.render.output import flatten
@@ -287,6 +297,9 @@ def export(
 
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, "csv")
+    if fmt == "parquet":
+        export_parquet(view, config, info.root.name, output, since, until, strict)
+        return
     records = reports.records_in(view, since=since, until=until, strict=strict)
     if fmt == "focus":
         from bd_vpt.economics.focus import COLUMNS, rows
@@ -304,6 +317,55 @@ def export(
         return
     columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
     show(Report(records, [Table(records, [], fields=columns)], jsonl_rows=records), fmt)
+
+
+def export_parquet(
+    view: LedgerView,
+    config: Config,
+    name: str,
+    output: Path | None,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+) -> None:
+    """Usage as FOCUS rows and outcomes, each with x_repo, as Parquet partitioned by month."""
+    from bd_vpt import reports
+    from bd_vpt.economics import datasets
+    from bd_vpt.economics.focus import COLUMNS
+    from bd_vpt.economics.metrics import window
+    from bd_vpt.errors import VptError
+    from bd_vpt.render.parquet import write_dataset
+
+    if output is None:
+        raise VptError(
+            "--format parquet writes a folder: name it with -o DIR",
+            hint="bd-vpt export --format parquet -o exports/",
+        )
+    everything = reports.records_in(view, since=None, until=None, strict=strict)
+    win = window(since, until)
+    usage = [r for r in everything if r["kind"] == "usage" and win.holds(r["ts"])]
+    written = write_dataset(
+        output,
+        "usage",
+        datasets.usage_rows(
+            usage + [r for r in everything if r["kind"] == "outcome"], config, name
+        ),
+        [*COLUMNS, "x_repo"],
+        datasets.month_of_usage,
+        name,
+    )
+    written += write_dataset(
+        output,
+        "outcomes",
+        datasets.outcome_rows(everything, config, name, since, until),
+        datasets.OUTCOME_COLUMNS,
+        datasets.month_of_outcome,
+        name,
+    )
+    unpriced = sum(1 for r in usage if r.get("cost_usd") is None)
+    if unpriced:
+        warn_all([f"{unpriced} usage record(s) have no known price: cost 0, x_CostKnown false"])
+    click.echo(f"wrote {len(written)} file(s) under {output} ({len(usage):,} usage rows)")
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from typing import Any
 from bd_vpt.errors import VptError
 from bd_vpt.repo import RepoInfo
 
+DASHBOARD = "vpt-dashboard.html"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bd-vpt demo",
     "GIT_AUTHOR_EMAIL": "demo@example.invalid",
@@ -92,8 +93,28 @@ def build(directory: Path, echo: Callable[[str], Any] = print) -> None:
         for step in activity["steps"]:
             _replay(info, settings, step)
             counts[step["do"]] = counts.get(step["do"], 0) + 1
+        page = _dashboard(info, settings)
     echo(f"demo repo: {directory}")
     echo("replayed: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    echo(f"dashboard: {page}")
+
+
+def _dashboard(info: RepoInfo, settings: Any) -> Path:
+    """The demo's dashboard beside its ledger (kept out of git by .git/info/exclude)."""
+    from bd_vpt import reports
+    from bd_vpt.ledger.view import open_view
+    from bd_vpt.render.dashboard import html
+
+    document = reports.dashboard(
+        open_view(info), settings, since=None, until=None, every=None, strict=False
+    )
+    page = info.root / DASHBOARD
+    page.write_text(html(document, info.root.name), encoding="utf-8")
+    exclude = info.git_dir / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    with exclude.open("a", encoding="utf-8") as out:
+        out.write(f"/{DASHBOARD}\n")
+    return page
 
 
 def _replay(info: RepoInfo, settings: Any, step: dict[str, Any]) -> None:
