@@ -64,7 +64,7 @@ def models(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.economics.metrics import compare_models
+    from bd_vpt.economics.choice import compare_models
 
     args: dict[str, Any] = {"facet": facet, "since": since, "until": until}
     document: dict[str, Any]

@@ -262,11 +262,19 @@ def models(
     show_default=True,
     help="FOCUS CSV, or the raw records as CSV or JSON lines.",
 )
+@click.option(
+    "--focus-version",
+    type=click.Choice(("1.2", "1.3")),
+    default="1.3",
+    show_default=True,
+    help="FOCUS version of the columns (1.3 adds ServiceProviderName and HostProviderName).",
+)
 @window_options
 @source_options
 @strict_option
 def export(
     fmt: str,
+    focus_version: str,
     since: str | None,
     until: str | None,
     rev: str | None,
@@ -276,9 +284,15 @@ def export(
 ) -> None:
     """Export the ledger: FinOps FOCUS CSV (one row per usage record), or raw records.
 
+    FOCUS 1.3 by default (ServiceProviderName, HostProviderName, and the ProviderName and
+    PublisherName it deprecates but still requires); --focus-version 1.2 for older tools.
+    A record with no known price is exported at cost 0 with x_CostKnown false (FOCUS costs
+    cannot be null).
+
     \b
     Examples:
-      bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
+      bd-vpt export --format focus --since 2026-11-01 --until 2026-12-01 > focus.csv
+      bd-vpt export --focus-version 1.2 > focus-1.2.csv
       bd-vpt export --format jsonl --range main...HEAD
     """
     from bd_vpt import reports
@@ -289,7 +303,7 @@ def export(
     view = open_view(info, rev, range_, no_cache, "csv")
     records = reports.records_in(view, since=since, until=until, strict=strict)
     if fmt == "focus":
-        from bd_vpt.economics.focus import COLUMNS, rows
+        from bd_vpt.economics.focus import columns, rows
 
         unknown = sum(1 for r in records if r["kind"] == "usage" and r.get("cost_usd") is None)
         if unknown:
@@ -299,7 +313,9 @@ def export(
                     "and x_CostKnown false"
                 ]
             )
-        table = Table(list(rows(records, config, info.root.name)), COLUMNS, fields=COLUMNS)
+        header = columns(focus_version)
+        found = list(rows(records, config, info.root.name, focus_version))
+        table = Table(found, header, fields=header)
         show(Report(None, [table]), "csv")
         return
     columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
