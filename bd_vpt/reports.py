@@ -276,7 +276,7 @@ def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
                 "what": r["model"] if usage else r["result"],
                 "tokens": token_total(r["tokens"], config.token_basis) if usage else None,
                 "cost_usd": r.get("cost_usd") if usage else None,
-                "commit": f"{commit['commit'][:10]} {commit['subject'][:40]}"
+                "commit": f"{commit['commit'][:8]} {commit['subject'][:18]}"
                 if commit
                 else "(not committed)",
             }

@@ -13,7 +13,16 @@ import sys
 
 import click
 
-from bd_vpt.cli import admin, capture, github, governance, hooks, record, reports  # noqa: F401
+from bd_vpt.cli import (  # noqa: F401
+    admin,
+    capture,
+    github,
+    governance,
+    hooks,
+    prices,
+    record,
+    reports,
+)
 from bd_vpt.cli.options import cli
 from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError
 

@@ -25,16 +25,34 @@ if TYPE_CHECKING:
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
+# what fits 100 columns; --wide adds the rest
 SUMMARY_COLUMNS = (
     "key",
     "tokens",
     "cost_usd",
     "beads_closed",
-    "weighted_completions",
     "bc_mt",
     "cost_per_completion",
     "fully_loaded_cost_usd",
     "reopen_rate",
+    "coverage",
+)
+WIDE_COLUMNS = (
+    "key",
+    "tokens",
+    "cost_usd",
+    "priced_share",
+    "beads_closed",
+    "completions",
+    "weighted_completions",
+    "bc_mt",
+    "cost_per_completion",
+    "fully_loaded_cost_usd",
+    "fully_loaded_cost_per_completion",
+    "value_usd",
+    "roi",
+    "reopen_rate",
+    "escalation_rate",
     "coverage",
 )
 TREND_METRICS = (
@@ -75,20 +93,29 @@ def open_view(
     )
 
 
-def summary_report(document: dict[str, Any]) -> Report:
+def summary_report(document: dict[str, Any], wide: bool = False) -> Report:
     from bd_vpt.render.figures import headers, styles
+    from bd_vpt.render.output import cost_line
     from bd_vpt.render.report import Report, Table
 
     totals = {"key": "TOTAL" if document["by"] else "fleet", **document["totals"]}
     rows = [*document["groups"], totals] if document["by"] else [totals]
-    table = Table(rows, SUMMARY_COLUMNS, headers(SUMMARY_COLUMNS), styles(SUMMARY_COLUMNS))
-    return Report(document, [table])
+    columns = WIDE_COLUMNS if wide else SUMMARY_COLUMNS
+    table = Table(rows, columns, headers(columns), styles(columns))
+    return Report(document, [table], after=[cost_line(document["totals"])])
+
+
+def wide_option(func: F) -> F:
+    return click.option(
+        "--wide", is_flag=True, help="Every figure in the table (wider than 100 columns)."
+    )(func)
 
 
 @cli.command()
 @summary_options
 @source_options
 @strict_option
+@wide_option
 @format_option(*REPORT_FORMATS)
 def summary(
     by: str | None,
@@ -98,6 +125,7 @@ def summary(
     range_: str | None,
     no_cache: bool,
     strict: bool,
+    wide: bool,
     fmt: str,
 ) -> None:
     """Value Per Token of the ledger: tokens, cost, beads closed, BC/MT, reopen rate.
@@ -118,7 +146,7 @@ def summary(
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
     document = reports.summary(view, config, by=by, since=since, until=until, strict=strict)
-    show(summary_report(document), fmt)
+    show(summary_report(document, wide), fmt)
 
 
 @cli.command()
@@ -218,7 +246,8 @@ def models(
 
     For each bead type (or label) it names the model that was cheapest fully loaded per
     completion (model cost + human attention + delay + rework) and the one cheapest by
-    token price, and says when they differ.
+    token price, and says when they differ. Only priced models are ranked: a model with
+    usage of no known price is listed apart (its cost is unknown, not $0).
 
     \b
     Examples:
@@ -243,14 +272,30 @@ def models(
         "fully_loaded_cost_per_completion",
     )
     table = Table(document["models"], columns, ("model", *headers(columns)[1:]), styles(columns))
-    after = [""] + [
-        f"{facet} {choice[facet]}: cheapest fully loaded: "
-        f"{choice['cheapest_fully_loaded'] or '-'}; cheapest by token price: "
-        f"{choice['cheapest_by_token_price'] or '-'}"
-        + ("  <- differs" if choice["differs"] else "")
-        for choice in document["choices"]
-    ]
-    show(Report(document, [table], after=after), fmt)
+    choices = Table(
+        [
+            {
+                facet: choice[facet],
+                "loaded": choice["cheapest_fully_loaded"],
+                "price": choice["cheapest_by_token_price"],
+                "differs": "differs" if choice["differs"] else "",
+                "unpriced": [m["key"] for m in choice["unpriced_models"]],
+            }
+            for choice in document["choices"]
+        ],
+        (facet, "loaded", "price", "differs", "unpriced"),
+        (facet, "cheapest fully loaded", "cheapest by token price", "", "not ranked (no price)"),
+    )
+    after = []
+    if document["unpriced_models"]:
+        after.append(
+            "not ranked, no known price (cost unknown, not $0): "
+            + ", ".join(
+                f"{m['key']} ({m['tokens']:,} tokens)" for m in document["unpriced_models"]
+            )
+            + "; `bd-vpt prices set MODEL --input USD --output USD`"
+        )
+    show(Report(document, [table, choices], after=after), fmt)
 
 
 @cli.command()
@@ -344,7 +389,7 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
     story = reports.bead_story(info, view, config, bead_id, rev=rev, strict=strict)
     table = Table(
         reports.bead_rows(story, config),
-        ("ts", "kind", "actor", "what", "tokens", "cost_usd", "commit"),
+        ("ts", "actor", "what", "tokens", "cost_usd", "commit"),
         styles={"cost_usd": "usd"},
     )
     heading = [reports.bead_heading(story)] if fmt == "table" else []

@@ -15,6 +15,8 @@ BASELINE_FIGURES = (
     "cost_usd",
     "priced_cost_usd",
     "priced_share",
+    "unpriced_records",
+    "unpriced_tokens",
     "beads_closed",
     "completions",
     "weighted_completions",
