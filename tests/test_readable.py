@@ -175,3 +175,16 @@ def test_trend_lists_a_quiet_week_as_zero(repo: Repo) -> None:
         ("2026-W46", 0),
         ("2026-W47", 10),
     ]
+
+
+def test_pr_comment_says_unknown_and_the_priced_share(repo: Repo) -> None:
+    repo.commit_all("bd-vpt init")
+    repo.git("checkout", "-q", "-b", "feature")
+    _mixed(repo)
+    assert run_cli("close", "A", "--no-bd", "--ts", "2026-11-02T12:00:00Z").code == 0
+    repo.commit_all("work")
+    body = run_cli("pr", "--base", "main", "--head", "feature").out
+    assert "**?** model cost ($0.0030 priced, 20.0% of tokens; the rest has no known price)" in body
+    row = next(line for line in body.splitlines() if line.startswith("| model cost per"))
+    assert row.split("|")[2].strip() == "?"  # never a priced cost over unknown completions
+    assert "- By model: mystery-9 4,000 (?), claude-sonnet-4-5 1,000 ($0.0030)" in body
