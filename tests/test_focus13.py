@@ -52,8 +52,9 @@ def _rows(*args: str) -> tuple[list[str], list[dict[str, str]]]:
 
 def test_focus_13_column_rules(demo: Path) -> None:
     assert (
-        run_cli("record", "-", "--model", "mystery-9", "--input", "5", "--ts",
-                "2026-11-20T10:00:00Z").code
+        run_cli(
+            "record", "-", "--model", "mystery-9", "--input", "5", "--ts", "2026-11-20T10:00:00Z"
+        ).code
         == 0
     )
     header, rows = _rows()
@@ -96,8 +97,12 @@ def test_weighted_completion_column_sums_to_the_fleet(demo: Path) -> None:
     ("model", "service", "host", "publisher"),
     [
         ("claude-sonnet-4-5-20250929", "Anthropic", "Anthropic", "Anthropic"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Amazon Web Services",
-         "Amazon Web Services", "Anthropic"),
+        (
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "Amazon Web Services",
+            "Amazon Web Services",
+            "Anthropic",
+        ),
         ("claude-sonnet-4-5@20250929", "Google", "Google", "Anthropic"),
         ("gpt-4o", "OpenAI", "OpenAI", "OpenAI"),
     ],

@@ -23,13 +23,22 @@ from bd_vpt.economics.pricing import price
 from tests.helpers import outcome, ulid, usage
 
 MIXED = [
-    usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a1", "claude-sonnet-4-5-20250929", 100_000, 0,
-          0.30),
+    usage(
+        ulid(1), "2026-11-02T09:00:00Z", "A", "a1", "claude-sonnet-4-5-20250929", 100_000, 0, 0.30
+    ),
     outcome(ulid(2), "2026-11-02T18:00:00Z", "A", "a1", "completed", 1),
     usage(ulid(3), "2026-11-03T09:00:00Z", "B", "a2", "mystery-9", 40_000, 10_000, None),
     outcome(ulid(4), "2026-11-03T18:00:00Z", "B", "a2", "completed", 2),
-    usage(ulid(5), "2026-11-03T10:00:00Z", None, "mayor", "anthropic/claude-sonnet-4-5",
-          50_000, 0, 0.15),
+    usage(
+        ulid(5),
+        "2026-11-03T10:00:00Z",
+        None,
+        "mayor",
+        "anthropic/claude-sonnet-4-5",
+        50_000,
+        0,
+        0.15,
+    ),
 ]
 
 

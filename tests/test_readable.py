@@ -26,10 +26,30 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _mixed(repo: Repo) -> None:
     for argv in (
-        ("record", "A", "--model", "claude-sonnet-4-5-20250929", "--input", "1000", "--cost-usd",
-         "0.003", "--ts", "2026-11-02T09:00:00Z"),
-        ("record", "-", "--model", "mystery-9", "--input", "3000", "--output", "1000", "--ts",
-         "2026-11-02T10:00:00Z"),
+        (
+            "record",
+            "A",
+            "--model",
+            "claude-sonnet-4-5-20250929",
+            "--input",
+            "1000",
+            "--cost-usd",
+            "0.003",
+            "--ts",
+            "2026-11-02T09:00:00Z",
+        ),
+        (
+            "record",
+            "-",
+            "--model",
+            "mystery-9",
+            "--input",
+            "3000",
+            "--output",
+            "1000",
+            "--ts",
+            "2026-11-02T10:00:00Z",
+        ),
     ):
         assert run_cli(*argv).code == 0
 
@@ -107,7 +127,9 @@ def test_check_one_line_per_finding_with_figure_and_threshold(demo: Path) -> Non
     assert "evidence" not in result.out and "{" not in result.out
 
 
-def test_check_without_config_says_which_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_without_config_says_which_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "bare"
     root.mkdir()
     Repo(root).git("init", "-q")
@@ -118,8 +140,19 @@ def test_check_without_config_says_which_defaults(tmp_path: Path, monkeypatch: p
 
 
 def test_prices_shows_the_table_and_day_and_set_writes_an_override(repo: Repo) -> None:
-    assert run_cli("record", "A", "--model", "claude-sonnet-4-5-20250929", "--input", "1000",
-                   "--ts", "2026-11-02T09:00:00Z").code == 0
+    assert (
+        run_cli(
+            "record",
+            "A",
+            "--model",
+            "claude-sonnet-4-5-20250929",
+            "--input",
+            "1000",
+            "--ts",
+            "2026-11-02T09:00:00Z",
+        ).code
+        == 0
+    )
     _mixed(repo)
     document = run_cli("prices", "--format", "json").json()
     models = {m["model"]: m for m in document["models"]}
@@ -144,11 +177,20 @@ def test_prices_shows_the_table_and_day_and_set_writes_an_override(repo: Repo) -
 
 
 def test_prices_aliases(repo: Repo) -> None:
-    for model in ("claude-sonnet-4-5-20250929", "anthropic/claude-sonnet-4-5",
-                  "us.anthropic.claude-sonnet-4-5-20250929-v1:0"):
-        assert run_cli("record", "A", "--model", model, "--input", "10", "--ts",
-                       "2026-11-02T09:00:00Z").code == 0
-    rows = {r["id"]: r for r in run_cli("prices", "--aliases", "--format", "json").json()["aliases"]}
+    for model in (
+        "claude-sonnet-4-5-20250929",
+        "anthropic/claude-sonnet-4-5",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ):
+        assert (
+            run_cli(
+                "record", "A", "--model", model, "--input", "10", "--ts", "2026-11-02T09:00:00Z"
+            ).code
+            == 0
+        )
+    rows = {
+        r["id"]: r for r in run_cli("prices", "--aliases", "--format", "json").json()["aliases"]
+    }
     assert {r["canonical"] for r in rows.values()} == {"claude-sonnet-4-5"}
     assert rows["us.anthropic.claude-sonnet-4-5-20250929-v1:0"]["host"] == "aws"
     assert rows["claude-sonnet-4-5-20250929"]["price_entry"] == "anthropic/claude-sonnet-4-5"
@@ -167,8 +209,12 @@ def test_baseline_set_says_when_it_replaces(demo: Path) -> None:
 
 def test_trend_lists_a_quiet_week_as_zero(repo: Repo) -> None:
     for ts in ("2026-11-02T09:00:00Z", "2026-11-17T09:00:00Z"):
-        assert run_cli("record", "A", "--model", "m", "--input", "10", "--cost-usd", "0.01",
-                       "--ts", ts).code == 0
+        assert (
+            run_cli(
+                "record", "A", "--model", "m", "--input", "10", "--cost-usd", "0.01", "--ts", ts
+            ).code
+            == 0
+        )
     rows = run_cli("trend", "--every", "week", "--format", "json").json()
     assert [(r["period"], r["tokens"]) for r in rows] == [
         ("2026-W45", 10),

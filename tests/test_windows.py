@@ -35,22 +35,49 @@ from tests.helpers import outcome, ulid, usage
 
 LEDGER = [
     usage(ulid(1), "2026-11-02T09:00:00Z", "R", "a1", "m1", 100_000, 0, 1.00),
-    outcome(ulid(2), "2026-11-02T18:00:00Z", "R", "a1", "completed", 1, human_minutes=10,
-            value_usd=500.0),
+    outcome(
+        ulid(2),
+        "2026-11-02T18:00:00Z",
+        "R",
+        "a1",
+        "completed",
+        1,
+        human_minutes=10,
+        value_usd=500.0,
+    ),
     usage(ulid(3), "2026-11-03T09:00:00Z", "S", "a2", "m1", 40_000, 0, 0.40),
-    outcome(ulid(4), "2026-11-04T18:00:00Z", "S", "a2", "completed", 2, human_minutes=45,
-            value_usd=300.0),
+    outcome(
+        ulid(4),
+        "2026-11-04T18:00:00Z",
+        "S",
+        "a2",
+        "completed",
+        2,
+        human_minutes=45,
+        value_usd=300.0,
+    ),
     outcome(ulid(5), "2026-11-05T18:00:00Z", "S", "a2", "completed", 2, value_usd=300.0),
     outcome(ulid(6), "2026-11-10T08:00:00Z", "R", "lead", "reopened", 1),
     usage(ulid(7), "2026-11-10T09:00:00Z", "R", "a1", "m1", 50_000, 0, 0.50),
     usage(ulid(8), "2026-11-10T10:00:00Z", "T", "a2", "m1", 60_000, 0, 0.60),
     outcome(ulid(9), "2026-11-11T18:00:00Z", "T", "a2", "completed", 3),
     outcome(ulid(10), "2026-11-12T18:00:00Z", "T", "lead", "abandoned", 3),
-    outcome(ulid(11), "2026-11-18T12:00:00Z", "R", "a1", "completed", 1, human_minutes=20,
-            value_usd=800.0),
+    outcome(
+        ulid(11),
+        "2026-11-18T12:00:00Z",
+        "R",
+        "a1",
+        "completed",
+        1,
+        human_minutes=20,
+        value_usd=800.0,
+    ),
 ]
-WEEKS = {"2026-W45": ("2026-11-02", "2026-11-08"), "2026-W46": ("2026-11-09", "2026-11-15"),
-         "2026-W47": ("2026-11-16", "2026-11-22")}
+WEEKS = {
+    "2026-W45": ("2026-11-02", "2026-11-08"),
+    "2026-W46": ("2026-11-09", "2026-11-15"),
+    "2026-W47": ("2026-11-16", "2026-11-22"),
+}
 
 
 def test_whole_range_by_hand() -> None:
@@ -67,14 +94,45 @@ def test_whole_range_by_hand() -> None:
 @pytest.mark.parametrize(
     ("week", "expected"),
     [
-        ("2026-W45", {"tokens": 140_000, "completions": 2, "reopens": 0, "beads_closed": 1,
-                      "weighted_completions": 2.0, "value_usd": 300.0, "human_minutes": 45.0,
-                      "reopen_rate": 0.0, "escalation_rate": 0.5}),
-        ("2026-W46", {"tokens": 110_000, "completions": 1, "reopens": 1, "beads_closed": 0,
-                      "weighted_completions": 0.0, "value_usd": 0.0, "reopen_rate": 1.0}),
-        ("2026-W47", {"tokens": 0, "completions": 1, "reopens": 0, "beads_closed": 1,
-                      "weighted_completions": 4.0, "value_usd": 800.0, "human_minutes": 30.0,
-                      "reopen_rate": 0.0}),
+        (
+            "2026-W45",
+            {
+                "tokens": 140_000,
+                "completions": 2,
+                "reopens": 0,
+                "beads_closed": 1,
+                "weighted_completions": 2.0,
+                "value_usd": 300.0,
+                "human_minutes": 45.0,
+                "reopen_rate": 0.0,
+                "escalation_rate": 0.5,
+            },
+        ),
+        (
+            "2026-W46",
+            {
+                "tokens": 110_000,
+                "completions": 1,
+                "reopens": 1,
+                "beads_closed": 0,
+                "weighted_completions": 0.0,
+                "value_usd": 0.0,
+                "reopen_rate": 1.0,
+            },
+        ),
+        (
+            "2026-W47",
+            {
+                "tokens": 0,
+                "completions": 1,
+                "reopens": 0,
+                "beads_closed": 1,
+                "weighted_completions": 4.0,
+                "value_usd": 800.0,
+                "human_minutes": 30.0,
+                "reopen_rate": 0.0,
+            },
+        ),
     ],
 )
 def test_each_week_by_hand_and_the_same_three_ways(week: str, expected: dict[str, Any]) -> None:
@@ -114,16 +172,32 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
         for _ in range(draw(st.integers(0, 4))):
             n += 1
             cost = draw(st.sampled_from([0.25, 1.0, None]))
-            records.append(usage(ulid(n), draw(st.sampled_from(MOMENTS)), bead,
-                                 draw(st.sampled_from(["a1", "a2"])), "m1",
-                                 draw(st.integers(1, 9)) * 1000, 0, cost))
+            records.append(
+                usage(
+                    ulid(n),
+                    draw(st.sampled_from(MOMENTS)),
+                    bead,
+                    draw(st.sampled_from(["a1", "a2"])),
+                    "m1",
+                    draw(st.integers(1, 9)) * 1000,
+                    0,
+                    cost,
+                )
+            )
         for _ in range(draw(st.integers(0, 5))):
             n += 1
-            records.append(outcome(
-                ulid(n), draw(st.sampled_from(MOMENTS)), bead, "a1",
-                draw(st.sampled_from(["completed", "completed", "reopened", "abandoned"])),
-                priority, human_minutes=draw(st.sampled_from([None, 10, 40])),
-                value_usd=draw(st.sampled_from([None, 100.0]))))
+            records.append(
+                outcome(
+                    ulid(n),
+                    draw(st.sampled_from(MOMENTS)),
+                    bead,
+                    "a1",
+                    draw(st.sampled_from(["completed", "completed", "reopened", "abandoned"])),
+                    priority,
+                    human_minutes=draw(st.sampled_from([None, 10, 40])),
+                    value_usd=draw(st.sampled_from([None, 100.0])),
+                )
+            )
     return records
 
 
@@ -144,8 +218,41 @@ def test_periods_add_up_to_the_range(ledger: list[dict[str, Any]], every: str) -
     for row in rows:
         win = period_window(row["key"], every)
         assert win.since is not None and win.until is not None
-        alone = summarize(ledger, config, since=format_ts(win.since),
-                          until=format_ts(win.until - __import__("datetime").timedelta(milliseconds=1)))
-        for name in ("reopen_rate", "escalation_rate", "bc_mt", "cost_usd", "priced_share",
-                     *ADDITIVE):
+        alone = summarize(
+            ledger,
+            config,
+            since=format_ts(win.since),
+            until=format_ts(win.until - __import__("datetime").timedelta(milliseconds=1)),
+        )
+        for name in (
+            "reopen_rate",
+            "escalation_rate",
+            "bc_mt",
+            "cost_usd",
+            "priced_share",
+            *ADDITIVE,
+        ):
             assert alone["totals"][name] == row[name], name
+
+
+def test_the_readme_example() -> None:
+    """README, Windows and periods: R alone, closed W45, reopened W46, closed again W47."""
+    ledger = [r for r in LEDGER if r["bead"] == "R"]
+    rows = {g["key"]: g for g in summarize(ledger, Config(), by="week")["groups"]}
+    whole = summarize(ledger, Config())["totals"]
+    names = (
+        "completions",
+        "reopens",
+        "reopen_rate",
+        "beads_closed",
+        "weighted_completions",
+        "beads_completed",
+        "value_usd",
+    )
+    table = {key: tuple(row[n] for n in names) for key, row in rows.items()}
+    assert table == {
+        "2026-W45": (1, 0, 0.0, 0, 0.0, 1, 0.0),
+        "2026-W46": (0, 1, None, 0, 0.0, 0, 0.0),
+        "2026-W47": (1, 0, 0.0, 1, 4.0, 1, 800.0),
+    }
+    assert tuple(whole[n] for n in names) == (2, 1, 0.5, 1, 4.0, 1, 800.0)

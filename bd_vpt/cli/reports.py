@@ -290,9 +290,7 @@ def models(
     if document["unpriced_models"]:
         after.append(
             "not ranked, no known price (cost unknown, not $0): "
-            + ", ".join(
-                f"{m['key']} ({m['tokens']:,} tokens)" for m in document["unpriced_models"]
-            )
+            + ", ".join(f"{m['key']} ({m['tokens']:,} tokens)" for m in document["unpriced_models"])
             + "; `bd-vpt prices set MODEL --input USD --output USD`"
         )
     show(Report(document, [table, choices], after=after), fmt)
@@ -348,7 +346,8 @@ def export(
     view = open_view(info, rev, range_, no_cache, "csv")
     records = reports.records_in(view, since=since, until=until, strict=strict)
     if fmt == "focus":
-        from bd_vpt.economics.focus import columns, rows
+        from bd_vpt.economics.focus import columns as focus_columns
+        from bd_vpt.economics.focus import rows
 
         unknown = sum(1 for r in records if r["kind"] == "usage" and r.get("cost_usd") is None)
         if unknown:
@@ -358,7 +357,7 @@ def export(
                     "and x_CostKnown false"
                 ]
             )
-        header = columns(focus_version)
+        header = focus_columns(focus_version)
         found = list(rows(records, config, info.root.name, focus_version))
         table = Table(found, header, fields=header)
         show(Report(None, [table]), "csv")

@@ -16,7 +16,7 @@ from bd_vpt.ledger.records import Record, token_total
 
 
 def _table_and_day(ref: str) -> tuple[str, str | None]:
-    """"genai-prices 0.2.3 anthropic/claude-sonnet-4-5 2026-11-02" -> (table, day)."""
+    """ "genai-prices 0.2.3 anthropic/claude-sonnet-4-5 2026-11-02" -> (table, day)."""
     if ref.startswith("genai-prices "):
         head, _, day = ref.rpartition(" ")
         return head, day

@@ -23,7 +23,9 @@ from bd_vpt.ledger.records import Record
 def _per_mtok(row: dict[str, Any]) -> float | None:
     if row["cost_usd"] is None or not row["tokens"]:
         return None
-    return round(row["cost_usd"] / (row["tokens"] / 1e6), 6)
+    cost: float = row["cost_usd"]
+    tokens: int = row["tokens"]
+    return round(cost / (tokens / 1e6), 6)
 
 
 def _unpriced(row: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +86,8 @@ def compare_models(
                 "unpriced_models": [_unpriced(r) for r in rows if r["cost_usd"] is None],
             }
         )
-    ranked, unpriced = [], []
+    ranked: list[dict[str, Any]] = []
+    unpriced: list[dict[str, Any]] = []
     for row in models["groups"]:
         row["cost_per_mtok"] = _per_mtok(row)
         (ranked if row["cost_usd"] is not None else unpriced).append(row)

@@ -23,13 +23,9 @@ FIGURES: dict[str, Figure] = {
         Figure("priced_cost_usd", "priced $", "usd", "Model cost of the priced usage."),
         Figure("priced_share", "priced", "pct", "Share of tokens with a known price."),
         Figure("unpriced_tokens", "unpriced", None, "Tokens on models with no known price."),
-        Figure(
-            "beads_closed", "closed", None, "Beads whose final completion is in the window."
-        ),
+        Figure("beads_closed", "closed", None, "Beads whose final completion is in the window."),
         Figure("completions", "completions", None, "Completion transitions in the window."),
-        Figure(
-            "beads_completed", "beads done", None, "Distinct beads completed in the window."
-        ),
+        Figure("beads_completed", "beads done", None, "Distinct beads completed in the window."),
         Figure("reopens", "reopens", None, "Reopen transitions in the window."),
         Figure("weighted_completions", "weighted", None, "sum of priority weight x completion."),
         Figure("bc_mt", "BC/MT", None, "Weighted completions per million tokens."),
@@ -49,7 +45,10 @@ FIGURES: dict[str, Figure] = {
         Figure("reopen_rate", "reopen", "pct", "Reopens ÷ completions in the window."),
         Figure("coverage", "coverage", "pct", "Share of tokens attributed to a bead."),
         Figure(
-            "escalation_rate", "escalation", "pct", "Completions over the human limit ÷ completions."
+            "escalation_rate",
+            "escalation",
+            "pct",
+            "Completions over the human limit ÷ completions.",
         ),
         Figure("waste_share", "waste", "pct", "Tokens on beads reopened or abandoned."),
         Figure("value_usd", "value $", "usd", "Business value of completed beads."),
