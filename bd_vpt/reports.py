@@ -262,6 +262,7 @@ def bead_heading(story: dict[str, Any]) -> str:
 
 
 def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
+    from bd_vpt.economics.modelnames import canonical
     from bd_vpt.ledger.records import token_total
 
     rows = []
@@ -273,7 +274,7 @@ def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
                 "ts": r["ts"][:16].replace("T", " "),
                 "kind": r["kind"],
                 "actor": r["actor"],
-                "what": r["model"] if usage else r["result"],
+                "what": canonical(r["model"]) if usage else r["result"],
                 "tokens": token_total(r["tokens"], config.token_basis) if usage else None,
                 "cost_usd": r.get("cost_usd") if usage else None,
                 "commit": f"{commit['commit'][:8]} {commit['subject'][:18]}"
