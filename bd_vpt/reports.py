@@ -289,7 +289,8 @@ def bead_footer(story: dict[str, Any]) -> str:
     totals = story["totals"]
     closed = "yes" if totals["beads_closed"] else "no"
     bc_mt = totals["bc_mt"] if totals["bc_mt"] is not None else "-"
+    from bd_vpt.render.output import cost_line
+
     return (
-        f"total: {totals['tokens']:,} tokens, ${totals['cost_usd']:.4f}, closed: {closed}, "
-        f"BC/MT {bc_mt}"
+        f"total: {totals['tokens']:,} tokens, {cost_line(totals)}, closed: {closed}, BC/MT {bc_mt}"
     )

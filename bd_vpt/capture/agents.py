@@ -136,7 +136,12 @@ def run_import(
         "records": records,
         "tokens": tokens,
         "unattributed_tokens": unattributed,
-        "cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
+        # unknown is not zero: null when any record has no known price, with the priced part
+        "cost_usd": None
+        if any(r["cost_usd"] is None for r in records)
+        else round(sum(r["cost_usd"] for r in records), 6),
+        "priced_cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
+        "unpriced_records": sum(1 for r in records if r["cost_usd"] is None),
         "unknown_models": sorted(cards.unknown),
         "remember": remember,
     }

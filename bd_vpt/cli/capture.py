@@ -107,7 +107,13 @@ def _import(
         )
     lines.append(
         f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        f"${result['cost_usd']:.4f}; {result['unattributed_tokens']:,} tokens with no bead"
+        + (
+            f"${result['cost_usd']:.4f}"
+            if result["cost_usd"] is not None
+            else f"cost ? (${result['priced_cost_usd']:.4f} priced; "
+            f"{result['unpriced_records']:,} record(s) of no known price)"
+        )
+        + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )
     show(Report(result, after=lines), fmt)
 
