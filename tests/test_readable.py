@@ -234,3 +234,18 @@ def test_pr_comment_says_unknown_and_the_priced_share(repo: Repo) -> None:
     row = next(line for line in body.splitlines() if line.startswith("| model cost per"))
     assert row.split("|")[2].strip() == "?"  # never a priced cost over unknown completions
     assert "- By model: mystery-9 4,000 (?), claude-sonnet-4-5 1,000 ($0.0030)" in body
+
+
+def test_a_baseline_stores_the_figures_of_its_period_row(demo: Path) -> None:
+    """baseline set --period 2026-W45 == summary --by week's W45 row == --since/--until."""
+    from bd_vpt.economics.governance import BASELINE_FIGURES
+
+    assert run_cli("baseline", "set", "--period", "2026-W45", "--name", "w45").code == 0
+    stored = tomllib.loads((demo / ".beads/vpt/config.toml").read_text())["baselines"]["w45"]
+    rows = run_cli("summary", "--by", "week", "--format", "json").json()["groups"]
+    row = next(r for r in rows if r["key"] == "2026-W45")
+    alone = run_cli(
+        "summary", "--since", "2026-W45", "--until", "2026-W45", "--format", "json"
+    ).json()["totals"]
+    for name in BASELINE_FIGURES:
+        assert stored.get(name) == row[name] == alone[name], name
