@@ -130,7 +130,10 @@ def summary(
 ) -> None:
     """Value Per Token of the ledger: tokens, cost, beads closed, BC/MT, reopen rate.
 
-    BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6).
+    BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6). A bead counts
+    as closed where its final completion lies (a reopened bead only once closed again);
+    rates are transitions in the window over completions in the window. A cost with any
+    unpriced usage in it is ? (null in JSON), and the table ends with the priced share.
     Bad ledger lines are skipped with a warning each (path:line); --strict fails instead.
 
     \b
@@ -187,8 +190,10 @@ def trend(
 ) -> None:
     """Figures per day, week or month; in a terminal, a sparkline per group.
 
-    Each period counts the tokens spent in it and the beads closed in it (as of the end of
-    the period). The table shows one line per group with a sparkline of --metric; json and
+    Each period holds the tokens spent in it, the transitions (completions, reopens) that
+    happened in it and the beads whose final completion lies in it: the figures a report of
+    that period alone gives. Every period from the first to the last is listed, a quiet one
+    as zeros. The table shows one line per group with a sparkline of --metric; json and
     csv give one row per period (and group) with every figure.
 
     \b
