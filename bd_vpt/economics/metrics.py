@@ -267,8 +267,15 @@ def summarize(
 
 
 def summarize_facts(
-    facts: Facts, config: Config, *, by: str | None = None, win: Window | None = None
+    facts: Facts,
+    config: Config,
+    *,
+    by: str | None = None,
+    win: Window | None = None,
+    movers: Iterable[str] | None = None,
 ) -> dict[str, Any]:
+    """movers: the beads whose transitions may fall in the window (default: every bead);
+    trend passes each period's, so a period does not walk every bead of the ledger."""
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
     win = win or Window()
@@ -298,7 +305,8 @@ def summarize_facts(
             if bead in wasted:
                 groups[key].wasted_tokens += int(bucket[0])
     limit = config.escalation_minutes
-    for bead, state in states.items():
+    moving = states.items() if movers is None else ((b, states[b]) for b in movers)
+    for bead, state in moving:
         weight = config.weight(state.snapshot.get("priority")) * state.completion
         credited = state.closed and inside(state.closed_at)
         placed = inside(state.anchor)
@@ -375,6 +383,13 @@ def trend(
     rows = []
     groups_seen: set[str] = set()
     keys = periods_between(min(seen), max(seen), every)
+    movers: dict[str, set[str]] = defaultdict(set)  # period -> beads with something in it
+    for bead, state in states.items():
+        moments = [c.at for c in state.completions] + state.reopens
+        if state.anchor is not None:
+            moments.append(state.anchor)
+        for moment in moments:
+            movers[period_of(moment, every)].add(bead)
     for key in keys:
         sub = Facts(
             buckets=by_period.get(key, {}),
@@ -384,7 +399,9 @@ def trend(
             bead_days=facts.bead_days,
             unpriced_days=facts.unpriced_days,
         )
-        document = summarize_facts(sub, config, by=by, win=period_window(key, every))
+        document = summarize_facts(
+            sub, config, by=by, win=period_window(key, every), movers=movers.get(key, ())
+        )
         if by is None:
             rows.append({"period": key, "key": "fleet", **document["totals"]})
         else:
