@@ -249,3 +249,15 @@ def test_a_baseline_stores_the_figures_of_its_period_row(demo: Path) -> None:
     ).json()["totals"]
     for name in BASELINE_FIGURES:
         assert stored.get(name) == row[name] == alone[name], name
+
+
+def test_models_lists_unpriced_models_apart(repo: Repo) -> None:
+    _mixed(repo)
+    out = run_cli("models").out
+    ranked = [line.split()[0] for line in out.splitlines()[2:] if line and line[0].isalpha()]
+    assert ranked[0] == "claude-sonnet-4-5" and "mystery-9" not in ranked[:1]
+    assert "not ranked, no known price (cost unknown, not $0): mystery-9 (4,000 tokens)" in out
+    assert "model cost ?: $0.0030 priced, 20.0% of tokens" in out
+    document = run_cli("models", "--format", "json").json()
+    assert [m["key"] for m in document["models"]] == ["claude-sonnet-4-5"]
+    assert [m["key"] for m in document["unpriced_models"]] == ["mystery-9"]

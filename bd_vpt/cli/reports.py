@@ -291,7 +291,9 @@ def models(
         (facet, "loaded", "price", "differs", "unpriced"),
         (facet, "cheapest fully loaded", "cheapest by token price", "", "not ranked (no price)"),
     )
-    after = []
+    from bd_vpt.render.output import cost_line
+
+    after = [cost_line(document["totals"])]
     if document["unpriced_models"]:
         after.append(
             "not ranked, no known price (cost unknown, not $0): "

@@ -93,6 +93,7 @@ def compare_models(
         (ranked if row["cost_usd"] is not None else unpriced).append(row)
     return {
         "facet": facet,
+        "totals": models["totals"],
         "models": ranked,
         "unpriced_models": unpriced,
         "choices": choices,
