@@ -261,3 +261,17 @@ def test_models_lists_unpriced_models_apart(repo: Repo) -> None:
     document = run_cli("models", "--format", "json").json()
     assert [m["key"] for m in document["models"]] == ["claude-sonnet-4-5"]
     assert [m["key"] for m in document["unpriced_models"]] == ["mystery-9"]
+
+
+def test_a_priced_share_never_rounds_up_to_all() -> None:
+    from bd_vpt.render.output import cost_line
+
+    figures = {
+        "tokens": 100_015,
+        "unpriced_records": 1,
+        "unpriced_tokens": 15,
+        "priced_share": 100_000 / 100_015,
+        "priced_cost_usd": 0.33,
+        "cost_usd": None,
+    }
+    assert "$0.3300 priced, >99.9% of tokens" in cost_line(figures)

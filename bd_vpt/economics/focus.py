@@ -93,6 +93,7 @@ CUSTOM = (
     "x_WeightedCompletion",
 )
 MANDATORY = MANDATORY_12  # FOCUS 1.2's, kept for callers that name the older set
+SERVICES = {"aws": "Amazon Bedrock", "google": "Vertex AI", "azure": "Azure AI Foundry"}
 
 
 def columns(version: str = DEFAULT_VERSION) -> tuple[str, ...]:
@@ -204,7 +205,8 @@ def _row(
         "PricingQuantity": count,
         "PricingUnit": "Tokens",
         "ServiceCategory": "AI and Machine Learning",
-        "ServiceName": f"{who['ServiceProviderName']} API",
+        "ServiceName": SERVICES.get(parse(record["model"]).host or "", "")
+        or f"{who['ServiceProviderName']} API",
         **who,
         "ConsumedQuantity": count,
         "ConsumedUnit": "Tokens",

@@ -77,10 +77,11 @@ def _priced(t: dict[str, Any]) -> str:
     """The model cost with its priced share."""
     if not t.get("unpriced_records"):
         return f"**{_usd(t['cost_usd'])}** model cost (100% of tokens priced)"
-    share = t.get("priced_share")
+    from bd_vpt.render.output import share
+
     return (
         f"**?** model cost ({_usd(t['priced_cost_usd'])} priced, "
-        f"{(share or 0) * 100:.1f}% of tokens; the rest has no known price)"
+        f"{share(t.get('priced_share'))} of tokens; the rest has no known price)"
     )
 
 

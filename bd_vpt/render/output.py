@@ -53,6 +53,15 @@ def rate(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def share(value: float | None) -> str:
+    """A share that must not round to a whole: 99.99% is `>99.9%`, not `100.0%`."""
+    if value is not None and 0.999 < value < 1:
+        return ">99.9%"
+    if value is not None and 0 < value < 0.001:
+        return "<0.1%"
+    return rate(value)
+
+
 def cost_line(figures: dict[str, Any]) -> str:
     """A money total with its priced share: `model cost $412.10, 100% of tokens priced`;
     when part is unpriced, the known part, the share priced and what is missing."""
@@ -62,7 +71,7 @@ def cost_line(figures: dict[str, Any]) -> str:
         return f"model cost {money(figures.get('cost_usd'), dollar=True)}, 100% of tokens priced"
     return (
         f"model cost ?: {money(figures.get('priced_cost_usd'), dollar=True)} priced, "
-        f"{rate(figures.get('priced_share'))} of tokens; ? = unknown: "
+        f"{share(figures.get('priced_share'))} of tokens; ? = unknown: "
         f"{figures['unpriced_records']:,} usage record(s), {tokens(figures.get('unpriced_tokens'))}"
         " tokens, on models with no known price (see `bd-vpt prices`)"
     )
