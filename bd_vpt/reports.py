@@ -64,7 +64,7 @@ def models(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.economics.metrics import compare_models
+    from bd_vpt.economics.choice import compare_models
 
     args: dict[str, Any] = {"facet": facet, "since": since, "until": until}
     document: dict[str, Any]
@@ -262,6 +262,7 @@ def bead_heading(story: dict[str, Any]) -> str:
 
 
 def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
+    from bd_vpt.economics.modelnames import canonical
     from bd_vpt.ledger.records import token_total
 
     rows = []
@@ -273,10 +274,10 @@ def bead_rows(story: dict[str, Any], config: Config) -> list[dict[str, Any]]:
                 "ts": r["ts"][:16].replace("T", " "),
                 "kind": r["kind"],
                 "actor": r["actor"],
-                "what": r["model"] if usage else r["result"],
+                "what": canonical(r["model"]) if usage else r["result"],
                 "tokens": token_total(r["tokens"], config.token_basis) if usage else None,
                 "cost_usd": r.get("cost_usd") if usage else None,
-                "commit": f"{commit['commit'][:10]} {commit['subject'][:40]}"
+                "commit": f"{commit['commit'][:8]} {commit['subject'][:18]}"
                 if commit
                 else "(not committed)",
             }
@@ -288,9 +289,10 @@ def bead_footer(story: dict[str, Any]) -> str:
     totals = story["totals"]
     closed = "yes" if totals["beads_closed"] else "no"
     bc_mt = totals["bc_mt"] if totals["bc_mt"] is not None else "-"
+    from bd_vpt.render.output import cost_line
+
     return (
-        f"total: {totals['tokens']:,} tokens, ${totals['cost_usd']:.4f}, closed: {closed}, "
-        f"BC/MT {bc_mt}"
+        f"total: {totals['tokens']:,} tokens, {cost_line(totals)}, closed: {closed}, BC/MT {bc_mt}"
     )
 
 

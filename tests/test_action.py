@@ -192,7 +192,7 @@ def test_the_action_comments_summarises_and_fails_on_hard_alerts(
         assert ran[name].returncode == 0, (name, ran[name].stderr)
     assert runner.outputs["render"]["hard-alerts"] == "true"
     body = Path(runner.outputs["render"]["body-file"]).read_text()
-    assert body.startswith(MARKER) and "reopen\\_rate" in body
+    assert body.startswith(MARKER) and "reopen_rate" in body
     assert runner.summary.read_text() == body
     assert [c["body"] for c in github.comments[12]] == [body]
     failed = ran["Fail on hard alerts"]

@@ -58,12 +58,16 @@ def test_baseline_set_compare_marginal_commands(repo: Repo, tmp_path: Path) -> N
         == 0
     )
     stored = tomllib.loads((demo / ".beads/vpt/config.toml").read_text())["baselines"]["week1"]
-    assert stored["period"] == "2026-11-03..2026-11-05" and stored["beads_closed"] == 4
+    assert stored["period"] == "2026-11-03..2026-11-05"
+    # closes of demo-1, demo-7, demo-2 and demo-3 fall in the period, but demo-3 was reopened
+    # on 11-09 and closed again then: its final completion (the credit) is on 11-09
+    assert (stored["completions"], stored["beads_closed"]) == (4, 3)
+    assert stored["priced_share"] == 1.0
     result = run_cli(
         "compare", "--before", "week1", "--after", "2026-11-06..2026-11-10", "--format", "json"
     )
     rows = {r["figure"]: r for r in result.json()["figures"]}
-    assert rows["beads_closed"]["before"] == 4 and rows["tokens"]["after"] > 0
+    assert rows["beads_closed"]["before"] == 3 and rows["tokens"]["after"] > 0
     shown = run_cli("baseline", "show", "--format", "json").json()
     assert set(shown) == {"week1"}
     marginal_doc = run_cli("marginal", "--format", "json").json()

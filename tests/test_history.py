@@ -149,12 +149,13 @@ def test_trend_golden(history: Repo) -> None:
     assert rows.code == 0, rows.err
     assert rows.out == golden("trend_week.json", rows.out)
     got = orjson.loads(rows.out)
-    # by hand: week 45 closes A (P1: 4 / 0.1 Mtok), week 46 closes B (P0: 8 / 0.3 Mtok),
-    # week 47 has A's reopen and 100k tokens, nothing closed
-    assert [(r["period"], r["bc_mt"]) for r in got] == [
-        ("2026-W45", 40.0),
-        ("2026-W46", 26.666667),
-        ("2026-W47", 0.0),
+    # by hand: week 45 completes A (P1) but A is reopened in week 47 and its final state is
+    # open, so A is closed nowhere; week 46 closes B (P0: 8 / 0.3 Mtok); week 47 has A's
+    # reopen and 100k tokens, nothing closed. Rates: W45 0 reopens of 1 completion, W47 1 of 0
+    assert [(r["period"], r["bc_mt"], r["completions"], r["reopens"]) for r in got] == [
+        ("2026-W45", 0.0, 1, 0),
+        ("2026-W46", 26.666667, 1, 0),
+        ("2026-W47", 0.0, 0, 1),
     ]
     table = run_cli("trend", "--every", "week").out
     assert table == golden("trend_week.txt", table)

@@ -324,7 +324,10 @@ def test_post_merge_prints_what_the_merge_brought(repo: Repo) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     # before: 1 Mtok, A (P0) closed -> BC/MT 8; after: 2 Mtok -> 4; the merge brought B's usage
-    assert "the merge brought 1 record(s): 1,000,000 tokens, $2.00, 0 bead(s) closed" in proc.stderr
+    assert (
+        "the merge brought 1 record(s): 1,000,000 tokens, model cost $2.00, 100% of tokens priced, 0 bead(s) closed"
+        in proc.stderr
+    )
     assert "fleet BC/MT 8.00 -> 4.00" in proc.stderr
     assert repo.git("status", "--porcelain") == ""  # post-merge never modifies files
 

@@ -6,8 +6,9 @@ The ledger (weights P0..P4 = 8, 4, 2, 1, 0.5; basis total = input + output):
   (no bead): mayor 100k $0.50 on 11-03                     -> unattributed
   C (P3): a2 250k, unpriced, completed 11-04 with completion 0.5
   D (P1): a1 30k + a2 10k on 11-05, completed 11-05         -> credit split 3/4 : 1/4
-Totals: tokens 840k, cost $2.50, closed A, C, D = 3, weighted 8 + 0.5 + 4 = 12.5,
-BC/MT = 12.5 / 0.84 = 14.880952, cost per completion 2.5 / 3, reopen rate 1/4 (B of A B C D),
+Totals: tokens 840k; cost unknown (C has no price): $2.50 priced over 590k tokens, priced
+share 590 / 840; closed A, C, D = 3 (B's final state is reopened), weighted 8 + 0.5 + 4 = 12.5,
+BC/MT = 12.5 / 0.84 = 14.880952; reopen rate = 1 reopen / 4 completions (A, B, C, D);
 coverage 740k / 840k.
 """
 
@@ -47,12 +48,15 @@ def test_fleet_totals() -> None:
     assert totals["tokens"] == 840_000
     assert totals["tokens_by_kind"]["input"] == 670_000
     assert totals["tokens_by_kind"]["output"] == 170_000
-    assert totals["cost_usd"] == pytest.approx(2.50)
-    assert totals["unpriced_records"] == 1
+    assert totals["cost_usd"] is None  # unknown, never $2.50 (C is unpriced)
+    assert totals["priced_cost_usd"] == pytest.approx(2.50)
+    assert totals["priced_share"] == pytest.approx(590 / 840, abs=1e-6)
+    assert totals["unpriced_records"] == 1 and totals["unpriced_tokens"] == 250_000
     assert totals["beads_closed"] == 3
     assert totals["weighted_completions"] == pytest.approx(12.5)
     assert totals["bc_mt"] == pytest.approx(12.5 / 0.84, abs=1e-6)
-    assert totals["cost_per_completion"] == pytest.approx(2.5 / 3, abs=1e-6)
+    assert totals["cost_per_completion"] is None
+    assert (totals["completions"], totals["reopens"]) == (4, 1)
     assert totals["reopen_rate"] == pytest.approx(0.25)
     assert totals["coverage"] == pytest.approx(740 / 840, abs=1e-6)
 
@@ -65,7 +69,8 @@ def test_by_agent_splits_credit_by_token_share() -> None:
     assert rows["a1"]["bc_mt"] == pytest.approx(11 / 0.28, abs=1e-5)
     assert rows["a1"]["reopen_rate"] == pytest.approx(1 / 3, abs=1e-6)
     assert rows["a2"]["weighted_completions"] == pytest.approx(0.5 + 4 * 0.25)
-    assert rows["a2"]["cost_usd"] == pytest.approx(0.40)
+    assert rows["a2"]["cost_usd"] is None and rows["a2"]["priced_cost_usd"] == pytest.approx(0.40)
+    assert rows["a1"]["cost_usd"] == pytest.approx(1.60)  # all of a1's usage is priced
     assert rows["a2"]["unpriced_records"] == 1
     assert rows["mayor"] == {
         **rows["mayor"],
@@ -101,7 +106,8 @@ def test_window() -> None:
     assert totals["weighted_completions"] == pytest.approx(4.5)
     before = summarize(LEDGER, Config(), until="2026-11-03")["totals"]
     assert before["tokens"] == 550_000
-    assert before["beads_closed"] == 2  # A, and B: its reopen comes after the window
+    # A only: B was completed on 11-03, but its final state (reopened 11-04) is open
+    assert before["beads_closed"] == 1 and before["completions"] == 2
 
 
 def test_weights_and_basis_come_from_config() -> None:
@@ -189,7 +195,8 @@ def test_value_rework_delay_waste_by_hand() -> None:
     assert t["value_usd"] == 1200.0 and t["value_per_mtok"] == pytest.approx(1200 / 0.6)
     assert t["roi"] == pytest.approx(1200 / 320.0)
     assert t["waste_share"] == pytest.approx(200 / 600)  # D was abandoned
-    assert t["escalation_rate"] == pytest.approx(1.0)  # R: 60 minutes > 30; D never completed
+    # R completed twice: 10 minutes, then 50 (> 30): 1 escalation of 2 completions
+    assert t["escalation_rate"] == pytest.approx(0.5)
     assert t["fully_loaded_cost_per_completion"] == pytest.approx(320.0)
 
 
@@ -205,7 +212,7 @@ def test_delay_rate_by_label_and_type() -> None:
 
 
 def test_models_view_names_the_cheapest_fully_loaded_model() -> None:
-    from bd_vpt.economics.metrics import compare_models
+    from bd_vpt.economics.choice import compare_models
 
     ledger = [
         usage(ulid(1), "2026-11-02T09:00:00Z", "F", "a", "frontier", 100_000, 20_000, 40.0),
@@ -252,4 +259,5 @@ def test_model_efficiency_per_mtok_and_per_dollar() -> None:
     assert rows["m1"]["weighted_completions"] == pytest.approx(8 + 4 * 0.75)
     assert rows["m1"]["weighted_per_usd"] == pytest.approx(11 / 2.1)  # $1.00 + $0.60 + $0.50 + $0
     assert rows["m1"]["bc_mt"] == pytest.approx(11 / 0.38, abs=1e-5)
-    assert rows["m2"]["weighted_per_usd"] == pytest.approx(1.5 / 0.40)
+    assert rows["m2"]["weighted_per_usd"] is None  # m2's cost is unknown (C)
+    assert rows["m2"]["priced_cost_usd"] == pytest.approx(0.40)

@@ -154,7 +154,7 @@ def run_import(
         "records": records,
         "tokens": tokens,
         "unattributed_tokens": unattributed,
-        "cost_usd": round(sum(r["cost_usd"] or 0.0 for r in records), 6),
+        **_costs(records),
         "reported_cost_usd": _reported(records),
         "unknown_models": sorted(cards.unknown),
         "gastown_rows": sorted(joined.rows),
@@ -199,7 +199,7 @@ def run_all(
         "records": records,
         "tokens": sum(result["tokens"] for result in results),
         "unattributed_tokens": sum(result["unattributed_tokens"] for result in results),
-        "cost_usd": round(sum(result["cost_usd"] for result in results), 6),
+        **_costs(records),
         "reported_cost_usd": _reported(records),
         "unknown_models": sorted({m for result in results for m in result["unknown_models"]}),
     }
@@ -218,6 +218,18 @@ def run_all(
 
     summary["remember"] = remember
     return summary
+
+
+def _costs(records: list[Record]) -> dict[str, Any]:
+    """Unknown is not zero: cost_usd is null when any record has no known price; the
+    priced part and the count of unpriced records say what is known."""
+    unknown = sum(1 for r in records if r["cost_usd"] is None)
+    priced = round(sum(r["cost_usd"] or 0.0 for r in records), 6)
+    return {
+        "cost_usd": None if unknown else priced,
+        "priced_cost_usd": priced,
+        "unpriced_records": unknown,
+    }
 
 
 def _reported(records: list[Record]) -> float | None:

@@ -20,6 +20,7 @@ from bd_vpt.cli import (  # noqa: F401
     governance,
     hooks,
     org,
+    prices,
     record,
     reports,
 )

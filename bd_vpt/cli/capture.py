@@ -108,7 +108,12 @@ def _import(
     reported = result["reported_cost_usd"]
     lines.append(
         f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        f"${result['cost_usd']:.4f}"
+        + (
+            f"${result['cost_usd']:.4f}"
+            if result["cost_usd"] is not None
+            else f"cost ? (${result['priced_cost_usd']:.4f} priced; "
+            f"{result['unpriced_records']:,} record(s) of no known price)"
+        )
         + (f" (the agent's own figure: ${reported:.4f})" if reported is not None else "")
         + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )
@@ -186,7 +191,12 @@ def _import_all(
     reported = result["reported_cost_usd"]
     lines.append(
         f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        f"${result['cost_usd']:.4f}"
+        + (
+            f"${result['cost_usd']:.4f}"
+            if result["cost_usd"] is not None
+            else f"cost ? (${result['priced_cost_usd']:.4f} priced; "
+            f"{result['unpriced_records']:,} record(s) of no known price)"
+        )
         + (f" (the agents' own figure: ${reported:.4f})" if reported is not None else "")
         + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )

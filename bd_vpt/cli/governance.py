@@ -3,7 +3,7 @@ through the same route as every report (working tree, --rev or --range; cached).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,10 +16,31 @@ from bd_vpt.cli.options import (
     show,
     source_options,
     strict_option,
+    warn_all,
     window_options,
 )
 from bd_vpt.cli.reports import open_view
 from bd_vpt.errors import EXIT_FAILED
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def config_notice(root: Path) -> str | None:
+    """With no config.toml, say so and which defaults the judgement used."""
+    from bd_vpt.config import CONFIG_PATH
+    from bd_vpt.economics.alerts import DEFAULTS
+
+    if (root / CONFIG_PATH).exists():
+        return None
+    return (
+        f"no {CONFIG_PATH}: judged with the defaults (reopen rate > "
+        f"{DEFAULTS['reopen_rate']:.0%}, escalation rate > {DEFAULTS['escalation_rate']:.0%} "
+        f"of completions over 30 human minutes, spikes >= {DEFAULTS['spike_factor']:g}x the "
+        "trailing median, drift over "
+        f"{DEFAULTS['drift_periods']} weeks; BC/MT floor, coverage and priced-share floors off; "
+        "no budgets; no hard alerts, so never exit 1). `bd-vpt init` writes the config"
+    )
 
 
 @cli.group()
@@ -55,6 +76,7 @@ def baseline_set(
 
     from bd_vpt import config as config_file
     from bd_vpt import reports
+    from bd_vpt.render.output import cost_line
     from bd_vpt.when import period as parse_period
 
     parse_period(period)  # a bad period is exit 2 before anything is read
@@ -62,12 +84,20 @@ def baseline_set(
     view = open_view(info, rev, range_, no_cache, "text")
     entry = reports.baseline_entry(view, config, period, datetime.now(UTC), strict=strict)
     document = dict(config.raw) or config_file.default_document(config.sync_since or period)
-    document.setdefault("baselines", {})[name or period] = entry
+    key = name or period
+    stored = document.setdefault("baselines", {})
+    before = stored.get(key)
+    stored[key] = entry
     config_file.from_document(document, str(config_file.CONFIG_PATH))  # still valid
     config_file.write(info.root, document)
+    if before is not None:
+        click.echo(
+            f"replaces the stored baseline {key} ({before.get('period')}, set "
+            f"{str(before.get('set_at', '?'))[:10]}: BC/MT {before.get('bc_mt', '-')})"
+        )
     click.echo(
-        f"baseline {name or period}: BC/MT {entry.get('bc_mt', '-')}, {entry['tokens']:,} tokens, "
-        f"${entry['cost_usd']:.2f}, {entry['beads_closed']} closed"
+        f"baseline {key}: BC/MT {entry.get('bc_mt', '-')}, {entry['tokens']:,} tokens, "
+        f"{cost_line(entry)}, {entry['beads_closed']} closed"
     )
 
 
@@ -130,8 +160,19 @@ def budget(
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
     rows = reports.budget(view, config, at=at, strict=strict)
+    if not rows:
+        warn_all([config_notice(info.root) or "no [[budgets]] in the config: nothing to judge"])
     columns = ("name", "period", "unit", "spent", "limit", "used", "projected", "status", "kind")
-    show(Report({"budgets": rows}, [Table(rows, columns, styles={"used": "pct"})]), fmt)
+    after = [
+        f"{row['name']}: spend is at least ${row['spent']:,.2f}: "
+        f"{row['unpriced_records']} usage record(s) have no known price"
+        for row in rows
+        if row["unpriced_records"] and row["unit"] == "usd"
+    ]
+    show(
+        Report({"budgets": rows}, [Table(rows, columns, styles={"used": "pct"})], after=after),
+        fmt,
+    )
 
 
 @cli.command()
@@ -151,7 +192,9 @@ def check(
 
     Spikes (an agent loop), drift (context bloat), variation (inconsistent inputs), cost up
     with outcomes flat (model inefficiency), BC/MT floor, reopen and escalation rates,
-    coverage, budgets. Each names the pattern, the evidence and the action.
+    coverage, priced share, budgets. One line per finding: the figure against its
+    threshold, the pattern and the action. With no config.toml it says which defaults it
+    used.
 
     \b
     Examples:
@@ -159,20 +202,18 @@ def check(
       bd-vpt check --format json | jq '.alerts[] | select(.hard)'
     """
     from bd_vpt import reports
+    from bd_vpt.economics.alerts import Alert
     from bd_vpt.render.report import Report
 
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
     alerts = reports.check(view, config, at=at, strict=strict)
     hard = [a for a in alerts if a["hard"]]
-    lines: list[str] = []
-    for alert in alerts:
-        level = "HARD" if alert["hard"] else "soft"
-        lines.append(
-            f"[{level}] {alert['name']} ({alert['subject']}): {alert['pattern']} -> {alert['action']}"
-        )
-        lines.append(f"        evidence: {alert['evidence']}")
+    lines = [Alert(**alert).line() for alert in alerts]
     lines.append(f"{len(alerts)} alert(s), {len(hard)} hard" if alerts else "no alerts")
+    defaults = config_notice(info.root)
+    if defaults:
+        warn_all([defaults])
     show(Report({"ok": not hard, "alerts": alerts}, after=lines), fmt)
     if hard:
         raise click.exceptions.Exit(EXIT_FAILED)

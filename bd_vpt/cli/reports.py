@@ -27,16 +27,34 @@ if TYPE_CHECKING:
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
+# what fits 100 columns; --wide adds the rest
 SUMMARY_COLUMNS = (
     "key",
     "tokens",
     "cost_usd",
     "beads_closed",
-    "weighted_completions",
     "bc_mt",
     "cost_per_completion",
     "fully_loaded_cost_usd",
     "reopen_rate",
+    "coverage",
+)
+WIDE_COLUMNS = (
+    "key",
+    "tokens",
+    "cost_usd",
+    "priced_share",
+    "beads_closed",
+    "completions",
+    "weighted_completions",
+    "bc_mt",
+    "cost_per_completion",
+    "fully_loaded_cost_usd",
+    "fully_loaded_cost_per_completion",
+    "value_usd",
+    "roi",
+    "reopen_rate",
+    "escalation_rate",
     "coverage",
 )
 TREND_METRICS = (
@@ -77,20 +95,29 @@ def open_view(
     )
 
 
-def summary_report(document: dict[str, Any]) -> Report:
+def summary_report(document: dict[str, Any], wide: bool = False) -> Report:
     from bd_vpt.render.figures import headers, styles
+    from bd_vpt.render.output import cost_line
     from bd_vpt.render.report import Report, Table
 
     totals = {"key": "TOTAL" if document["by"] else "fleet", **document["totals"]}
     rows = [*document["groups"], totals] if document["by"] else [totals]
-    table = Table(rows, SUMMARY_COLUMNS, headers(SUMMARY_COLUMNS), styles(SUMMARY_COLUMNS))
-    return Report(document, [table])
+    columns = WIDE_COLUMNS if wide else SUMMARY_COLUMNS
+    table = Table(rows, columns, headers(columns), styles(columns))
+    return Report(document, [table], after=[cost_line(document["totals"])])
+
+
+def wide_option(func: F) -> F:
+    return click.option(
+        "--wide", is_flag=True, help="Every figure in the table (wider than 100 columns)."
+    )(func)
 
 
 @cli.command()
 @summary_options
 @source_options
 @strict_option
+@wide_option
 @format_option(*REPORT_FORMATS)
 def summary(
     by: str | None,
@@ -100,11 +127,15 @@ def summary(
     range_: str | None,
     no_cache: bool,
     strict: bool,
+    wide: bool,
     fmt: str,
 ) -> None:
     """Value Per Token of the ledger: tokens, cost, beads closed, BC/MT, reopen rate.
 
-    BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6).
+    BC/MT = sum(priority weight x completion of closed beads) / (tokens / 1e6). A bead counts
+    as closed where its final completion lies (a reopened bead only once closed again);
+    rates are transitions in the window over completions in the window. A cost with any
+    unpriced usage in it is ? (null in JSON), and the table ends with the priced share.
     Bad ledger lines are skipped with a warning each (path:line); --strict fails instead.
 
     \b
@@ -120,7 +151,7 @@ def summary(
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
     document = reports.summary(view, config, by=by, since=since, until=until, strict=strict)
-    show(summary_report(document), fmt)
+    show(summary_report(document, wide), fmt)
 
 
 @cli.command()
@@ -161,8 +192,10 @@ def trend(
 ) -> None:
     """Figures per day, week or month; in a terminal, a sparkline per group.
 
-    Each period counts the tokens spent in it and the beads closed in it (as of the end of
-    the period). The table shows one line per group with a sparkline of --metric; json and
+    Each period holds the tokens spent in it, the transitions (completions, reopens) that
+    happened in it and the beads whose final completion lies in it: the figures a report of
+    that period alone gives. Every period from the first to the last is listed, a quiet one
+    as zeros. The table shows one line per group with a sparkline of --metric; json and
     csv give one row per period (and group) with every figure.
 
     \b
@@ -220,7 +253,8 @@ def models(
 
     For each bead type (or label) it names the model that was cheapest fully loaded per
     completion (model cost + human attention + delay + rework) and the one cheapest by
-    token price, and says when they differ.
+    token price, and says when they differ. Only priced models are ranked: a model with
+    usage of no known price is listed apart (its cost is unknown, not $0).
 
     \b
     Examples:
@@ -245,14 +279,30 @@ def models(
         "fully_loaded_cost_per_completion",
     )
     table = Table(document["models"], columns, ("model", *headers(columns)[1:]), styles(columns))
-    after = [""] + [
-        f"{facet} {choice[facet]}: cheapest fully loaded: "
-        f"{choice['cheapest_fully_loaded'] or '-'}; cheapest by token price: "
-        f"{choice['cheapest_by_token_price'] or '-'}"
-        + ("  <- differs" if choice["differs"] else "")
-        for choice in document["choices"]
-    ]
-    show(Report(document, [table], after=after), fmt)
+    choices = Table(
+        [
+            {
+                facet: choice[facet],
+                "loaded": choice["cheapest_fully_loaded"],
+                "price": choice["cheapest_by_token_price"],
+                "differs": "differs" if choice["differs"] else "",
+                "unpriced": [m["key"] for m in choice["unpriced_models"]],
+            }
+            for choice in document["choices"]
+        ],
+        (facet, "loaded", "price", "differs", "unpriced"),
+        (facet, "cheapest fully loaded", "cheapest by token price", "", "not ranked (no price)"),
+    )
+    from bd_vpt.render.output import cost_line
+
+    after = [cost_line(document["totals"])]
+    if document["unpriced_models"]:
+        after.append(
+            "not ranked, no known price (cost unknown, not $0): "
+            + ", ".join(f"{m['key']} ({m['tokens']:,} tokens)" for m in document["unpriced_models"])
+            + "; `bd-vpt prices set MODEL --input USD --output USD`"
+        )
+    show(Report(document, [table, choices], after=after), fmt)
 
 
 @cli.command()
@@ -270,12 +320,20 @@ def models(
     type=click.Path(file_okay=False, path_type=Path),
     help="--format parquet: the folder to write usage/ and outcomes/ under.",
 )
+@click.option(
+    "--focus-version",
+    type=click.Choice(("1.2", "1.3")),
+    default="1.3",
+    show_default=True,
+    help="FOCUS version of the columns (1.3 adds ServiceProviderName and HostProviderName).",
+)
 @window_options
 @source_options
 @strict_option
 def export(
     fmt: str,
     output: Path | None,
+    focus_version: str,
     since: str | None,
     until: str | None,
     rev: str | None,
@@ -285,9 +343,15 @@ def export(
 ) -> None:
     """Export the ledger: FinOps FOCUS CSV (one row per usage record), or raw records.
 
+    FOCUS 1.3 by default (ServiceProviderName, HostProviderName, and the ProviderName and
+    PublisherName it deprecates but still requires); --focus-version 1.2 for older tools.
+    A record with no known price is exported at cost 0 with x_CostKnown false (FOCUS costs
+    cannot be null).
+
     \b
     Examples:
-      bd-vpt export --format focus --since 2026-11-01 --until 2026-11-30 > focus.csv
+      bd-vpt export --format focus --since 2026-11-01 --until 2026-12-01 > focus.csv
+      bd-vpt export --focus-version 1.2 > focus-1.2.csv
       bd-vpt export --format jsonl --range main...HEAD
       bd-vpt export --format parquet -o exports/ --rev main    # needs bd-vpt[parquet]
     """
@@ -302,7 +366,8 @@ def export(
         return
     records = reports.records_in(view, since=since, until=until, strict=strict)
     if fmt == "focus":
-        from bd_vpt.economics.focus import COLUMNS, rows
+        from bd_vpt.economics.focus import columns as focus_columns
+        from bd_vpt.economics.focus import rows
 
         unknown = sum(1 for r in records if r["kind"] == "usage" and r.get("cost_usd") is None)
         if unknown:
@@ -312,7 +377,9 @@ def export(
                     "and x_CostKnown false"
                 ]
             )
-        table = Table(list(rows(records, config, info.root.name)), COLUMNS, fields=COLUMNS)
+        header = focus_columns(focus_version)
+        found = list(rows(records, config, info.root.name, focus_version))
+        table = Table(found, header, fields=header)
         show(Report(None, [table]), "csv")
         return
     columns = list(dict.fromkeys(k for r in records for k in flatten(r)))  # every field seen
@@ -390,7 +457,7 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
     story = reports.bead_story(info, view, config, bead_id, rev=rev, strict=strict)
     table = Table(
         reports.bead_rows(story, config),
-        ("ts", "kind", "actor", "what", "tokens", "cost_usd", "commit"),
+        ("ts", "actor", "what", "tokens", "cost_usd", "commit"),
         styles={"cost_usd": "usd"},
     )
     heading = [reports.bead_heading(story)] if fmt == "table" else []

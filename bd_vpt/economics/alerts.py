@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "reopen_rate": 0.10,
     "escalation_rate": 0.05,
     "coverage_floor": 0.0,  # 0 disables
+    "priced_share_floor": 0.0,  # share of tokens with a known price; 0 disables
     "hard": [],
 }
 
@@ -50,9 +51,19 @@ class Alert:
     evidence: dict[str, Any]
     hard: bool = False
     subject: str = "fleet"
+    figure: str = ""  # what was measured against what: "reopen rate 12.5% > 10.0%"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def line(self) -> str:
+        """One line: level, name, subject, the figure against its threshold, the action."""
+        level = "HARD" if self.hard else "soft"
+        return f"{level} {self.name} ({self.subject}): {self.figure} -> {self.action}"
+
+
+def pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
 
 
 @dataclass
@@ -109,6 +120,7 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
         win = period_window(key, budget.period)
         assert win.since is not None and win.until is not None
         usd = tokens = 0.0
+        unpriced = 0  # usage with no known price: spend in USD is a lower bound
         for record in records:
             if (
                 record["kind"] != "usage"
@@ -121,7 +133,9 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
                 by_label = bool(labels_of.get(record["bead"] or "", set()) & budget.labels)
                 if not (by_actor or by_label):
                     continue
-            usd += record.get("cost_usd") or 0.0
+            cost = record.get("cost_usd")
+            unpriced += cost is None
+            usd += cost or 0.0
             tokens += token_total(record["tokens"], config.token_basis)
         elapsed = (now - win.since) / (win.until - win.since)
         spent, limit = (
@@ -147,6 +161,7 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
                 if limit is not None and projected > limit
                 else "ok",
                 "kind": "hard" if budget.hard else "soft",
+                "unpriced_records": unpriced,
             }
         )
     return rows
@@ -168,9 +183,14 @@ def check(
     alerts: list[Alert] = []
 
     def fire(
-        name: str, pattern: str, action: str, evidence: dict[str, Any], subject: str = "fleet"
+        name: str,
+        pattern: str,
+        action: str,
+        evidence: dict[str, Any],
+        subject: str = "fleet",
+        figure: str = "",
     ) -> None:
-        alerts.append(Alert(name, pattern, action, evidence, name in hard, subject))
+        alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
 
     fleet = summarize(records, config)["totals"]
     if limits["bc_mt_floor"]:
@@ -186,6 +206,8 @@ def check(
                         "tokens": row["tokens"],
                     },
                     row["key"],
+                    f"BC/MT {row['bc_mt'] or 0:.2f} < floor {limits['bc_mt_floor']:.2f} "
+                    f"over {row['tokens']:,} tokens",
                 )
     _spikes(records, config, limits, fire)
     _drift(weekly, limits, fire)
@@ -195,10 +217,15 @@ def check(
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
         ("escalation_rate", "humans pulled in too often", "give agents the context they lacked"),
     )
+    counts = {"reopen_rate": "reopens", "escalation_rate": "escalations"}
     for name, pattern, action in rate_lines:
         value = fleet[name]
         if value is not None and value > limits[name]:
-            fire(name, pattern, action, {name: value, "limit": limits[name]})
+            said = (
+                f"{pct(value)} > {pct(limits[name])} "
+                f"({fleet[counts[name]]} of {fleet['completions']} completions)"
+            )
+            fire(name, pattern, action, {name: value, "limit": limits[name]}, "fleet", said)
     if (
         limits["coverage_floor"]
         and fleet["coverage"] is not None
@@ -209,6 +236,23 @@ def check(
             "tokens no bead claims",
             "make agents claim beads (bd update ID --claim)",
             {"coverage": fleet["coverage"], "floor": limits["coverage_floor"]},
+            "fleet",
+            f"coverage {pct(fleet['coverage'])} < floor {pct(limits['coverage_floor'])}",
+        )
+    share = fleet["priced_share"]
+    if limits["priced_share_floor"] and share is not None and share < limits["priced_share_floor"]:
+        fire(
+            "priced_share",
+            "usage on models with no known price: cost figures are unknown",
+            "add the price (bd-vpt prices set MODEL --input USD --output USD)",
+            {
+                "priced_share": share,
+                "floor": limits["priced_share_floor"],
+                "unpriced_records": fleet["unpriced_records"],
+            },
+            "fleet",
+            f"priced share {pct(share)} < floor {pct(limits['priced_share_floor'])} "
+            f"({fleet['unpriced_tokens']:,} tokens unpriced)",
         )
     for row in budget_status(records, config, now):
         if row["status"] == "over":
@@ -220,6 +264,7 @@ def check(
                     row,
                     row["kind"] == "hard",
                     row["name"],
+                    _budget_figure(row),
                 )
             )
         elif row["status"] == "projected over":
@@ -231,9 +276,23 @@ def check(
                     row,
                     False,
                     row["name"],
+                    _budget_figure(row),
                 )
             )
     return alerts
+
+
+def _budget_figure(row: dict[str, Any]) -> str:
+    def amount(value: float) -> str:
+        return f"${value:,.2f}" if row["unit"] == "usd" else f"{value:,.0f} tokens"
+
+    said = (
+        f"spent {amount(row['spent'])} of {amount(row['limit'])} in {row['period']}, "
+        f"projected {amount(row['projected'])}"
+    )
+    if row.get("unpriced_records"):
+        said += f" (at least: {row['unpriced_records']} usage record(s) unpriced)"
+    return said
 
 
 def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
@@ -254,6 +313,9 @@ def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire:
             "sudden 10x spike: agent loop",
             "kill and investigate",
             {"day": day, "tokens": count, "trailing_median": median},
+            "fleet",
+            f"{count:,} tokens on {day} >= {limits['spike_factor']:g}x the trailing median "
+            f"{median:,.0f}",
         )
     runs = [(s, count) for s, (_, count) in sorted(sessions.items(), key=lambda kv: kv[1][0])]
     for session, count, median in _above_trailing_median(runs, 20, limits):
@@ -263,6 +325,8 @@ def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire:
             "kill and investigate",
             {"session": session, "tokens": count, "trailing_median": median},
             session,
+            f"{count:,} tokens in one session >= {limits['spike_factor']:g}x the trailing "
+            f"median {median:,.0f}",
         )
 
 
@@ -291,6 +355,9 @@ def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> N
             "gradual increase: context bloat",
             "review prompts and the context agents load",
             {"tokens_per_completed_bead": [[p, round(v)] for p, v in per[-n:]]},
+            "fleet",
+            f"tokens per closed bead rose {n - 1} weeks running: "
+            + " -> ".join(f"{v:,.0f}" for _, v in per[-n:]),
         )
 
 
@@ -323,6 +390,8 @@ def _variation(records: list[Record], config: Config, limits: dict[str, Any], fi
                     "limit": limits["variation_cv"],
                 },
                 kind,
+                f"coefficient of variation {cv:.2f} > {limits['variation_cv']:g} over "
+                f"{len(values)} closed beads",
             )
 
 
@@ -332,7 +401,7 @@ def _cost_up_outcomes_flat(weekly: list[dict[str, Any]], limits: dict[str, Any],
     if len(rows) < 2:
         return
     before, after = rows[-2], rows[-1]
-    if not before["cost_usd"]:
+    if not before["cost_usd"] or after["cost_usd"] is None:  # unknown cost: no judgement
         return
     rise = (after["cost_usd"] - before["cost_usd"]) / before["cost_usd"]
     base = before["weighted_completions"]
@@ -351,6 +420,10 @@ def _cost_up_outcomes_flat(weekly: list[dict[str, Any]], limits: dict[str, Any],
                 "cost_usd": [before["cost_usd"], after["cost_usd"]],
                 "weighted_completions": [base, after["weighted_completions"]],
             },
+            "fleet",
+            f"cost {pct(rise)} (> {pct(limits['cost_rise'])}) from {before['period']} to "
+            f"{after['period']} while weighted completions moved {pct(moved)} "
+            f"(<= {pct(limits['outcomes_flat'])})",
         )
 
 

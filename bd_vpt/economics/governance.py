@@ -13,7 +13,12 @@ from bd_vpt.ledger.records import Record, format_ts
 BASELINE_FIGURES = (
     "tokens",
     "cost_usd",
+    "priced_cost_usd",
+    "priced_share",
+    "unpriced_records",
+    "unpriced_tokens",
     "beads_closed",
+    "completions",
     "weighted_completions",
     "bc_mt",
     "cost_per_completion",

@@ -1,20 +1,73 @@
 """Value Per Token figures: pure functions from records to numbers (no I/O).
 
-Usage is folded into buckets of (bead, actor, model, UTC day) as it streams past, so the
-ledger is never held twice; outcomes (few) are kept per bead. Every formula is in the README.
+Usage is folded into buckets of (bead, group) as it streams past, so the ledger is never held
+twice; outcomes (few) are kept per bead and folded into each bead's story (timeline.py).
+
+Windows and periods, one rule for both (the README's "Windows" section):
+- usage belongs to the moment it was spent; an outcome to the moment of its transition;
+- a bead counts as closed (beads_closed, weighted completions, BC/MT) where its final
+  completion lies, when its final state (at the report's revision) is completed; its value,
+  human time, delay and rework are placed there too (an open bead's rework at its latest
+  outcome);
+- completion, reopen and escalation transitions count where they happen; rates are
+  transitions in the window over completion transitions in the window.
+So a `--by week` row and a `--since/--until` report of that week compute the same figures,
+and the additive ones (README) sum over periods to the whole range.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.ledger.records import TOKEN_KINDS, Record, parse_ts, token_total
+from bd_vpt.economics.groups import (
+    COST,
+    RECORDS,
+    UNPRICED,
+    UNPRICED_TOKENS,
+    Bucket,
+    Group,
+    new_bucket,
+    zero_figures,
+)
+from bd_vpt.economics.modelnames import canonical
+from bd_vpt.economics.periods import (
+    Window,
+    period,
+    period_of,
+    period_window,
+    periods_between,
+    utc_day,
+    window,
+)
+from bd_vpt.economics.timeline import BeadState, bead_money, fold, ordered
+from bd_vpt.ledger.records import Record, parse_ts, token_total
+
+__all__ = [  # the periods' names are re-exported: callers name them from metrics
+    "ADDITIVE",
+    "GROUP_KEYS",
+    "NO_BEAD",
+    "BeadState",
+    "Facts",
+    "Window",
+    "bead_keys",
+    "bead_states",
+    "collect",
+    "period",
+    "period_of",
+    "period_window",
+    "periods_between",
+    "sparkline",
+    "summarize",
+    "summarize_facts",
+    "trend",
+    "utc_day",
+    "window",
+    "zero_figures",
+]
 
 GROUP_KEYS = ("agent", "bead", "model", "priority", "type", "label", "day", "week", "month")
 TIME_KEYS = ("day", "week", "month")
@@ -23,76 +76,24 @@ NO_BEAD = "(none)"
 UNKNOWN = "(unknown)"
 NO_OUTCOME = "(no outcome yet)"  # usage on a bead that no outcome record describes yet
 
-
-# A usage bucket is a flat list (cheap to make a million of):
-# [tokens on the basis, input, output, cache_read, cache_write, reasoning, unsplit,
-#  cost_usd, unpriced records, records]
-Bucket = list[float]
-KIND_SLOTS = (*TOKEN_KINDS, "unsplit")
-_COST, _UNPRICED, _RECORDS = 7, 8, 9
-
-
-@dataclass
-class BeadState:
-    """A bead as its outcome records tell it (within the report window)."""
-
-    bead: str
-    snapshot: dict[str, Any]
-    closed: bool  # the latest outcome is `completed`
-    completion: float
-    closed_ts: str | None
-    closer: str | None
-    ever_completed: bool
-    reopened: bool  # a `reopened` came after a `completed`
-    human_minutes: float
-    value_usd: float
-    last_ts: str | None = None  # the latest outcome in the window
-    last_reopen: datetime | None = None  # the latest reopen in the window
-    last_result: str | None = None
-
-    @property
-    def last_result_wasted(self) -> bool:
-        """Tokens on a bead that came back or was given up are waste (so far)."""
-        return self.last_result in ("reopened", "rejected", "abandoned")
-
-
-@dataclass
-class Window:
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-
-    def holds(self, ts: str) -> bool:
-        if self.since is None and self.until is None:
-            return True
-        moment = parse_ts(ts)
-        if self.since is not None and moment < self.since:
-            return False
-        return self.until is None or moment < self.until
-
-
-def window(since: str | None, until: str | None) -> Window:
-    """--since is inclusive; --until a date includes that whole day."""
-    end = None
-    if until:
-        end = parse_ts(until)
-        if len(until.strip()) == 10:
-            end += timedelta(days=1)
-    return Window(parse_ts(since) if since else None, end)
-
-
-def utc_day(ts: str) -> str:
-    if ts.endswith("Z"):
-        return ts[:10]
-    return parse_ts(ts).strftime("%Y-%m-%d")
-
-
-def period(day: str, every: str) -> str:
-    if every == "day":
-        return day
-    if every == "month":
-        return day[:7]
-    year, week, _ = date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
+# Figures that add up over periods: the sum of `--by week` rows is the whole range's total.
+ADDITIVE = (
+    "tokens",
+    "priced_cost_usd",
+    "unpriced_records",
+    "unpriced_tokens",
+    "usage_records",
+    "beads_closed",
+    "weighted_completions",
+    "completions",
+    "reopens",
+    "escalations",
+    "human_minutes",
+    "human_usd",
+    "value_usd",
+    "delay_usd",
+    "unattributed_tokens",
+)
 
 
 @dataclass
@@ -102,12 +103,15 @@ class Facts:
     # usage folded by (bead, group): the group is what the report groups usage by (an actor,
     # a model, a period; "" when the bead decides), so a fleet summary keeps one bucket per bead
     buckets: dict[tuple[Any, ...], Bucket] = field(default_factory=dict)
+    # every outcome, in the window or not: a bead's final state is read at the revision
     outcomes: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
     usage_records: int = 0
-    outcome_records: int = 0
-    ordered: dict[str, tuple[list[datetime], list[Record]]] | None = None
-    # model cost per bead per UTC day: what rework and delay are measured from
+    outcome_records: int = 0  # outcomes inside the window
+    states: dict[str, BeadState] | None = None
+    # model cost per bead per UTC day over all usage (rework and delay are measured from it),
+    # and the days with usage of no known price
     bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
+    unpriced_days: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _group_of(by: str | None) -> Callable[[Record, str], str]:
@@ -115,7 +119,7 @@ def _group_of(by: str | None) -> Callable[[Record, str], str]:
     if by == "agent":
         return lambda record, day: record["actor"]
     if by == "model":
-        return lambda record, day: record["model"]
+        return lambda record, day: canonical(record["model"])
     if by in TIME_KEYS:
         assert by is not None
         every = by
@@ -139,134 +143,84 @@ def collect(
     by: str | None = None,
     every: str | None = None,
 ) -> Facts:
-    """Fold records: usage into buckets keyed (bead, group), or (bead, period, group) with
-    every (for trend); outcomes kept per bead."""
+    """Fold records: usage in the window into buckets keyed (bead, group), or (bead, period,
+    group) with every (for trend); every outcome kept per bead."""
     facts = Facts()
     basis = config.token_basis
     buckets = facts.buckets
     outcomes = facts.outcomes
     bead_days = facts.bead_days
     group_of = _group_of(by)
-    period_of = _group_of(every) if every else None
+    period_by = _group_of(every) if every else None
     filtering = win is not None and (win.since is not None or win.until is not None)
     usage_records = outcome_records = 0
     for record in records:
-        if filtering:
-            assert win is not None
-            if not win.holds(record["ts"]):
-                if record["kind"] == "outcome" and (
-                    win.until is None or parse_ts(record["ts"]) < win.until
-                ):
-                    outcomes[record["bead"]].append(record)  # history before the window
-                continue
+        inside = not filtering or (win is not None and win.holds(record["ts"]))
         if record["kind"] == "outcome":
             outcomes[record["bead"]].append(record)
-            outcome_records += 1
+            outcome_records += inside
             continue
-        usage_records += 1
         ts = record["ts"]
         day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
-        if period_of is None:
-            key: tuple[Any, ...] = (record["bead"], group_of(record, day))
-        else:
-            key = (record["bead"], period_of(record, day), group_of(record, day))
-        bucket = buckets.get(key)
-        if bucket is None:
-            bucket = buckets[key] = [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0]
-        tokens = record["tokens"]
-        get = tokens.get
-        inp, out = get("input", 0), get("output", 0)
-        cread, cwrite = get("cache_read", 0), get("cache_write", 0)
-        if "input" in tokens or "output" in tokens or "total" not in tokens:
-            bucket[0] += (
-                inp + out + cread + cwrite if basis == "total" else token_total(tokens, basis)
-            )
-        else:
-            bucket[0] += tokens["total"]
-            bucket[6] += tokens["total"]
-        bucket[1] += inp
-        bucket[2] += out
-        bucket[3] += cread
-        bucket[4] += cwrite
-        bucket[5] += get("reasoning", 0)
         cost = record.get("cost_usd")
-        if cost is None:
-            bucket[_UNPRICED] += 1
-        else:
-            bucket[_COST] += cost
-        bucket[_RECORDS] += 1
         bead = record["bead"]
         if bead is not None:
             days = bead_days.get(bead)
             if days is None:
                 days = bead_days[bead] = {}
             days[day] = days.get(day, 0.0) + (cost or 0.0)
+            if cost is None:
+                facts.unpriced_days.setdefault(bead, set()).add(day)
+        if not inside:
+            continue
+        usage_records += 1
+        if period_by is None:
+            key: tuple[Any, ...] = (bead, group_of(record, day))
+        else:
+            key = (bead, period_by(record, day), group_of(record, day))
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = new_bucket()
+        tokens = record["tokens"]
+        get = tokens.get
+        inp, out = get("input", 0), get("output", 0)
+        cread, cwrite = get("cache_read", 0), get("cache_write", 0)
+        if "input" in tokens or "output" in tokens or "total" not in tokens:
+            counted = inp + out + cread + cwrite if basis == "total" else token_total(tokens, basis)
+        else:
+            counted = tokens["total"]
+            bucket[6] += counted
+        bucket[0] += counted
+        bucket[1] += inp
+        bucket[2] += out
+        bucket[3] += cread
+        bucket[4] += cwrite
+        bucket[5] += get("reasoning", 0)
+        if cost is None:
+            bucket[UNPRICED] += 1
+            bucket[UNPRICED_TOKENS] += counted
+        else:
+            bucket[COST] += cost
+        bucket[RECORDS] += 1
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts
 
 
-def _ordered(facts: Facts) -> dict[str, tuple[list[datetime], list[Record]]]:
-    """Each bead's outcomes in time order (then id), with their parsed times; computed once."""
-    if facts.ordered is None:
-        facts.ordered = {}
-        for bead, outcomes in facts.outcomes.items():
-            keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=lambda t: t[:2])
-            facts.ordered[bead] = ([t[0] for t in keyed], [t[2] for t in keyed])
-    return facts.ordered
-
-
 def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]:
-    """Each bead's state as of the end of the window (outcomes after it are ignored)."""
-    states = {}
-    since = win.since if win else None
-    until = win.until if win else None
-    for bead, (moments, outcomes) in _ordered(facts).items():
-        if until is not None:
-            cut = bisect_left(moments, until)
-            moments, outcomes = moments[:cut], outcomes[:cut]
-        if not outcomes:
-            continue
-        snapshot: dict[str, Any] = {}
-        ever_completed = reopened = False
-        completion, closer, closed_ts = 0.0, None, None
-        minutes = value = 0.0
-        last_reopen: datetime | None = None
-        for moment, outcome in zip(moments, outcomes, strict=True):
-            if outcome.get("snapshot"):
-                snapshot = outcome["snapshot"]
-            in_window = since is None or moment >= since
-            if outcome["result"] == "completed":
-                ever_completed = True
-                completion = float(outcome.get("completion", 1.0))
-                closer, closed_ts = outcome["actor"], outcome["ts"]
-            elif outcome["result"] == "reopened" and ever_completed and in_window:
-                reopened = True
-                last_reopen = moment
-            if in_window:
-                minutes += outcome.get("human_minutes") or 0.0
-                value += outcome.get("value_usd") or 0.0
-        latest = outcomes[-1]
-        closed = latest["result"] == "completed" and (since is None or moments[-1] >= since)
-        states[bead] = BeadState(
-            bead=bead,
-            snapshot=snapshot,
-            closed=closed,
-            completion=completion if closed else 0.0,
-            closed_ts=closed_ts if closed else None,
-            closer=closer,
-            ever_completed=ever_completed,
-            reopened=reopened,
-            human_minutes=minutes,
-            value_usd=value,
-            last_ts=latest["ts"],
-            last_reopen=last_reopen,
-            last_result=latest["result"],
-        )
-    return states
+    """Each bead's transitions and final state (at the report's revision: every outcome it
+    reads, whatever the window). Computed once per Facts."""
+    del win  # the window places transitions; it does not cut a bead's story
+    if facts.states is None:
+        facts.states = {}
+        for bead, outcomes in facts.outcomes.items():
+            if outcomes:
+                moments, in_order = ordered(outcomes)
+                facts.states[bead] = fold(bead, moments, in_order)
+    return facts.states
 
 
-def _bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
+def bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
     if bead is None:
         return [NO_BEAD]
     if by == "bead":
@@ -283,130 +237,14 @@ def _bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
     return list(labels) or ["(no label)"]
 
 
-@dataclass
-class Money:
-    """What a bead cost beyond its tokens, and what it was worth (one report window)."""
-
-    minutes: float = 0.0
-    human_usd: float = 0.0
-    value_usd: float = 0.0
-    delay_usd: float = 0.0
-    rework_usd: float = 0.0
-    escalated: bool = False
-
-    @property
-    def amounts(self) -> tuple[float, float, float, float, float]:
-        return (self.minutes, self.human_usd, self.value_usd, self.delay_usd, self.rework_usd)
-
-
-def bead_money(state: BeadState, days: dict[str, float] | None, config: Config) -> Money:
-    """human_usd = minutes / 60 x rate; delay = the bead's cost of delay per day x days from
-    its first usage to its close; rework = model cost spent on it up to its last reopen (at
-    day granularity: usage on the day of the reopen counts as rework)."""
-    money = Money(
-        minutes=state.human_minutes,
-        human_usd=state.human_minutes / 60 * config.human_usd_per_hour,
-        value_usd=state.value_usd,
-        escalated=state.human_minutes > config.escalation_minutes,
-    )
-    if days and state.last_reopen is not None:
-        cutoff = state.last_reopen.strftime("%Y-%m-%d")
-        money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)
-    rate = config.delay_rate(state.snapshot) if state.closed else 0.0
-    if rate and days and state.closed_ts:
-        start = datetime.fromisoformat(min(days) + "T00:00:00+00:00")
-        money.delay_usd = rate * max(
-            0.0, (parse_ts(state.closed_ts) - start).total_seconds() / 86400
-        )
-    return money
-
-
-@dataclass
-class Group:
-    sums: list[float] = field(default_factory=lambda: [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0])
-    attributed_tokens: int = 0
-    closed: set[str] = field(default_factory=set)
-    weighted: float = 0.0
-    touched: set[str] = field(default_factory=set)
-    money: list[float] = field(default_factory=lambda: [0.0] * 5)  # see Money
-    escalated: set[str] = field(default_factory=set)
-    wasted_tokens: int = 0
-
-    def add(self, bead: str | None, bucket: Bucket) -> None:
-        sums = self.sums
-        for i, value in enumerate(bucket):
-            sums[i] += value
-        if bead is not None:
-            self.attributed_tokens += int(bucket[0])
-            self.touched.add(bead)
-
-    def credit(self, bead: str, share: float, weight: float) -> None:
-        if share > 0:
-            self.closed.add(bead)
-            self.weighted += share * weight
-        self.touched.add(bead)
-
-    def charge(self, bead: str, share: float, money: Money) -> None:
-        """The bead's human attention, value, delay and rework, by share."""
-        for i, amount in enumerate(money.amounts):
-            self.money[i] += share * amount
-        if money.escalated and share > 0:
-            self.escalated.add(bead)
-
-    def figures(self, states: dict[str, BeadState]) -> dict[str, Any]:
-        completed = [b for b in self.touched if b in states and states[b].ever_completed]
-        reopened = sum(1 for b in completed if states[b].reopened)
-        n_closed = len(self.closed)
-        tokens = int(self.sums[0])
-        cost = self.sums[_COST]
-        return {
-            "tokens": tokens,
-            "tokens_by_kind": {k: int(v) for k, v in zip(KIND_SLOTS, self.sums[1:7], strict=True)},
-            "cost_usd": round(cost, 6),
-            "unpriced_records": int(self.sums[_UNPRICED]),
-            "usage_records": int(self.sums[_RECORDS]),
-            "beads_closed": n_closed,
-            "weighted_completions": round(self.weighted, 6),
-            "bc_mt": round(self.weighted / (tokens / 1e6), 6) if tokens else None,
-            "weighted_per_usd": round(self.weighted / cost, 6) if cost else None,
-            "cost_per_completion": round(cost / n_closed, 6) if n_closed else None,
-            "reopen_rate": round(reopened / len(completed), 6) if completed else None,
-            "coverage": round(self.attributed_tokens / tokens, 6) if tokens else None,
-            "unattributed_tokens": tokens - self.attributed_tokens,
-            **self.value_figures(cost, tokens, n_closed, len(completed)),
-        }
-
-    def value_figures(
-        self, cost: float, tokens: int, n_closed: int, completed: int
-    ) -> dict[str, Any]:
-        minutes, human, value, delay, rework = self.money
-        loaded = cost + human + delay + rework
-        return {
-            "human_minutes": round(minutes, 6),
-            "human_usd": round(human, 6),
-            "delay_usd": round(delay, 6),
-            "rework_usd": round(rework, 6),
-            "fully_loaded_cost_usd": round(loaded, 6),
-            "fully_loaded_cost_per_completion": round(loaded / n_closed, 6) if n_closed else None,
-            "value_usd": round(value, 6),
-            "value_per_mtok": round(value / (tokens / 1e6), 6) if tokens else None,
-            "roi": round(value / loaded, 6) if loaded else None,
-            "escalation_rate": round(len(self.escalated) / completed, 6) if completed else None,
-            "waste_share": round(self.wasted_tokens / tokens, 6) if tokens else None,
-        }
-
-
 def _placements(
     by: str, bead: str, state: BeadState, shares: dict[str, dict[str, int]]
 ) -> list[tuple[str, float]]:
-    """Where a bead's completion and money go: the group(s) of its facts; the period of its
-    close (else of its latest outcome); or, by agent or model, a split in proportion to the
-    tokens each spent on it (no usage: the closing agent, or no model)."""
-    if by in TIME_KEYS:
-        when = state.closed_ts or state.last_ts
-        return [(period(utc_day(when), by), 1.0)] if when else []
+    """Where a bead's completion and money go (not by time): the group(s) of its facts;
+    or, by agent or model, a split in proportion to the tokens each spent on it (no usage:
+    the closing agent, or no model)."""
     if by in BEAD_KEYS:
-        return [(key, 1.0) for key in _bead_keys(by, bead, state)]
+        return [(key, 1.0) for key in bead_keys(by, bead, state)]
     split = shares.get(bead)
     spent = sum(split.values()) if split else 0
     if split and spent:
@@ -429,11 +267,20 @@ def summarize(
 
 
 def summarize_facts(
-    facts: Facts, config: Config, *, by: str | None = None, win: Window | None = None
+    facts: Facts,
+    config: Config,
+    *,
+    by: str | None = None,
+    win: Window | None = None,
+    movers: Iterable[str] | None = None,
 ) -> dict[str, Any]:
+    """movers: the beads whose transitions may fall in the window (default: every bead);
+    trend passes each period's, so a period does not walk every bead of the ledger."""
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
-    states = bead_states(facts, win)
+    win = win or Window()
+    inside = win.contains
+    states = bead_states(facts)
     total = Group()
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
@@ -448,7 +295,7 @@ def summarize_facts(
         if by in TIME_KEYS:
             keys = [group]
         elif by in BEAD_KEYS:
-            keys = _bead_keys(by, bead, states.get(bead) if bead else None)
+            keys = bead_keys(by, bead, states.get(bead) if bead else None)
         else:
             keys = [group]
             if bead is not None:
@@ -457,39 +304,52 @@ def summarize_facts(
             groups[key].add(bead, bucket)
             if bead in wasted:
                 groups[key].wasted_tokens += int(bucket[0])
-    for bead, state in states.items():
+    limit = config.escalation_minutes
+    moving = states.items() if movers is None else ((b, states[b]) for b in movers)
+    for bead, state in moving:
         weight = config.weight(state.snapshot.get("priority")) * state.completion
-        money = bead_money(state, facts.bead_days.get(bead), config)
-        share_closed = 1.0 if state.closed else 0.0
-        total.credit(bead, share_closed, weight)
-        total.charge(bead, 1.0, money)
+        credited = state.closed and inside(state.closed_at)
+        placed = inside(state.anchor)
+        done = [c for c in state.completions if inside(c.at)]
+        back = [m for m in state.reopens if inside(m)]
+        escalated = sum(1 for c in done if c.minutes > limit)
+        if not (credited or placed or done or back):
+            continue
+        money = bead_money(state, facts.bead_days.get(bead), facts.unpriced_days.get(bead), config)
+        total.credit(bead, 1.0 if credited else 0.0, weight)
+        total.count(bead, len(done), len(back), escalated)
+        if placed:
+            total.charge(1.0, money)
         if by is None:
             continue
+        if by in TIME_KEYS:
+            if credited and state.closed_at is not None:
+                groups[period_of(state.closed_at, by)].credit(bead, 1.0, weight)
+            if placed and state.anchor is not None:
+                groups[period_of(state.anchor, by)].charge(1.0, money)
+            for c in done:
+                groups[period_of(c.at, by)].count(bead, 1, 0, int(c.minutes > limit))
+            for moment in back:
+                groups[period_of(moment, by)].count(bead, 0, 1, 0)
+            continue
         for key, share in _placements(by, bead, state, shares):
-            groups[key].credit(bead, share if state.closed else 0.0, weight)
-            groups[key].charge(bead, share, money)
-    totals = total.figures(states)
+            groups[key].credit(bead, share if credited else 0.0, weight)
+            groups[key].count(bead, len(done), len(back), escalated)
+            if placed:
+                groups[key].charge(share, money)
+    totals = total.figures()
     totals["outcome_records"] = facts.outcome_records
-    rows = [{"key": key, **group.figures(states)} for key, group in groups.items()]
+    rows = [{"key": key, **group.figures()} for key, group in groups.items()]
+    if by in TIME_KEYS and rows:
+        assert by is not None
+        have = {r["key"] for r in rows}
+        keys = periods_between(min(have), max(have), by)
+        rows += [{"key": k, **zero_figures()} for k in keys if k not in have]
     if by in TIME_KEYS or by == "priority":
         rows.sort(key=lambda r: r["key"])
     else:
         rows.sort(key=lambda r: (-r["tokens"], -r["weighted_completions"], r["key"]))
     return {"by": by, "totals": totals, "groups": rows}
-
-
-def period_window(key: str, every: str) -> Window:
-    """[start, end) of a day (2026-11-24), ISO week (2026-W48) or month (2026-11), UTC."""
-    if every == "day":
-        start = datetime.fromisoformat(key + "T00:00:00+00:00")
-        return Window(start, start + timedelta(days=1))
-    if every == "week":
-        year, week = key.split("-W")
-        start = datetime.fromisocalendar(int(year), int(week), 1).replace(tzinfo=UTC)
-        return Window(start, start + timedelta(days=7))
-    start = datetime.fromisoformat(key + "-01T00:00:00+00:00")
-    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return Window(start, month_end)
 
 
 def trend(
@@ -501,11 +361,8 @@ def trend(
     since: str | None = None,
     until: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per period (and group, with by): the summary figures of that period alone.
-
-    Usage counts in the period it happened; a bead counts as closed in the period of its
-    closing outcome, if no later outcome in that period revoked it.
-    """
+    """One row per period (and group, with by): the figures a report of that period alone
+    gives. Every period from the first to the last is listed; an empty one shows zeros."""
     if every not in TIME_KEYS:
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
@@ -514,26 +371,51 @@ def trend(
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
     outcome_counts: dict[str, int] = defaultdict(int)
-    for moments, outcomes in _ordered(facts).values():
-        for moment, outcome in zip(moments, outcomes, strict=True):
-            if win.since is None or moment >= win.since:
-                key = period(utc_day(outcome["ts"]), every)
-                outcome_counts[key] += 1
-                by_period.setdefault(key, {})
+    for outcomes in facts.outcomes.values():
+        for outcome in outcomes:
+            moment = parse_ts(outcome["ts"])
+            if win.contains(moment):
+                outcome_counts[period_of(moment, every)] += 1
+    seen = set(by_period) | set(outcome_counts)
+    if not seen:
+        return []
+    states = bead_states(facts)
     rows = []
-    for key in sorted(by_period):
+    groups_seen: set[str] = set()
+    keys = periods_between(min(seen), max(seen), every)
+    movers: dict[str, set[str]] = defaultdict(set)  # period -> beads with something in it
+    for bead, state in states.items():
+        moments = [c.at for c in state.completions] + state.reopens
+        if state.anchor is not None:
+            moments.append(state.anchor)
+        for moment in moments:
+            movers[period_of(moment, every)].add(bead)
+    for key in keys:
         sub = Facts(
-            buckets=by_period[key],
+            buckets=by_period.get(key, {}),
             outcomes=facts.outcomes,
-            ordered=facts.ordered,
+            states=states,
             outcome_records=outcome_counts[key],
             bead_days=facts.bead_days,
+            unpriced_days=facts.unpriced_days,
         )
-        document = summarize_facts(sub, config, by=by, win=period_window(key, every))
+        document = summarize_facts(
+            sub, config, by=by, win=period_window(key, every), movers=movers.get(key, ())
+        )
         if by is None:
             rows.append({"period": key, "key": "fleet", **document["totals"]})
         else:
             rows.extend({"period": key, **group} for group in document["groups"])
+            groups_seen.update(g["key"] for g in document["groups"])
+    if by is not None:  # every group in every period: a quiet week is a zero, not a gap
+        have = {(r["period"], r["key"]) for r in rows}
+        rows += [
+            {"period": p, "key": g, **zero_figures()}
+            for p in keys
+            for g in sorted(groups_seen)
+            if (p, g) not in have
+        ]
+        rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
 
 
@@ -550,55 +432,3 @@ def sparkline(values: list[float | None]) -> str:
     return "".join(
         " " if v is None else SPARKS[min(7, int((v - low) / span * 7.999))] for v in values
     )
-
-
-def compare_models(
-    records: Iterable[Record],
-    config: Config,
-    *,
-    facet: str = "type",
-    since: str | None = None,
-    until: str | None = None,
-) -> dict[str, Any]:
-    """Per model, the figures; per bead type (or label), which model was cheapest fully
-    loaded (per completion) and which was cheapest by token price (per Mtok)."""
-    if facet not in ("type", "label"):
-        raise ValueError(f"unknown facet {facet!r}")
-    win = window(since, until)
-    facts = collect(records, config, win, by="model")
-    models = summarize_facts(facts, config, by="model", win=win)
-    states = bead_states(facts, win)
-    by_facet: dict[str, set[str]] = defaultdict(set)
-    for bead, state in states.items():
-        for key in _bead_keys(facet, bead, state):
-            by_facet[key].add(bead)
-    choices = []
-    for key in sorted(by_facet):
-        beads = by_facet[key]
-        sub = Facts(
-            buckets={k: v for k, v in facts.buckets.items() if k[0] in beads},
-            outcomes=defaultdict(list, {b: facts.outcomes[b] for b in beads}),
-            bead_days=facts.bead_days,
-        )
-        rows = [
-            r for r in summarize_facts(sub, config, by="model", win=win)["groups"] if r["tokens"]
-        ]
-        for row in rows:
-            row["cost_per_mtok"] = round(row["cost_usd"] / (row["tokens"] / 1e6), 6)
-        loaded = [r for r in rows if r["fully_loaded_cost_per_completion"] is not None]
-        cheapest = min(loaded, key=lambda r: r["fully_loaded_cost_per_completion"], default=None)
-        by_price = min(rows, key=lambda r: r["cost_per_mtok"], default=None)
-        choices.append(
-            {
-                facet: key,
-                "cheapest_fully_loaded": cheapest["key"] if cheapest else None,
-                "cheapest_by_token_price": by_price["key"] if by_price else None,
-                "differs": bool(cheapest and by_price and cheapest["key"] != by_price["key"]),
-                "models": rows,
-            }
-        )
-    for row in models["groups"]:
-        row["cost_per_mtok"] = (
-            round(row["cost_usd"] / (row["tokens"] / 1e6), 6) if row["tokens"] else None
-        )
-    return {"facet": facet, "models": models["groups"], "choices": choices}

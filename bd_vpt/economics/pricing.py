@@ -1,16 +1,25 @@
 """Price token usage once, at capture; the record stores cost_usd and price_ref.
 
-Order: a price in config.toml `[prices.<model>]` (USD per million tokens), then the
-genai-prices package (offline data bundled with it, imported only when needed). A model
-neither knows gets cost_usd null and a warning: never a silent $0.
+Order: a price in config.toml `[prices."<model>"]` (USD per million tokens; the id as
+written, then its canonical name), then the genai-prices package (offline data bundled with
+it, imported only when needed): the id as written with the cloud it names (a Bedrock id is
+priced at AWS's rate), then its canonical name. A model neither knows gets cost_usd null and
+a warning: never a silent $0. A local model at $0 is an explicit override
+(`bd-vpt prices set llama3 --input 0 --output 0`), not a default.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.modelnames import parse
+
+KINDS = ("input", "output", "cache_read", "cache_write")
+_MTOK = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
 
 
 @dataclass(frozen=True)
@@ -21,12 +30,61 @@ class Priced:
     warning: str | None = None
 
 
+def override(model: str, config: Config) -> tuple[str, dict[str, float]] | None:
+    """(key, table) of the config price of a model: its id as written, else its canonical."""
+    if model in config.prices:
+        return model, config.prices[model]
+    name = parse(model).canonical
+    if name in config.prices:
+        return name, config.prices[name]
+    return None
+
+
+def _table_rate(table: dict[str, float], kind: str) -> float:
+    """A config price table's rate for a token kind (cache kinds default to input)."""
+    if kind in table:
+        return float(table[kind])
+    return 0.0 if kind == "output" else float(table["input"])
+
+
+def _attempts(model: str) -> Iterator[tuple[str, str | None]]:
+    """(model_ref, provider_id) to ask genai-prices, most specific first."""
+    name = parse(model)
+    seen: set[tuple[str, str | None]] = set()
+    for attempt in (
+        (model, name.host),
+        (model, None),
+        (name.canonical, name.host),
+        (name.canonical, None),
+    ):
+        if attempt not in seen:
+            seen.add(attempt)
+            yield attempt
+
+
+def lookup(model: str, moment: datetime) -> Any | None:
+    """genai-prices' calculation for one token of input and output (None: unknown model)."""
+    from genai_prices import Usage, calc_price
+
+    for ref, host in _attempts(model):
+        try:
+            return calc_price(
+                Usage(input_tokens=1, output_tokens=1),
+                ref,
+                provider_id=host,
+                genai_request_timestamp=moment,
+            )
+        except (LookupError, ValueError):
+            continue
+    return None
+
+
 def price(
     model: str, tokens: dict[str, int], moment: datetime, config: Config, requests: int = 1
 ) -> Priced:
     """Price tokens as `requests` equal requests (tiered prices, such as a long-context
     rate above 200k input tokens, apply per request)."""
-    split = any(k in tokens for k in ("input", "output", "cache_read", "cache_write"))
+    split = any(k in tokens for k in KINDS)
     if not split:
         return Priced(
             None,
@@ -36,16 +94,11 @@ def price(
                 "pass --cost-usd or the --input/--output split"
             ),
         )
-    table = config.prices.get(model)
-    if table is not None:
-        cost = (
-            sum(
-                tokens.get(kind, 0) * table.get(kind, table["input"] if kind != "output" else 0.0)
-                for kind in ("input", "output", "cache_read", "cache_write")
-            )
-            / 1e6
-        )
-        return Priced(round(cost, 8), f"config:prices.{model}")
+    found = override(model, config)
+    if found is not None:
+        key, table = found
+        cost = sum(tokens.get(kind, 0) * _table_rate(table, kind) for kind in KINDS) / 1e6
+        return Priced(round(cost, 8), f"config:prices.{key}")
     return _genai_price(model, tokens, moment, max(1, requests))
 
 
@@ -65,21 +118,61 @@ def _genai_price(model: str, tokens: dict[str, int], moment: datetime, requests:
         if f"cache_write_{ttl}" in tokens:
             usage[f"cache_write_{ttl}_tokens"] = tokens[f"cache_write_{ttl}"]
     share = {k: v / requests for k, v in usage.items()} if requests > 1 else usage
-    try:
-        calc = calc_price(Usage(**share), model, genai_request_timestamp=moment)
-    except LookupError:
+    problem = None
+    for ref, host in _attempts(model):
+        try:
+            calc = calc_price(Usage(**share), ref, provider_id=host, genai_request_timestamp=moment)
+        except LookupError:
+            continue
+        except ValueError as exc:
+            problem = str(exc)
+            continue
+        where = f"{calc.provider.id}/{calc.model.id}"
         return Priced(
-            None,
-            None,
-            warning=(
-                f"no known price for model {model!r}: cost_usd left null; "
-                f'add [prices."{model}"] to .beads/vpt/config.toml or pass --cost-usd'
-            ),
+            round(float(calc.total_price) * requests, 8),
+            f"genai-prices {__version__} {where} {moment:%Y-%m-%d}",
+            provider=calc.provider.id,
         )
-    except ValueError as exc:
-        return Priced(None, None, warning=f"cannot price {model!r}: {exc}")
-    ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {moment:%Y-%m-%d}"
-    return Priced(round(float(calc.total_price) * requests, 8), ref, provider=calc.provider.id)
+    if problem is not None:
+        return Priced(None, None, warning=f"cannot price {model!r}: {problem}")
+    name = parse(model).canonical
+    return Priced(
+        None,
+        None,
+        warning=(
+            f"no known price for model {model!r}: cost_usd left null; "
+            f"`bd-vpt prices set {name} --input USD --output USD` (per million tokens) "
+            "or pass --cost-usd"
+        ),
+    )
+
+
+def rates(model: str, moment: datetime, config: Config) -> dict[str, Any]:
+    """Where a model's price comes from at `moment`, and its USD per million tokens:
+    {"source": "config" | "genai-prices" | None, "ref": ..., "input": ..., "output": ...}."""
+    found = override(model, config)
+    if found is not None:
+        key, table = found
+        return {
+            "source": "config",
+            "ref": f"config:prices.{key}",
+            **{kind: _table_rate(table, kind) for kind in KINDS},
+        }
+    calc = lookup(model, moment)
+    if calc is None:
+        return {"source": None, "ref": None, **dict.fromkeys(KINDS)}
+    from genai_prices import __version__
+
+    out: dict[str, Any] = {
+        "source": "genai-prices",
+        "ref": f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {moment:%Y-%m-%d}",
+    }
+    for kind, attr in zip(KINDS, _MTOK, strict=True):
+        value = getattr(calc.model_price, attr, None)
+        if value is not None and hasattr(value, "base"):
+            value = value.base
+        out[kind] = float(value) if value is not None else None
+    return out
 
 
 class RateCards:
@@ -103,22 +196,19 @@ class RateCards:
         if key in self._cards:
             return self._cards[key]
         card = None
-        if model in self.config.prices:
-            table = self.config.prices[model]
+        found = override(model, self.config)
+        if found is not None:
+            name, table = found
             rates: dict[str, float | None] = {
-                k: table.get(k, table["input"]) for k in ("input", "cache_read", "cache_write")
+                k: _table_rate(table, k) for k in ("input", "output", "cache_read", "cache_write")
             }
-            rates["output"] = table["output"]
             rates["cache_write_1h"] = rates["cache_write"]
-            card = (rates, float("inf"), f"config:prices.{model}", "")
+            card = (rates, float("inf"), f"config:prices.{name}", "")
         else:
-            from genai_prices import Usage, __version__, calc_price
+            from genai_prices import __version__
 
-            try:
-                calc = calc_price(
-                    Usage(input_tokens=1, output_tokens=1), model, genai_request_timestamp=moment
-                )
-            except (LookupError, ValueError):
+            calc = lookup(model, moment)
+            if calc is None:
                 self.unknown.add(model)
             else:
                 price = calc.model_price

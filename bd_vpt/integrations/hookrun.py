@@ -243,6 +243,7 @@ def post_merge(info: RepoInfo) -> int:
     from bd_vpt.config import load
     from bd_vpt.economics.metrics import summarize
     from bd_vpt.ledger.history import History
+    from bd_vpt.render.output import cost_line
     from bd_vpt.repo import ledger_diff
 
     before = git(
@@ -284,7 +285,7 @@ def post_merge(info: RepoInfo) -> int:
     records = brought["usage_records"] + brought["outcome_records"]
     print(
         f"bd-vpt: the merge brought {records} record(s): {brought['tokens']:,} tokens, "
-        f"${brought['cost_usd']:.2f}, {brought['beads_closed']} bead(s) closed; "
+        f"{cost_line(brought)}, {brought['beads_closed']} bead(s) closed; "
         f"fleet BC/MT {_fmt(old['bc_mt'])} -> {_fmt(new['bc_mt'])}",
         file=sys.stderr,
     )

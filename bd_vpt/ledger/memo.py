@@ -19,7 +19,7 @@ import orjson
 
 from bd_vpt import __version__
 
-FORMAT = 1
+FORMAT = 2  # 2: report documents carry priced shares and transitions (issue 15)
 KEEP = 64  # entries kept; older ones are pruned
 
 

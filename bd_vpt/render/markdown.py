@@ -18,26 +18,37 @@ MAX_BYTES = 64_000  # GitHub refuses bodies over 65,536 characters; UTF-8 bytes 
 TITLE_CHARS = 80
 SPENDERS = 8  # models or agents named in the details
 
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
-_BACKSLASHED = set("\\`*_{}[]()#+-.!|~$^=:")
+_BACKSLASHED = set("\\`*[]|~$")  # emphasis, code, links, table cells, strike-through, math
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_SHORTCODE = re.compile(r":[A-Za-z0-9_+-]+:")
 NONE = "\u2013"  # an en dash: no figure
 _ZWSP = "\u200b"  # breaks @mentions, #refs and autolinks without changing what people read
 _DROPPED = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # controls, bidi overrides
 
 
 def text(value: object, limit: int | None = None) -> str:
-    """A repository string made inert for a markdown table cell."""
+    """A repository string made inert for a markdown table cell, escaping only what would
+    change how it renders: `gpt-4o` and `bx-2` stay as they are."""
     raw = _DROPPED.sub(" ", str(value)).strip()
     if limit is not None and len(raw) > limit:
         raw = raw[: limit - 1].rstrip() + "…"
     raw = raw.replace("://", ":" + _ZWSP + "//").replace("@", "@" + _ZWSP).replace("#", "#" + _ZWSP)
     raw = re.sub(r"(?i)(www)\.", r"\1" + _ZWSP + ".", raw)
     out = []
-    for ch in raw:
-        if ch in _ENTITIES:
-            out.append(_ENTITIES[ch])
+    for i, ch in enumerate(raw):
+        if ch == "<":
+            out.append("&lt;")  # HTML and autolinks
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;" if _ENTITY.match(raw, i) else "&")  # only where it names one
         elif ch == _ZWSP:
             out.append("&#8203;")
+        elif ch == "_":  # intraword underscores never emphasise (GFM)
+            inside = 0 < i < len(raw) - 1 and raw[i - 1].isalnum() and raw[i + 1].isalnum()
+            out.append("_" if inside else "\\_")
+        elif ch == ":":
+            out.append("\\:" if _SHORTCODE.match(raw, i) else ":")  # :emoji: shortcodes
         elif ch in _BACKSLASHED:
             out.append("\\" + ch)
         else:
@@ -45,18 +56,33 @@ def text(value: object, limit: int | None = None) -> str:
     return "".join(out)
 
 
-def _usd(value: float | None) -> str:
-    if value is None:
+def _usd(value: float | None, unknown: bool = False) -> str:
+    """Money as the comment shows it: `?` when unknown (some usage has no known price)."""
+    from bd_vpt.render.output import money
+
+    if value is None and not unknown:
         return NONE
-    return f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:.4f}"
+    return money(value, unknown=unknown, dollar=True)
 
 
 def _num(value: float | None) -> str:
     return NONE if value is None else f"{value:,.2f}"
 
 
-def _figure(name: str, value: Any) -> str:
-    return _num(value) if name == "bc_mt" else _usd(value)
+def _figure(name: str, value: Any, unknown: bool = False) -> str:
+    return _num(value) if name == "bc_mt" else _usd(value, unknown)
+
+
+def _priced(t: dict[str, Any]) -> str:
+    """The model cost with its priced share."""
+    if not t.get("unpriced_records"):
+        return f"**{_usd(t['cost_usd'])}** model cost (100% of tokens priced)"
+    from bd_vpt.render.output import share
+
+    return (
+        f"**?** model cost ({_usd(t['priced_cost_usd'])} priced, "
+        f"{share(t.get('priced_share'))} of tokens; the rest has no known price)"
+    )
 
 
 def _change(row: dict[str, Any]) -> str:
@@ -96,21 +122,23 @@ def pr_comment(doc: dict[str, Any]) -> str:
 def _summary(doc: dict[str, Any]) -> str:
     t = doc["totals"]
     baseline = doc["baseline"]
+    pr_unknown = bool(t.get("unpriced_records"))
+    base_unknown = bool(baseline["totals"].get("unpriced_records"))
     lines = [
         MARKER,
         "### Value Per Token of this pull request",
         "",
         f"**{t['beads_touched']:,}** bead(s) touched · **{t['beads_closed']:,}** closed · "
         f"**{t['beads_reopened']:,}** reopened · **{t['tokens']:,}** tokens · "
-        f"**{_usd(t['cost_usd'])}** model cost",
+        f"{_priced(t)}",
         "",
         f"| | this PR | base, trailing {baseline['days']} days | change |",
         "|---|---:|---:|---|",
     ]
     for row in doc["comparison"]:
         lines.append(
-            f"| {row['label']} | {_figure(row['figure'], row['pr'])} | "
-            f"{_figure(row['figure'], row['baseline'])} | {_change(row)} |"
+            f"| {row['label']} | {_figure(row['figure'], row['pr'], pr_unknown)} | "
+            f"{_figure(row['figure'], row['baseline'], base_unknown)} | {_change(row)} |"
         )
     lines.append("")
     if doc["alerts"]:
@@ -149,7 +177,7 @@ def _bead_table(beads: list[dict[str, Any]]) -> tuple[list[str], Any]:
         if bead["bead"] is None:
             rows.append(
                 f"| _no bead_ | usage no bead claimed | | | {bead['tokens']:,} | "
-                f"{_usd(bead['cost_usd'])} | |\n"
+                f"{_usd(bead['cost_usd'], True)} | |\n"
             )
             continue
         priority = f"P{bead['priority']}" if isinstance(bead["priority"], int) else NONE
@@ -160,7 +188,7 @@ def _bead_table(beads: list[dict[str, Any]]) -> tuple[list[str], Any]:
             f"| {text(bead['bead'], TITLE_CHARS)} | "
             f"{text(bead['title'], TITLE_CHARS) if bead['title'] else NONE} | {priority} | "
             f"{text(bead['status']) if bead['status'] else NONE} | {bead['tokens']:,} | "
-            f"{_usd(bead['cost_usd'])} | {result} |\n"
+            f"{_usd(bead['cost_usd'], True)} | {result} |\n"
         )
 
     def note(shown: int) -> str:
@@ -188,6 +216,7 @@ def _details(doc: dict[str, Any]) -> str:
     baseline = doc["baseline"]
     b = baseline["totals"]
     coverage = f"{t['coverage'] * 100:.1f}%" if t["coverage"] is not None else NONE
+    unknown = bool(t.get("unpriced_records"))
     lines = [
         "",
         "<details>",
@@ -202,10 +231,12 @@ def _details(doc: dict[str, Any]) -> str:
         _spenders("By model", doc["models"]),
         _spenders("By agent", doc["agents"]),
         f"- Attributed to a bead: {coverage} ({t['unattributed_tokens']:,} tokens on no bead)",
-        f"- Fully loaded cost {_usd(t['fully_loaded_cost_usd'])} = model {_usd(t['cost_usd'])} "
-        f"+ human attention {_usd(t['human_usd'])} ({_num(t['human_minutes'])} min) "
-        f"+ delay {_usd(t['delay_usd'])} + rework {_usd(t['rework_usd'])}",
-        f"- Value recorded {_usd(t['value_usd'])}; ROI {_num(t['roi'])}",
+        f"- Fully loaded cost {_usd(t['fully_loaded_cost_usd'], unknown)} = model "
+        f"{_usd(t['cost_usd'], unknown)} + human attention {_usd(t['human_usd'])} "
+        f"({_num(t['human_minutes'])} min) + delay {_usd(t['delay_usd'])} + rework "
+        f"{_usd(t['rework_usd'], unknown)}",
+        f"- Value recorded {_usd(t['value_usd'])}; ROI "
+        f"{'?' if t['roi'] is None and unknown else _num(t['roi'])}",
         f"- Baseline: the ledger at `{_short(doc['base'])}`, {baseline['since'][:10]} to "
         f"{baseline['until'][:10]}: {b['tokens']:,} tokens, {b['beads_closed']:,} closed, "
         f"BC/MT {_num(b['bc_mt'])}",
@@ -230,7 +261,7 @@ def _details(doc: dict[str, Any]) -> str:
 def _spenders(label: str, rows: list[dict[str, Any]]) -> str:
     """The biggest spenders, one line: names escaped, at most SPENDERS of them."""
     shown = ", ".join(
-        f"{text(r['key'], TITLE_CHARS)} {r['tokens']:,} ({_usd(r['cost_usd'])})"
+        f"{text(r['key'], TITLE_CHARS)} {r['tokens']:,} ({_usd(r['cost_usd'], True)})"
         for r in rows[:SPENDERS]
     )
     more = f", and {len(rows) - SPENDERS:,} more" if len(rows) > SPENDERS else ""

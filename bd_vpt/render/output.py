@@ -32,17 +32,62 @@ def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _cell(value: Any, style: str | None = None) -> Any:
+def money(value: float | None, *, unknown: bool = False, dollar: bool = False) -> str:
+    """Money, one way everywhere: `?` when unknown (some of it has no known price), `-` when
+    undefined; cents from $1 up, four decimals below (a cheap bead still shows its cost)."""
     if value is None:
-        return "-"
+        return "?" if unknown else "-"
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    digits = f"{amount:,.2f}" if amount >= 1 or amount == 0 else f"{amount:.4f}"
+    return f"{sign}{'$' if dollar else ''}{digits}"
+
+
+def tokens(value: float | None) -> str:
+    """Token counts: whole numbers with thousands separators."""
+    return "-" if value is None else f"{int(value):,}"
+
+
+def rate(value: float | None) -> str:
+    """Shares and rates: a percentage with one decimal."""
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def share(value: float | None) -> str:
+    """A share that must not round to a whole: 99.99% is `>99.9%`, not `100.0%`."""
+    if value is not None and 0.999 < value < 1:
+        return ">99.9%"
+    if value is not None and 0 < value < 0.001:
+        return "<0.1%"
+    return rate(value)
+
+
+def cost_line(figures: dict[str, Any]) -> str:
+    """A money total with its priced share: `model cost $412.10, 100% of tokens priced`;
+    when part is unpriced, the known part, the share priced and what is missing."""
+    if not figures.get("tokens"):
+        return "model cost $0.00 (no usage)"
+    if not figures.get("unpriced_records"):
+        return f"model cost {money(figures.get('cost_usd'), dollar=True)}, 100% of tokens priced"
+    return (
+        f"model cost ?: {money(figures.get('priced_cost_usd'), dollar=True)} priced, "
+        f"{share(figures.get('priced_share'))} of tokens; ? = unknown: "
+        f"{figures['unpriced_records']:,} usage record(s), {tokens(figures.get('unpriced_tokens'))}"
+        " tokens, on models with no known price (see `bd-vpt prices`)"
+    )
+
+
+def _cell(value: Any, style: str | None = None, unknown: bool = False) -> Any:
+    if value is None:
+        return "?" if style == "usd" and unknown else "-"
     if style == "pct" and isinstance(value, int | float):
-        return f"{value * 100:.1f}%"
+        return rate(value)
     if style == "usd" and isinstance(value, int | float):
-        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4f}"
+        return money(value)
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return tokens(value)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return value
@@ -79,10 +124,16 @@ def render_rows(
                 writer.writeheader()
             writer.writerow(flat)
         return
+    import tabulate as tabulating
     from tabulate import tabulate
 
+    tabulating.MIN_PADDING = 0  # columns as wide as their widest cell: tables fit 100 columns
     styles = styles or {}
-    table = [[_cell(flatten(row).get(c), styles.get(c)) for c in columns] for row in rows]
+    table = []
+    for row in rows:
+        flat = flatten(row)
+        unknown = bool(flat.get("unpriced_records"))  # a money figure built on unpriced usage
+        table.append([_cell(flat.get(c), styles.get(c), unknown) for c in columns])
     tablefmt = "github" if fmt == "markdown" else "simple"
     align = ["left", *["right"] * (len(columns) - 1)]
     out.write(

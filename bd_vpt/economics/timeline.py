@@ -1,0 +1,183 @@
+"""A bead's story from its outcome records: its transitions and its final state.
+
+- A `completed` outcome on an open bead is a completion transition; on a bead already
+  completed it restates that completion (a double close counts once; its value, minutes and
+  completion, when given, replace the earlier ones).
+- A `reopened` outcome on a completed bead is a reopen transition; `rejected` and
+  `abandoned` revoke the completion too. On an open bead they change nothing but the
+  latest result.
+- The final state is the state after the last outcome the report reads (its revision).
+
+Every outcome belongs to the moment of its transition; reports place figures in windows
+and periods by those moments (see metrics.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.ledger.records import Record, parse_ts
+
+
+@dataclass
+class Completion:
+    """One completion transition (and any restatement of it before the next reopen)."""
+
+    at: datetime
+    ts: str
+    actor: str
+    completion: float
+    minutes: float  # human minutes recorded on this completion
+    value: float  # value_usd recorded on this completion
+
+
+@dataclass
+class BeadState:
+    """A bead as its outcome records tell it."""
+
+    bead: str
+    snapshot: dict[str, Any]
+    closed: bool  # the final state is completed
+    completion: float  # the final completion's share (0 when not closed)
+    closed_ts: str | None  # the final completion transition (None when not closed)
+    closed_at: datetime | None
+    closer: str | None
+    ever_completed: bool
+    reopened: bool  # at least one reopen transition
+    human_minutes: float  # effort: minutes of every completion, counted once closed
+    value_usd: float  # the final completion's value, counted once closed
+    last_ts: str | None = None
+    last_at: datetime | None = None
+    last_reopen: datetime | None = None
+    last_result: str | None = None
+    completions: list[Completion] = field(default_factory=list)
+    reopens: list[datetime] = field(default_factory=list)
+
+    @property
+    def last_result_wasted(self) -> bool:
+        """Tokens on a bead that came back or was given up are waste (so far)."""
+        return self.last_result in ("reopened", "rejected", "abandoned")
+
+    @property
+    def anchor(self) -> datetime | None:
+        """Where the bead's money (value, human time, delay, rework) is placed in time: its
+        final completion, else its latest outcome."""
+        return self.closed_at if self.closed else self.last_at
+
+
+def ordered(outcomes: list[Record]) -> tuple[list[datetime], list[Record]]:
+    """Outcomes in time order (then id), with their parsed times."""
+    keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=lambda t: t[:2])
+    return [t[0] for t in keyed], [t[2] for t in keyed]
+
+
+def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:
+    """The bead's transitions and final state."""
+    snapshot: dict[str, Any] = {}
+    runs: list[Completion] = []
+    reopens: list[datetime] = []
+    completed = False
+    last_reopen: datetime | None = None
+    pending = 0.0  # minutes recorded on outcomes that were not completions
+    for moment, outcome in zip(moments, outcomes, strict=True):
+        if outcome.get("snapshot"):
+            snapshot = outcome["snapshot"]
+        minutes = outcome.get("human_minutes")
+        value = outcome.get("value_usd")
+        if outcome["result"] == "completed":
+            if not completed:
+                runs.append(
+                    Completion(
+                        moment,
+                        outcome["ts"],
+                        outcome["actor"],
+                        float(outcome.get("completion", 1.0)),
+                        float(minutes or 0.0) + pending,
+                        float(value or 0.0),
+                    )
+                )
+                pending = 0.0
+                completed = True
+                continue
+            run = runs[-1]  # a second close without a reopen: the same completion
+            if minutes is not None:
+                run.minutes = float(minutes)
+            if value is not None:
+                run.value = float(value)
+            if outcome.get("completion") is not None:
+                run.completion = float(outcome["completion"])
+            continue
+        pending += float(minutes or 0.0)
+        if completed:
+            completed = False
+            if outcome["result"] == "reopened":
+                reopens.append(moment)
+                last_reopen = moment
+    final = runs[-1] if completed else None
+    latest = outcomes[-1]
+    return BeadState(
+        bead=bead,
+        snapshot=snapshot,
+        closed=completed,
+        completion=final.completion if final else 0.0,
+        closed_ts=final.ts if final else None,
+        closed_at=final.at if final else None,
+        closer=(final or runs[-1]).actor if runs else None,
+        ever_completed=bool(runs),
+        reopened=bool(reopens),
+        human_minutes=sum(r.minutes for r in runs) if final else 0.0,
+        value_usd=final.value if final else 0.0,
+        last_ts=latest["ts"],
+        last_at=moments[-1],
+        last_reopen=last_reopen,
+        last_result=latest["result"],
+        completions=runs,
+        reopens=reopens,
+    )
+
+
+@dataclass
+class Money:
+    """What a bead cost beyond its tokens, and what it was worth."""
+
+    minutes: float = 0.0
+    human_usd: float = 0.0
+    value_usd: float = 0.0
+    delay_usd: float = 0.0
+    rework_usd: float = 0.0
+    rework_known: bool = True  # False: some usage counted as rework has no known price
+
+    @property
+    def amounts(self) -> tuple[float, float, float, float, float]:
+        return (self.minutes, self.human_usd, self.value_usd, self.delay_usd, self.rework_usd)
+
+
+def bead_money(
+    state: BeadState,
+    days: dict[str, float] | None,
+    unpriced: set[str] | None,
+    config: Config,
+) -> Money:
+    """human_usd = minutes / 60 x rate; delay = the bead's cost of delay per day x days from
+    its first usage to its final close; rework = model cost spent on it up to its last
+    reopen (at day granularity: usage on the day of the reopen counts as rework).
+    days: the bead's model cost per UTC day over all its usage (not only the window's), so
+    the figure does not depend on the window it is placed in; unpriced: days with usage of
+    no known price."""
+    money = Money(
+        minutes=state.human_minutes,
+        human_usd=state.human_minutes / 60 * config.human_usd_per_hour,
+        value_usd=state.value_usd,
+    )
+    if days and state.last_reopen is not None:
+        cutoff = state.last_reopen.strftime("%Y-%m-%d")
+        money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)
+        money.rework_known = not any(day <= cutoff for day in unpriced or ())
+    rate = config.delay_rate(state.snapshot) if state.closed else 0.0
+    if rate and days and state.closed_at is not None:
+        start = datetime.fromisoformat(min(days) + "T00:00:00+00:00")
+        money.delay_usd = rate * max(0.0, (state.closed_at - start).total_seconds() / 86400)
+    return money
