@@ -77,12 +77,16 @@ def test_strict_makes_summary_fail(repo: Repo) -> None:
     assert "--strict" in result.err and result.out == ""
 
 
-def test_validate_applies_the_full_schema(repo: Repo) -> None:
-    # passes the fast check (reports can use it) but not the schema: the id is no ULID
-    write_shard(repo, line({**GOOD_1, "id": "not-a-ulid"}))
+def test_validate_and_reports_reject_the_same_line(repo: Repo) -> None:
+    # one validator: a line validate rejects is one every report skips (and says so)
+    write_shard(repo, line({**GOOD_1, "id": "not-a-ulid"}) + line(GOOD_2))
     result = run_cli("validate")
-    assert result.code == 2 and "does not match" in result.out
-    assert run_cli("summary").code == 0
+    assert result.code == 2 and "id must be a ULID" in result.out
+    summary = run_cli("summary", "--format", "json")
+    assert summary.code == 0 and "id must be a ULID" in summary.err
+    assert (
+        summary.json()["totals"]["usage_records"] + summary.json()["totals"]["outcome_records"] == 1
+    )
 
 
 def test_clean_ledger_validates(repo: Repo) -> None:
