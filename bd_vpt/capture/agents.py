@@ -21,8 +21,10 @@ from bd_vpt.capture.transcripts import Attribution, Stats, build_records, high_w
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
-from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
-from bd_vpt.repo import RepoInfo, worktree_roots
+from bd_vpt.ledger.records import now_ts, parse_ts, token_total
+from bd_vpt.ledger.store import shard_path
+from bd_vpt.ledger.writer import Writer, writing
+from bd_vpt.repo import RepoInfo
 
 SOURCES = {"claude-code": claude_code, "codex": codex}
 
@@ -66,14 +68,6 @@ def _session_beads(info: RepoInfo) -> dict[str, str]:
     return {b.closed_by_session: b.id for b in source.all().values() if b.closed_by_session}
 
 
-def _ledger_records(info: RepoInfo) -> list[Record]:
-    from bd_vpt.ledger.view import open_view
-
-    return [
-        r for r in open_view(info).records() if r.get("kind") == "usage" and r.get("last_message")
-    ]
-
-
 def run_import(
     info: RepoInfo,
     config: Config,
@@ -85,15 +79,33 @@ def run_import(
     since: str | None = None,
     all_projects: bool = False,
     dry_run: bool = False,
-    pending: Sequence[Record] = (),
-    write: bool = True,
+    writer: Writer | None = None,
+    shard: Path | None = None,
 ) -> dict[str, Any]:
-    """Import one agent's transcripts; returns the summary (and the records)."""
+    """Import one agent's transcripts; returns the summary (and the records written).
+
+    Marks are read and records written under the ledger lock (`writer`, or one taken
+    here), so imports running at once never write a message twice."""
+    if writer is None:
+        with writing(info) as taken:
+            return run_import(
+                info,
+                config,
+                kind,
+                actor=actor,
+                path=path,
+                files=files,
+                since=since,
+                all_projects=all_projects,
+                dry_run=dry_run,
+                writer=taken,
+                shard=shard,
+            )
     module = SOURCES[kind]
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
-    allowed = None if all_projects else worktree_roots(info.root)
-    marks = high_water([*_ledger_records(info), *pending], kind)
+    allowed = None if all_projects else [str(info.root)]  # this worktree's sessions only
+    marks = high_water(writer.known.usage(), kind)
     index = FileIndex(info, kind, all_projects)
     to_scan = [f for f in found if not index.covered(f, marks, stats)]
     sessions = module.scan(to_scan, allowed, stats)
@@ -112,15 +124,13 @@ def run_import(
     )
 
     def remember() -> None:
-        """Note the files read (call once their records are safely written or spooled)."""
+        """Note the files read (only once their records are written)."""
         if since is None:  # a partial import (--since) covers nothing for next time
             index.update(to_scan, stats, high_water(records, kind), marks)
 
-    if write and not dry_run:
+    if not dry_run:
         if records:
-            from bd_vpt.ledger import store as ledger
-
-            ledger.append(info, records, actor)
+            records = writer.append(records, shard or shard_path(info.root, actor)).records
         remember()
     tokens = sum(token_total(r["tokens"]) for r in records)
     unattributed = sum(token_total(r["tokens"]) for r in records if r["bead"] is None)

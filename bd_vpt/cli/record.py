@@ -98,6 +98,9 @@ def _written(written: Any, root: Path) -> Any:
     callback=_not_blank,
     help="Where the figure came from.",
 )
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def record(
     bead: str,
@@ -114,6 +117,7 @@ def record(
     session: str | None,
     ts: str | None,
     source: str,
+    force: bool,
     fmt: str,
 ) -> None:
     """Append a usage record: tokens an agent spent on BEAD ('-' for no bead).
@@ -153,6 +157,7 @@ def record(
         ts=ts,
         source=source,
         requests=requests,
+        force=force,
     )
     show(_written(written, info.root), fmt)
 
@@ -174,6 +179,9 @@ def record(
 )
 @click.option("--no-bd", is_flag=True, help="Do not run `bd close` (already closed in bd).")
 @ts_option
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def close(
     bead: str,
@@ -188,13 +196,15 @@ def close(
     actor: str | None,
     no_bd: bool,
     ts: str | None,
+    force: bool,
     fmt: str,
 ) -> None:
     """Close BEAD in bd, then record the outcome with a snapshot of the bead.
 
-    Runs `bd close BEAD` first when bd is on PATH ($BD names another binary); if bd fails,
-    nothing is written. The snapshot (priority, type, labels, title) lets reports run
-    without bd.
+    Runs `bd close -- BEAD` first ($BD names another binary); if bd fails or is not
+    there, nothing is written (--no-bd when bd already has it closed). A bead the ledger
+    already holds as closed is refused: reopen it first. The snapshot (priority, type,
+    labels, title) lets reports run without bd.
 
     \b
     Examples:
@@ -219,6 +229,7 @@ def close(
         model=model,
         run_bd=not no_bd,
         ts=ts,
+        force=force,
     )
     show(_written(written, info.root), fmt)
 
@@ -229,9 +240,18 @@ def close(
 @click.option("--actor", callback=_not_blank, help="Who reopened it.")
 @click.option("--no-bd", is_flag=True, help="Do not run `bd reopen` (already open in bd).")
 @ts_option
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def reopen(
-    bead: str, reason: str | None, actor: str | None, no_bd: bool, ts: str | None, fmt: str
+    bead: str,
+    reason: str | None,
+    actor: str | None,
+    no_bd: bool,
+    ts: str | None,
+    force: bool,
+    fmt: str,
 ) -> None:
     """Record that BEAD was reopened: its earlier completion stops counting.
 
@@ -250,5 +270,6 @@ def reopen(
         reason=reason,
         run_bd=not no_bd,
         ts=ts,
+        force=force,
     )
     show(_written(written, info.root), fmt)

@@ -19,7 +19,7 @@ import orjson
 
 from bd_vpt import __version__
 
-FORMAT = 1
+FORMAT = 2  # 2: retractions and source_ref duplicates are left out of every report
 KEEP = 64  # entries kept; older ones are pruned
 
 

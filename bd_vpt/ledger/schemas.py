@@ -41,7 +41,7 @@ def _record_validator() -> Any:
             ),
         }
     )
-    strict = validators.extend(Draft202012Validator, type_checker=types)
+    strict = validators.extend(Draft202012Validator, type_checker=types)  # type: ignore[no-untyped-call]
     formats = FormatChecker(formats=())
     formats.checks("date-time")(ts_ok)
     return strict(load_schema("record"), format_checker=formats)

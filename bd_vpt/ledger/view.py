@@ -30,7 +30,12 @@ class LedgerView:
     fingerprint: str | None = None  # names exactly the ledger content read; None: no memo
 
     def records(self) -> Iterator[Record]:
-        for path, blob in self.blobs:
+        """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
+        blobs = list(self.blobs)  # retractions can come after what they withdraw
+        self.scan.retracted = frozenset(
+            r["retracts"] for _, blob in blobs for r in blob.records if r["kind"] == "retraction"
+        )
+        for path, blob in blobs:
             yield from self.scan.merge(path, blob)
         if self.history is not None:
             self.scan.problems.extend(self.history.warnings)
