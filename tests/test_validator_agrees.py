@@ -148,7 +148,7 @@ def change(record: dict[str, Any], name: str, value: Any) -> None:
 
 @st.composite
 def near_valid(draw: st.DrawFn) -> dict[str, Any]:
-    record = copy.deepcopy(draw(st.sampled_from([USAGE, OUTCOME, RETRACTION])))
+    record: dict[str, Any] = copy.deepcopy(draw(st.sampled_from([USAGE, OUTCOME, RETRACTION])))
     for _ in range(draw(st.integers(0, 3))):
         name = draw(st.sampled_from([*FIELDS, *NESTED]))
         change(record, name, draw(st.sampled_from([MISSING, *EDGES])))

@@ -114,7 +114,8 @@ def check_bead(info: RepoInfo, bead: str, *, force: bool) -> None:
     close_ones = difflib.get_close_matches(bead, list(source.all()), n=3, cutoff=0.6)
     guess = f"; did you mean {' or '.join(close_ones)}?" if close_ones else ""
     raise VptError(
-        f"unknown bead {bead} (not in {source.name}){guess} Nothing was written.",
+        f"unknown bead {bead} (not in the bead facts, from {source.name}){guess} "
+        "Nothing was written.",
         hint="check the id (bd list), or pass --force to record it anyway",
     )
 
@@ -123,9 +124,10 @@ def _bd(info: RepoInfo, command: str, bead: str, reason: str | None) -> None:
     """`bd close|reopen [--reason R] -- ID`: the id after `--`, never read as an option."""
     binary = bd_binary()
     if binary is None:
+        name = os.environ.get("BD") or "bd"
         raise VptError(
-            f"bd was not found (${'BD' if os.environ.get('BD') else 'PATH'}): bd was not "
-            f"updated and nothing was recorded",
+            f"bd was not found ({name!r} is not on PATH): bd was not updated and nothing "
+            "was recorded",
             hint=f"{command} it in bd and run `bd-vpt sync`, or pass --no-bd when bd already "
             f"has it {'closed' if command == 'close' else 'open'} (set BD=/path/to/bd to use another)",
         )

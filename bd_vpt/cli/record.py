@@ -63,6 +63,8 @@ def _written(written: Any, root: Path) -> Any:
                 f"usage {rec['id']} bead={rec['bead'] or '-'} {rec['model']} "
                 f"{token_total(rec['tokens']):,} tokens, {cost}"
             )
+        elif rec["kind"] == "retraction":
+            lines.append(f"retraction {rec['id']} withdraws {rec['retracts']}")
         else:
             lines.append(f"outcome {rec['id']} bead={rec['bead']} {rec['result']}")
     if path:
@@ -273,3 +275,30 @@ def reopen(
         force=force,
     )
     show(_written(written, info.root), fmt)
+
+
+@cli.command()
+@click.argument("record_id", required=False)
+@click.option("--reason", "-r", help="Why it is withdrawn (kept in the retraction).")
+@click.option("--actor", callback=_not_blank, help="Who withdraws it (default: as for record).")
+@format_option(*WRITE_FORMATS)
+def undo(record_id: str | None, reason: str | None, actor: str | None, fmt: str) -> None:
+    """Withdraw a record: append a retraction that every report honours.
+
+    The ledger stays append-only: the retraction names the record (RECORD_ID, default your
+    newest record in this worktree) and no report counts either. A withdrawn capture is not
+    captured again by import or sync.
+
+    \b
+    Examples:
+      bd-vpt undo                      # your last record
+      bd-vpt undo 01JD8X3Q4R5S6T7V8W9X0Y1Z2A --reason "wrong bead"
+    """
+    from bd_vpt.capture import manual
+    from bd_vpt.ledger.undo import undo as withdraw
+
+    info, _config = open_repo()
+    retraction, _target, path = withdraw(
+        info, record_id=record_id, actor=manual.resolve_actor(actor, info.root), reason=reason
+    )
+    show(_written(manual.Written(path, [retraction]), info.root), fmt)

@@ -90,21 +90,21 @@ class Sources:
             found += keys
         return found
 
-    def blobs(self) -> Iterator[ParsedBlob]:
+    def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
         for shown, sha in self.items:
             blob = self.cache.get(sha) if sha else None
             if blob is None:
                 missing.append((shown, sha))
             else:
-                yield blob
+                yield shown, blob
         shas = dict(self.items)
         for shown, data in self._data(missing):
             blob = parse_blob(data)
             sha = shas[shown]
             if sha:
                 self.cache.put(sha, blob)
-            yield blob
+            yield shown, blob
 
 
 class Known:
@@ -137,7 +137,7 @@ class Known:
         """Every usage record held (import marks, usage source_refs)."""
         if self._usage is None:
             self._usage = {}
-            for blob in self.sources.blobs():
+            for _shown, blob in self.sources.blobs():
                 for rec in blob.records:
                     if rec["kind"] == "usage":
                         self._usage.setdefault(rec["id"], rec)

@@ -115,6 +115,13 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
         if raw.startswith(CONFLICT_PREFIXES):
             _problem(blob, lineno, "merge conflict marker", CONFLICT_HINT)
             continue
+        if full_schema:  # `validate`: what the hook blocks, validate reports
+            from bd_vpt.ledger.lines import line_problem
+
+            unfit = line_problem(raw)
+            if unfit:
+                _problem(blob, lineno, unfit, "a ledger line is one line of JSON text, no keys")
+                continue
         try:
             record = loads(raw)
         except orjson.JSONDecodeError as exc:

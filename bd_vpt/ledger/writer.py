@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from bd_vpt import state
-from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError
+from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError, warn
 from bd_vpt.ledger.known import Known
 from bd_vpt.ledger.lines import line_problem
 from bd_vpt.ledger.records import Record, check
@@ -77,7 +77,9 @@ class Writer:
         if not fresh:
             return done
         payload = b"".join(refuse_bad(fresh))
-        done.warnings += write_lines(self.info, shard, payload)
+        for warning in write_lines(self.info, shard, payload):
+            warn(warning)  # a repaired tail is news whichever command wrote
+            done.warnings.append(warning)
         for record in fresh:
             self.known.add(record)
         done.records = fresh
