@@ -51,7 +51,7 @@ class RepoInfo:
 
     @property
     def state_dir(self) -> Path:
-        """Local-only state (locks, caches, spool): never committed, shared by worktrees."""
+        """Local-only state (locks, caches, file index): never committed, shared by worktrees."""
         return self.common_dir / "bd-vpt"
 
 

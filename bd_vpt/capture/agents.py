@@ -1,9 +1,11 @@
 """`bd-vpt import claude-code|codex`: agent transcripts to usage records, attributed to beads.
 
 Idempotent everywhere: each record remembers the last message it holds (`last_message`), and
-an import skips every message at or before a session's mark, read from the ledger itself (and
-from records still spooled by a hook). Importing twice, after a crash, or from a fresh clone
-counts each message once; no local state is needed for that.
+an import skips every message at or before a session's mark, read from the ledger itself (the
+work tree and every stash) under the ledger lock. Importing twice, at the same time, after a
+crash, a stash, or from a fresh clone counts each message once; no local state is needed.
+Only sessions run in this worktree are taken (unless --all-projects): a worktree's captures
+belong to its own branch.
 """
 
 from __future__ import annotations
