@@ -423,3 +423,59 @@ def test_undo_appends_a_retraction_every_report_honours(repo: Repo) -> None:
     # and the closed bead can be closed again (its completion was withdrawn)
     assert run_cli("close", "bd-1", "--no-bd").code == 0
     assert run_cli("summary", "--format", "json").json()["totals"]["beads_closed"] == 1
+
+
+def test_undo_holds_in_every_view_and_is_not_captured_again(repo: Repo) -> None:
+    """--rev and --range honour a committed retraction; a withdrawn sync completion is not
+    synced again (its source_ref stays held)."""
+    set_sync_since(repo.root)
+    repo.write_beads({"id": "bd-1", "status": "closed", "closed_at": "2026-11-10T00:00:00Z"})
+    repo.commit_all("setup")
+    synced = run_cli("sync", "--format", "json").json()["records"]
+    assert [r["bead"] for r in synced] == ["bd-1"]
+    repo.commit_all("synced")
+    assert run_cli("undo", synced[0]["id"]).code == 0
+    repo.commit_all("withdrawn")
+    assert run_cli("sync", "--format", "json").json()["records"] == []
+    for view in ([], ["--rev", "HEAD"], ["--range", "HEAD~2..HEAD"], ["--range", "HEAD~1..HEAD"]):
+        totals_ = run_cli("summary", *view, "--format", "json").json()["totals"]
+        assert totals_["beads_closed"] == 0 and totals_["outcome_records"] == 0, view
+    assert (
+        run_cli("summary", "--rev", "HEAD~1", "--format", "json").json()["totals"]["beads_closed"]
+        == 1
+    )  # history is history: before the undo it counted
+
+
+def test_a_legacy_spool_is_moved_into_its_worktree_once(repo: Repo) -> None:
+    """Records an older bd-vpt left in the shared spool land once, in their own worktree."""
+    from bd_vpt.integrations.hookrun import capture_shard
+    from bd_vpt.ledger.records import outcome_record
+    from bd_vpt.repo import discover
+
+    info = discover(repo.root)
+    mine = capture_shard(info, "Test User").relative_to(repo.root).as_posix()
+    other = ".beads/vpt/ledger/2026-11/someone-ffffff.capture.jsonl"
+    done = outcome_record(
+        bead="bd-7",
+        actor="a",
+        result="completed",
+        snapshot=None,
+        source="sync",
+        source_ref="bd:bd-7:closed:2026-11-10T00:00:00Z",
+    )
+    spool = info.state_dir / "spool.jsonl"
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    spool.write_bytes(
+        orjson.dumps({"shard": mine, "record": done})
+        + b"\n"
+        + orjson.dumps({"shard": other, "record": {**done, "id": "01JD0000000000000000000009"}})
+        + b"\n"
+    )
+    assert run_cli("hooks", "install").code == 0
+    (repo.root / "f").write_text("x")
+    repo.git("add", "f")
+    repo.git("commit", "-q", "-m", "first commit after the upgrade")
+    committed = [orjson.loads(x) for x in repo.git("show", f"HEAD:{mine}").splitlines()]
+    assert [r["id"] for r in committed] == [done["id"]]
+    assert not (repo.root / other).exists()  # another worktree's entry stays for it
+    assert [orjson.loads(x)["shard"] for x in spool.read_bytes().splitlines()] == [other]
