@@ -491,3 +491,32 @@ def test_pre_commit_try_repo_runs_our_manifest(repo: Repo, tmp_path: Path) -> No
     bad = try_repo()
     assert bad.returncode != 0
     assert "agent-000001.jsonl:2: error:" in bad.stdout + bad.stderr
+
+
+def test_framework_stash_of_a_hand_import_is_not_imported_again(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-commit framework sets unstaged changes aside while hooks run: an import made
+    by hand (appended to a committed shard, not staged) must not be imported again by the
+    hook's own import, and lands once when it is committed."""
+    from tests.test_capture_once import small_world, totals
+
+    claude = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    install(repo, "framework")
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("sources = []", 'sources = ["claude-code"]'))
+    assert run_cli("record", "-", "--model", "m", "--input", "1", "--cost-usd", "0").code == 0
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "a first record in the writer's shard")
+    small_world(repo.root, claude, beads=0)
+    assert len(run_cli("import", "claude-code", "--format", "json").json()["records"]) == 3
+    assert repo.git("diff", "--name-only")  # the hand import is unstaged
+    (repo.root / "README").write_text("x\n")
+    repo.git("add", "README")
+    repo.git("commit", "-q", "-m", "the hook imports while the framework holds the lines")
+    assert [r for r in head_records(repo) if r["kind"] == "usage" and r.get("session")] == []
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "the hand import")
+    lines, keys, _tokens = totals(repo.root)
+    assert all(n == 1 for n in keys.values()) and lines == 4

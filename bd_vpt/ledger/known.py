@@ -17,6 +17,7 @@ from bd_vpt.repo import RepoInfo
 
 KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
 RETRACTION = "retraction"
+PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
 
 
 def keys_in(data: bytes) -> list[OutcomeKey]:
@@ -41,6 +42,38 @@ def retractions_in(data: bytes) -> list[str]:
     return [k[4] for k in keys_in(data) if k[3] == RETRACTION and k[4]]
 
 
+def held_by_pre_commit() -> bytes:
+    """Ledger lines the pre-commit framework took out of the work tree while its hooks run.
+
+    It saves unstaged changes to `$PRE_COMMIT_HOME/patch<time>-<its pid>` (and puts them
+    back afterwards); a capture that did not count them would write them a second time. Only
+    when this process runs under the framework (PRE_COMMIT=1, the patch named by our parent's
+    pid); the added ledger lines of that patch, as one blob."""
+    import glob
+    import os
+
+    if os.environ.get("PRE_COMMIT") != "1":
+        return b""
+    home = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
+    )
+    patches = sorted(glob.glob(os.path.join(glob.escape(home), f"patch*-{os.getppid()}")))
+    if not patches:
+        return b""
+    try:
+        with open(patches[-1], "rb") as patch:
+            diff = patch.read()
+    except OSError:
+        return b""
+    added, in_ledger = [], False
+    for line in diff.split(b"\n"):
+        if line.startswith(b"+++ "):
+            in_ledger = b"/.beads/vpt/ledger/" in line and line.endswith(b".jsonl")
+        elif in_ledger and line.startswith(b"+"):
+            added.append(line[1:])
+    return b"".join(line + b"\n" for line in added)
+
+
 class Sources:
     """Each ledger file git can give back here: (shown path, blob id or None for a file
     changed since `git add`). Identical blobs (a stash of an unchanged file) count once."""
@@ -61,6 +94,9 @@ class Sources:
                 seen.add(sha)
                 self.items.append((shown, sha))
         self._stashed = {shown for shown, _ in self.items if shown.startswith("stash@")}
+        self._held = held_by_pre_commit()
+        if self._held:
+            self.items.append((PRE_COMMIT_PATCH, None))
 
     def _data(self, wanted: list[tuple[str, str | None]]) -> Iterator[tuple[str, bytes]]:
         """The bytes of each item: from disk for a work-tree file (a clean one is its blob),
@@ -76,7 +112,9 @@ class Sources:
             )
         )
         for shown, sha in wanted:
-            if shown in self._stashed:
+            if shown == PRE_COMMIT_PATCH:
+                yield shown, self._held
+            elif shown in self._stashed:
                 yield shown, fetched.get(sha or "") or b""
             else:
                 yield shown, (self.info.root / shown).read_bytes()

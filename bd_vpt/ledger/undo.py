@@ -28,7 +28,7 @@ def undo(
         newest: Record | None = None
         retracted: set[str] = set()
         for shown, blob in writer.known.sources.blobs():
-            if shown.startswith("stash@"):
+            if shown.startswith("stash@") or shown.startswith("("):
                 continue  # a stashed record is not in this work tree's ledger
             own = Path(shown).name.startswith(mine)
             for rec in blob.records:
