@@ -4,8 +4,7 @@ Idempotent everywhere: each record remembers the last message it holds (`last_me
 an import skips every message at or before a session's mark, read from the ledger itself (the
 work tree and every stash) under the ledger lock. Importing twice, at the same time, after a
 crash, a stash, or from a fresh clone counts each message once; no local state is needed.
-Only sessions run in this worktree are taken (unless --all-projects): a worktree's captures
-belong to its own branch.
+The hook's capture takes only sessions run in its own worktree: they belong to its branch.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from bd_vpt.errors import VptError
 from bd_vpt.ledger.records import now_ts, parse_ts, token_total
 from bd_vpt.ledger.store import shard_path
 from bd_vpt.ledger.writer import Writer, writing
-from bd_vpt.repo import RepoInfo
+from bd_vpt.repo import RepoInfo, worktree_roots
 
 SOURCES = {"claude-code": claude_code, "codex": codex}
 
@@ -83,11 +82,13 @@ def run_import(
     dry_run: bool = False,
     writer: Writer | None = None,
     shard: Path | None = None,
+    own_worktree: bool = False,
 ) -> dict[str, Any]:
     """Import one agent's transcripts; returns the summary (and the records written).
 
     Marks are read and records written under the ledger lock (`writer`, or one taken
-    here), so imports running at once never write a message twice."""
+    here), so imports running at once never write a message twice. own_worktree (the
+    hook's capture): only sessions run in this worktree, whose records belong to its branch."""
     if writer is None:
         with writing(info) as taken:
             return run_import(
@@ -102,13 +103,16 @@ def run_import(
                 dry_run=dry_run,
                 writer=taken,
                 shard=shard,
+                own_worktree=own_worktree,
             )
     module = SOURCES[kind]
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
-    allowed = None if all_projects else [str(info.root)]  # this worktree's sessions only
+    allowed = (
+        None if all_projects else [str(info.root)] if own_worktree else worktree_roots(info.root)
+    )
     marks = high_water(writer.known.usage(), kind)
-    index = FileIndex(info, kind, all_projects)
+    index = FileIndex(info, kind, all_projects, own_worktree)
     to_scan = [f for f in found if not index.covered(f, marks, stats)]
     sessions = module.scan(to_scan, allowed, stats)
     extra = Attribution(
@@ -159,8 +163,14 @@ class FileIndex:
     the ledger's own high-water marks still cover the sessions they hold. Only a speed-up:
     if the ledger lost records, its marks fall behind and the file is read again."""
 
-    def __init__(self, info: RepoInfo, kind: str, all_projects: bool) -> None:
+    def __init__(
+        self, info: RepoInfo, kind: str, all_projects: bool, own_worktree: bool = False
+    ) -> None:
         scope = "all" if all_projects else "project"
+        if own_worktree and not all_projects:  # what one worktree skipped, another may take
+            import hashlib
+
+            scope = "worktree-" + hashlib.sha1(str(info.root).encode()).hexdigest()[:8]
         self.path = info.state_dir / f"imported-{kind}-{scope}.json"
         try:
             loaded = orjson.loads(self.path.read_bytes())

@@ -89,7 +89,9 @@ def run(info: RepoInfo, config: Config, actor: str, writer: Writer, shard: Path)
             elif name in ("claude-code", "codex"):
                 from bd_vpt.capture.agents import run_import
 
-                result = run_import(info, config, name, actor=actor, writer=writer, shard=shard)
+                result = run_import(
+                    info, config, name, actor=actor, writer=writer, shard=shard, own_worktree=True
+                )
                 captured.records += result["records"]
             else:
                 captured.warnings.append(f"capture source {name!r} is not available in this bd-vpt")
