@@ -520,3 +520,31 @@ def test_framework_stash_of_a_hand_import_is_not_imported_again(
     repo.git("commit", "-q", "-m", "the hand import")
     lines, keys, _tokens = totals(repo.root)
     assert all(n == 1 for n in keys.values()) and lines == 4
+
+
+def test_a_worktree_session_is_captured_by_its_own_worktree_only(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session run in worktree W is captured by W's hook into W's branch, never by the main
+    checkout's hook into main (and a manual `bd-vpt import` still sees every worktree)."""
+    from tests.test_capture_once import small_world
+
+    claude = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    install(repo, "native")
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("sources = []", 'sources = ["claude-code"]'))
+    repo.commit_all("capture sessions on commit")
+    second = tmp_path / "second"
+    repo.git("worktree", "add", "-q", str(second), "-b", "wt")
+    small_world(second, claude, beads=0, sessions=2)  # sessions run in the worktree
+    repo.git("commit", "-q", "--allow-empty", "-m", "main commits first")
+    assert [r for r in head_records(repo) if r["kind"] == "usage"] == []
+    wt = Repo(second)
+    os.chdir(second)
+    wt.git("commit", "-q", "--allow-empty", "-m", "the worktree commits")
+    assert len([r for r in head_records(wt) if r["kind"] == "usage"]) == 2
+    os.chdir(repo.root)
+    # by hand, `bd-vpt import` in the main checkout still takes every worktree's sessions
+    manual_import = run_cli("import", "claude-code", "--dry-run", "--format", "json").json()
+    assert len(manual_import["records"]) == 2
