@@ -51,7 +51,7 @@ class RepoInfo:
 
     @property
     def state_dir(self) -> Path:
-        """Local-only state (locks, caches, spool): never committed, shared by worktrees."""
+        """Local-only state (locks, caches, file index): never committed, shared by worktrees."""
         return self.common_dir / "bd-vpt"
 
 
@@ -254,12 +254,15 @@ def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:
 
 def staged_ledger_diff(root: Path) -> bytes:
     """The staged changes to ledger files against HEAD, zero context lines, as raw bytes
-    (a hook must read them exactly, whatever their encoding)."""
+    (a hook must read them exactly, whatever their encoding), always as text: a NUL byte
+    must not make git print "Binary files differ" and hide the lines from the checks."""
     proc = subprocess.run(
         [
             "git",
             "diff",
             "--cached",
+            "--text",
+            "--no-textconv",
             "--no-color",
             "--no-ext-diff",
             "-U0",
@@ -349,3 +352,45 @@ def default_branch(root: Path) -> tuple[str, str] | None:
     ref = git("symbolic-ref", "--quiet", "HEAD", cwd=root, check=False).strip() or "HEAD"
     commit = git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", cwd=root, check=False)
     return (ref, commit.strip()) if commit.strip() else None
+
+
+def stash_ledger_blobs(root: Path) -> list[tuple[str, str]]:
+    """(stash@{n}:path, blob id) of the ledger files every stash entry holds: its work tree
+    and, for `git stash -u`, its untracked files. Records in a stash are records git keeps
+    for this repository; a re-import must not add them a second time."""
+    commits = git("stash", "list", "--format=%H", cwd=root, check=False).split()
+    found: list[tuple[str, str]] = []
+    for n, commit in enumerate(commits):
+        trees = [commit]
+        untracked = git(
+            "rev-parse", "--verify", "--quiet", f"{commit}^3", cwd=root, check=False
+        ).strip()
+        if untracked:
+            trees.append(untracked)
+        for tree in trees:
+            found += [(f"stash@{{{n}}}:{path}", sha) for path, sha in ledger_tree(root, tree)]
+    return found
+
+
+def ledger_status(root: Path) -> list[tuple[str, str]]:
+    """(XY status, path) of each ledger file that differs from HEAD or the index in this
+    work tree, untracked files included (`git status --porcelain`)."""
+    out = git(
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--no-renames",
+        "--",
+        LEDGER_PATHSPEC,
+        cwd=root,
+    )
+    return [(item[:2], item[3:]) for item in out.split("\0") if len(item) > 3]
+
+
+def index_blob(root: Path, path: str) -> bytes | None:
+    """The bytes of path as staged in the index (None when it is not there)."""
+    proc = subprocess.run(
+        ["git", "cat-file", "blob", f":{path}"], cwd=root, capture_output=True, check=False
+    )
+    return proc.stdout if proc.returncode == 0 else None

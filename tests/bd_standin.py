@@ -41,7 +41,8 @@ if command == "list":
 elif command == "show":
     emit([find(args[1])])
 elif command in ("close", "reopen"):
-    issue = find(args[1])
+    # bd (cobra) ends options at `--`: the id comes after it
+    issue = find(args[args.index("--") + 1] if "--" in args else args[1])
     issue["status"] = "closed" if command == "close" else "open"
     issue["updated_at"] = "2026-11-20T12:00:00Z"
     if command == "close":

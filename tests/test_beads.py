@@ -170,7 +170,8 @@ def test_close_runs_bd_first_and_snapshots(standin: Path, repo: Repo) -> None:
     )
     assert result.code == 0, result.err
     log = Path(f"{standin}.log").read_text().splitlines()
-    assert log[0] == "close bd-1 --reason fixed"
+    closes = [line for line in log if line.startswith("close")]
+    assert closes == ["close --reason fixed -- bd-1"]  # the id after `--`, never an option
     (outcome,) = result.json()["records"]
     assert outcome["snapshot"] == {
         "priority": 0,

@@ -281,6 +281,7 @@ def test_close_and_reopen_with_snapshot_from_jsonl(repo: Repo) -> None:
         "200000",
         "--model",
         "gpt-5",
+        "--no-bd",
         "--format",
         "json",
     )
@@ -295,7 +296,7 @@ def test_close_and_reopen_with_snapshot_from_jsonl(repo: Repo) -> None:
     assert (outcome["value_usd"], outcome["quality"], outcome["evidence"]) == (500, 0.9, "PR #12")
     totals = repo.ok("summary", "--format", "json").json()["totals"]
     assert totals["beads_closed"] == 1 and totals["weighted_completions"] == 4.0
-    repo.ok("reopen", "bd-9", "--reason", "regressed")
+    repo.ok("reopen", "bd-9", "--reason", "regressed", "--no-bd")
     totals = repo.ok("summary", "--format", "json").json()["totals"]
     assert totals["beads_closed"] == 0 and totals["reopen_rate"] == 1.0
 

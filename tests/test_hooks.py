@@ -13,11 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
-from bd_vpt.ledger import spool
-from bd_vpt.repo import discover
 from tests.helpers import Repo, run_cli, ulid, usage
 
-FORMS = ("commit", "commit-a", "commit-path", "amend", "merge", "rebase")
+FORMS = ("commit", "commit-a", "commit-path", "amend", "merge", "stash-pop", "rebase", "worktree")
 
 
 def set_sync_since(repo: Repo, day: str = "2026-01-01") -> None:
@@ -47,31 +45,65 @@ def close_bead(repo: Repo, bead: str, day: int = 10) -> None:
     path.write_bytes(b"".join(orjson.dumps(b) + b"\n" for b in beads))
 
 
-def head_records(repo: Repo) -> list[dict[str, Any]]:
-    """Every ledger line in HEAD's tree, read with plain git (duplicates kept)."""
-    listing = repo.git("ls-tree", "-r", "--name-only", "HEAD", "--", ".beads/vpt/ledger")
+def records_at(repo: Repo, rev: str = "HEAD") -> list[dict[str, Any]]:
+    """Every ledger line in rev's tree, read with plain git (duplicates kept)."""
+    listing = repo.git("ls-tree", "-r", "--name-only", rev, "--", ".beads/vpt/ledger")
     out = []
     for path in listing.split():
-        for line in repo.git("show", f"HEAD:{path}").splitlines():
+        for line in repo.git("show", f"{rev}:{path}").splitlines():
             if line.strip():
                 out.append(orjson.loads(line))
     return out
 
 
-def check_invariants(repo: Repo, closed: list[str]) -> None:
+def head_records(repo: Repo) -> list[dict[str, Any]]:
+    return records_at(repo, "HEAD")
+
+
+def on_disk(repo: Repo) -> list[dict[str, Any]]:
+    """Every ledger line in the work tree."""
+    return [orjson.loads(x) for p in repo.shards() for x in p.read_bytes().splitlines() if x]
+
+
+def manual(repo: Repo, bead: str, tokens: int) -> str:
+    """`bd-vpt record` by hand; returns the new record's id."""
+    out = run_cli(
+        "record",
+        bead,
+        "--model",
+        "m",
+        "--input",
+        str(tokens),
+        "--cost-usd",
+        "0",
+        "--format",
+        "json",
+    )
+    assert out.code == 0, out.err
+    rid: str = out.json()["records"][0]["id"]
+    return rid
+
+
+def check_invariants(
+    repo: Repo, closed: list[str], made: list[str], *, waiting: bool = False
+) -> None:
+    """Each captured completion and each manual record is in HEAD exactly once (or, with
+    waiting, still in the work tree for the next commit); nothing is reopened."""
     records = head_records(repo)
     ids = Counter(r["id"] for r in records)
     assert all(n == 1 for n in ids.values()), "a record is twice in HEAD"
     completed = Counter(
         r["bead"] for r in records if r["kind"] == "outcome" and r["result"] == "completed"
     )
-    spooled = {e.record["bead"] for e in spool.load(discover(repo.root))}
+    disk = on_disk(repo)
+    disk_done = {r["bead"] for r in disk if r["kind"] == "outcome" and r["result"] == "completed"}
     for bead in closed:
-        assert completed[bead] + (bead in spooled) >= 1, (
-            f"{bead}: captured record in neither HEAD nor spool"
-        )
         assert completed[bead] <= 1, f"{bead}: completed twice in HEAD"
-    # no surprise: nothing staged that HEAD does not have, nothing half-written in the ledger
+        assert completed[bead] == 1 or (waiting and bead in disk_done), f"{bead} lost"
+    disk_ids = {r["id"] for r in disk}
+    for rid in made:
+        assert ids[rid] == 1 or (waiting and rid in disk_ids), f"manual record {rid} lost"
+    assert not [r for r in records if r["kind"] == "outcome" and r["result"] == "reopened"]
     assert repo.git("diff", "--cached", "--name-only", "--", ".beads/vpt/ledger") == ""
     assert run_cli("validate").code == 0
 
@@ -124,10 +156,14 @@ def install(repo: Repo, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["native", "framework"])
 @pytest.mark.parametrize("form", FORMS)
-def test_commit_matrix(repo: Repo, mode: str, form: str) -> None:
+def test_commit_matrix(repo: Repo, mode: str, form: str, tmp_path: Path) -> None:
+    """Every record (captured by the hook or typed by hand) lands once, in the branch where
+    it was made, whatever the commit form."""
     install(repo, mode)
     closed = ["m-1"]
     close_bead(repo, "m-1")
+    made = [manual(repo, "m-1", 5)]
+    waiting = False
     if form == "commit":
         (repo.root / "README").write_text("changed\n")
         repo.git("add", "README", ".beads/issues.jsonl")
@@ -139,9 +175,8 @@ def test_commit_matrix(repo: Repo, mode: str, form: str) -> None:
     elif form == "commit-path":
         (repo.root / "README").write_text("changed\n")
         repo.git("commit", "-q", "-m", "only the readme", "README")
-        assert "m-1" in {e.record["bead"] for e in spool.load(discover(repo.root))}
-        check_invariants(repo, closed)
-        assert repo.git("status", "--porcelain", "--", ".beads/vpt") == ""  # nothing reverted
+        assert repo.git("show", "--name-only", "--format=", "HEAD").split() == ["README"]
+        waiting = True  # git commits only the path named: the records wait in the work tree
     elif form == "amend":
         repo.git("add", "-A")
         repo.git("commit", "-q", "--amend", "-m", "setup, amended")
@@ -149,12 +184,36 @@ def test_commit_matrix(repo: Repo, mode: str, form: str) -> None:
         repo.git("checkout", "-q", "-b", "side")
         repo.git("add", "-A")
         repo.git("commit", "-q", "-m", "side work")  # captures m-1 on the side branch
+        check_invariants(repo, closed, made)
         repo.git("checkout", "-q", "main")
         close_bead(repo, "m-2", day=11)
-        closed.append("m-2")
+        made_main = manual(repo, "m-2", 6)
         repo.git("add", "-A")
         repo.git("commit", "-q", "-m", "main work")  # captures m-2; m-1 stays on side
-        repo.git("merge", "-q", "--no-ff", "--no-edit", "side")
+        main_beads = {r["bead"] for r in head_records(repo)}
+        assert main_beads == {"m-2"}, "a record of the side branch landed on main"
+        check_invariants(repo, ["m-2"], [made_main])
+        proc = subprocess.run(
+            ["git", "merge", "-q", "--no-ff", "--no-edit", "side"],
+            cwd=repo.root,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        ran = "the merge brought" if mode == "native" else "bd-vpt post-merge....."
+        assert ran in proc.stderr and "Failed" not in proc.stderr  # post-merge ran, read-only
+        assert repo.git("status", "--porcelain", "--", ".beads") == ""
+        closed.append("m-2")
+        made.append(made_main)
+    elif form == "stash-pop":
+        repo.git("stash", "-q", "-u")  # the closed bead and the manual record go away
+        (repo.root / "README").write_text("meanwhile\n")
+        repo.git("add", "README")
+        repo.git("commit", "-q", "-m", "meanwhile")
+        assert head_records(repo) == []
+        repo.git("stash", "pop", "-q")
+        repo.git("add", "-A")
+        repo.git("commit", "-q", "-m", "after the stash")
     elif form == "rebase":
         repo.git("checkout", "-q", "-b", "feature")
         repo.git("add", "-A")
@@ -165,17 +224,72 @@ def test_commit_matrix(repo: Repo, mode: str, form: str) -> None:
         repo.git("commit", "-q", "-m", "main moves on")
         repo.git("checkout", "-q", "feature")
         repo.git("rebase", "-q", "main")
-    check_invariants(repo, closed)
-    # one more ordinary commit: whatever waited in the spool lands, and the spool empties
+    elif form == "worktree":
+        repo.git("add", "-A")
+        repo.git("commit", "-q", "-m", "main work")
+        second = tmp_path / "second"
+        repo.git("worktree", "add", "-q", str(second), "-b", "wt")
+        wt = Repo(second)
+        os.chdir(second)
+        close_bead(wt, "w-1", day=13)
+        made_wt = manual(wt, "w-1", 7)
+        wt.git("add", "-A")
+        wt.git("commit", "-q", "-m", "worktree work")
+        check_invariants(wt, ["m-1", "w-1"], [*made, made_wt])
+        os.chdir(repo.root)
+        repo.git("commit", "-q", "--allow-empty", "-m", "main again")
+        assert "w-1" not in {r["bead"] for r in head_records(repo)}, "worktree capture on main"
+        assert made_wt not in {r["id"] for r in on_disk(repo)}
+    check_invariants(repo, closed, made, waiting=waiting)
+    # one more ordinary commit: whatever waited lands, nothing twice
     close_bead(repo, "m-3", day=12)
     closed.append("m-3")
+    made.append(manual(repo, "m-3", 9))
     repo.git("add", "-A")
     repo.git("commit", "-q", "-m", "later")
-    check_invariants(repo, closed)
-    repo.git("commit", "-q", "--allow-empty", "-m", "settle")
-    assert spool.load(discover(repo.root)) == []
+    check_invariants(repo, closed, made)
     completed = Counter(r["bead"] for r in head_records(repo) if r["kind"] == "outcome")
     assert all(completed[b] == 1 for b in closed), completed
+
+
+def test_a_completion_on_a_branch_is_never_replayed_as_a_reopen_elsewhere(repo: Repo) -> None:
+    """The issue's case: a plain `bd close` captured on a feature branch, then commits on
+    main whose export still says open (and is newer): main never gets a false reopen, and
+    after the merge the bead counts closed once."""
+    install(repo, "native")
+    repo.git("checkout", "-q", "-b", "feature")
+    close_bead(repo, "f-1", day=10)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "feature closes f-1")
+    repo.git("checkout", "-q", "main")
+    path = repo.root / ".beads/issues.jsonl"
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "id": "f-1",
+                "title": "bead f-1",
+                "status": "open",
+                "priority": 2,
+                "issue_type": "task",
+                "updated_at": "2026-11-15T10:00:00Z",  # newer than the close on the branch
+            }
+        )
+        + b"\n"
+    )
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "main edits f-1")
+    repo.git("commit", "-q", "--allow-empty", "-m", "main again")
+    assert [r for r in head_records(repo) if r["kind"] == "outcome"] == []
+    proc = subprocess.run(
+        ["git", "merge", "-q", "--no-edit", "-X", "theirs", "feature"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    outcomes = [r for r in head_records(repo) if r["kind"] == "outcome"]
+    assert [(r["bead"], r["result"]) for r in outcomes] == [("f-1", "completed")]
+    assert run_cli("summary", "--format", "json").json()["totals"]["beads_closed"] == 1
 
 
 def test_framework_with_an_unstaged_change_to_a_shard(repo: Repo) -> None:
@@ -186,14 +300,14 @@ def test_framework_with_an_unstaged_change_to_a_shard(repo: Repo) -> None:
     repo.git("add", "-A")
     repo.git("commit", "-q", "-m", "a manual record")
     assert run_cli("record", "b-9", "--model", "m", "--input", "7", "--cost-usd", "0").code == 0
-    (manual,) = [p for p in repo.shards() if ".capture." not in p.name]
-    unstaged = manual.read_bytes()
+    (manual_shard,) = [p for p in repo.shards() if ".capture." not in p.name]
+    unstaged = manual_shard.read_bytes()
     close_bead(repo, "t-1")
     repo.git("add", ".beads/issues.jsonl")
     repo.git("commit", "-q", "-m", "capture while a shard has unstaged changes")
-    assert manual.read_bytes() == unstaged  # the unstaged change is back, untouched
-    assert repo.git("diff", "--name-only").strip() == manual.relative_to(repo.root).as_posix()
-    check_invariants(repo, ["t-1"])
+    assert manual_shard.read_bytes() == unstaged  # the unstaged change is back, untouched
+    assert repo.git("diff", "--name-only").strip() == manual_shard.relative_to(repo.root).as_posix()
+    check_invariants(repo, ["t-1"], [])
     assert any(r["bead"] == "t-1" for r in head_records(repo))
 
 
@@ -263,12 +377,14 @@ def test_worktrees_share_hooks_and_write_their_own_shards(repo: Repo, tmp_path: 
     main_shards = {p.name for p in repo.shards() if ".capture." in p.name}
     wt_shards = {p.name for p in wt.shards() if ".capture." in p.name}
     assert main_shards and wt_shards and main_shards.isdisjoint(wt_shards)
-    # w-1 was captured once, by the first commit (main); the second worktree's branch gets
-    # w-2 only, and a merge brings the two together with each bead once
+    # each worktree's branch holds what its own export showed when it committed (from git's
+    # point of view a record belongs to the commit where it lands); the merge unions them and
+    # the same bd transition (one source_ref) counts once
     assert {r["bead"] for r in head_records(repo)} == {"w-1"}
-    assert {r["bead"] for r in head_records(wt)} == {"w-2"}
+    assert {r["bead"] for r in head_records(wt)} == {"w-1", "w-2"}
     wt.git("merge", "-q", "--no-edit", "main")
-    assert sorted(r["bead"] for r in head_records(wt)) == ["w-1", "w-2"]
+    totals = run_cli("summary", "--format", "json").json()["totals"]
+    assert (totals["beads_closed"], totals["outcome_records"]) == (2, 2)
 
 
 def test_a_secret_in_a_staged_line_blocks_the_commit(repo: Repo) -> None:
@@ -378,3 +494,60 @@ def test_pre_commit_try_repo_runs_our_manifest(repo: Repo, tmp_path: Path) -> No
     bad = try_repo()
     assert bad.returncode != 0
     assert "agent-000001.jsonl:2: error:" in bad.stdout + bad.stderr
+
+
+def test_framework_stash_of_a_hand_import_is_not_imported_again(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-commit framework sets unstaged changes aside while hooks run: an import made
+    by hand (appended to a committed shard, not staged) must not be imported again by the
+    hook's own import, and lands once when it is committed."""
+    from tests.test_capture_once import small_world, totals
+
+    claude = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    install(repo, "framework")
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("sources = []", 'sources = ["claude-code"]'))
+    assert run_cli("record", "-", "--model", "m", "--input", "1", "--cost-usd", "0").code == 0
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "a first record in the writer's shard")
+    small_world(repo.root, claude, beads=0)
+    assert len(run_cli("import", "claude-code", "--format", "json").json()["records"]) == 3
+    assert repo.git("diff", "--name-only")  # the hand import is unstaged
+    (repo.root / "README").write_text("x\n")
+    repo.git("add", "README")
+    repo.git("commit", "-q", "-m", "the hook imports while the framework holds the lines")
+    assert [r for r in head_records(repo) if r["kind"] == "usage" and r.get("session")] == []
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "the hand import")
+    lines, keys, _tokens = totals(repo.root)
+    assert all(n == 1 for n in keys.values()) and lines == 4
+
+
+def test_a_worktree_session_is_captured_by_its_own_worktree_only(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session run in worktree W is captured by W's hook into W's branch, never by the main
+    checkout's hook into main (and a manual `bd-vpt import` still sees every worktree)."""
+    from tests.test_capture_once import small_world
+
+    claude = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    install(repo, "native")
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("sources = []", 'sources = ["claude-code"]'))
+    repo.commit_all("capture sessions on commit")
+    second = tmp_path / "second"
+    repo.git("worktree", "add", "-q", str(second), "-b", "wt")
+    small_world(second, claude, beads=0, sessions=2)  # sessions run in the worktree
+    repo.git("commit", "-q", "--allow-empty", "-m", "main commits first")
+    assert [r for r in head_records(repo) if r["kind"] == "usage"] == []
+    wt = Repo(second)
+    os.chdir(second)
+    wt.git("commit", "-q", "--allow-empty", "-m", "the worktree commits")
+    assert len([r for r in head_records(wt) if r["kind"] == "usage"]) == 2
+    os.chdir(repo.root)
+    # by hand, `bd-vpt import` in the main checkout still takes every worktree's sessions
+    manual_import = run_cli("import", "claude-code", "--dry-run", "--format", "json").json()
+    assert len(manual_import["records"]) == 2

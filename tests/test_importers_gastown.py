@@ -4,6 +4,7 @@ the pre-commit capture of the new sources."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -77,8 +78,15 @@ def test_pre_commit_capture_of_gastown_runs_every_agent_present(town: Path, repo
     repo.git("add", "-A")
     repo.git("commit", "-q", "-m", "capture on commit")
     got = {(r["source"], r["session"], r["bead"]) for r in ledger(repo)}
-    assert ("pi", P2, "gt-abc") in got and ("opencode", "ses_B", "gt-xyz") in got
-    assert len(got) == 5  # pi's one record and OpenCode's four
+    assert ("opencode", "ses_B", "gt-xyz") in got and len(got) == 4  # OpenCode's four
+    # the polecat's pi session ran in its own worktree: its hook captures it, on its branch
+    # (issue 14: a worktree's captures belong to its own branch)
+    toast = Repo(town / "gastown" / "polecats" / "toast")
+    os.chdir(toast.root)
+    toast.git("merge", "-q", "--ff-only", "main")  # the rig's config (sources = ["gastown"])
+    toast.git("commit", "-q", "--allow-empty", "-m", "the polecat commits")
+    got = {(r["source"], r["session"], r["bead"]) for r in ledger(toast)}
+    assert ("pi", P2, "gt-abc") in got and len(got) == 5
 
 
 def test_a_crew_member_claude_code_session_takes_its_row_bead(

@@ -77,12 +77,16 @@ def test_strict_makes_summary_fail(repo: Repo) -> None:
     assert "--strict" in result.err and result.out == ""
 
 
-def test_validate_applies_the_full_schema(repo: Repo) -> None:
-    # passes the fast check (reports can use it) but not the schema: the id is no ULID
-    write_shard(repo, line({**GOOD_1, "id": "not-a-ulid"}))
+def test_validate_and_reports_reject_the_same_line(repo: Repo) -> None:
+    # one validator: a line validate rejects is one every report skips (and says so)
+    write_shard(repo, line({**GOOD_1, "id": "not-a-ulid"}) + line(GOOD_2))
     result = run_cli("validate")
-    assert result.code == 2 and "does not match" in result.out
-    assert run_cli("summary").code == 0
+    assert result.code == 2 and "id must be a ULID" in result.out
+    summary = run_cli("summary", "--format", "json")
+    assert summary.code == 0 and "id must be a ULID" in summary.err
+    assert (
+        summary.json()["totals"]["usage_records"] + summary.json()["totals"]["outcome_records"] == 1
+    )
 
 
 def test_clean_ledger_validates(repo: Repo) -> None:
@@ -106,16 +110,28 @@ def test_newer_version_is_a_warning_not_a_crash(repo: Repo) -> None:
     assert run_cli("summary", "--strict").code == 2
 
 
-def test_append_ends_a_torn_line_and_keeps_its_bytes(repo: Repo) -> None:
+def test_append_cuts_a_torn_fragment_and_keeps_its_bytes_aside(repo: Repo) -> None:
     info = discover(repo.root)
     path = ledger.shard_path(repo.root, "a1")
     path.parent.mkdir(parents=True)
     path.write_bytes(line(GOOD_1) + b'{"v": 1, "id": "01J')
     ledger.append(info, [GOOD_3], "a1")
-    lines = path.read_bytes().split(b"\n")
-    assert lines[1] == b'{"v": 1, "id": "01J'  # the fragment is kept, on its own line
-    assert orjson.loads(lines[2]) == GOOD_3
-    assert path.read_bytes().endswith(b"\n")
+    records = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    assert records == [GOOD_1, GOOD_3]  # the fragment is gone from the ledger...
+    (kept,) = (info.state_dir / "torn").iterdir()
+    assert kept.read_bytes() == b'{"v": 1, "id": "01J'  # ...and kept aside, byte for byte
+    assert run_cli("validate").code == 0
+
+
+def test_append_ends_a_whole_record_that_lost_its_newline(repo: Repo) -> None:
+    info = discover(repo.root)
+    path = ledger.shard_path(repo.root, "a1")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(line(GOOD_1) + line(GOOD_2).rstrip(b"\n"))
+    ledger.append(info, [GOOD_3], "a1")
+    assert path.read_bytes() == line(GOOD_1) + line(GOOD_2) + line(GOOD_3)
+    assert not (info.state_dir / "torn").exists()
+    assert run_cli("validate").code == 0
 
 
 def test_unknown_fields_are_preserved(repo: Repo) -> None:

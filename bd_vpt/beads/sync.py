@@ -97,8 +97,8 @@ def run(
 ) -> dict[str, Any]:
     """Plan against the working-tree ledger and bead source; append unless dry_run."""
     from bd_vpt.beads.sources import open_source
-    from bd_vpt.errors import report_problems
-    from bd_vpt.ledger import store as ledger
+    from bd_vpt.ledger.store import shard_path
+    from bd_vpt.ledger.writer import writing
 
     source = open_source(info.root)
     if source is None:
@@ -107,19 +107,15 @@ def run(
             "backup/issues.jsonl)",
             hint="install bd, set BD=/path/to/bd, or run inside a repository that tracks .beads/",
         )
-    scan = ledger.Scan()
-    outcomes: dict[str, list[Record]] = {}
-    for rec in ledger.read(ledger.working_tree_sources(info.root), scan):
-        if rec["kind"] == "outcome":
-            outcomes.setdefault(rec["bead"], []).append(rec)
-    report_problems(scan.problems)
     from bd_vpt.when import start as first_moment
 
     start = since or config.sync_since
     moment = (
         first_moment(start, what="--since" if since else "capture.sync_since") if start else None
     )
-    records = plan(source.all().values(), outcomes, actor=actor, since=moment)
-    if records and not dry_run:
-        ledger.append(info, records, actor)
+    beads = source.all().values()
+    with writing(info) as writer:  # plan and write under one lock: syncs at once write once
+        records = plan(beads, writer.known.outcomes(), actor=actor, since=moment)
+        if records and not dry_run:
+            records = writer.append(records, shard_path(info.root, actor)).records
     return {"source": source.name, "since": start, "dry_run": dry_run, "records": records}

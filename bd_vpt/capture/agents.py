@@ -4,9 +4,10 @@ Sources: claude-code, codex, openclaw, pi, opencode, gemini-cli (and Gas Town's 
 which names the bead of the sessions it ran: see capture/gastown.py).
 
 Idempotent everywhere: each record remembers the last message it holds (`last_message`), and
-an import skips every message at or before a session's mark, read from the ledger itself (and
-from records still spooled by a hook). Importing twice, after a crash, or from a fresh clone
-counts each message once; no local state is needed for that.
+an import skips every message at or before a session's mark, read from the ledger itself (the
+work tree and every stash) under the ledger lock. Importing twice, at the same time, after a
+crash, a stash, or from a fresh clone counts each message once; no local state is needed.
+The hook's capture takes only sessions run in its own worktree: they belong to its branch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
 from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
+from bd_vpt.ledger.store import shard_path
+from bd_vpt.ledger.writer import Writer, writing
 from bd_vpt.repo import RepoInfo, worktree_roots
 
 SOURCES = {
@@ -81,14 +84,6 @@ def _session_beads(info: RepoInfo) -> dict[str, str]:
     return {b.closed_by_session: b.id for b in source.all().values() if b.closed_by_session}
 
 
-def _ledger_records(info: RepoInfo) -> list[Record]:
-    from bd_vpt.ledger.view import open_view
-
-    return [
-        r for r in open_view(info).records() if r.get("kind") == "usage" and r.get("last_message")
-    ]
-
-
 def run_import(
     info: RepoInfo,
     config: Config,
@@ -100,16 +95,39 @@ def run_import(
     since: str | None = None,
     all_projects: bool = False,
     dry_run: bool = False,
-    pending: Sequence[Record] = (),
-    write: bool = True,
+    writer: Writer | None = None,
+    shard: Path | None = None,
+    own_worktree: bool = False,
 ) -> dict[str, Any]:
-    """Import one agent's transcripts; returns the summary (and the records)."""
+    """Import one agent's transcripts; returns the summary (and the records written).
+
+    Marks are read and records written under the ledger lock (`writer`, or one taken
+    here), so imports running at once never write a message twice. own_worktree (the
+    hook's capture): only sessions run in this worktree, whose records belong to its branch."""
+    if writer is None:
+        with writing(info) as taken:
+            return run_import(
+                info,
+                config,
+                kind,
+                actor=actor,
+                path=path,
+                files=files,
+                since=since,
+                all_projects=all_projects,
+                dry_run=dry_run,
+                writer=taken,
+                shard=shard,
+                own_worktree=own_worktree,
+            )
     module = SOURCES[kind]
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
-    allowed = None if all_projects else worktree_roots(info.root)
-    marks = high_water([*_ledger_records(info), *pending], kind)
-    index = FileIndex(info, kind, all_projects)
+    allowed = (
+        None if all_projects else [str(info.root)] if own_worktree else worktree_roots(info.root)
+    )
+    marks = high_water(writer.known.usage(), kind)
+    index = FileIndex(info, kind, all_projects, own_worktree)
     to_scan = [f for f in found if not index.covered(f, marks, stats)]
     sessions = module.scan(to_scan, allowed, stats)
     joined = gastown.join(gastown.rows(Stats()), sessions)
@@ -130,15 +148,13 @@ def run_import(
     )
 
     def remember() -> None:
-        """Note the files read (call once their records are safely written or spooled)."""
+        """Note the files read (only once their records are written)."""
         if since is None:  # a partial import (--since) covers nothing for next time
             index.update(to_scan, stats, high_water(records, kind), marks)
 
-    if write and not dry_run:
+    if not dry_run:
         if records:
-            from bd_vpt.ledger import store as ledger
-
-            ledger.append(info, records, actor)
+            records = writer.append(records, shard or shard_path(info.root, actor)).records
         remember()
     tokens = sum(token_total(r["tokens"]) for r in records)
     unattributed = sum(token_total(r["tokens"]) for r in records if r["bead"] is None)
@@ -171,10 +187,23 @@ def run_all(
     since: str | None = None,
     all_projects: bool = False,
     dry_run: bool = False,
-    pending: Sequence[Record] = (),
-    write: bool = True,
 ) -> dict[str, Any]:
-    """Import several sources (`bd-vpt import`: every one present), with Gas Town's report."""
+    """Import several sources (`bd-vpt import`: every one present), with Gas Town's report;
+    all under one ledger lock (marks read and records written by the one write path)."""
+    with writing(info) as writer:
+        return _run_all(info, config, kinds, writer, actor, since, all_projects, dry_run)
+
+
+def _run_all(
+    info: RepoInfo,
+    config: Config,
+    kinds: Sequence[str],
+    writer: Writer,
+    actor: str,
+    since: str | None,
+    all_projects: bool,
+    dry_run: bool,
+) -> dict[str, Any]:
     results = [
         run_import(
             info,
@@ -184,8 +213,7 @@ def run_all(
             since=since,
             all_projects=all_projects,
             dry_run=dry_run,
-            pending=pending,
-            write=write,
+            writer=writer,
         )
         for kind in kinds
     ]
@@ -208,7 +236,9 @@ def run_all(
         rows = gastown.rows(stats)
         joined = {name for result in results for name in result["gastown_rows"]}
         summary["gastown"] = {
-            **gastown.report(rows, joined, [*_ledger_records(info), *records]),
+            **gastown.report(
+                rows, joined, [r for r in writer.known.usage() if r.get("last_message")]
+            ),
             "skipped": dict(sorted(stats.skipped.items())),
         }
 
@@ -254,8 +284,14 @@ class FileIndex:
     the ledger's own high-water marks still cover the sessions they hold. Only a speed-up:
     if the ledger lost records, its marks fall behind and the file is read again."""
 
-    def __init__(self, info: RepoInfo, kind: str, all_projects: bool) -> None:
+    def __init__(
+        self, info: RepoInfo, kind: str, all_projects: bool, own_worktree: bool = False
+    ) -> None:
         scope = "all" if all_projects else "project"
+        if own_worktree and not all_projects:  # what one worktree skipped, another may take
+            import hashlib
+
+            scope = "worktree-" + hashlib.sha1(str(info.root).encode()).hexdigest()[:8]
         self.path = info.state_dir / f"imported-{kind}-{scope}.json"
         try:
             loaded = orjson.loads(self.path.read_bytes())

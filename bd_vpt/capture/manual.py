@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from bd_vpt.beads.sources import BdCli, bd_binary, lookup
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import price
 from bd_vpt.errors import VptError
-from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.records import Record, now_ts, outcome_record, parse_ts, usage_record
+from bd_vpt.ledger.store import shard_path
+from bd_vpt.ledger.writer import Writer, writing
 from bd_vpt.repo import RepoInfo, user_name
 
 
@@ -84,16 +86,68 @@ def build_usage(
     return record, warning
 
 
-def record(info: RepoInfo, config: Config, **kwargs: object) -> Written:
+def record(info: RepoInfo, config: Config, *, force: bool = False, **kwargs: object) -> Written:
+    bead = kwargs.get("bead")
+    if isinstance(bead, str):
+        check_bead(info, bead, force=force)
     usage, warning = build_usage(config, **kwargs)  # type: ignore[arg-type]
-    path = ledger.append(info, [usage], usage["actor"])
+    path = shard_path(info.root, usage["actor"])
+    with writing(info) as writer:
+        writer.append([usage], path)
     return Written(path, [usage], [warning] if warning else [])
 
 
-def _run_bd(info: RepoInfo, *args: str) -> None:
+def check_bead(info: RepoInfo, bead: str, *, force: bool) -> None:
+    """A bead id must look like one, and (unless force) be one the bead facts know."""
+    if bead.startswith("-") or not bead.isprintable() or any(c.isspace() for c in bead):
+        raise VptError(
+            f"{bead!r} is not a bead id: nothing was written",
+            hint="bead ids look like bd-42; `-` alone means usage no bead claimed",
+        )
+    if force:
+        return
+    from bd_vpt.beads.sources import open_source
+
+    source = open_source(info.root)
+    if source is None or source.get(bead) is not None:
+        return  # no bead facts here at all: nothing to check against
+    close_ones = difflib.get_close_matches(bead, list(source.all()), n=3, cutoff=0.6)
+    guess = f"; did you mean {' or '.join(close_ones)}?" if close_ones else ""
+    raise VptError(
+        f"unknown bead {bead} (not in the bead facts, from {source.name}){guess} "
+        "Nothing was written.",
+        hint="check the id (bd list), or pass --force to record it anyway",
+    )
+
+
+def _bd(info: RepoInfo, command: str, bead: str, reason: str | None) -> None:
+    """`bd close|reopen [--reason R] -- ID`: the id after `--`, never read as an option."""
     binary = bd_binary()
-    if binary is not None:
-        BdCli(binary, info.root).run(*args)
+    if binary is None:
+        name = os.environ.get("BD") or "bd"
+        raise VptError(
+            f"bd was not found ({name!r} is not on PATH): bd was not updated and nothing "
+            "was recorded",
+            hint=f"{command} it in bd and run `bd-vpt sync`, or pass --no-bd when bd already "
+            f"has it {'closed' if command == 'close' else 'open'} (set BD=/path/to/bd to use another)",
+        )
+    BdCli(binary, info.root).run(command, *(["--reason", reason] if reason else []), "--", bead)
+
+
+def _latest(writer: Writer, bead: str) -> Record | None:
+    history = writer.known.outcomes().get(bead)
+    return history[-1] if history else None
+
+
+def _refuse_double_close(writer: Writer, bead: str) -> None:
+    latest = _latest(writer, bead)
+    if latest is not None and latest["result"] == "completed":
+        raise VptError(
+            f"{bead} is already closed in the ledger (completed at {latest['ts']}, record "
+            f"{latest['id']}): a second completion would count it twice; nothing was written",
+            hint=f"if it came back, record that first (`bd-vpt reopen {bead}` or `bd-vpt sync`); "
+            f"to correct that record, `bd-vpt undo {latest['id']}`",
+        )
 
 
 def close(
@@ -112,14 +166,19 @@ def close(
     model: str | None = None,
     run_bd: bool = True,
     ts: str | None = None,
+    force: bool = False,
 ) -> Written:
-    """`bd close` first (a failing bd writes nothing), then the outcome (and usage)."""
+    """`bd close` first (a failing or missing bd writes nothing), then the outcome (and
+    usage). A bead the ledger already holds as closed is refused."""
     if tokens and not model:
         raise VptError(
             "--tokens needs --model", hint="e.g. --tokens 120000 --model claude-sonnet-4-5"
         )
-    if run_bd:
-        _run_bd(info, "close", bead, *(["--reason", reason] if reason else []))
+    check_bead(info, bead, force=force)
+    with writing(info) as writer:
+        _refuse_double_close(writer, bead)
+    if run_bd:  # outside the lock: bd's own hooks may run bd-vpt
+        _bd(info, "close", bead, reason)
     records: list[Record] = []
     warnings: list[str] = []
     if tokens and model:
@@ -149,7 +208,11 @@ def close(
             ts=ts,
         )
     )
-    return Written(ledger.append(info, records, actor), records, warnings)
+    path = shard_path(info.root, actor)
+    with writing(info) as writer:
+        _refuse_double_close(writer, bead)  # again: another writer may have closed it since
+        writer.append(records, path)
+    return Written(path, records, warnings)
 
 
 def reopen(
@@ -161,10 +224,12 @@ def reopen(
     reason: str | None = None,
     run_bd: bool = True,
     ts: str | None = None,
+    force: bool = False,
 ) -> Written:
     """An outcome `reopened`: it revokes the bead's earlier completion credit."""
+    check_bead(info, bead, force=force)
     if run_bd:
-        _run_bd(info, "reopen", bead, *(["--reason", reason] if reason else []))
+        _bd(info, "reopen", bead, reason)
     facts = lookup(info.root, bead)
     outcome = outcome_record(
         bead=bead,
@@ -174,4 +239,7 @@ def reopen(
         reason=reason,
         ts=ts,
     )
-    return Written(ledger.append(info, [outcome], actor), [outcome])
+    path = shard_path(info.root, actor)
+    with writing(info) as writer:
+        writer.append([outcome], path)
+    return Written(path, [outcome])

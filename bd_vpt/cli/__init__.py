@@ -42,6 +42,9 @@ def _debug_first(argv: list[str]) -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> int:
     args, debug = _debug_first(list(sys.argv[1:] if argv is None else argv))
+    from bd_vpt.state import file_size_limit_is_an_error
+
+    file_size_limit_is_an_error()
     try:
         result = cli.main(args=args, prog_name="bd-vpt", standalone_mode=False)
     except VptError as exc:
@@ -61,6 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("bd-vpt: interrupted", err=True)
         return 130
+    except OSError as exc:  # the machine said no (a full disk, a read-only folder)
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(
+            f"bd-vpt: error: {exc.strerror or exc}{where}\n"
+            "  hint: free some space or fix the permissions, then run the command again",
+            err=True,
+        )
+        return EXIT_FAILED
     except Exception as exc:  # a bug: one line, the traceback only on request
         if debug:
             raise

@@ -63,6 +63,8 @@ def _written(written: Any, root: Path) -> Any:
                 f"usage {rec['id']} bead={rec['bead'] or '-'} {rec['model']} "
                 f"{token_total(rec['tokens']):,} tokens, {cost}"
             )
+        elif rec["kind"] == "retraction":
+            lines.append(f"retraction {rec['id']} withdraws {rec['retracts']}")
         else:
             lines.append(f"outcome {rec['id']} bead={rec['bead']} {rec['result']}")
     if path:
@@ -98,6 +100,9 @@ def _written(written: Any, root: Path) -> Any:
     callback=_not_blank,
     help="Where the figure came from.",
 )
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def record(
     bead: str,
@@ -114,6 +119,7 @@ def record(
     session: str | None,
     ts: str | None,
     source: str,
+    force: bool,
     fmt: str,
 ) -> None:
     """Append a usage record: tokens an agent spent on BEAD ('-' for no bead).
@@ -153,6 +159,7 @@ def record(
         ts=ts,
         source=source,
         requests=requests,
+        force=force,
     )
     show(_written(written, info.root), fmt)
 
@@ -174,6 +181,9 @@ def record(
 )
 @click.option("--no-bd", is_flag=True, help="Do not run `bd close` (already closed in bd).")
 @ts_option
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def close(
     bead: str,
@@ -188,13 +198,15 @@ def close(
     actor: str | None,
     no_bd: bool,
     ts: str | None,
+    force: bool,
     fmt: str,
 ) -> None:
     """Close BEAD in bd, then record the outcome with a snapshot of the bead.
 
-    Runs `bd close BEAD` first when bd is on PATH ($BD names another binary); if bd fails,
-    nothing is written. The snapshot (priority, type, labels, title) lets reports run
-    without bd.
+    Runs `bd close -- BEAD` first ($BD names another binary); if bd fails or is not
+    there, nothing is written (--no-bd when bd already has it closed). A bead the ledger
+    already holds as closed is refused: reopen it first. The snapshot (priority, type,
+    labels, title) lets reports run without bd.
 
     \b
     Examples:
@@ -219,6 +231,7 @@ def close(
         model=model,
         run_bd=not no_bd,
         ts=ts,
+        force=force,
     )
     show(_written(written, info.root), fmt)
 
@@ -229,9 +242,18 @@ def close(
 @click.option("--actor", callback=_not_blank, help="Who reopened it.")
 @click.option("--no-bd", is_flag=True, help="Do not run `bd reopen` (already open in bd).")
 @ts_option
+@click.option(
+    "--force", is_flag=True, help="Record it even if the bead facts do not know BEAD (a typo?)."
+)
 @format_option(*WRITE_FORMATS)
 def reopen(
-    bead: str, reason: str | None, actor: str | None, no_bd: bool, ts: str | None, fmt: str
+    bead: str,
+    reason: str | None,
+    actor: str | None,
+    no_bd: bool,
+    ts: str | None,
+    force: bool,
+    fmt: str,
 ) -> None:
     """Record that BEAD was reopened: its earlier completion stops counting.
 
@@ -250,5 +272,33 @@ def reopen(
         reason=reason,
         run_bd=not no_bd,
         ts=ts,
+        force=force,
     )
     show(_written(written, info.root), fmt)
+
+
+@cli.command()
+@click.argument("record_id", required=False)
+@click.option("--reason", "-r", help="Why it is withdrawn (kept in the retraction).")
+@click.option("--actor", callback=_not_blank, help="Who withdraws it (default: as for record).")
+@format_option(*WRITE_FORMATS)
+def undo(record_id: str | None, reason: str | None, actor: str | None, fmt: str) -> None:
+    """Withdraw a record: append a retraction that every report honours.
+
+    The ledger stays append-only: the retraction names the record (RECORD_ID, default your
+    newest record in this worktree) and no report counts either. A withdrawn capture is not
+    captured again by import or sync.
+
+    \b
+    Examples:
+      bd-vpt undo                      # your last record
+      bd-vpt undo 01JD8X3Q4R5S6T7V8W9X0Y1Z2A --reason "wrong bead"
+    """
+    from bd_vpt.capture import manual
+    from bd_vpt.ledger.undo import undo as withdraw
+
+    info, _config = open_repo()
+    retraction, _target, path = withdraw(
+        info, record_id=record_id, actor=manual.resolve_actor(actor, info.root), reason=reason
+    )
+    show(_written(manual.Written(path, [retraction]), info.root), fmt)

@@ -1,10 +1,13 @@
 """What the git hooks do. `python -m bd_vpt.hookrun pre-commit|post-merge|validate` is the
 light entry point the installed hooks call (no click: hooks run on every commit).
 
-pre-commit: capture (never blocks), move spooled records into the capture shard and stage
-it with `git add` (a subprocess, so GIT_INDEX_FILE is honoured), then validate the staged
-ledger lines (blocks the commit on a bad one). post-merge: integrity of what the merge
-brought and a short note of its figures; it never modifies a file.
+pre-commit: capture (never blocks) straight into this worktree's capture shard through the
+one write path, stage every ledger file of this worktree that grew since the last `git add`
+(captures and manual records alike) with `git add` (a subprocess, so GIT_INDEX_FILE is
+honoured), then validate the staged ledger lines as text (blocks the commit on a bad one).
+Records belong to the commit, branch and worktree where they were made: nothing is kept
+aside to be replayed elsewhere. post-merge: integrity of what the merge brought and a short
+note of its figures; it never modifies a file.
 """
 
 from __future__ import annotations
@@ -19,16 +22,11 @@ import orjson
 
 from bd_vpt.errors import EXIT_FAILED, EXIT_OK, Problem, VptError
 from bd_vpt.ledger import store as ledger
+from bd_vpt.ledger.lines import line_problem
 from bd_vpt.ledger.records import check
 from bd_vpt.repo import RepoInfo, discover, git
 
-SECRET = re.compile(
-    rb"sk-ant-[A-Za-z0-9_\-]{16,}"  # Anthropic
-    rb"|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"  # OpenAI
-    rb"|gh[pousr]_[A-Za-z0-9]{30,}"  # GitHub
-    rb"|AKIA[0-9A-Z]{16}"  # AWS access key id
-    rb"|xox[abpr]-[A-Za-z0-9\-]{10,}"  # Slack
-)
+SECRET_HINT = "remove it from the record before committing; rotate the key if it was real"
 
 
 def say(text: str) -> None:
@@ -47,59 +45,64 @@ def partial_commit() -> bool:
     return Path(os.environ.get("GIT_INDEX_FILE", "")).name.startswith("next-index")
 
 
-def _ids_in(data: bytes | None) -> set[str]:
-    return {r["id"] for r in ledger.parse_blob(data).records} if data else set()
+def migrate_spool(info: RepoInfo, writer: object) -> int:
+    """Older bd-vpt kept hook captures in $GIT_COMMON_DIR/bd-vpt/spool.jsonl, shared by every
+    worktree. Move this worktree's entries into their shards once (the writer drops what the
+    ledger already holds) and keep the other worktrees' entries for them."""
+    from bd_vpt.ledger.writer import Writer
+
+    assert isinstance(writer, Writer)
+    path = info.state_dir / "spool.jsonl"
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return 0
+    mine = "-" + ledger.writer_slug("x", info.root).rsplit("-", 1)[1]
+    moved, kept = 0, []
+    for line in lines:
+        try:
+            item = orjson.loads(line)
+            shard, record = str(item["shard"]), item["record"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            continue  # a torn spool line: its capture runs again
+        if Path(shard).stem.removesuffix(".capture").endswith(mine) and check(record) is None:
+            moved += len(writer.append([record], info.root / shard).records)
+        else:
+            kept.append(line + b"\n")
+    from bd_vpt.state import atomic_write
+
+    if kept:
+        atomic_write(path, b"".join(kept))
+    else:
+        path.unlink(missing_ok=True)
+    return moved
 
 
-def _held_in_git(info: RepoInfo, shards: list[str]) -> dict[str, set[str]]:
-    """Record ids each shard holds in HEAD or in any local branch."""
-    from bd_vpt.repo import cat_file_batch
+def stage_ledger(info: RepoInfo) -> tuple[list[str], list[str]]:
+    """`git add` each ledger file of this work tree that is new or grew by appends since the
+    index: records made since the last commit (captured or typed by hand) go into this one.
+    A file whose change is not an append (lines edited or removed) is left alone."""
+    from bd_vpt.repo import index_blob, ledger_status
 
-    heads = git("for-each-ref", "--format=%(objectname)", "refs/heads", cwd=info.root).split()
-    head = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=info.root, check=False).strip()
-    commits = list(dict.fromkeys([head, *heads] if head else heads))
-    refs = [(shard, f"{commit}:{shard}") for shard in shards for commit in commits]
-    held: dict[str, set[str]] = {shard: set() for shard in shards}
-    for (shard, _ref), data in zip(
-        refs, cat_file_batch(info.root, [r for _, r in refs]), strict=True
-    ):
-        held[shard] |= _ids_in(data)
-    return held
-
-
-def settle_spool(info: RepoInfo, *, stage: bool) -> tuple[int, int]:
-    """Forget spooled records that git holds (HEAD or a local branch, at their shard); put
-    the others into their shards and stage them. A record captured on one branch is so
-    never copied into another.
-
-    Returns (records written to shards, records still waiting)."""
-    from bd_vpt.ledger import spool
-
-    entries = spool.load(info)
-    if not entries:
-        return 0, 0
-    by_shard: dict[str, list[spool.Spooled]] = {}
-    for entry in entries:
-        by_shard.setdefault(entry.shard, []).append(entry)
-    held = _held_in_git(info, list(by_shard))
-    waiting: list[spool.Spooled] = []
-    written = 0
-    for shard, items in by_shard.items():
-        items = [e for e in items if e.record["id"] not in held[shard]]
-        if not items:
+    staged: list[str] = []
+    left: list[str] = []
+    for status, path in ledger_status(info.root):
+        if not path.endswith(".jsonl"):
             continue
-        waiting += items
-        if not stage:
-            continue
-        path = info.root / shard
-        on_disk = _ids_in(path.read_bytes() if path.exists() else None)
-        missing = [e.record for e in items if e.record["id"] not in on_disk]
-        if missing:
-            ledger.append(info, missing, "hook", path=path)
-            written += len(missing)
-        git("add", "--", shard, cwd=info.root)  # honours GIT_INDEX_FILE
-    spool.keep_only(info, waiting)
-    return written, len(waiting)
+        if status == "??":
+            staged.append(path)
+        elif status[1] == "M":
+            before = index_blob(info.root, path) or b""
+            try:
+                grown = (info.root / path).read_bytes().startswith(before)
+            except OSError:
+                grown = False
+            (staged if grown else left).append(path)
+        elif status[1] == "D":
+            left.append(path)
+    if staged:
+        git("add", "--", *staged, cwd=info.root)  # honours GIT_INDEX_FILE
+    return staged, left
 
 
 @dataclass
@@ -110,7 +113,8 @@ class StagedLine:
 
 
 def staged_lines(info: RepoInfo) -> tuple[list[StagedLine], list[Problem]]:
-    """The ledger lines the commit adds (against HEAD), with their line numbers."""
+    """The ledger lines the commit adds (against HEAD), with their line numbers, read as
+    text even when git would call a shard binary (one NUL byte)."""
     from bd_vpt.repo import staged_ledger_diff
 
     out = staged_ledger_diff(info.root)
@@ -125,6 +129,10 @@ def staged_lines(info: RepoInfo) -> tuple[list[StagedLine], list[Problem]]:
             match = re.search(rb"\+(\d+)", raw)
             number = int(match.group(1)) if match else 0
             previous = None
+        elif raw.startswith(b"Binary files ") and b".jsonl" in raw:
+            problems.append(
+                Problem(raw.decode(errors="replace"), None, "git could not show this file as text")
+            )
         elif raw.startswith(b"+") and path.endswith(".jsonl"):
             previous = StagedLine(path, number, raw[1:])
             lines.append(previous)
@@ -141,30 +149,24 @@ def staged_lines(info: RepoInfo) -> tuple[list[StagedLine], list[Problem]]:
     return lines, problems
 
 
-def validate_staged(info: RepoInfo, built_here: frozenset[str] = frozenset()) -> list[Problem]:
-    """Check every ledger line the commit adds. Records this hook run built itself (ids in
-    built_here) are made by the same constructors the tests check against the schema, so
-    they skip the (slow to import) full JSON Schema pass; every other line gets it."""
+def validate_staged(info: RepoInfo) -> list[Problem]:
+    """Check every ledger line the commit adds: control bytes, conflict markers, secrets
+    (raw or behind JSON escapes), JSON, the one record validator, duplicate ids."""
     lines, problems = staged_lines(info)
     seen: dict[str, bytes] = {}
     for item in lines:
-        raw = item.raw.strip()
-        if not raw:
+        raw = item.raw
+        if not raw.strip():
             continue
         if raw.startswith(ledger.CONFLICT_PREFIXES):
             problems.append(
                 Problem(item.path, item.line, "merge conflict marker", ledger.CONFLICT_HINT)
             )
             continue
-        if SECRET.search(raw):
-            problems.append(
-                Problem(
-                    item.path,
-                    item.line,
-                    "a field looks like a secret (an API key)",
-                    "remove the key from the record before committing; rotate it if it was real",
-                )
-            )
+        unfit = line_problem(raw)
+        if unfit:
+            hint = SECRET_HINT if "secret" in unfit else "a ledger line is one line of JSON text"
+            problems.append(Problem(item.path, item.line, unfit, hint))
             continue
         try:
             record = orjson.loads(raw)
@@ -178,11 +180,7 @@ def validate_staged(info: RepoInfo, built_here: frozenset[str] = frozenset()) ->
                 )
             )
             continue
-        wrong = check(record)
-        if not wrong and record.get("id") not in built_here:
-            from bd_vpt.ledger.schemas import record_errors
-
-            wrong = "; ".join(record_errors(record))
+        wrong = check(record)  # the one validator (it accepts exactly what the schema does)
         if wrong:
             problems.append(Problem(item.path, item.line, wrong, "see schema/record.schema.json"))
             continue
@@ -204,32 +202,43 @@ def pre_commit(info: RepoInfo) -> int:
     from bd_vpt.capture.manual import resolve_actor
     from bd_vpt.capture.sources import run
     from bd_vpt.config import load
-    from bd_vpt.ledger import spool
+    from bd_vpt.ledger.writer import writing
 
-    stage = not partial_commit()
-    built: frozenset[str] = frozenset()
     try:
         config = load(info.root, known_good=info.state_dir / "config-ok")
         actor = resolve_actor(None, info.root)
-        shard = capture_shard(info, actor).relative_to(info.root).as_posix()
-        pending = [e.record for e in spool.load(info)]
-        captured = run(info, config, actor, pending)
+        shard = capture_shard(info, actor)
+        with writing(info) as writer:
+            moved = migrate_spool(info, writer)
+            captured = run(info, config, actor, writer, shard)
+        captured.acknowledge(info)
         for warning in captured.warnings:
             say(f"warning: {warning}")
-        spool.add(info, shard, captured.records)
-        built = frozenset(r["id"] for r in captured.records)
-        captured.acknowledge(info)
-        written, waiting = settle_spool(info, stage=stage)
-        if written:
-            say(f"captured {written} record(s) into {shard}")
-        if waiting and not stage:
-            say(
-                f"{waiting} captured record(s) wait in the spool: `git commit <path>` commits "
-                "only the paths named; they go into your next commit"
-            )
+        if captured.records or moved:
+            shown = shard.relative_to(info.root).as_posix()
+            say(f"captured {len(captured.records) + moved} record(s) into {shown}")
+    except VptError as exc:  # a capture never blocks a commit
+        what = "capture failed" if exc.exit_code == EXIT_FAILED else "capture skipped"
+        say(f"warning: {what}: {exc.message}")
+    try:
+        if partial_commit():
+            from bd_vpt.repo import ledger_status
+
+            if ledger_status(info.root):
+                say(
+                    "`git commit <path>` commits only the paths named: the ledger records made "
+                    "since the last commit stay in the work tree and go into your next commit"
+                )
+        else:
+            _staged, left = stage_ledger(info)
+            for path in left:
+                say(
+                    f"warning: {path} changed by more than appended lines: not staged "
+                    "(the ledger is append-only; `git diff` shows what changed)"
+                )
     except VptError as exc:
-        say(f"warning: capture skipped: {exc.message}")  # a capture never blocks a commit
-    problems = validate_staged(info, built)
+        say(f"warning: could not stage the ledger: {exc.message}")
+    problems = validate_staged(info)
     for problem in problems:
         print(problem.render(), file=sys.stderr)
     if problems:
@@ -318,6 +327,9 @@ def run_hook(name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bd_vpt.state import file_size_limit_is_an_error
+
+    file_size_limit_is_an_error()
     args = sys.argv[1:] if argv is None else argv
     return run_hook(args[0] if args else "")
 

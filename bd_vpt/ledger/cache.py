@@ -16,7 +16,7 @@ from pathlib import Path
 from bd_vpt.ledger.records import SCHEMA_VERSION
 from bd_vpt.ledger.store import ParsedBlob
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the one validator (bounds, real dates, retractions)
 OutcomeKey = tuple[str, str, str, str, str | None]  # bead, ts, id, result, source_ref
 _TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
@@ -78,6 +78,23 @@ class BlobCache:
     def put_outcomes(self, sha: str, outcomes: list[OutcomeKey]) -> None:
         if self.dir is not None:
             _write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
+
+    def get_keys(self, sha: str) -> list[OutcomeKey] | None:
+        """The blob's outcomes and retractions, compact (see ledger.known.keys_in): what a
+        writer needs to dedupe outcomes and honour undo without parsing usage records."""
+        if self.dir is None:
+            return None
+        try:
+            tag, key, keys = marshal.loads(self._path(sha).with_suffix(".k1").read_bytes())
+            if tag != _TAG or key != sha or not isinstance(keys, list):
+                raise ValueError("not an entry for this blob")
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return keys
+
+    def put_keys(self, sha: str, keys: list[OutcomeKey]) -> None:
+        if self.dir is not None:
+            _write_atomic(self._path(sha).with_suffix(".k1"), marshal.dumps((_TAG, sha, keys)))
 
 
 def _write_atomic(path: Path, payload: bytes) -> None:

@@ -65,6 +65,27 @@ class History:
             self.cache.put(sha, blob)
         return blob
 
+    def retracted(self, items: list[tuple[str, str]], root_files: bool = False) -> frozenset[str]:
+        """The ids the retractions in these blobs withdraw (bd-vpt undo), from the compact
+        per-blob entry (outcomes and retractions) so a report need not hold every record to
+        honour them. root_files: the blobs are the clean work-tree files at those paths."""
+        from bd_vpt.ledger.known import RETRACTION, retractions_in
+
+        gone: set[str] = set()
+        for path, sha in items:
+            keys = self.cache.get_keys(sha)
+            if keys is not None:
+                gone.update(k[4] for k in keys if k[3] == RETRACTION and k[4])
+                continue
+            if root_files:
+                data = (self.info.root / path).read_bytes()
+            else:
+                if self._reader is None:
+                    self._reader = repo.BlobReader(self.info.root)
+                data = self._reader.read(sha)
+            gone.update(retractions_in(data))
+        return frozenset(gone)
+
     def _walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
         try:

@@ -19,7 +19,7 @@ import orjson
 
 from bd_vpt import __version__
 
-FORMAT = 2  # 2: report documents carry priced shares and transitions (issue 15)
+FORMAT = 3  # 2: priced shares and transitions (issue 15); 3: retractions, source_ref duplicates
 KEEP = 64  # entries kept; older ones are pruned
 
 

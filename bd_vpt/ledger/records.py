@@ -1,22 +1,28 @@
-"""Ledger records: how they are built and the fast check every read applies.
+"""Ledger records: how they are built, and the one check every read and every write applies.
 
 A record is a plain dict (what orjson gives), so reading a million of them stays cheap.
-The fast check covers what reports rely on; `validate` adds the full JSON Schema.
+`check` accepts exactly what schema/record.schema.json accepts (a test holds the two
+together), with plain type tests so that the common case stays fast.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 Record = dict[str, Any]
 
 SCHEMA_VERSION = 1
-KINDS = ("usage", "outcome")
+KINDS = ("usage", "outcome", "retraction")
 RESULTS = ("completed", "reopened", "rejected", "abandoned")
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
-_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
+MAX_COUNT = 10**15  # any token count, messages, requests: far above real figures, exact in a double
+MAX_AMOUNT = 1e15  # dollars and minutes
+_TS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
 
 
 def now_ts() -> str:
@@ -52,91 +58,183 @@ def new_id(moment: datetime | None = None) -> str:
     return str(ULID.from_datetime(moment))
 
 
-def _is_unit(value: object) -> bool:
-    return type(value) in (int, float) and 0 <= value <= 1  # type: ignore[operator]
+_GOOD_DAYS: set[str] = set()  # YYYY-MM-DD already found to be real dates (days repeat)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
-def _written_by_us(ts: str) -> bool:
-    """The exact shape format_ts writes (2026-11-24T10:00:00.000Z), checked without a regex."""
-    return (
+def _real_day(day: str) -> bool:
+    if day in _GOOD_DAYS:
+        return True
+    if not _DAY.match(day):
+        return False
+    try:
+        date(int(day[:4]), int(day[5:7]), int(day[8:10]))
+    except ValueError:
+        return False
+    if len(_GOOD_DAYS) < 100_000:
+        _GOOD_DAYS.add(day)
+    return True
+
+
+def ts_ok(ts: object) -> bool:
+    """An RFC 3339 time (the schema's pattern) that is a real moment in years 0001..9999
+    once normalised to UTC; the schema's `date-time` format is checked by this function."""
+    if type(ts) is not str:
+        return False
+    if (
         len(ts) == 24
         and ts[23] == "Z"
-        and ts[4] == ts[7] == "-"
         and ts[10] == "T"
         and ts[13] == ts[16] == ":"
         and ts[19] == "."
-        and (ts[:4] + ts[5:7] + ts[8:10] + ts[11:13] + ts[14:16] + ts[17:19] + ts[20:23]).isdigit()
-    )
+    ):
+        # the shape format_ts writes (2026-11-24T10:00:00.000Z): no parsing needed
+        clock = ts[11:13] + ts[14:16] + ts[17:19] + ts[20:23]
+        return (
+            clock.isascii()
+            and clock.isdigit()
+            and ts[11:13] <= "23"
+            and ts[14:16] <= "59"
+            and ts[17:19] <= "59"
+            and _real_day(ts[:10])
+        )
+    if not _TS.match(ts):
+        return False
+    try:
+        datetime.fromisoformat(ts[:-1] + "+00:00" if ts[-1] == "Z" else ts).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+_ULID_RE = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def _ulid(value: object) -> bool:
+    return type(value) is str and _ULID_RE.fullmatch(value) is not None
+
+
+def _count(value: object, low: int = 0) -> bool:
+    return type(value) is int and low <= value <= MAX_COUNT
+
+
+def _amount(value: object, high: float = MAX_AMOUNT) -> bool:
+    t = type(value)
+    if t is int:
+        return 0 <= value <= high  # type: ignore[operator]
+    return t is float and math.isfinite(value) and 0 <= value <= high  # type: ignore[arg-type,operator]
+
+
+def _text(value: object) -> bool:
+    return value is None or type(value) is str
 
 
 def check(record: object) -> str | None:
-    """Return what is wrong with a record that reports cannot use, or None.
-
-    This mirrors the parts of schema/record.schema.json that figures depend on. It runs on
-    every line of every read, so the common case is a handful of exact type tests.
-    """
     if type(record) is not dict:
         return f"a record must be a JSON object, not {type(record).__name__}"
     kind = record.get("kind")
-    rid = record.get("id")
-    ts = record.get("ts")
+    if kind != "usage" and kind != "outcome" and kind != "retraction":
+        return f"unknown kind {kind!r} (expected usage, outcome or retraction)"
     v = record.get("v")
-    bead = record.get("bead")
-    actor = record.get("actor")
-    if kind != "usage" and kind != "outcome":
-        return f"unknown kind {kind!r} (expected usage or outcome)"
-    if type(rid) is not str or not rid:
-        return "missing id"
-    if type(ts) is not str or not (_written_by_us(ts) or _TS.match(ts)):
-        return f"ts must be an RFC 3339 timestamp, got {ts!r}"
     if type(v) is not int or v < 1:
         return f"v must be a positive integer, got {v!r}"
+    rid = record.get("id")
+    if not _ulid(rid):
+        return f"id must be a ULID (26 characters of 0-9A-Z without I, L, O, U), got {rid!r}"
+    ts = record.get("ts")
+    if not ts_ok(ts):
+        return f"ts must be an RFC 3339 time in years 0001..9999 (UTC), got {ts!r}"
+    if "bead" not in record:
+        return "missing bead (null for usage no bead claimed)"
+    bead = record["bead"]
     if bead is not None and (type(bead) is not str or not bead):
-        return f"bead must be a string or null, got {bead!r}"
+        return f"bead must be a non-empty string or null, got {bead!r}"
+    actor = record.get("actor")
     if type(actor) is not str or not actor:
-        return "missing actor"
+        return f"actor must be a non-empty string, got {actor!r}"
+    source = record.get("source")
+    if type(source) is not str or not source:
+        return f"source must be a non-empty string, got {source!r}"
+    if not _text(record.get("source_ref")):
+        return f"source_ref must be a string or null, got {record.get('source_ref')!r}"
     if kind == "usage":
         return _check_usage(record)
-    return _check_outcome(record)
+    if kind == "outcome":
+        return _check_outcome(record)
+    retracts = record.get("retracts")
+    if not _ulid(retracts):
+        return f"retracts must be the id (a ULID) of the record withdrawn, got {retracts!r}"
+    if not _text(record.get("reason")):
+        return "reason must be a string or null"
+    return None
 
 
 def _check_usage(record: Record) -> str | None:
     model = record.get("model")
     if type(model) is not str or not model:
-        return "usage needs a model"
+        return f"usage needs a model (a non-empty string), got {model!r}"
     tokens = record.get("tokens")
     if type(tokens) is not dict or not tokens:
-        return "usage needs a tokens object"
+        return "usage needs a tokens object with at least one count"
     for name, value in tokens.items():
-        if type(value) is not int or value < 0:
-            return f"tokens.{name} must be a non-negative integer, got {value!r}"
+        if not _count(value):
+            return f"tokens.{name} must be an integer 0..10^15, got {value!r}"
+    if "cost_usd" not in record:
+        return "usage needs cost_usd (null when the price is unknown)"
     for field in ("cost_usd", "reported_cost_usd"):
         cost = record.get(field)
-        if cost is not None and ((type(cost) is not float and type(cost) is not int) or cost < 0):
-            return f"{field} must be a non-negative number or null, got {cost!r}"
+        if cost is not None and not _amount(cost):
+            return f"{field} must be a finite number 0..10^15 or null, got {cost!r}"
+    if "gt_session" in record and type(record["gt_session"]) is not str:
+        return f"gt_session must be a string, got {record['gt_session']!r}"
+    for name in ("provider", "session", "price_ref"):
+        if not _text(record.get(name)):
+            return f"{name} must be a string or null, got {record.get(name)!r}"
+    if "messages" in record and not _count(record["messages"]):
+        return f"messages must be an integer 0..10^15, got {record['messages']!r}"
+    if "requests" in record and not _count(record["requests"], 1):
+        return f"requests must be an integer 1..10^15, got {record['requests']!r}"
     return None
 
 
+def _unit(value: object) -> bool:
+    return _amount(value, 1)
+
+
 def _check_outcome(record: Record) -> str | None:
-    if record.get("bead") is None:
+    bead = record.get("bead")
+    if type(bead) is not str:
         return "an outcome needs a bead"
     result = record.get("result")
-    if result not in RESULTS:
+    if result not in RESULTS or type(result) is not str:
         return f"unknown result {result!r} (expected one of {', '.join(RESULTS)})"
-    completion = record.get("completion")
-    if completion is not None and not _is_unit(completion):
-        return f"completion must be between 0 and 1, got {completion!r}"
+    if "completion" in record and not _unit(record["completion"]):
+        return f"completion must be a number 0..1, got {record['completion']!r}"
     snapshot = record.get("snapshot")
     if snapshot is not None:
-        if not isinstance(snapshot, dict):
-            return "snapshot must be an object"
+        if type(snapshot) is not dict:
+            return "snapshot must be an object or null"
         priority = snapshot.get("priority")
         if priority is not None and (type(priority) is not int or not 0 <= priority <= 4):
-            return f"snapshot.priority must be 0..4, got {priority!r}"
-    for field in ("value_usd", "human_minutes"):
-        value = record.get(field)
-        if value is not None and (type(value) not in (int, float) or value < 0):
-            return f"{field} must be a non-negative number, got {value!r}"
+            return f"snapshot.priority must be 0..4 or null, got {priority!r}"
+        for name in ("type", "title"):
+            if not _text(snapshot.get(name)):
+                return f"snapshot.{name} must be a string or null"
+        if "labels" in snapshot:
+            labels = snapshot["labels"]
+            if type(labels) is not list or any(type(x) is not str for x in labels):
+                return "snapshot.labels must be a list of strings"
+    for name in ("value_usd", "human_minutes"):
+        value = record.get(name)
+        if value is not None and not _amount(value):
+            return f"{name} must be a finite number 0..10^15 or null, got {value!r}"
+    for name in ("quality", "confidence"):
+        value = record.get(name)
+        if value is not None and not _unit(value):
+            return f"{name} must be a number 0..1 or null, got {value!r}"
+    for name in ("reason", "evidence", "commit"):
+        if not _text(record.get(name)):
+            return f"{name} must be a string or null"
     return None
 
 

@@ -18,7 +18,33 @@ def load_schema(name: str) -> dict[str, Any]:
 def _validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(load_schema(name))
+    if name != "record":
+        return Draft202012Validator(load_schema(name))
+    return _record_validator()
+
+
+def _record_validator() -> Any:
+    """The record schema read the way the ledger means it: an integer is an int (not 1.0,
+    not true), a number is finite, and `date-time` is records.ts_ok (a real moment in
+    years 0001..9999 in UTC). So the schema and the fast check accept the same lines."""
+    import math
+
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    from bd_vpt.ledger.records import ts_ok
+
+    types = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _checker, value: type(value) is int,
+            "number": lambda _checker, value: (
+                type(value) is int or (type(value) is float and math.isfinite(value))
+            ),
+        }
+    )
+    strict = validators.extend(Draft202012Validator, type_checker=types)  # type: ignore[no-untyped-call]
+    formats = FormatChecker(formats=())
+    formats.checks("date-time")(ts_ok)
+    return strict(load_schema("record"), format_checker=formats)
 
 
 def _messages(name: str, document: object) -> list[str]:

@@ -1,14 +1,12 @@
 """The ledger: append-only JSONL shards under .beads/vpt/ledger/YYYY-MM/<writer>.jsonl.
 
-Writes append whole lines under a lock (after repairing a torn last line by ending it, so
-nothing is lost). Reads stream records from (path, bytes) pairs, skip and report bad lines,
+Writes go through ledger/writer.py (one lock, dedupe by source_ref, whole lines or nothing). Reads stream records from (path, bytes) pairs, skip and report bad lines,
 and drop union-merge duplicates by record id.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import socket
 import zlib
@@ -16,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -51,32 +48,14 @@ def encode(record: Record) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-def lock_for(info: RepoInfo, path: Path) -> Any:
-    """The inter-process lock that guards appends to path (kept under the git common dir,
-    so lock files never show up in the work tree)."""
-    from filelock import FileLock
-
-    locks = info.state_dir / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha1(str(path).encode()).hexdigest()[:16]
-    return FileLock(str(locks / f"{key}.lock"), timeout=60)
-
-
 def append(info: RepoInfo, records: list[Record], actor: str, path: Path | None = None) -> Path:
-    """Append records to path (default: the actor's shard for this month); return it."""
+    """Append records to path (default: the actor's shard for this month) through the one
+    write path (ledger/writer.py: lock, dedupe, validate, torn-tail repair, fsync)."""
+    from bd_vpt.ledger.writer import writing
+
     path = path or shard_path(info.root, actor)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = b"".join(encode(r) for r in records)
-    with lock_for(info, path):
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                # a torn last line (a writer died mid-line): end it, keep its bytes
-                payload = b"\n" + payload
-            os.write(fd, payload)
-        finally:
-            os.close(fd)
+    with writing(info) as writer:
+        writer.append(records, path)
     return path
 
 
@@ -136,6 +115,13 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
         if raw.startswith(CONFLICT_PREFIXES):
             _problem(blob, lineno, "merge conflict marker", CONFLICT_HINT)
             continue
+        if full_schema:  # `validate`: what the hook blocks, validate reports
+            from bd_vpt.ledger.lines import line_problem
+
+            unfit = line_problem(raw)
+            if unfit:
+                _problem(blob, lineno, unfit, "a ledger line is one line of JSON text, no keys")
+                continue
         try:
             record = loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -144,7 +130,8 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
                     blob,
                     lineno,
                     "torn last line (a write was cut off)",
-                    "the next append ends it; delete the fragment if it is not a whole record",
+                    "the next bd-vpt write cuts it back to the last whole line (its bytes are "
+                    "kept under $GIT_COMMON_DIR/bd-vpt/torn/)",
                 )
             else:
                 _problem(
@@ -171,7 +158,7 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
                 "warning",
             )
         if torn and index == last:
-            _problem(blob, lineno, "last line has no newline", "the next append ends it", "warning")
+            _problem(blob, lineno, "last line has no newline", "the next write ends it", "warning")
         records.append(record)
         fingerprints.append(zlib.crc32(raw.strip()))
         numbers.append(lineno)
@@ -180,12 +167,20 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
 
 @dataclass
 class Scan:
-    """What a read saw besides good records: problems, duplicates, lines."""
+    """What a read saw besides good records: problems, duplicates, lines.
+
+    A record counts once: by id (a union merge can repeat a line), and by (kind,
+    source_ref) (two branches that captured the same bd transition or agent message, each
+    in its own commit, are merged). Records named in `retracted` (bd-vpt undo) and the
+    retraction records themselves are left out, so no report ever sees them."""
 
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
     lines: int = 0
+    retracted: frozenset[str] = frozenset()
+    withdrawn: int = 0  # records left out because a retraction names them (and retractions)
     _seen: dict[int, int] = field(default_factory=dict)
+    _refs: set[int] = field(default_factory=set)
 
     @property
     def errors(self) -> list[Problem]:
@@ -196,7 +191,7 @@ class Scan:
         self.lines += blob.lines_read
         for line, message, hint, severity in blob.problems:
             self.problems.append(Problem(path, line, message, hint, severity))
-        seen = self._seen
+        seen, refs, retracted = self._seen, self._refs, self.retracted
         for record, fingerprint, line in zip(
             blob.records, blob.fingerprints, blob.lines, strict=True
         ):
@@ -205,6 +200,16 @@ class Scan:
             held = seen.get(key)
             if held is None:
                 seen[key] = fingerprint
+                ref = record.get("source_ref")
+                if ref is not None:
+                    ref_key = hash((record["kind"], ref))
+                    if ref_key in refs:
+                        self.duplicates += 1  # the same capture, made on two branches
+                        continue
+                    refs.add(ref_key)
+                if record["kind"] == "retraction" or (retracted and rid in retracted):
+                    self.withdrawn += 1
+                    continue
                 yield record
             elif held == fingerprint:
                 self.duplicates += 1  # the same line twice, e.g. after a union merge

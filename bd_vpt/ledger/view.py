@@ -28,9 +28,19 @@ class LedgerView:
     scan: ledger.Scan = field(default_factory=ledger.Scan)
     label: str = "working tree"
     fingerprint: str | None = None  # names exactly the ledger content read; None: no memo
+    retracted: Callable[[], frozenset[str]] | None = None  # ids withdrawn, known up front
 
     def records(self) -> Iterator[Record]:
-        for path, blob in self.blobs:
+        """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
+        if self.retracted is not None:  # from compact per-blob entries: records stream
+            self.scan.retracted = self.retracted()
+            blobs: Iterable[tuple[str, ParsedBlob]] = self.blobs
+        else:  # a retraction can come after what it withdraws: look at every blob first
+            blobs = list(self.blobs)
+            self.scan.retracted = frozenset(
+                r["retracts"] for _, b in blobs for r in b.records if r["kind"] == "retraction"
+            )
+        for path, blob in blobs:
             yield from self.scan.merge(path, blob)
         if self.history is not None:
             self.scan.problems.extend(self.history.warnings)
@@ -72,7 +82,18 @@ def _worktree(history: History) -> LedgerView:
                 history.cache.put(sha, blob)
             yield rel, blob
 
-    return LedgerView(blobs(), history, fingerprint="worktree:" + digest.hexdigest())
+    def retracted() -> frozenset[str]:
+        from bd_vpt.ledger.known import retractions_in
+
+        gone = set(history.retracted([(rel, sha) for rel, sha, _ in items if sha], root_files=True))
+        for _rel, sha, data in items:
+            if sha is None:
+                gone.update(retractions_in(data or b""))
+        return frozenset(gone)
+
+    return LedgerView(
+        blobs(), history, fingerprint="worktree:" + digest.hexdigest(), retracted=retracted
+    )
 
 
 def open_view(
@@ -89,7 +110,7 @@ def open_view(
             "--rev and --range do not go together", hint="a range names its own revisions"
         )
     from bd_vpt.ledger.history import parse_range
-    from bd_vpt.repo import ledger_tree_id, rev_parse
+    from bd_vpt.repo import ledger_diff, ledger_tree, ledger_tree_id, rev_parse
 
     history = History.open(info, use_cache=use_cache, show_progress=progress)
     if not rev and not range_:
@@ -97,7 +118,15 @@ def open_view(
     if range_:
         base, head = parse_range(info, range_)
         print_ = f"range:{ledger_tree_id(info.root, base)}:{ledger_tree_id(info.root, head)}"
-        return LedgerView(history.added(range_), history, label=range_, fingerprint=print_)
+        return LedgerView(
+            history.added(range_),
+            history,
+            label=range_,
+            fingerprint=print_,
+            retracted=lambda: history.retracted(  # retractions the range added
+                [(p, new) for p, _old, new in ledger_diff(info.root, base, head) if new]
+            ),
+        )
     assert rev is not None
     commit = rev_parse(info.root, rev)
     return LedgerView(
@@ -105,6 +134,7 @@ def open_view(
         history,
         label=rev,
         fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
+        retracted=lambda: history.retracted(ledger_tree(info.root, commit)),
     )
 
 

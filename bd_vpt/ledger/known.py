@@ -1,0 +1,245 @@
+"""What the ledger already holds, as git can give it back to this work tree: its ledger files
+(as they are on disk) and every stash entry's. A writer reads this under the ledger lock.
+
+Read lazily: a hook that only syncs outcomes never parses a million usage records (outcomes
+and retractions come from a compact per-blob cache entry).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bd_vpt.ledger.cache import BlobCache, OutcomeKey
+from bd_vpt.ledger.records import Record, parse_ts
+from bd_vpt.ledger.store import ParsedBlob, ledger_files, parse_blob
+from bd_vpt.repo import RepoInfo
+
+KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
+RETRACTION = "retraction"
+PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
+
+
+def keys_in(data: bytes) -> list[OutcomeKey]:
+    """A ledger file's outcomes, (bead, ts, id, result, source_ref), and retractions,
+    (bead, ts, id, "retraction", retracted id); only lines that can be either are parsed."""
+    if b'"outcome"' not in data and b'"retraction"' not in data:
+        return []  # most usage shards: one fast scan, no split
+    lines = b"\n".join(line for line in data.split(b"\n") if KEY_LINE.search(line))
+    out: list[OutcomeKey] = []
+    for r in parse_blob(lines + b"\n").records:
+        if r["kind"] == "outcome":
+            out.append((r["bead"], r["ts"], r["id"], r["result"], r.get("source_ref")))
+        elif r["kind"] == RETRACTION:
+            out.append((r["bead"] or "", r["ts"], r["id"], RETRACTION, r["retracts"]))
+    return out
+
+
+def retractions_in(data: bytes) -> list[str]:
+    """The ids a ledger file's retractions withdraw (one fast scan when it has none)."""
+    if b'"retraction"' not in data:
+        return []
+    return [k[4] for k in keys_in(data) if k[3] == RETRACTION and k[4]]
+
+
+def held_by_pre_commit() -> bytes:
+    """Ledger lines the pre-commit framework took out of the work tree while its hooks run.
+
+    It saves unstaged changes to `$PRE_COMMIT_HOME/patch<time>-<its pid>` (and puts them
+    back afterwards); a capture that did not count them would write them a second time. Only
+    when this process runs under the framework (PRE_COMMIT=1, the patch named by our parent's
+    pid); the added ledger lines of that patch, as one blob."""
+    import glob
+    import os
+
+    if os.environ.get("PRE_COMMIT") != "1":
+        return b""
+    home = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
+    )
+    patches = sorted(glob.glob(os.path.join(glob.escape(home), f"patch*-{os.getppid()}")))
+    if not patches:
+        return b""
+    try:
+        with open(patches[-1], "rb") as patch:
+            diff = patch.read()
+    except OSError:
+        return b""
+    added, in_ledger = [], False
+    for line in diff.split(b"\n"):
+        if line.startswith(b"+++ "):
+            in_ledger = b"/.beads/vpt/ledger/" in line and line.endswith(b".jsonl")
+        elif in_ledger and line.startswith(b"+"):
+            added.append(line[1:])
+    return b"".join(line + b"\n" for line in added)
+
+
+class Sources:
+    """Each ledger file git can give back here: (shown path, blob id or None for a file
+    changed since `git add`). Identical blobs (a stash of an unchanged file) count once."""
+
+    def __init__(self, info: RepoInfo) -> None:
+        from bd_vpt.repo import ledger_index, stash_ledger_blobs
+
+        self.info = info
+        self.cache = BlobCache(info.state_dir)
+        clean = ledger_index(info.root)
+        self.items: list[tuple[str, str | None]] = []
+        for path in ledger_files(info.root):
+            rel = path.relative_to(info.root).as_posix()
+            self.items.append((rel, clean.get(rel)))
+        seen = {sha for _, sha in self.items if sha}
+        for shown, sha in stash_ledger_blobs(info.root):
+            if sha not in seen:
+                seen.add(sha)
+                self.items.append((shown, sha))
+        self._stashed = {shown for shown, _ in self.items if shown.startswith("stash@")}
+        self._held = held_by_pre_commit()
+        if self._held:
+            self.items.append((PRE_COMMIT_PATCH, None))
+
+    def _data(self, wanted: list[tuple[str, str | None]]) -> Iterator[tuple[str, bytes]]:
+        """The bytes of each item: from disk for a work-tree file (a clean one is its blob),
+        from git for a stash's."""
+        from bd_vpt.repo import cat_file_batch
+
+        from_git = [(shown, sha) for shown, sha in wanted if shown in self._stashed and sha]
+        fetched = dict(
+            zip(
+                [sha for _, sha in from_git],
+                cat_file_batch(self.info.root, [sha for _, sha in from_git]),
+                strict=True,
+            )
+        )
+        for shown, sha in wanted:
+            if shown == PRE_COMMIT_PATCH:
+                yield shown, self._held
+            elif shown in self._stashed:
+                yield shown, fetched.get(sha or "") or b""
+            else:
+                yield shown, (self.info.root / shown).read_bytes()
+
+    def outcome_keys(self) -> list[OutcomeKey]:
+        found: list[OutcomeKey] = []
+        missing: list[tuple[str, str | None]] = []
+        for shown, sha in self.items:
+            cached = self.cache.get_keys(sha) if sha else None
+            if cached is None:
+                missing.append((shown, sha))
+            else:
+                found += cached
+        shas = dict(self.items)
+        for shown, data in self._data(missing):
+            keys = keys_in(data)
+            sha = shas[shown]
+            if sha:
+                self.cache.put_keys(sha, keys)
+            found += keys
+        return found
+
+    def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
+        missing: list[tuple[str, str | None]] = []
+        for shown, sha in self.items:
+            blob = self.cache.get(sha) if sha else None
+            if blob is None:
+                missing.append((shown, sha))
+            else:
+                yield shown, blob
+        shas = dict(self.items)
+        for shown, data in self._data(missing):
+            blob = parse_blob(data)
+            sha = shas[shown]
+            if sha:
+                self.cache.put(sha, blob)
+            yield shown, blob
+
+
+class Known:
+    """Ids, source_refs, outcomes and usage the ledger holds, plus what this writer added."""
+
+    def __init__(self, info: RepoInfo) -> None:
+        self.info = info
+        self._sources: Sources | None = None
+        self._keys: dict[str, OutcomeKey] | None = None  # by id
+        self._usage: dict[str, Record] | None = None  # by id
+        self._refs: dict[str, set[str]] = {}
+        self.written: list[Record] = []  # appended through this writer
+
+    @property
+    def sources(self) -> Sources:
+        if self._sources is None:
+            self._sources = Sources(self.info)
+        return self._sources
+
+    def keys(self) -> dict[str, OutcomeKey]:
+        """Outcome and retraction keys by record id."""
+        if self._keys is None:
+            self._keys = {key[2]: key for key in self.sources.outcome_keys()}
+            for record in self.written:
+                if record["kind"] != "usage":
+                    self._keys[record["id"]] = _key(record)
+        return self._keys
+
+    def usage(self) -> list[Record]:
+        """Every usage record held (import marks, usage source_refs)."""
+        if self._usage is None:
+            self._usage = {}
+            for _shown, blob in self.sources.blobs():
+                for rec in blob.records:
+                    if rec["kind"] == "usage":
+                        self._usage.setdefault(rec["id"], rec)
+            for rec in self.written:
+                if rec["kind"] == "usage":
+                    self._usage[rec["id"]] = rec
+        return list(self._usage.values())
+
+    def retracted(self) -> set[str]:
+        return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
+
+    def outcomes(self) -> dict[str, list[Record]]:
+        """Outcomes by bead (bead, ts, id, result, source_ref), oldest first; retracted
+        ones are left out, as every report leaves them out."""
+        gone = self.retracted()
+        by_bead: dict[str, list[Record]] = {}
+        for bead, ts, rid, result, ref in self.keys().values():
+            if result != RETRACTION and rid not in gone:
+                by_bead.setdefault(bead, []).append(
+                    {"bead": bead, "ts": ts, "id": rid, "result": result, "source_ref": ref}
+                )
+        for items in by_bead.values():
+            items.sort(key=lambda r: (parse_ts(r["ts"]), r["id"]))
+        return by_bead
+
+    def refs(self, kind: str) -> set[str]:
+        """source_refs held by records of kind; retracted ones too, so an undone capture
+        is not captured again."""
+        if kind not in self._refs:
+            if kind == "usage":
+                held = {r["source_ref"] for r in self.usage() if r.get("source_ref")}
+            else:
+                held = {k[4] for k in self.keys().values() if k[3] != RETRACTION and k[4]}
+            self._refs[kind] = held
+        return self._refs[kind]
+
+    def holds(self, record: Record) -> bool:
+        ref = record.get("source_ref")
+        if ref is None or record["kind"] == RETRACTION:
+            return False  # a new id: manual records are never the same record twice
+        return ref in self.refs(record["kind"])
+
+    def add(self, record: Record) -> None:
+        """Note a record just written (so the rest of a batch, or the next, sees it)."""
+        self.written.append(record)
+        kind, ref = record["kind"], record.get("source_ref")
+        if ref and kind in self._refs:
+            self._refs[kind].add(ref)
+        if kind == "usage" and self._usage is not None:
+            self._usage[record["id"]] = record
+        elif kind != "usage" and self._keys is not None:
+            self._keys[record["id"]] = _key(record)
+
+
+def _key(record: Record) -> OutcomeKey:
+    if record["kind"] == RETRACTION:
+        return (record["bead"] or "", record["ts"], record["id"], RETRACTION, record["retracts"])
+    return (record["bead"], record["ts"], record["id"], record["result"], record.get("source_ref"))
