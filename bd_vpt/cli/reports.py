@@ -79,10 +79,14 @@ def summary_report(document: dict[str, Any]) -> Report:
     from bd_vpt.render.figures import headers, styles
     from bd_vpt.render.report import Report, Table
 
-    totals = {"key": "TOTAL" if document["by"] else "fleet", **document["totals"]}
+    from bd_vpt.beads.sync import not_counted_line
+
+    figures = {k: v for k, v in document["totals"].items() if k != "not_counted"}
+    totals = {"key": "TOTAL" if document["by"] else "fleet", **figures}
     rows = [*document["groups"], totals] if document["by"] else [totals]
     table = Table(rows, SUMMARY_COLUMNS, headers(SUMMARY_COLUMNS), styles(SUMMARY_COLUMNS))
-    return Report(document, [table])
+    skipped = document["totals"].get("not_counted")
+    return Report(document, [table], after=[not_counted_line(skipped)] if skipped else [])
 
 
 @cli.command()

@@ -49,6 +49,7 @@ class BeadState:
     last_ts: str | None = None  # the latest outcome in the window
     last_reopen: datetime | None = None  # the latest reopen in the window
     last_result: str | None = None
+    excluded: str | None = None  # the rule that keeps its last close from counting (sync)
 
     @property
     def last_result_wasted(self) -> bool:
@@ -262,6 +263,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
             last_ts=latest["ts"],
             last_reopen=last_reopen,
             last_result=latest["result"],
+            excluded=latest.get("excluded") if since is None or moments[-1] >= since else None,
         )
     return states
 
@@ -414,6 +416,15 @@ def _placements(
     return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
 
 
+def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
+    """Closes kept in the ledger but not counted, by rule (duplicate, wisp, parent, ...)."""
+    counts: dict[str, int] = {}
+    for state in states.values():
+        if state.excluded:
+            counts[state.excluded] = counts.get(state.excluded, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def summarize(
     records: Iterable[Record],
     config: Config,
@@ -460,16 +471,18 @@ def summarize_facts(
     for bead, state in states.items():
         weight = config.weight(state.snapshot.get("priority")) * state.completion
         money = bead_money(state, facts.bead_days.get(bead), config)
-        share_closed = 1.0 if state.closed else 0.0
+        counted = state.closed and not state.excluded
+        share_closed = 1.0 if counted else 0.0
         total.credit(bead, share_closed, weight)
         total.charge(bead, 1.0, money)
         if by is None:
             continue
         for key, share in _placements(by, bead, state, shares):
-            groups[key].credit(bead, share if state.closed else 0.0, weight)
+            groups[key].credit(bead, share if counted else 0.0, weight)
             groups[key].charge(bead, share, money)
     totals = total.figures(states)
     totals["outcome_records"] = facts.outcome_records
+    totals["not_counted"] = not_counted(states)
     rows = [{"key": key, **group.figures(states)} for key, group in groups.items()]
     if by in TIME_KEYS or by == "priority":
         rows.sort(key=lambda r: r["key"])
