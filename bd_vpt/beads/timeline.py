@@ -240,9 +240,9 @@ def episodes(bead: Bead, statuses: Statuses) -> list[Episode]:
                 last.claimer,
                 f"{last.why}; closed_at from the bead",
             )
-        elif last is None or (moment(closed_at) or _EPOCH) > (moment(last.ts) or _EPOCH):
-            if done and last is not None:
-                out.append(Episode("reopen", _just_before(closed_at), None, why="implied"))
+        elif last is None and (not out or _after(closed_at, out[-1].ts)):
+            # no trail saw this close (a later closed_at while done is a repeat `bd close`,
+            # which moves closed_at: not a reopen; a reopen would have its own trail line)
             out.append(
                 Episode(
                     "close", closed_at, None, bead.close_reason, bead.assignee, claimer, "the bead"

@@ -113,10 +113,12 @@ def sync_source(
     """Outcomes for beads closed or reopened in bd since the last capture.
 
     Skipped (cheaply) when the bead source has not changed since the last run."""
-    from bd_vpt.beads.sources import open_source
+    from bd_vpt.beads.rules import Outcomes
+    from bd_vpt.beads.sources import open_source, statuses_of
     from bd_vpt.beads.sync import plan
 
-    source = open_source(info.root)
+    rules = Outcomes.from_document(config.raw)
+    source = open_source(info.root, list(rules.done_statuses))
     if source is None:
         return []
     fingerprint = source.fingerprint()
@@ -128,7 +130,14 @@ def sync_source(
         if rec["kind"] == "outcome" and rec["bead"] in beads:
             outcomes.setdefault(rec["bead"], []).append(rec)
     since = parse_ts(config.sync_since) if config.sync_since else None
-    records = plan(beads.values(), outcomes, actor=actor, since=since)
+    records = plan(
+        beads.values(),
+        outcomes,
+        actor=actor,
+        since=since,
+        rules=rules,
+        statuses=statuses_of(source),
+    )
     captured.state["sync"] = fingerprint
     return records
 
