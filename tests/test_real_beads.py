@@ -326,3 +326,72 @@ def test_not_done_is_the_leading_phrase(fixture: str, expected: dict[str, str | 
     bead = Bead(id="x", has_children=True)
     assert rules.judge(bead, "Duplicate of y")[:3] == ("abandoned", 0.0, "duplicate")
     assert rules.judge(Bead(id="w", ephemeral=True), "done")[2] == "wisp"
+
+
+def run_bd_hook(repo: Repo, name: str, bead: dict[str, object], event: str) -> None:
+    """Run an installed bd event hook the way bd does: id and event as arguments, the bead's
+    JSON on stdin (internal/hooks/hooks_unix.go), and wait for it (bd would not)."""
+    import subprocess
+
+    proc = subprocess.run(
+        [str(repo.root / ".beads/hooks" / name), str(bead["id"]), event],
+        input=json.dumps(bead).encode(),
+        capture_output=True,
+        timeout=10,  # bd kills a hook after 10 s
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bd_event_hooks_record_as_it_happens(repo: Repo) -> None:
+    """CC-78m of world-wide-webb, as bd passes it to on_close: recorded at once, credited to
+    its assignee (Calum); sync then adds nothing. A reopen (on_update, status open) is
+    recorded too; installing twice changes nothing; a user's own on_close keeps running."""
+    (repo.root / ".beads/hooks").mkdir(parents=True)
+    mine = repo.root / ".beads/hooks/on_close"
+    mine.write_text('#!/bin/sh\ncat > "$(dirname "$0")/seen-by-mine.json"\n')
+    mine.chmod(0o755)
+    first = repo.ok("hooks", "install", "--beads").out
+    assert "kept your on_close as on_close.legacy" in first
+    assert "already installed" in repo.ok("hooks", "install", "--beads").out
+    state = json.loads((REAL / "dolt-interactions/bd-state.json").read_text())
+    bead = next(b for b in state if b["id"] == "CC-78m")
+    run_bd_hook(repo, "on_close", bead, "close")
+    assert json.loads((repo.root / ".beads/hooks/seen-by-mine.json").read_text())["id"] == "CC-78m"
+    (rec,) = [json.loads(line) for shard in repo.shards() for line in shard.read_text().splitlines()]
+    assert (rec["bead"], rec["result"], rec["source"], rec["actor"]) == (
+        "CC-78m",
+        "completed",
+        "bd-hook",
+        "Calum",
+    )
+    assert rec["ts"] == "2026-05-30T18:54:50.000Z"  # the bead's closed_at
+    shutil.copytree(REAL / "export-type/.beads", repo.root / ".beads", dirs_exist_ok=True)
+    assert [r for r in sync(repo)["records"] if r["bead"] == "CC-78m"] == []  # type: ignore[union-attr]
+    reopened = {**bead, "status": "open", "updated_at": "2026-06-01T09:00:00Z"}
+    del reopened["closed_at"]
+    run_bd_hook(repo, "on_update", reopened, "update")
+    run_bd_hook(repo, "on_update", reopened, "update")  # bd fires on_update for any change
+    results = [
+        json.loads(line)["result"]
+        for shard in repo.shards()
+        for line in shard.read_text().splitlines()
+        if json.loads(line)["bead"] == "CC-78m"
+    ]
+    assert results == ["completed", "reopened"]
+    assert "restored your on_close" in repo.ok("hooks", "uninstall", "--beads").out
+    assert mine.read_text().startswith("#!/bin/sh\ncat")
+
+
+def test_bd_event_hook_never_fails_bd(repo: Repo) -> None:
+    repo.ok("hooks", "install", "--beads")
+    run_bd_hook(repo, "on_close", {"id": "x", "status": "closed", "closed_at": "not a time"}, "close")
+    import subprocess
+
+    proc = subprocess.run(
+        [str(repo.root / ".beads/hooks/on_close"), "x", "close"], input=b"{torn", check=False
+    )
+    assert proc.returncode == 0
+    log = Path(repo.git("rev-parse", "--git-common-dir").strip())
+    log = (repo.root / log if not log.is_absolute() else log) / "bd-vpt/bead-hook.log"
+    assert "x close: JSONDecodeError" in log.read_text()

@@ -90,8 +90,8 @@ def explain(
                 continue
             if seen is not None and when <= seen:
                 continue  # the ledger already tells the story up to here
-            if since is not None and when < since:
-                out.why(bead.id, "skip", f"{ep.kind} before --since ({ep.why})", ep.ts)
+            if since is not None and when < since and ep.kind == "close":
+                out.why(bead.id, "skip", f"closed before --since ({ep.why})", ep.ts)
                 continue
             ref = f"bd:{bead.id}:{'closed' if ep.kind == 'close' else 'reopened'}:{ep.ts}"
             if ref in refs:
