@@ -280,3 +280,22 @@ def worktree_roots(root: Path) -> list[str]:
     out = git("worktree", "list", "--porcelain", cwd=root, check=False)
     found = [line[len("worktree ") :] for line in out.splitlines() if line.startswith("worktree ")]
     return found or [str(root)]
+
+
+def ignored(root: Path, paths: list[str]) -> dict[str, tuple[str, int, str]]:
+    """Which of paths git would ignore (tracked or not), each with the rule that ignores it:
+    (the ignore file, its line number, the pattern)."""
+    proc = subprocess.run(
+        ["git", "check-ignore", "-v", "--no-index", "--", *paths],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    found: dict[str, tuple[str, int, str]] = {}
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        rule, _, path = line.partition("\t")
+        source, _, rest = rule.partition(":")
+        number, _, pattern = rest.partition(":")
+        if path and number.isdigit() and not pattern.startswith("!"):  # `!`: not ignored
+            found[path] = (source, int(number), pattern)
+    return found

@@ -172,6 +172,18 @@ def _lines(data: bytes | None, path: str, report: Report) -> list[tuple[int, dic
 _CUSTOM = re.compile(r"^status\.custom:\s*[\"']?([^\"'#\n]*)", re.MULTILINE)
 
 
+def bd_config_value(root: Path, key: str) -> str | None:
+    """A top-level scalar of .beads/config.yaml (bd's own config), or None."""
+    try:
+        text = (root / BD_CONFIG).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    pattern = re.compile(rf"^{re.escape(key)}:[ \t]*[\"']?([^\"'#\n]*)", re.MULTILINE)
+    match = pattern.search(text)
+    value = match.group(1).strip() if match else ""
+    return value or None
+
+
 def parse_custom_statuses(value: str) -> dict[str, str]:
     """bd's `status.custom` ("name[:category],..."; no category: unspecified)."""
     out = {}

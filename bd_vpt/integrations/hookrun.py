@@ -219,6 +219,10 @@ def pre_commit(info: RepoInfo) -> int:
         spool.add(info, shard, captured.records)
         built = frozenset(r["id"] for r in captured.records)
         captured.acknowledge(info)
+        from bd_vpt.repo_setup import unreachable
+
+        for line in unreachable(info.root, [shard]):
+            say(f"warning: {line}")  # the records would stay on this machine
         written, waiting = settle_spool(info, stage=stage)
         if written:
             say(f"captured {written} record(s) into {shard}")
