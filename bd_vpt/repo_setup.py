@@ -76,8 +76,10 @@ def ensure_trackable(root: Path) -> list[str]:
             wanted = [n for n in _negations(file, root) if n not in lines]
             if wanted:
                 lines += [NOTE, *wanted] if NOTE not in lines else wanted
-                done.append(f"{source}: added {' '.join(wanted)} ({path} was ignored by "
-                            f"line {number}: `{pattern}`)")
+                done.append(
+                    f"{source}: added {' '.join(wanted)} ({path} was ignored by "
+                    f"line {number}: `{pattern}`)"
+                )
             file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     hits = repo.ignored(root, list(PROBES))
     if hits:

@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def load(repo: Repo, name: str) -> None:
     repo.commit_all(f"beads from {name}")
 
 
-def sync(repo: Repo, *extra: str) -> dict[str, object]:
+def sync(repo: Repo, *extra: str) -> dict[str, Any]:
     result = repo.ok("sync", "--since", "2025-01-01", "--format", "json", *extra).json()
     assert isinstance(result, dict)
     return result
@@ -39,7 +40,7 @@ def brief(records: object) -> list[tuple[str, str, str, str | None]]:
     return [(r["bead"], r["result"], r["ts"], r.get("excluded")) for r in records]
 
 
-def totals(repo: Repo, *extra: str) -> dict[str, object]:
+def totals(repo: Repo, *extra: str) -> dict[str, Any]:
     document = repo.ok("summary", "--format", "json", *extra).json()
     assert isinstance(document, dict)
     return document
@@ -83,8 +84,10 @@ def test_gastown_backup_era(repo: Repo) -> None:
         "gastown/polecats/furiosa",
         "mayor",
     )
-    assert last["gt-27k6"]["completion"] == 0 and last["gt-27k6"]["reason"] == "duplicate of gt-sku8"
-    assert any("-8 h" in note for note in result["source_notes"])  # type: ignore[attr-defined]
+    assert (
+        last["gt-27k6"]["completion"] == 0 and last["gt-27k6"]["reason"] == "duplicate of gt-sku8"
+    )
+    assert any("-8 h" in note for note in result["source_notes"])
     assert result["not_counted"] == {"duplicate": 2}
     # idempotent: a second run, and a run after re-committing the same export, add nothing
     assert sync(repo)["records"] == []
@@ -98,7 +101,7 @@ def test_gastown_backup_era(repo: Repo) -> None:
     assert figures["weighted_completions"] == 12
     assert figures["reopen_rate"] == 0.5
     assert figures["not_counted"] == {"duplicate": 2}
-    by_agent = {g["key"]: g for g in totals(repo, "--by", "agent")["groups"]}  # type: ignore[union-attr]
+    by_agent = {g["key"]: g for g in totals(repo, "--by", "agent")["groups"]}
     assert by_agent["gastown/polecats/furiosa"]["beads_closed"] == 2  # gt-emna, gt-yd38
     assert "gastown/refinery" not in by_agent
     text = repo.ok("summary").out
@@ -110,7 +113,10 @@ def test_explain_says_why(repo: Repo) -> None:
     text = repo.ok("sync", "--since", "2025-01-01", "--dry-run", "--explain").out
     assert "gt-27k6: abandoned (not counted: duplicate)" in text
     assert "the close reason starts with 'duplicate'" in text
-    assert "credited to gastown/polecats/slit (assignee at the close; closed by gastown/refinery)" in text
+    assert (
+        "credited to gastown/polecats/slit (assignee at the close; closed by gastown/refinery)"
+        in text
+    )
     assert repo.shards() == []  # a dry run writes nothing
 
 
@@ -125,9 +131,9 @@ def test_wisps_are_kept_but_not_counted(repo: Repo) -> None:
     assert (figures["beads_closed"], figures["weighted_completions"]) == (3, 5)
     assert "4 closes not counted: 4 wisp" in repo.ok("summary").out
     (repo.root / ".beads/vpt/config.toml").write_text(
-        (repo.root / ".beads/vpt/config.toml").read_text().replace(
-            'wisps = "exclude"', 'wisps = "count"'
-        )
+        (repo.root / ".beads/vpt/config.toml")
+        .read_text()
+        .replace('wisps = "exclude"', 'wisps = "count"')
     )
     shutil.rmtree(repo.root / ".beads/vpt/ledger")
     sync(repo)
@@ -148,7 +154,7 @@ def test_skew_changes_with_daylight_saving(repo: Repo) -> None:
     late = [t for t in beads["prompt-language-wn4r"].transitions if t.status == "closed"]
     assert late[0].ts == "2026-04-07T20:37:54.000Z" and late[0].skew_s == -10 * 3600
     assert any("+10 h, +11 h" in note for note in source.report.notes)
-    assert len(sync(repo)["records"]) == 4  # type: ignore[arg-type]
+    assert len(sync(repo)["records"]) == 4
 
 
 def test_export_with_type_and_memory_lines(repo: Repo) -> None:
@@ -158,7 +164,7 @@ def test_export_with_type_and_memory_lines(repo: Repo) -> None:
     load(repo, "export-type")
     result = sync(repo)
     assert [r[0] for r in brief(result["records"])] == ["CC-7g6", "CC-h8v", "CC-78m"]
-    assert "skipped 2 memory lines in .beads/issues.jsonl" in result["source_notes"]  # type: ignore[operator]
+    assert "skipped 2 memory lines in .beads/issues.jsonl" in result["source_notes"]
     figures = totals(repo)["totals"]
     assert isinstance(figures, dict) and figures["weighted_completions"] == 18
     # the pre-commit hook reads the same export: no "failed: 'id'"
@@ -176,7 +182,7 @@ def test_unreadable_lines_are_named_not_fatal(repo: Repo) -> None:
     assert isinstance(notes, list)
     assert ".beads/issues.jsonl:8: a line without an id (skipped)" in notes
     assert ".beads/issues.jsonl:9: not JSON (skipped)" in notes
-    assert len(result["records"]) == 3  # type: ignore[arg-type]
+    assert len(result["records"]) == 3
 
 
 def test_interactions_alone(repo: Repo) -> None:
@@ -240,16 +246,20 @@ def test_bd_with_interactions(
     assert "list --json --all --limit 0" in Path(f"{standin}.log").read_text()
 
 
-def test_bd_timeout_is_a_clear_error(standin: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bd_timeout_is_a_clear_error(
+    standin: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BD_STANDIN_SLEEP", "5")
-    with pytest.raises(VptError, match=r"`bd list --json --all --limit 0` did not answer within 0.5 s"):
+    with pytest.raises(
+        VptError, match=r"`bd list --json --all --limit 0` did not answer within 0.5 s"
+    ):
         BdCli("bd", repo.root, timeout=0.5).all()
     # sync falls back to the files and says why
     monkeypatch.setenv("BD_VPT_BD_TIMEOUT", "0.5")
     shutil.copytree(REAL / "export-type/.beads", repo.root / ".beads", dirs_exist_ok=True)
     result = sync(repo)
-    assert result["source"] == "jsonl" and len(result["records"]) == 3  # type: ignore[arg-type]
-    assert any("did not answer within 0.5 s" in n for n in result["source_notes"])  # type: ignore[attr-defined]
+    assert result["source"] == "jsonl" and len(result["records"]) == 3
+    assert any("did not answer within 0.5 s" in n for n in result["source_notes"])
 
 
 def test_tombstones_are_not_reopens(repo: Repo) -> None:
@@ -358,7 +368,9 @@ def test_bd_event_hooks_record_as_it_happens(repo: Repo) -> None:
     bead = next(b for b in state if b["id"] == "CC-78m")
     run_bd_hook(repo, "on_close", bead, "close")
     assert json.loads((repo.root / ".beads/hooks/seen-by-mine.json").read_text())["id"] == "CC-78m"
-    (rec,) = [json.loads(line) for shard in repo.shards() for line in shard.read_text().splitlines()]
+    (rec,) = [
+        json.loads(line) for shard in repo.shards() for line in shard.read_text().splitlines()
+    ]
     assert (rec["bead"], rec["result"], rec["source"], rec["actor"]) == (
         "CC-78m",
         "completed",
@@ -367,7 +379,7 @@ def test_bd_event_hooks_record_as_it_happens(repo: Repo) -> None:
     )
     assert rec["ts"] == "2026-05-30T18:54:50.000Z"  # the bead's closed_at
     shutil.copytree(REAL / "export-type/.beads", repo.root / ".beads", dirs_exist_ok=True)
-    assert [r for r in sync(repo)["records"] if r["bead"] == "CC-78m"] == []  # type: ignore[union-attr]
+    assert [r for r in sync(repo)["records"] if r["bead"] == "CC-78m"] == []
     reopened = {**bead, "status": "open", "updated_at": "2026-06-01T09:00:00Z"}
     del reopened["closed_at"]
     run_bd_hook(repo, "on_update", reopened, "update")
@@ -385,7 +397,9 @@ def test_bd_event_hooks_record_as_it_happens(repo: Repo) -> None:
 
 def test_bd_event_hook_never_fails_bd(repo: Repo) -> None:
     repo.ok("hooks", "install", "--beads")
-    run_bd_hook(repo, "on_close", {"id": "x", "status": "closed", "closed_at": "not a time"}, "close")
+    run_bd_hook(
+        repo, "on_close", {"id": "x", "status": "closed", "closed_at": "not a time"}, "close"
+    )
     import subprocess
 
     proc = subprocess.run(

@@ -143,7 +143,7 @@ def _log(root: Path, line: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as f:
             f.write(f"{datetime.now(UTC).isoformat()} {line}\n")
-    except Exception:  # noqa: BLE001 - nowhere left to report
+    except Exception:
         pass
 
 

@@ -94,9 +94,12 @@ class Bead:
         status = _text(data.get("status"))
         parent = _text(data.get("parent"))
         for dep in data.get("dependencies") or []:
-            if isinstance(dep, dict) and dep.get("type") == "parent-child":
-                if dep.get("issue_id") in (None, bead_id):
-                    parent = parent or _text(dep.get("depends_on_id"))
+            if (
+                isinstance(dep, dict)
+                and dep.get("type") == "parent-child"
+                and dep.get("issue_id") in (None, bead_id)
+            ):
+                parent = parent or _text(dep.get("depends_on_id"))
         return cls(
             id=bead_id,
             title=_text(data.get("title")),

@@ -63,7 +63,9 @@ def plan(
     statuses: Statuses | None = None,
 ) -> list[Record]:
     """The outcome records missing from the ledger, oldest first."""
-    return explain(beads, outcomes, actor=actor, since=since, rules=rules, statuses=statuses).records
+    return explain(
+        beads, outcomes, actor=actor, since=since, rules=rules, statuses=statuses
+    ).records
 
 
 def explain(
@@ -138,7 +140,7 @@ def _reopen_unseen(
 ) -> None:
     """The ledger says done, bd says working, and no trail saw the reopen (`bd reopen` writes
     nothing to interactions.jsonl): reopened, at the bead's last update."""
-    last = (out.records and [r for r in out.records if r["bead"] == bead.id] or history)[-1]
+    last = ((out.records and [r for r in out.records if r["bead"] == bead.id]) or history)[-1]
     if bead.deleted or last["result"] == "reopened":
         return
     ref = f"bd:{bead.id}:reopened-after:{last['id']}"
@@ -230,8 +232,10 @@ def _not_counted(records: list[Record]) -> dict[str, int]:
 
 
 def not_counted_line(counts: dict[str, int]) -> str:
-    """"12 closes not counted: 9 duplicate, 3 wisp; see `bd-vpt sync --dry-run --explain`"."""
-    parts = ", ".join(f"{n} {rule}" for rule, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+    """ "12 closes not counted: 9 duplicate, 3 wisp; see `bd-vpt sync --dry-run --explain`"."""
+    parts = ", ".join(
+        f"{n} {rule}" for rule, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    )
     total = sum(counts.values())
     return (
         f"{total} close{'s' if total != 1 else ''} not counted: {parts}; "

@@ -52,9 +52,9 @@ def _json_object(text: object) -> dict[str, Any]:
     return {}
 
 
-def interactions(rows: list[tuple[int, dict[str, Any]]], path: str, report: Report) -> dict[
-    str, list[Transition]
-]:
+def interactions(
+    rows: list[tuple[int, dict[str, Any]]], path: str, report: Report
+) -> dict[str, list[Transition]]:
     """Status and assignee changes from interactions.jsonl lines (line number, object)."""
     out: dict[str, list[Transition]] = {}
     for line, row in rows:
@@ -249,7 +249,11 @@ def episodes(bead: Bead, statuses: Statuses) -> list[Episode]:
                 )
             )
     elif done and bead.status in statuses.working and not bead.deleted:
-        when = bead.updated_at if _after(bead.updated_at, out[-1].ts) else _just_after(out[-1].ts)
+        when = (
+            bead.updated_at
+            if bead.updated_at and _after(bead.updated_at, out[-1].ts)
+            else _just_after(out[-1].ts)
+        )
         out.append(Episode("reopen", when, None, why=f"the bead is {bead.status} now"))
     return out
 

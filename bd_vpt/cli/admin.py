@@ -61,9 +61,10 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
     from bd_vpt.repo_setup import unreachable
 
     files = [p.relative_to(info.root).as_posix() for p in ledger_files(info.root)]
-    document["never_committed"] = unreachable(info.root, files) if files else []
+    never = unreachable(info.root, files) if files else []
+    document["never_committed"] = never
     lines = [problem.render() for problem in scan.problems]
-    lines += [f"warning: {line}" for line in document["never_committed"]]
+    lines += [f"warning: {line}" for line in never]
     lines.append(
         f"{count} good record(s), {scan.duplicates} identical duplicate(s), "
         f"{len(scan.errors)} error(s), {len(scan.problems) - len(scan.errors)} warning(s)"

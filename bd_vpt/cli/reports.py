@@ -76,10 +76,9 @@ def open_view(
 
 
 def summary_report(document: dict[str, Any]) -> Report:
+    from bd_vpt.beads.sync import not_counted_line
     from bd_vpt.render.figures import headers, styles
     from bd_vpt.render.report import Report, Table
-
-    from bd_vpt.beads.sync import not_counted_line
 
     figures = {k: v for k, v in document["totals"].items() if k != "not_counted"}
     totals = {"key": "TOTAL" if document["by"] else "fleet", **figures}
