@@ -299,3 +299,20 @@ def ignored(root: Path, paths: list[str]) -> dict[str, tuple[str, int, str]]:
         if path and number.isdigit() and not pattern.startswith("!"):  # `!`: not ignored
             found[path] = (source, int(number), pattern)
     return found
+
+
+def commits_touching(
+    root: Path, paths: list[str], since: str | None = None
+) -> list[tuple[str, str]]:
+    """(commit, committer time ISO) of the commits on HEAD that changed any of paths, oldest
+    first; only those committed at or after since (an ISO date or time) when given."""
+    args = ["log", "--format=%H %cI", "--reverse"]
+    if since:
+        args.append(f"--since={since}")
+    out = git(*args, "HEAD", "--", *paths, cwd=root, check=False)
+    found = []
+    for line in out.splitlines():
+        sha, _, when = line.partition(" ")
+        if sha and when:
+            found.append((sha, when))
+    return found

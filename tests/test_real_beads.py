@@ -409,3 +409,43 @@ def test_bd_event_hook_never_fails_bd(repo: Repo) -> None:
     log = Path(repo.git("rev-parse", "--git-common-dir").strip())
     log = (repo.root / log if not log.is_absolute() else log) / "bd-vpt/bead-hook.log"
     assert "x close: JSONDecodeError" in log.read_text()
+
+
+def test_sync_after_a_merge_adds_nothing(repo: Repo) -> None:
+    """Two branches sync the same gastown closes; after the (union) merge the ledger holds
+    both copies of each record and sync adds nothing; the figures count each bead once."""
+    load(repo, "backup-gastown")
+    repo.git("checkout", "-q", "-b", "other")
+    assert len(sync(repo)["records"]) == 10
+    repo.commit_all("sync on other")
+    repo.git("checkout", "-q", "main")
+    repo.git("config", "user.name", "Someone Else")  # another writer: another shard
+    assert len(sync(repo)["records"]) == 10
+    repo.commit_all("sync on main")
+    repo.git("merge", "-q", "--no-edit", "other")
+    assert len(repo.shards()) == 2
+    assert sync(repo)["records"] == []
+    figures = totals(repo)["totals"]
+    assert (figures["beads_closed"], figures["weighted_completions"]) == (4, 12)
+
+
+def test_reopens_from_the_git_history_of_the_export(repo: Repo) -> None:
+    """cass_memory_system-0z1y in five commits of its issues.jsonl (no audit trail): open,
+    closed at 2025-12-07T20:22:18.443777-05:00, in_progress at 20:22:30.579713-05:00, closed
+    again at 22:37:41.259082-05:00, then a tombstone (deleted: no reopen). One sync at the end
+    sees the whole story: completed, reopened, completed (in UTC: 01:22:18.443, 01:22:30.579,
+    03:37:41.259 on 2025-12-08)."""
+    order = ["ef45aab022", "a640a604db", "7bce8a1f54", "1fe32f21d4", "b0b005feb3"]
+    (repo.root / ".beads").mkdir(exist_ok=True)
+    for commit in order:
+        shutil.copy(REAL / "export-history" / f"{commit}.jsonl", repo.root / ".beads/issues.jsonl")
+        repo.commit_all(f"export as of {commit}")
+    records = sync(repo)["records"]
+    assert [(r["result"], r["ts"]) for r in records] == [
+        ("completed", "2025-12-08T01:22:18.443Z"),
+        ("reopened", "2025-12-08T01:22:30.579Z"),
+        ("completed", "2025-12-08T03:37:41.259Z"),
+    ]
+    figures = totals(repo)["totals"]
+    assert (figures["beads_closed"], figures["reopen_rate"]) == (1, 1.0)
+    assert sync(repo)["records"] == []

@@ -200,6 +200,13 @@ def run(
     except ValueError:
         raise VptError(f"--since {start!r} is not a date", hint="e.g. --since 2026-11-01") from None
     beads = source.all()
+    from bd_vpt.beads.history import transitions
+
+    # no audit trail: the git history of the export tells the closes and reopens
+    for bead_id, trail in transitions(info.root, start).items():
+        bead = beads.get(bead_id)
+        if bead is not None and not bead.transitions:
+            bead.transitions = trail
     result = explain(
         beads.values(),
         outcomes,

@@ -1,0 +1,84 @@
+"""Status changes read from the git history of the bead exports.
+
+Where bd left no audit trail (the classic issues.jsonl era, or an export with no
+interactions.jsonl), each commit that changed an export is a snapshot: a bead whose status
+differs from the commit before changed then (at its own `closed_at` or `updated_at`). So a close,
+a reopen and a second close between two syncs are all seen, not only the last state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bd_vpt.beads.model import Transition
+from bd_vpt.beads.sources import BACKUP_DIR, ERA_FILES
+
+FILES = (*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl")
+MAX_COMMITS = 400  # beyond this, an even sample (the ends always kept)
+CHUNK = 16
+
+
+def _states(blobs: list[bytes | None]) -> dict[str, dict[str, Any]]:
+    """id -> the newest copy's status facts across the era files of one commit."""
+    found: dict[str, dict[str, Any]] = {}
+    for blob in blobs:
+        for line in (blob or b"").splitlines():
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(item, dict) or item.get("_type") not in (None, "issue"):
+                continue
+            bead = item.get("id")
+            if not isinstance(bead, str) or not isinstance(item.get("status"), str):
+                continue
+            held = found.get(bead)
+            if held is None or str(item.get("updated_at") or "") >= str(
+                held.get("updated_at") or ""
+            ):
+                found[bead] = {
+                    "status": "tombstone" if item.get("deleted_at") else item["status"],
+                    "closed_at": item.get("closed_at"),
+                    "updated_at": item.get("updated_at"),
+                    "assignee": item.get("assignee") or None,
+                    "close_reason": item.get("close_reason") or None,
+                }
+    return found
+
+
+def transitions(root: Path, since: str | None = None) -> dict[str, list[Transition]]:
+    """Each bead's status changes between the commits that changed an export."""
+    from bd_vpt.repo import cat_file_batch, commits_touching
+
+    commits = commits_touching(root, list(FILES), since)
+    if len(commits) > MAX_COMMITS:
+        step = (len(commits) - 1) / (MAX_COMMITS - 1)
+        commits = [commits[round(i * step)] for i in range(MAX_COMMITS)]
+    out: dict[str, list[Transition]] = {}
+    before: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(commits), CHUNK):
+        batch = commits[start : start + CHUNK]
+        blobs = cat_file_batch(root, [f"{sha}:{path}" for sha, _ in batch for path in FILES])
+        for i, (sha, when) in enumerate(batch):
+            now = _states(blobs[i * len(FILES) : (i + 1) * len(FILES)])
+            for bead, state in now.items():
+                old = before.get(bead, {}).get("status")
+                if state["status"] == old:
+                    continue
+                closing = state["closed_at"] is not None and state["status"] == "closed"
+                ts = (state["closed_at"] if closing else None) or state["updated_at"] or when
+                out.setdefault(bead, []).append(
+                    Transition(
+                        ts=str(ts),
+                        status=state["status"],
+                        old=old,
+                        reason=state["close_reason"] if closing else None,
+                        assignee=state["assignee"],
+                        origin=f"the export at {sha[:10]}",
+                    )
+                )
+            before = now
+    return out
