@@ -42,6 +42,10 @@ if os.environ.get("BD_STANDIN_FAIL"):
 command = args[0] if args else ""
 if command == "list":
     emit(issues)
+elif command == "statuses":
+    custom = os.environ.get("BD_STANDIN_CUSTOM_STATUSES", "")
+    rows = [dict(zip(("name", "category"), p.split(":"), strict=False)) for p in custom.split(",")]
+    emit({"built_in_statuses": [], "custom_statuses": [r for r in rows if r.get("name")]})
 elif command == "show":
     emit([find(args[1])])
 elif command in ("close", "reopen"):

@@ -449,3 +449,60 @@ def test_reopens_from_the_git_history_of_the_export(repo: Repo) -> None:
     figures = totals(repo)["totals"]
     assert (figures["beads_closed"], figures["reopen_rate"]) == (1, 1.0)
     assert sync(repo)["records"] == []
+
+
+def test_custom_done_statuses(repo: Repo) -> None:
+    """AgentWorkforce/relay closed beads as `complete` / `completed`. By default only P2
+    agent-relay-0bn (closed) counts: 2. Once config.toml says those statuses mean done, the
+    others count at their updated_at: + P2 -452 (2) + P0 -527, -528 (8 + 8) + P1 -yv5 (4) = 24."""
+    load(repo, "custom-status")
+    assert [r["bead"] for r in sync(repo)["records"]] == ["agent-relay-0bn"]
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(
+        config.read_text().replace(
+            'done_statuses = [\n    "closed",\n]',
+            'done_statuses = ["closed", "complete", "completed"]',
+        )
+    )
+    assert "complete" in repo.ok("sync", "--dry-run", "--since", "2025-01-01").out
+    sync(repo)
+    figures = totals(repo)["totals"]
+    assert (figures["beads_closed"], figures["weighted_completions"]) == (5, 24)
+
+
+def test_bd_custom_statuses_of_category_done(
+    standin: Path, repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bd's own `status.custom` (`bd statuses --json`): a status of category done closes."""
+    state = json.loads(standin.read_text())
+    bead = next(b for b in state if b["id"] == "CC-78m")
+    bead["status"] = "resolved"
+    del bead["closed_at"]
+    standin.write_text(json.dumps(state))
+    monkeypatch.setenv("BD_STANDIN_CUSTOM_STATUSES", "resolved:done,review:wip")
+    records = sync(repo)["records"]
+    assert sorted(r["bead"] for r in records) == ["CC-78m", "CC-7g6", "CC-h8v"]
+    monkeypatch.setenv("BD_STANDIN_CUSTOM_STATUSES", "")
+    shutil.rmtree(repo.root / ".beads/vpt/ledger")
+    assert sorted(r["bead"] for r in sync(repo)["records"]) == ["CC-7g6", "CC-h8v"]
+
+
+def test_garbage_in_every_bead_file_is_named_never_fatal(repo: Repo) -> None:
+    load(repo, "backup-gastown")
+    garbage = b'{"torn\nnot json\n[1, 2]\n{"_type": "memory", "key": "k", "value": "v"}\n'
+    for name in ("issues", "events", "labels", "dependencies", "config"):
+        with (repo.root / f".beads/backup/{name}.jsonl").open("ab") as f:
+            f.write(garbage)
+    (repo.root / ".beads/interactions.jsonl").write_bytes(
+        garbage + b'{"kind": "field_change", "issue_id": "gt-2yx7"}\n'
+    )
+    result = sync(repo)
+    assert len(result["records"]) == 10  # as without the garbage
+    notes = "\n".join(result["source_notes"])
+    assert ".beads/backup/events.jsonl:46: not JSON (skipped)" in notes
+    assert ".beads/backup/issues.jsonl:9: not JSON (skipped)" in notes  # 7 real lines first
+    assert ".beads/backup/issues.jsonl:10: not a JSON object (skipped)" in notes
+    assert "skipped 1 memory lines in .beads/backup/issues.jsonl" in notes
+    assert (
+        ".beads/interactions.jsonl:5: field_change without issue_id, created_at or extra" in notes
+    )

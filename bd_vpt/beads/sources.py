@@ -140,6 +140,22 @@ class BdCli:
         self.all()
         return "bd:" + self._digest
 
+    def custom_statuses(self) -> dict[str, str]:
+        """`bd statuses --json` custom_statuses as {name: category}; {} when bd cannot say
+        (an older bd, or an error)."""
+        try:
+            payload = orjson.loads(self.run("statuses", "--json"))
+        except (VptError, orjson.JSONDecodeError):
+            return {}
+        if isinstance(payload, dict) and isinstance(payload.get("data"), dict):
+            payload = payload["data"]
+        rows = payload.get("custom_statuses") if isinstance(payload, dict) else None
+        return {
+            str(row["name"]): str(row.get("category") or "unspecified")
+            for row in rows or []
+            if isinstance(row, dict) and isinstance(row.get("name"), str)
+        }
+
     def get(self, bead_id: str) -> Bead | None:
         try:
             items = self._json("show", bead_id, "--json")
@@ -350,6 +366,9 @@ class Combined:
         if self._beads is None:
             beads = dict(self.cli.all())
             trails = self.files.all()
+            custom = self.cli.custom_statuses()  # bd's own config (the Dolt config table)
+            if custom:
+                self.files.statuses = self.files.statuses.with_custom(custom, [])
             self.report.problems.extend(self.cli.report.problems)
             for bead in beads.values():
                 bead.done_statuses = self.files.statuses.done
@@ -365,7 +384,7 @@ class Combined:
 
     @property
     def statuses(self) -> Statuses:
-        self.files.all()
+        self.all()
         return self.files.statuses
 
     def fingerprint(self) -> str:
