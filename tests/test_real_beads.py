@@ -506,3 +506,19 @@ def test_garbage_in_every_bead_file_is_named_never_fatal(repo: Repo) -> None:
     assert (
         ".beads/interactions.jsonl:5: field_change without issue_id, created_at or extra" in notes
     )
+
+
+def test_sync_after_a_re_export_adds_nothing(repo: Repo) -> None:
+    """The same beads exported again by an older bd (no `_type`, no memories, other line
+    and key order) are the same closes: nothing new."""
+    load(repo, "export-type")
+    assert len(sync(repo)["records"]) == 3
+    repo.commit_all("synced")
+    lines = [json.loads(x) for x in (repo.root / ".beads/issues.jsonl").read_text().splitlines()]
+    again = []
+    for item in reversed(lines):
+        if item.pop("_type") == "issue":
+            again.append(json.dumps(item, sort_keys=True))
+    (repo.root / ".beads/issues.jsonl").write_text("\n".join(again) + "\n")
+    repo.commit_all("re-exported")
+    assert sync(repo)["records"] == []
