@@ -482,7 +482,9 @@ def summarize_facts(
             groups[key].charge(bead, share, money)
     totals = total.figures(states)
     totals["outcome_records"] = facts.outcome_records
-    totals["not_counted"] = not_counted(states)
+    skipped = not_counted(states)
+    if skipped:  # closes kept but not counted (sync's [outcomes] rules), by rule
+        totals["not_counted"] = skipped
     rows = [{"key": key, **group.figures(states)} for key, group in groups.items()]
     if by in TIME_KEYS or by == "priority":
         rows.sort(key=lambda r: r["key"])
