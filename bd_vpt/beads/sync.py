@@ -147,7 +147,9 @@ def _reopen_unseen(
     if ref in refs:
         return
     when = _safe_ts(bead.updated_at)
-    ts = bead.updated_at if when is not None and when > parse_ts(last["ts"]) else last["ts"]
+    if when is not None and when <= parse_ts(last["ts"]):
+        return  # a snapshot older than what the ledger knows: stale, not a reopen
+    ts = bead.updated_at if when is not None else last["ts"]
     out.records.append(_record(bead, "reopened", 0.0, ts or last["ts"], actor, ref))
     out.why(bead.id, "reopened", f"the bead is {bead.status} now (no trail saw the reopen)", ts)
     refs.add(ref)

@@ -249,12 +249,12 @@ def episodes(bead: Bead, statuses: Statuses) -> list[Episode]:
                 )
             )
     elif done and bead.status in statuses.working and not bead.deleted:
-        when = (
-            bead.updated_at
-            if bead.updated_at and _after(bead.updated_at, out[-1].ts)
-            else _just_after(out[-1].ts)
-        )
-        out.append(Episode("reopen", when, None, why=f"the bead is {bead.status} now"))
+        # the snapshot says working after the trail's last close: reopened, unless the
+        # snapshot is older than that close (an export lags the live audit trail)
+        if bead.updated_at is None:
+            out.append(Episode("reopen", _just_after(out[-1].ts), None, why="the bead is open"))
+        elif _after(bead.updated_at, out[-1].ts):
+            out.append(Episode("reopen", bead.updated_at, None, why=f"the bead is {bead.status}"))
     return out
 
 
