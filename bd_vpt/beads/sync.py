@@ -196,16 +196,17 @@ def run(
         if rec["kind"] == "outcome":
             outcomes.setdefault(rec["bead"], []).append(rec)
     report_problems(scan.problems)
-    start = since or config.sync_since
-    try:
-        moment = parse_ts(start) if start else None
-    except ValueError:
-        raise VptError(f"--since {start!r} is not a date", hint="e.g. --since 2026-11-01") from None
-    beads = source.all()
     from bd_vpt.beads.history import transitions
+    from bd_vpt.when import start as first_moment
 
+    start = since or config.sync_since
+    moment = (
+        first_moment(start, what="--since" if since else "capture.sync_since") if start else None
+    )
+    beads = source.all()
     # no audit trail: the git history of the export tells the closes and reopens
-    for bead_id, trail in transitions(info.root, start).items():
+    since_text = moment.isoformat() if moment else None
+    for bead_id, trail in transitions(info.root, since_text).items():
         bead = beads.get(bead_id)
         if bead is not None and not bead.transitions:
             bead.transitions = trail
