@@ -353,3 +353,22 @@ def test_sync_after_a_re_export_adds_nothing(repo: Repo) -> None:
     (repo.root / ".beads/issues.jsonl").write_text("\n".join(again) + "\n")
     repo.commit_all("re-exported")
     assert sync(repo)["records"] == []
+
+
+def test_a_deferred_snapshot_older_than_the_close_is_no_reopen(repo: Repo) -> None:
+    """world-wide-webb: CC-d3t and CC-32o (P3) are `deferred` in the export (updated
+    2026-05-30T19:3x), and the audit trail closed them on 2026-05-31 (00:58:12, 17:58:16).
+    Two completions of weight 1, no reopen (the export is older than the closes; deferred is
+    not a working status anyway)."""
+    load(repo, "deferred-after-close")
+    records = sync(repo)["records"]
+    assert [(r["bead"], r["result"], r["ts"]) for r in records] == [
+        ("CC-d3t", "completed", "2026-05-31T00:58:12.984Z"),
+        ("CC-32o", "completed", "2026-05-31T17:58:16.595Z"),
+    ]
+    figures = totals(repo)["totals"]
+    assert (figures["beads_closed"], figures["weighted_completions"], figures["reopen_rate"]) == (
+        2,
+        2,
+        0.0,
+    )
