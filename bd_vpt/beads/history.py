@@ -8,6 +8,7 @@ a reopen and a second close between two syncs are all seen, not only the last st
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import orjson
 
 from bd_vpt.beads.model import Transition
 from bd_vpt.beads.sources import BACKUP_DIR, ERA_FILES
+from bd_vpt.beads.timeline import moment, utc_text
 
 FILES = (*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl")
 MAX_COMMITS = 400  # beyond this, an even sample (the ends always kept)
@@ -49,6 +51,16 @@ def _states(blobs: list[bytes | None]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _later(a: str, b: str) -> bool:
+    ma, mb = moment(a), moment(b)
+    return ma is not None and mb is not None and ma > mb
+
+
+def _just_after(ts: str) -> str:
+    when = moment(ts)
+    return utc_text(when + timedelta(milliseconds=1)) if when else ts
+
+
 def transitions(root: Path, since: str | None = None) -> dict[str, list[Transition]]:
     """Each bead's status changes between the commits that changed an export."""
     from bd_vpt.repo import cat_file_batch, commits_touching
@@ -70,6 +82,11 @@ def transitions(root: Path, since: str | None = None) -> dict[str, list[Transiti
                     continue
                 closing = state["closed_at"] is not None and state["status"] == "closed"
                 ts = (state["closed_at"] if closing else None) or state["updated_at"] or when
+                trail = out.get(bead)
+                if trail and not _later(str(ts), trail[-1].ts):
+                    # commits are in order, the times they carry may not be (exports of some
+                    # bd versions wrote local time labelled UTC): the commit's time then
+                    ts = when if _later(when, trail[-1].ts) else _just_after(trail[-1].ts)
                 out.setdefault(bead, []).append(
                     Transition(
                         ts=str(ts),
