@@ -84,8 +84,13 @@ def transitions(root: Path, since: str | None = None) -> dict[str, list[Transiti
                 ts = (state["closed_at"] if closing else None) or state["updated_at"] or when
                 trail = out.get(bead)
                 if trail and not _later(str(ts), trail[-1].ts):
-                    # commits are in order, the times they carry may not be (exports of some
-                    # bd versions wrote local time labelled UTC): the commit's time then
+                    if not closing:
+                        # an older copy of the bead came back (a merge of the export): bd
+                        # stamps every real change, so this is no change; keep the state
+                        now[bead] = before[bead]
+                        continue
+                    # a close stamped earlier than the change before it: some bd versions
+                    # wrote local time labelled UTC; the commit says when it was seen
                     ts = when if _later(when, trail[-1].ts) else _just_after(trail[-1].ts)
                 out.setdefault(bead, []).append(
                     Transition(
@@ -97,5 +102,7 @@ def transitions(root: Path, since: str | None = None) -> dict[str, list[Transiti
                         origin=f"the export at {sha[:10]}",
                     )
                 )
+            for bead, state in before.items():
+                now.setdefault(bead, state)  # a bead missing from one commit keeps its state
             before = now
     return out
