@@ -23,32 +23,50 @@ MAX_COMMITS = 400  # beyond this, an even sample (the ends always kept)
 CHUNK = 16
 
 
-def _states(blobs: list[bytes | None]) -> dict[str, dict[str, Any]]:
-    """id -> the newest copy's status facts across the era files of one commit."""
-    found: dict[str, dict[str, Any]] = {}
-    for blob in blobs:
-        for line in (blob or b"").splitlines():
-            try:
-                item = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(item, dict) or item.get("_type") not in (None, "issue"):
-                continue
-            bead = item.get("id")
-            if not isinstance(bead, str) or not isinstance(item.get("status"), str):
-                continue
-            held = found.get(bead)
-            if held is None or str(item.get("updated_at") or "") >= str(
-                held.get("updated_at") or ""
-            ):
-                found[bead] = {
-                    "status": "tombstone" if item.get("deleted_at") else item["status"],
-                    "closed_at": item.get("closed_at"),
-                    "updated_at": item.get("updated_at"),
-                    "assignee": item.get("assignee") or None,
-                    "close_reason": item.get("close_reason") or None,
-                }
-    return found
+Facts = dict[str, Any]
+
+
+def _fact(line: bytes) -> tuple[str, Facts] | None:
+    """(id, status facts) of one export line, or None for anything else."""
+    try:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(item, dict) or item.get("_type") not in (None, "issue"):
+        return None
+    bead = item.get("id")
+    if not isinstance(bead, str) or not isinstance(item.get("status"), str):
+        return None
+    return bead, {
+        "status": "tombstone" if item.get("deleted_at") else item["status"],
+        "closed_at": item.get("closed_at"),
+        "updated_at": item.get("updated_at"),
+        "assignee": item.get("assignee") or None,
+        "close_reason": item.get("close_reason") or None,
+    }
+
+
+class _Reader:
+    """Parses each distinct line once: successive exports differ by a few lines."""
+
+    def __init__(self) -> None:
+        self.seen: dict[bytes, tuple[str, Facts] | None] = {}
+
+    def states(self, blobs: list[bytes | None]) -> dict[str, Facts]:
+        """id -> the newest copy's status facts across the era files of one commit."""
+        found: dict[str, Facts] = {}
+        seen: dict[bytes, tuple[str, Facts] | None] = {}
+        for blob in blobs:
+            for line in (blob or b"").splitlines():
+                fact = seen[line] = self.seen[line] if line in self.seen else _fact(line)
+                if fact is None:
+                    continue
+                bead, facts = fact
+                held = found.get(bead)
+                if held is None or str(facts["updated_at"] or "") >= str(held["updated_at"] or ""):
+                    found[bead] = facts
+        self.seen = seen  # only the last commit's lines: memory stays one export's worth
+        return found
 
 
 def _later(a: str, b: str) -> bool:
@@ -70,12 +88,13 @@ def transitions(root: Path, since: str | None = None) -> dict[str, list[Transiti
         step = (len(commits) - 1) / (MAX_COMMITS - 1)
         commits = [commits[round(i * step)] for i in range(MAX_COMMITS)]
     out: dict[str, list[Transition]] = {}
-    before: dict[str, dict[str, Any]] = {}
+    before: dict[str, Facts] = {}
+    reader = _Reader()
     for start in range(0, len(commits), CHUNK):
         batch = commits[start : start + CHUNK]
         blobs = cat_file_batch(root, [f"{sha}:{path}" for sha, _ in batch for path in FILES])
         for i, (sha, when) in enumerate(batch):
-            now = _states(blobs[i * len(FILES) : (i + 1) * len(FILES)])
+            now = reader.states(blobs[i * len(FILES) : (i + 1) * len(FILES)])
             for bead, state in now.items():
                 old = before.get(bead, {}).get("status")
                 if state["status"] == old:
