@@ -76,9 +76,9 @@ def hooks_install(force: bool, claude: bool, beads: bool, undo: bool) -> None:
 
     info = repo.discover()
     if beads:
-        from bd_vpt.beads import eventhook
+        from bd_vpt.integrations import beadhooks
 
-        lines = eventhook.uninstall(info.root) if undo else eventhook.install(info.root)
+        lines = beadhooks.uninstall(info.root) if undo else beadhooks.install(info.root)
     elif claude:
         from bd_vpt.capture.agents import claude_settings
 
@@ -104,9 +104,9 @@ def hooks_uninstall(claude: bool, beads: bool) -> None:
 
     info = repo.discover()
     if beads:
-        from bd_vpt.beads import eventhook
+        from bd_vpt.integrations import beadhooks
 
-        lines = eventhook.uninstall(info.root)
+        lines = beadhooks.uninstall(info.root)
     elif claude:
         from bd_vpt.capture.agents import claude_settings
 

@@ -28,7 +28,7 @@ input=$(cat)
 if [ -x "$0.legacy" ]; then printf '%s' "$input" | "$0.legacy" "$@" || true; fi
 py='{python}'
 [ -x "$py" ] || py=python3
-printf '%s' "$input" | "$py" -m bd_vpt.beads.eventhook "$0" "$@" >/dev/null 2>&1 || true
+printf '%s' "$input" | "$py" -m bd_vpt.integrations.beadhooks "$0" "$@" >/dev/null 2>&1 || true
 exit 0
 """
 
