@@ -47,6 +47,8 @@ def test_bd_with_interactions(
     records = result["records"]
     assert isinstance(records, list)
     assert sorted(r["bead"] for r in records) == ["CC-78m", "CC-7g6", "CC-h8v"]
+    # CC-ats, CC-qn7, CC-06x.2 and CC-06x.3 are in the trail, not in bd (deleted)
+    assert "skipped 4 beads in the audit trail that bd does not list" in result["source_notes"]
     by = {r["bead"]: r for r in records}
     assert by["CC-78m"]["snapshot"]["priority"] == 2 and by["CC-78m"]["actor"] == "Calum"
     assert "list --json --all --limit 0" in Path(f"{standin}.log").read_text()

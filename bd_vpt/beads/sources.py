@@ -370,6 +370,9 @@ class Combined:
             if custom:
                 self.files.statuses = self.files.statuses.with_custom(custom, [])
             self.report.problems.extend(self.cli.report.problems)
+            unknown = [b for b_id, b in trails.items() if b_id not in beads and b.transitions]
+            if unknown:  # deleted in bd (or wisps bd list leaves out): no facts, not counted
+                self.report.skipped["beads in the audit trail that bd does not list"] = len(unknown)
             for bead in beads.values():
                 bead.done_statuses = self.files.statuses.done
                 known = trails.get(bead.id)
