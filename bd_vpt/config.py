@@ -47,6 +47,12 @@ class Config:
         return self.weights.get(f"P{priority}", 0.0)
 
 
+def outcomes_table() -> dict[str, Any]:
+    from bd_vpt.beads.rules import default_table
+
+    return default_table()
+
+
 def default_document(sync_since: str) -> dict[str, Any]:
     """What `bd-vpt init` writes: every key, with its default."""
     return {
@@ -62,6 +68,7 @@ def default_document(sync_since: str) -> dict[str, Any]:
             "delay_by_type": {},
         },
         "thresholds": {"escalation_minutes": 30.0},
+        "outcomes": outcomes_table(),
     }
 
 

@@ -394,3 +394,39 @@ def index_blob(root: Path, path: str) -> bytes | None:
         ["git", "cat-file", "blob", f":{path}"], cwd=root, capture_output=True, check=False
     )
     return proc.stdout if proc.returncode == 0 else None
+
+
+def ignored(root: Path, paths: list[str]) -> dict[str, tuple[str, int, str]]:
+    """Which of paths git would ignore (tracked or not), each with the rule that ignores it:
+    (the ignore file, its line number, the pattern)."""
+    proc = subprocess.run(
+        ["git", "check-ignore", "-v", "--no-index", "--", *paths],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    found: dict[str, tuple[str, int, str]] = {}
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        rule, _, path = line.partition("\t")
+        source, _, rest = rule.partition(":")
+        number, _, pattern = rest.partition(":")
+        if path and number.isdigit() and not pattern.startswith("!"):  # `!`: not ignored
+            found[path] = (source, int(number), pattern)
+    return found
+
+
+def commits_touching(
+    root: Path, paths: list[str], since: str | None = None
+) -> list[tuple[str, str]]:
+    """(commit, committer time ISO) of the commits on HEAD that changed any of paths, oldest
+    first; only those committed at or after since (an ISO date or time) when given."""
+    args = ["log", "--format=%H %cI", "--reverse"]
+    if since:
+        args.append(f"--since={since}")
+    out = git(*args, "HEAD", "--", *paths, cwd=root, check=False)
+    found = []
+    for line in out.splitlines():
+        sha, _, when = line.partition(" ")
+        if sha and when:
+            found.append((sha, when))
+    return found

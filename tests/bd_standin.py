@@ -2,7 +2,7 @@
 """A stand-in for the `bd` binary (which cannot be installed here), speaking bd's
 documented JSON shapes: `bd list --json` prints a bare array, `bd show ID --json` a
 one-element array, and with BD_JSON_ENVELOPE=1 both come as {"schema_version": 1, "data": ...}.
-State lives in $BD_STANDIN_STATE (a JSON list of issues); each call is logged to
+$BD_STANDIN_SLEEP makes it hang that many seconds first. State lives in $BD_STANDIN_STATE (a JSON list of issues); each call is logged to
 $BD_STANDIN_STATE.log."""
 
 import json
@@ -32,12 +32,20 @@ def find(bead_id: str) -> dict[str, object]:
     sys.exit(1)
 
 
+if os.environ.get("BD_STANDIN_SLEEP"):
+    import time
+
+    time.sleep(float(os.environ["BD_STANDIN_SLEEP"]))
 if os.environ.get("BD_STANDIN_FAIL"):
     print("Error: database is locked", file=sys.stderr)
     sys.exit(1)
 command = args[0] if args else ""
 if command == "list":
     emit(issues)
+elif command == "statuses":
+    custom = os.environ.get("BD_STANDIN_CUSTOM_STATUSES", "")
+    rows = [dict(zip(("name", "category"), p.split(":"), strict=False)) for p in custom.split(",")]
+    emit({"built_in_statuses": [], "custom_statuses": [r for r in rows if r.get("name")]})
 elif command == "show":
     emit([find(args[1])])
 elif command in ("close", "reopen"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,20 @@ from bd_vpt.repo import RepoInfo, user_name
 
 
 def resolve_actor(explicit: str | None, root: Path) -> str:
-    """--actor, else BD_ACTOR / BEADS_ACTOR, else git's user.name, else the login name."""
-    for candidate in (explicit, os.environ.get("BD_ACTOR"), os.environ.get("BEADS_ACTOR")):
+    """Who is acting, in bd's own order (cmd/bd/main.go: the viper-bound `actor` key, then
+    getActorWithGit): --actor, else $BD_ACTOR, else `actor:` in .beads/config.yaml, else
+    $BEADS_ACTOR, else git's user.name, else $USER, else "unknown"."""
+    from bd_vpt.beads.sources import bd_config_value
+
+    for candidate in (
+        explicit,
+        os.environ.get("BD_ACTOR"),
+        bd_config_value(root, "actor"),
+        os.environ.get("BEADS_ACTOR"),
+    ):
         if candidate:
             return candidate
-    return user_name(root) or getpass.getuser()
+    return user_name(root) or os.environ.get("USER") or "unknown"
 
 
 @dataclass

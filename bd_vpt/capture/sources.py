@@ -60,10 +60,12 @@ def sync_source(
 
     Skipped (cheaply) when the bead source has not changed since this worktree's last run;
     the source's fingerprint goes into state (saved once the records are written)."""
-    from bd_vpt.beads.sources import open_source
+    from bd_vpt.beads.rules import Outcomes
+    from bd_vpt.beads.sources import open_source, statuses_of
     from bd_vpt.beads.sync import plan
 
-    source = open_source(info.root)
+    rules = Outcomes.from_document(config.raw)
+    source = open_source(info.root, list(rules.done_statuses))
     if source is None:
         return []
     fingerprint = source.fingerprint()
@@ -72,7 +74,14 @@ def sync_source(
         return []
     beads = source.all()
     since = parse_ts(config.sync_since) if config.sync_since else None
-    records = plan(beads.values(), writer.known.outcomes(), actor=actor, since=since)
+    records = plan(
+        beads.values(),
+        writer.known.outcomes(),
+        actor=actor,
+        since=since,
+        rules=rules,
+        statuses=statuses_of(source),
+    )
     state[key] = fingerprint
     return records
 

@@ -57,7 +57,14 @@ def validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
         "duplicates": scan.duplicates,
         "problems": report.problems_as_rows(scan.problems),
     }
+    from bd_vpt.ledger.store import ledger_files
+    from bd_vpt.repo_setup import unreachable
+
+    files = [p.relative_to(info.root).as_posix() for p in ledger_files(info.root)]
+    never = unreachable(info.root, files) if files else []
+    document["never_committed"] = never
     lines = [problem.render() for problem in scan.problems]
+    lines += [f"warning: {line}" for line in never]
     lines.append(
         f"{count} good record(s), {scan.duplicates} identical duplicate(s), "
         f"{len(scan.errors)} error(s), {len(scan.problems) - len(scan.errors)} warning(s)"

@@ -21,33 +21,51 @@ from bd_vpt.cli.options import (
 @cli.command()
 @since_option("Only beads closed on or after this (default: capture.sync_since).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--explain", is_flag=True, help="Per bead: what it records and why.")
 @click.option("--actor", help="Actor for outcomes whose closer is unknown.")
 @format_option(*WRITE_FORMATS)
-def sync(since: str | None, dry_run: bool, actor: str | None, fmt: str) -> None:
+def sync(since: str | None, dry_run: bool, explain: bool, actor: str | None, fmt: str) -> None:
     """Write outcomes for beads closed or reopened with plain `bd` (idempotent).
 
-    Beads closed per bd (or .beads/*.jsonl) with no completed outcome get one; beads open
-    again after a recorded completion get `reopened`. A second run writes nothing.
+    Each bead's closes and reopens come from bd's audit trail (.beads/interactions.jsonl, the
+    backup era's events.jsonl, skew-corrected) and its snapshot. A close whose reason starts
+    with a not-done phrase ("Duplicate of ...", "stale", "won't fix") is `abandoned`; wisps and
+    beads closed with children are kept but not counted (config.toml [outcomes]). A completion
+    is credited to the bead's assignee at the close, else its last claimer, else whoever
+    closed it (kept as closed_by). A second run writes nothing.
 
     \b
     Example:
       bd close bd-7 && bd-vpt sync
+      bd-vpt sync --dry-run --explain
     """
-    from bd_vpt.beads.sync import run
+    from bd_vpt.beads.sync import not_counted_line, run
     from bd_vpt.capture import manual
     from bd_vpt.render.report import Report
 
     info, config = open_repo()
     result = run(
-        info, config, since=since, dry_run=dry_run, actor=manual.resolve_actor(actor, info.root)
+        info,
+        config,
+        since=since,
+        dry_run=dry_run,
+        actor=manual.resolve_actor(actor, info.root),
+        want_explain=explain,
     )
-    lines = [
-        f"{rec['result']:<10} {rec['bead']}  ({rec['ts']}, {rec['actor']})"
-        for rec in result["records"]
-    ]
+    before = [f"note: {line}" for line in result["source_notes"]]
+    if explain:
+        lines = [f"{e['bead']}: {e['action']} at {e['ts']}: {e['why']}" for e in result["explain"]]
+    else:
+        lines = [
+            f"{rec['result']:<10} {rec['bead']}  ({rec['ts']}, {rec['actor']}"
+            + (f", not counted: {rec['excluded']})" if rec.get("excluded") else ")")
+            for rec in result["records"]
+        ]
     verb = "would write" if dry_run else "wrote"
     lines.append(f"{verb} {len(result['records'])} outcome(s) from {result['source']}")
-    show(Report(result, after=lines), fmt)
+    if result["not_counted"]:
+        lines.append(not_counted_line(result["not_counted"]))
+    show(Report(result, before=before, after=lines), fmt)
 
 
 def _import(

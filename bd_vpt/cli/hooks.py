@@ -46,25 +46,40 @@ def hooks() -> None:
     is_flag=True,
     help="Instead: add Claude Code SessionEnd/Stop hooks to .claude/settings.json.",
 )
-@click.option("--uninstall", "undo", is_flag=True, help="With --claude: remove them again.")
-def hooks_install(force: bool, claude: bool, undo: bool) -> None:
+@click.option(
+    "--beads",
+    is_flag=True,
+    help="Instead: install bd's event hooks .beads/hooks/on_close and on_update.",
+)
+@click.option(
+    "--uninstall", "undo", is_flag=True, help="With --claude or --beads: remove them again."
+)
+def hooks_install(force: bool, claude: bool, beads: bool, undo: bool) -> None:
     """Install the hooks into the common git dir (shared by all worktrees).
 
     A hook already there is kept as <name>.legacy and runs first; installing twice changes
     nothing; `bd-vpt hooks uninstall` restores exactly what was there. With --claude, Claude
     Code runs `bd-vpt import claude-code --hook` when a session stops or ends (other settings
-    and hooks in .claude/settings.json are kept).
+    and hooks in .claude/settings.json are kept). With --beads, bd itself runs bd-vpt on every
+    close and update (bead id and event as arguments, the bead's JSON on stdin, in the
+    background): the outcome is recorded the moment bd closes or reopens a bead, exactly as
+    `bd-vpt sync` would record it (a later sync adds nothing).
 
     \b
     Examples:
       bd-vpt hooks install
       bd-vpt hooks install --claude
+      bd-vpt hooks install --beads
     """
     from bd_vpt import repo
     from bd_vpt.integrations import githooks as hook_setup
 
     info = repo.discover()
-    if claude:
+    if beads:
+        from bd_vpt.integrations import beadhooks
+
+        lines = beadhooks.uninstall(info.root) if undo else beadhooks.install(info.root)
+    elif claude:
         from bd_vpt.capture.agents import claude_settings
 
         lines = claude_settings(info.root, remove=undo)
@@ -76,7 +91,8 @@ def hooks_install(force: bool, claude: bool, undo: bool) -> None:
 
 @hooks.command("uninstall")
 @click.option("--claude", is_flag=True, help="Instead: remove bd-vpt's Claude Code hooks.")
-def hooks_uninstall(claude: bool) -> None:
+@click.option("--beads", is_flag=True, help="Instead: remove bd-vpt's bd event hooks.")
+def hooks_uninstall(claude: bool, beads: bool) -> None:
     """Remove bd-vpt's hooks and restore the ones it kept.
 
     \b
@@ -87,7 +103,11 @@ def hooks_uninstall(claude: bool) -> None:
     from bd_vpt.integrations import githooks as hook_setup
 
     info = repo.discover()
-    if claude:
+    if beads:
+        from bd_vpt.integrations import beadhooks
+
+        lines = beadhooks.uninstall(info.root)
+    elif claude:
         from bd_vpt.capture.agents import claude_settings
 
         lines = claude_settings(info.root, remove=True)

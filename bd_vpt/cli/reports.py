@@ -96,15 +96,21 @@ def open_view(
 
 
 def summary_report(document: dict[str, Any], wide: bool = False) -> Report:
+    from bd_vpt.beads.sync import not_counted_line
     from bd_vpt.render.figures import headers, styles
     from bd_vpt.render.output import cost_line
     from bd_vpt.render.report import Report, Table
 
-    totals = {"key": "TOTAL" if document["by"] else "fleet", **document["totals"]}
+    figures = {k: v for k, v in document["totals"].items() if k != "not_counted"}
+    totals = {"key": "TOTAL" if document["by"] else "fleet", **figures}
     rows = [*document["groups"], totals] if document["by"] else [totals]
     columns = WIDE_COLUMNS if wide else SUMMARY_COLUMNS
     table = Table(rows, columns, headers(columns), styles(columns))
-    return Report(document, [table], after=[cost_line(document["totals"])])
+    after = [cost_line(document["totals"])]
+    skipped = document["totals"].get("not_counted")
+    if skipped:
+        after.append(not_counted_line(skipped))
+    return Report(document, [table], after=after)
 
 
 def wide_option(func: F) -> F:

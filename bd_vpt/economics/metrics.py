@@ -252,6 +252,15 @@ def _placements(
     return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
 
 
+def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
+    """Closes kept in the ledger but not counted, by rule (duplicate, wisp, parent, ...)."""
+    counts: dict[str, int] = {}
+    for state in states.values():
+        if state.excluded:
+            counts[state.excluded] = counts.get(state.excluded, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def summarize(
     records: Iterable[Record],
     config: Config,
@@ -339,6 +348,9 @@ def summarize_facts(
                 groups[key].charge(share, money)
     totals = total.figures()
     totals["outcome_records"] = facts.outcome_records
+    skipped = not_counted(states)
+    if skipped:  # closes kept but not counted (sync's [outcomes] rules), by rule
+        totals["not_counted"] = skipped
     rows = [{"key": key, **group.figures()} for key, group in groups.items()]
     if by in TIME_KEYS and rows:
         assert by is not None

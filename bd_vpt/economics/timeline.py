@@ -55,6 +55,7 @@ class BeadState:
     last_result: str | None = None
     completions: list[Completion] = field(default_factory=list)
     reopens: list[datetime] = field(default_factory=list)
+    excluded: str | None = None  # the [outcomes] rule that keeps its last close from counting
 
     @property
     def last_result_wasted(self) -> bool:
@@ -87,6 +88,11 @@ def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadStat
             snapshot = outcome["snapshot"]
         minutes = outcome.get("human_minutes")
         value = outcome.get("value_usd")
+        if outcome["result"] == "completed" and outcome.get("excluded"):
+            # a close sync keeps but does not count (a wisp, a parent of counted children):
+            # no transition; the rule shows when it is the bead's last word
+            pending += float(minutes or 0.0)
+            continue
         if outcome["result"] == "completed":
             if not completed:
                 runs.append(
@@ -136,6 +142,7 @@ def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadStat
         last_result=latest["result"],
         completions=runs,
         reopens=reopens,
+        excluded=latest.get("excluded") or None,
     )
 
 

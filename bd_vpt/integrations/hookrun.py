@@ -217,6 +217,10 @@ def pre_commit(info: RepoInfo) -> int:
         if captured.records or moved:
             shown = shard.relative_to(info.root).as_posix()
             say(f"captured {len(captured.records) + moved} record(s) into {shown}")
+        from bd_vpt.repo_setup import unreachable
+
+        for line in unreachable(info.root, [shard.relative_to(info.root).as_posix()]):
+            say(f"warning: {line}")  # the records would stay on this machine
     except VptError as exc:  # a capture never blocks a commit
         what = "capture failed" if exc.exit_code == EXIT_FAILED else "capture skipped"
         say(f"warning: {what}: {exc.message}")
