@@ -198,10 +198,8 @@ def log_added_lines(root: Path, rev: str, pattern: str) -> list[tuple[str, str, 
     return found
 
 
-def ledger_index(root: Path) -> dict[str, str]:
-    """path -> blob id of the ledger files whose working copy matches the index.
-
-    Such a file can be read through the blob cache instead of being parsed again."""
+def index_blobs(root: Path) -> dict[str, str]:
+    """path -> blob id of the ledger files in the index (stage 0), whatever the work tree holds."""
     staged = git("ls-files", "-s", "-z", "--", LEDGER_PATHSPEC, cwd=root)
     blobs: dict[str, str] = {}
     for item in staged.split("\0"):
@@ -210,6 +208,24 @@ def ledger_index(root: Path) -> dict[str, str]:
             _mode, sha, stage = meta.split()
             if stage == "0":
                 blobs[path] = sha
+    return blobs
+
+
+def blob_id(data: bytes, length: int = 40) -> str:
+    """The id git gives a blob of these bytes (SHA-1; SHA-256 when length is 64)."""
+    import hashlib
+
+    digest = hashlib.sha256() if length == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def ledger_index(root: Path) -> dict[str, str]:
+    """path -> blob id of the ledger files whose working copy matches the index.
+
+    Such a file can be read through the blob cache instead of being parsed again."""
+    blobs = index_blobs(root)
     if blobs:
         refresh_index(root)
         changed = git("diff-files", "--name-only", "-z", "--", LEDGER_PATHSPEC, cwd=root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,33 @@ def test_an_abandoned_read_turns_the_collector_back_on(racy: Repo) -> None:
     from bd_vpt.repo import discover
 
     records = open_view(discover(Path.cwd())).records()
+    assert isinstance(records, Generator)
     next(records)
     assert not gc.isenabled()
     records.close()
     assert gc.isenabled()
+
+
+def test_rev_reads_a_blob_from_the_working_tree_only_when_its_bytes_are_the_blob(
+    racy: Repo,
+) -> None:
+    from bd_vpt.ledger.cache import BlobCache
+    from bd_vpt.ledger.history import History
+    from bd_vpt.repo import discover
+
+    info = discover(racy.root)
+    history = History(info, BlobCache(None))
+    committed = [(path, blob.records) for path, blob in history.at("HEAD")]
+    assert history._reader is None  # both files came from the disk: same bytes, same ids
+    assert [path for path, _ in committed] == [SHARD_A, SHARD_B]
+    # the same size and an old time, but other bytes: the file is not the blob any more
+    shard = racy.root / SHARD_A
+    shard.write_bytes(shard.read_bytes().replace(b"60000", b"60001"))
+    os.utime(shard, (RACY, RACY))
+    history = History(info, BlobCache(None))
+    assert [(path, blob.records) for path, blob in history.at("HEAD")] == committed
+    assert history._reader is not None  # read from git: the figures are the committed ones
+    history.close()
+    cold = run_cli("summary", "--rev", "HEAD", "--no-cache", "--format", "json").json()["totals"]
+    assert cold["tokens"] == 100_010
+    assert totals()["tokens"] == 100_011  # the working tree has the edit
