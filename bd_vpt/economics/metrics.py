@@ -14,11 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.ledger.records import TOKEN_KINDS, Record, parse_ts, token_total
 
-GROUP_KEYS = ("agent", "bead", "model", "priority", "type", "label", "day", "week", "month")
-TIME_KEYS = ("day", "week", "month")
-BEAD_KEYS = ("bead", "priority", "type", "label")
 NO_BEAD = "(none)"
 UNKNOWN = "(unknown)"
 NO_OUTCOME = "(no outcome yet)"  # usage on a bead that no outcome record describes yet
