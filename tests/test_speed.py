@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bd_vpt.ledger.view import gc_paused
 from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, ulid, usage
@@ -122,3 +124,77 @@ def test_rev_reads_a_blob_from_the_working_tree_only_when_its_bytes_are_the_blob
     cold = run_cli("summary", "--rev", "HEAD", "--no-cache", "--format", "json").json()["totals"]
     assert cold["tokens"] == 100_010
     assert totals()["tokens"] == 100_011  # the working tree has the edit
+
+
+def _random_branches(repo: Repo, steps: list[tuple[int, int, int, bool, bool]]) -> None:
+    """Two branches appending to two shards, merged back and forth (merge=union), and one
+    record cherry-picked into the other shard (the same id twice: counted once)."""
+    repo.commit_all("init")
+    repo.git("branch", "side")
+    for i, (branch, shard, tokens, close, merge) in enumerate(steps):
+        name = ("main", "side")[branch]
+        repo.git("switch", "-q", name)
+        bead = f"R{i % 3}"
+        day = f"2026-11-{1 + i % 20:02d}"
+        recs = [
+            usage(ulid(2000 + 2 * i), f"{day}T09:00:00Z", bead, f"w{shard}", "m", tokens, 1, 0.01)
+        ]
+        if close:
+            recs.append(
+                outcome(ulid(2001 + 2 * i), f"{day}T18:00:00Z", bead, "w", "completed", i % 5)
+            )
+        append(repo, (SHARD_A, SHARD_B)[shard], *recs)
+        repo.commit_all(f"step {i} on {name}")
+        if merge:
+            repo.git("merge", "-q", "--no-edit", ("side", "main")[branch])
+    repo.git("switch", "-q", "main")
+    repo.git("merge", "-q", "--no-edit", "side")
+    shards = [repo.root / SHARD_A, repo.root / SHARD_B]
+    if all(shard.exists() for shard in shards):
+        first = shards[0].read_bytes().split(b"\n", 1)[0]
+        with shards[1].open("ab") as out:
+            out.write(first + b"\n")
+        repo.commit_all("the same record in a second shard")
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 1),
+            st.integers(0, 1),
+            st.integers(0, 10_000),
+            st.booleans(),
+            st.booleans(),
+        ),
+        min_size=2,
+        max_size=7,
+    )
+)
+def test_cached_and_uncached_routes_give_equal_figures_on_random_merged_repos(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[int, int, int, bool, bool]]
+) -> None:
+    """Every route through the caches (blob cache, report memo, blobs read from the working
+    tree, the index refresh) gives exactly the figures of a read without any cache."""
+    root = tmp_path_factory.mktemp("merged")
+    repo = Repo(root)
+    repo.git("init", "-q")
+    os.chdir(root)
+    assert run_cli("init").code == 0
+    _random_branches(repo, steps)
+    questions = [
+        ("summary", "--by", "bead"),
+        ("trend", "--every", "day"),
+        ("summary", "--rev", "HEAD~1", "--by", "agent"),
+        ("summary", "--range", "side...main"),
+        ("summary", "--range", "HEAD~1..HEAD"),
+        ("pr", "--base", "side", "--head", "main"),
+    ]
+    for argv in questions:
+        uncached = run_cli(*argv, "--no-cache", "--format", "json")
+        assert uncached.code == 0, (argv, uncached.err)
+        first = run_cli(*argv, "--format", "json")  # fills the caches
+        warm = run_cli(*argv, "--format", "json")  # reads them
+        assert uncached.json() == first.json() == warm.json(), argv
