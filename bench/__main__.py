@@ -43,6 +43,7 @@ GIT_ID = ["-c", "user.name=Bench", "-c", "user.email=bench@example.invalid"]
 class Timing:
     seconds: float  # median wall time
     rss: float  # max peak RSS, MB
+    cpu: float = 0.0  # median user + system CPU seconds (steadier than wall on a busy machine)
 
 
 def timed(
@@ -53,7 +54,7 @@ def timed(
     env: dict[str, str] | None = None,
 ) -> Timing:
     """Median seconds and max peak RSS (MB) of `runs` runs of argv."""
-    times, peaks = [], []
+    times, peaks, cpus = [], [], []
     for _ in range(runs):
         if before is not None:
             before()
@@ -68,10 +69,11 @@ def timed(
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
         peaks.append(usage.ru_maxrss / 1024)
+        cpus.append(usage.ru_utime + usage.ru_stime)
         if os.waitstatus_to_exitcode(status) != 0:
             err = proc.stderr.read().decode() if proc.stderr else ""
             raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{err}")
-    return Timing(statistics.median(times), max(peaks))
+    return Timing(statistics.median(times), max(peaks), statistics.median(cpus))
 
 
 def ms(seconds: float) -> str:
@@ -79,13 +81,13 @@ def ms(seconds: float) -> str:
 
 
 class Table:
-    HEADERS = ("figure", "bd-vpt", "peak RSS", "anchor", "ratio", "target", "holds")
+    HEADERS = ("figure", "bd-vpt", "CPU", "peak RSS", "anchor (CPU)", "ratio", "target", "holds")
 
     def __init__(self) -> None:
         self.rows: list[list[str]] = []
 
     def title(self, text: str) -> None:
-        self.rows.append([text, "", "", "", "", "", ""])
+        self.rows.append([text, "", "", "", "", "", "", ""])
 
     def add(
         self,
@@ -113,8 +115,9 @@ class Table:
             [
                 f"  {name}",
                 ms(ours.seconds),
+                ms(ours.cpu) if ours.cpu else "",
                 f"{ours.rss:,.0f} MB" if ours.rss else "",
-                f"{anchor[0]} {ms(anchor[1].seconds)}" if anchor else "",
+                f"{anchor[0]} {ms(anchor[1].seconds)} ({ms(anchor[1].cpu)})" if anchor else "",
                 f"{ratio:.2f}x" if ratio is not None else "",
                 ", ".join(wanted),
                 holds,
@@ -122,7 +125,7 @@ class Table:
         )
 
     def note(self, name: str, text: str) -> None:
-        self.rows.append([f"  {name}", text, "", "", "", "", ""])
+        self.rows.append([f"  {name}", text, "", "", "", "", "", ""])
 
 
 def _one_more_record(root: Path) -> Callable[[], None]:
@@ -244,11 +247,12 @@ def growth(sizes: list[int], found: list[dict[str, Timing]]) -> list[list[str]]:
     (k <= 1: linear or better)."""
     rows = []
     for i, (n, f) in enumerate(zip(sizes, found, strict=True)):
-        k_t = k_m = k_d = ""
+        k_t = k_c = k_m = k_d = ""
         if i:
             span = math.log(n / sizes[i - 1])
             prev = found[i - 1]
             k_t = f"{math.log(f['cold'].seconds / prev['cold'].seconds) / span:.2f}"
+            k_c = f"{math.log(f['cold'].cpu / prev['cold'].cpu) / span:.2f}"
             k_m = f"{math.log(f['cold'].rss / prev['cold'].rss) / span:.2f}"
             k_d = f"{math.log(f['duckdb'].seconds / prev['duckdb'].seconds) / span:.2f}"
         rows.append(
@@ -256,6 +260,8 @@ def growth(sizes: list[int], found: list[dict[str, Timing]]) -> list[list[str]]:
                 f"{n:,}",
                 ms(f["cold"].seconds),
                 k_t,
+                ms(f["cold"].cpu),
+                k_c,
                 f"{f['cold'].rss:,.0f} MB",
                 k_m,
                 ms(f["duckdb"].seconds),
@@ -326,7 +332,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         tabulate(
             growth(sizes, found),
-            headers=["records", "summary cold", "k (time)", "peak RSS", "k (RSS)", "DuckDB", "k"],
+            headers=[
+                "records",
+                "summary cold",
+                "k (wall)",
+                "CPU",
+                "k (CPU)",
+                "peak RSS",
+                "k (RSS)",
+                "DuckDB",
+                "k",
+            ],
             tablefmt="github",
         )
     )
@@ -352,7 +368,7 @@ def bench_hooks_rows(base: Path, spec: str, runs: int, table: Table) -> None:
     for name, seconds in bench_hooks(root, runs):
         target = "<= 100 ms" if "nothing to capture" in name else ""
         holds = ("yes" if seconds <= 0.1 else "**no**") if target else ""
-        table.rows.append([f"  {name}", ms(seconds), "", "", "", target, holds])
+        table.rows.append([f"  {name}", ms(seconds), "", "", "", "", target, holds])
 
 
 def _ccusage(base: Path) -> Path | None:
