@@ -198,3 +198,68 @@ def test_cached_and_uncached_routes_give_equal_figures_on_random_merged_repos(
         first = run_cli(*argv, "--format", "json")  # fills the caches
         warm = run_cli(*argv, "--format", "json")  # reads them
         assert uncached.json() == first.json() == warm.json(), argv
+
+
+def _launch(*argv: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from bd_vpt import launch
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = launch.main(list(argv))
+    return code, out.getvalue()
+
+
+def test_help_is_clicks_help_and_is_kept_for_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "91")
+    expected = run_cli("--help")
+    assert expected.code == 0 and "summary" in expected.out
+    assert _launch("--help") == (0, expected.out)  # a miss: rendered by click, then kept
+    kept = list((tmp_path / "cache" / "bd-vpt").glob("help-*.txt"))
+    assert len(kept) == 1 and kept[0].read_text() == expected.out
+    assert _launch("-h") == (0, expected.out)  # a hit
+    probe = "import sys; from bd_vpt import launch; launch.main(['--help']); print('click' in sys.modules)"
+    hit = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert hit.stdout == expected.out + "False\n"  # answered without importing click
+    monkeypatch.setenv("COLUMNS", "120")  # another width wraps differently: another entry
+    wide = run_cli("--help").out
+    assert _launch("--help") == (0, wide)
+    assert len(list((tmp_path / "cache" / "bd-vpt").glob("help-*.txt"))) == 2
+
+
+def test_help_key_changes_with_a_command_module(tmp_path: Path) -> None:
+    from bd_vpt.launch import help_key
+
+    module = tmp_path / "reports.py"
+    module.write_text("x = 1\n")
+    before = help_key([str(module)])
+    assert help_key([str(module)]) == before
+    module.write_text("x = 22\n")
+    os.utime(module, ns=(1, 1))
+    assert help_key([str(module)]) != before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("shell-init",),
+        ("shell-init", "--shell", "fish"),
+        ("shell-init", "--shell=zsh"),
+        ("shell-init", "--shell", "tcsh"),  # not a choice: click's error, exit 2
+        ("shell-init", "--help"),
+    ],
+)
+def test_shell_init_fast_path_answers_as_click_does(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = run_cli(*argv)
+    code, out = _launch(*argv)
+    assert (code, out) == (expected.code, expected.out)
