@@ -46,7 +46,7 @@ class Timing:
     cpu: float = 0.0  # median user + system CPU seconds (steadier than wall on a busy machine)
 
 
-def timed(
+def measure(
     argv: Sequence[str],
     cwd: Path,
     runs: int,
@@ -74,6 +74,32 @@ def timed(
             err = proc.stderr.read().decode() if proc.stderr else ""
             raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{err}")
     return Timing(statistics.median(times), max(peaks), statistics.median(cpus))
+
+
+def timed(
+    argv: Sequence[str], cwd: Path, runs: int, before: Callable[[], None] | None = None
+) -> tuple[float, float]:
+    """(median seconds, max peak RSS in MB): the form the other bench modules use."""
+    found = measure(argv, cwd, runs, before)
+    return found.seconds, found.rss
+
+
+def timed_env(
+    argv: Sequence[str],
+    cwd: Path,
+    runs: int,
+    env: dict[str, str],
+    before: Callable[[], None] | None = None,
+) -> tuple[float, float]:
+    found = measure(argv, cwd, runs, before, env)
+    return found.seconds, found.rss
+
+
+def row(name: str, seconds: float, rss: float, floor: float | None, target: str = "") -> list[str]:
+    """A five-column row (figure, median, peak RSS, ratio, target) of the other bench modules;
+    Table.extend_legacy() takes a list of them."""
+    ratio = f"{seconds / floor:,.0f}x" if floor else ""
+    return [name, ms(seconds), f"{rss:,.0f} MB" if rss else "", ratio, target]
 
 
 def ms(seconds: float) -> str:
@@ -123,6 +149,11 @@ class Table:
                 holds,
             ]
         )
+
+    def extend_legacy(self, rows: list[list[str]]) -> None:
+        """Rows of (figure, median, peak RSS, ratio, target), as row() makes them."""
+        for name, wall, rss, ratio, target in rows:
+            self.rows.append([name, wall, "", rss, "", ratio, target, ""])
 
     def note(self, name: str, text: str) -> None:
         self.rows.append([f"  {name}", text, "", "", "", "", "", ""])
@@ -210,11 +241,11 @@ def bench_size(base: Path, count: int, commits: int, runs: int, table: Table) ->
         f"{count:,} records, {commits:,} commits ({size / 1e6:,.0f} MB in {shards} shards; "
         f"made in {made:,.0f} s)"
     )
-    table.add("cat of the shard files (floor)", timed(["cat", *files], root, runs))
+    table.add("cat of the shard files (floor)", measure(["cat", *files], root, runs))
     anchor_cmd = [sys.executable, "-m", "bench.anchor"]
-    duck = timed([*anchor_cmd, "summary", str(ledger)], HERE, runs)
+    duck = measure([*anchor_cmd, "summary", str(ledger)], HERE, runs)
     table.add("DuckDB read_json + summary totals (the anchor)", duck)
-    duck_trend = timed([*anchor_cmd, "trend", str(ledger)], HERE, runs)
+    duck_trend = measure([*anchor_cmd, "trend", str(ledger)], HERE, runs)
     table.add("DuckDB read_json + weekly trend", duck_trend)
     wrong = _check_anchor(root)
     table.note(
@@ -223,21 +254,21 @@ def bench_size(base: Path, count: int, commits: int, runs: int, table: Table) ->
     )
     anchor = ("DuckDB", duck)
     summary = [BD_VPT, "summary"]
-    found = {"duckdb": duck, "cold": timed(summary, root, runs, cold)}
+    found = {"duckdb": duck, "cold": measure(summary, root, runs, cold)}
     table.add("summary, cold", found["cold"], anchor, 1.0, 300)
-    timed(summary, root, 1)
-    table.add("summary, warm", timed(summary, root, runs), anchor, 0.1)
+    measure(summary, root, 1)
+    table.add("summary, warm", measure(summary, root, runs), anchor, 0.1)
     table.add(
         "summary after a 1-record commit",
-        timed(summary, root, runs, _one_more_record(root)),
+        measure(summary, root, runs, _one_more_record(root)),
         anchor,
         0.3,
     )
     trend = [BD_VPT, "trend", "--every", "week"]
-    table.add("trend --every week, cold", timed(trend, root, runs, cold), anchor, 1.5)
+    table.add("trend --every week, cold", measure(trend, root, runs, cold), anchor, 1.5)
     pull = [BD_VPT, "pr", "--base", "HEAD~1", "--head", "HEAD"]
     table.add(
-        "pr --base HEAD~1 (adds 1 record), cold", timed(pull, root, runs, cold), anchor, 1.0, 300
+        "pr --base HEAD~1 (adds 1 record), cold", measure(pull, root, runs, cold), anchor, 1.0, 300
     )
     return found
 
@@ -304,10 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         table.title("start-up")
-        bare = timed([sys.executable, "-c", "pass"], base, args.runs)
+        bare = measure([sys.executable, "-c", "pass"], base, args.runs)
         table.add("python -c pass (the anchor)", bare)
         table.add(
-            "bd-vpt --help", timed([BD_VPT, "--help"], base, args.runs), ("python", bare), 2.0
+            "bd-vpt --help", measure([BD_VPT, "--help"], base, args.runs), ("python", bare), 2.0
         )
         for pair in args.sizes.split(","):
             count, commits = (int(x) for x in pair.split(":"))
@@ -403,7 +434,9 @@ def bench_agents(base: Path, sessions: int, events: int, runs: int, table: Table
     ccusage = _ccusage(base)
     full = None
     if ccusage is not None:
-        full = timed([str(ccusage), "claude", "daily", "--json", "--offline"], repo, runs, env=env)
+        full = measure(
+            [str(ccusage), "claude", "daily", "--json", "--offline"], repo, runs, env=env
+        )
         table.add("ccusage claude daily --json --offline (the anchor)", full)
     else:
         table.note("ccusage", "not measured (no node/npm)")
@@ -413,7 +446,7 @@ def bench_agents(base: Path, sessions: int, events: int, runs: int, table: Table
         shutil.rmtree(repo / ".git" / "bd-vpt", ignore_errors=True)
 
     anchor = ("ccusage", full) if full else None
-    cold = timed([BD_VPT, "import", "claude-code"], repo, runs, reset, env)
+    cold = measure([BD_VPT, "import", "claude-code"], repo, runs, reset, env)
     table.add("bd-vpt import claude-code, cold", cold, anchor, 1.0)
     run_env = {**os.environ, **env}
     subprocess.run(
