@@ -3,8 +3,9 @@ importing click and the command table (most of a start-up).
 
 - `bd-vpt --help` (or `-h`): the help text click rendered the last time, kept under the user's
   cache folder ($XDG_CACHE_HOME/bd-vpt, else ~/.cache/bd-vpt) and keyed by the bd-vpt version,
-  the interpreter, the size and modification time of every command-line module, and the
-  terminal width click wraps to. A miss renders it with click, prints it and stores it.
+  the interpreter, the size and modification time of every command-line module and of the
+  folder bd-vpt is installed in, and the terminal width click wraps to. A miss renders it with
+  click, prints it and stores it.
 - `bd-vpt shell-init [--shell bash|zsh|fish]`: the shell function, printed directly (it runs at
   every shell start-up).
 
@@ -53,12 +54,15 @@ def help_key(sources: list[str]) -> str:
 
 
 def _sources() -> list[str]:
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli")
+    """The command-line modules, and the folder bd-vpt is installed in (its time changes when a
+    package beside it, click say, is installed, upgraded or removed)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.join(package, "cli")
     try:
         names = os.listdir(here)
     except OSError:
-        return []
-    return [os.path.join(here, n) for n in names if n.endswith(".py")]
+        names = []
+    return [os.path.dirname(package)] + [os.path.join(here, n) for n in names if n.endswith(".py")]
 
 
 def _cache_file(key: str) -> str:
