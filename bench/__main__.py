@@ -1,14 +1,24 @@
-"""`make bench`: generated ledgers and git histories, timed `bd-vpt` commands, ratios to a
-`cat` of the same ledger bytes (the floor).
+"""`make bench`: bd-vpt raced against DuckDB over the same shard files, in the same run.
 
-Each figure is the median wall time of --runs runs of the real `bd-vpt` executable in a fresh
-process, with the peak RSS of that process (from wait4). "cold" removes the blob cache
-($GIT_COMMON_DIR/bd-vpt/cache) before each run; "warm" runs after one run has filled it.
+Generates ledgers as real git histories (bench/history.py), then times each figure as the
+median wall time of --runs runs of a fresh process, with its peak RSS (wait4): the installed
+`bd-vpt` beside this interpreter, and the anchor: DuckDB's `read_json` over the same shard
+files with the same aggregation (bench/anchor.py; the bench checks that DuckDB computed the
+figures bd-vpt printed). Prints one table (medians, peak RSS, ratio to the anchor, the issue's
+target and whether it holds at that size) and how time and memory grow with the records.
+
+"cold" removes the caches ($GIT_COMMON_DIR/bd-vpt/cache) before each run; "warm" asks the
+same question again; "after a 1-record commit" appends one record to a shard and commits it
+before each run (the everyday case: every other blob is cached, the report is not).
+
+    make bench                                   # 10^4 and 10^5 records, a few minutes
+    make bench BENCH_ARGS="--sizes 10000:1000,100000:1000,1000000:10000 --hooks 1000000:1000"
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -17,37 +27,198 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 BD_VPT = str(Path(sys.executable).with_name("bd-vpt"))
-DEFAULT_SIZES = "10000:1000,100000:1000,1000000:10000"
+HERE = Path(__file__).resolve().parents[1]  # where `python -m bench.anchor` is found
+DEFAULT_SIZES = "10000:1000,100000:1000"
+GIT_ID = ["-c", "user.name=Bench", "-c", "user.email=bench@example.invalid"]
+
+
+@dataclass
+class Timing:
+    seconds: float  # median wall time
+    rss: float  # max peak RSS, MB
+    cpu: float = 0.0  # median user + system CPU seconds (steadier than wall on a busy machine)
+
+
+def measure(
+    argv: Sequence[str],
+    cwd: Path,
+    runs: int,
+    before: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
+) -> Timing:
+    """Median seconds and max peak RSS (MB) of `runs` runs of argv."""
+    times, peaks, cpus = [], [], []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env} if env else None,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        if os.waitstatus_to_exitcode(status) != 0:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{err}")
+    return Timing(statistics.median(times), max(peaks), statistics.median(cpus))
 
 
 def timed(
     argv: Sequence[str], cwd: Path, runs: int, before: Callable[[], None] | None = None
 ) -> tuple[float, float]:
-    """Median seconds and max peak RSS (MB) of `runs` runs of argv."""
-    times, peaks = [], []
-    for _ in range(runs):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) != 0:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{err}")
-    return statistics.median(times), max(peaks)
+    """(median seconds, max peak RSS in MB): the form the other bench modules use."""
+    found = measure(argv, cwd, runs, before)
+    return found.seconds, found.rss
+
+
+def timed_env(
+    argv: Sequence[str],
+    cwd: Path,
+    runs: int,
+    env: dict[str, str],
+    before: Callable[[], None] | None = None,
+) -> tuple[float, float]:
+    found = measure(argv, cwd, runs, before, env)
+    return found.seconds, found.rss
 
 
 def row(name: str, seconds: float, rss: float, floor: float | None, target: str = "") -> list[str]:
+    """A five-column row (figure, median, peak RSS, ratio, target) of the other bench modules;
+    Table.extend_legacy() takes a list of them."""
     ratio = f"{seconds / floor:,.0f}x" if floor else ""
-    return [name, f"{seconds * 1000:,.0f} ms", f"{rss:,.0f} MB" if rss else "", ratio, target]
+    return [name, ms(seconds), f"{rss:,.0f} MB" if rss else "", ratio, target]
 
 
-def bench_size(base: Path, count: int, commits: int, runs: int) -> list[list[str]]:
+def ms(seconds: float) -> str:
+    return f"{seconds:,.1f} s" if seconds >= 10 else f"{seconds * 1000:,.0f} ms"
+
+
+class Table:
+    HEADERS = ("figure", "bd-vpt", "CPU", "peak RSS", "anchor (CPU)", "ratio", "target", "holds")
+
+    def __init__(self) -> None:
+        self.rows: list[list[str]] = []
+
+    def title(self, text: str) -> None:
+        self.rows.append([text, "", "", "", "", "", "", ""])
+
+    def add(
+        self,
+        name: str,
+        ours: Timing,
+        anchor: tuple[str, Timing] | None = None,
+        target: float | None = None,
+        rss_limit: float | None = None,
+    ) -> None:
+        """A figure; with an anchor, the ratio and (with target) whether ratio <= target
+        (and peak RSS <= rss_limit MB) holds."""
+        ratio = ours.seconds / anchor[1].seconds if anchor else None
+        wanted = []
+        if target is not None:
+            wanted.append(f"<= {target:g}x")
+        if rss_limit is not None:
+            wanted.append(f"<= {rss_limit:,.0f} MB")
+        holds = ""
+        if wanted:
+            good = (target is None or (ratio is not None and ratio <= target)) and (
+                rss_limit is None or ours.rss <= rss_limit
+            )
+            holds = "yes" if good else "**no**"
+        self.rows.append(
+            [
+                f"  {name}",
+                ms(ours.seconds),
+                ms(ours.cpu) if ours.cpu else "",
+                f"{ours.rss:,.0f} MB" if ours.rss else "",
+                f"{anchor[0]} {ms(anchor[1].seconds)} ({ms(anchor[1].cpu)})" if anchor else "",
+                f"{ratio:.2f}x" if ratio is not None else "",
+                ", ".join(wanted),
+                holds,
+            ]
+        )
+
+    def extend_legacy(self, rows: list[list[str]]) -> None:
+        """Rows of (figure, median, peak RSS, ratio, target), as row() makes them."""
+        for name, wall, rss, ratio, target in rows:
+            self.rows.append([name, wall, "", rss, "", ratio, target, ""])
+
+    def note(self, name: str, text: str) -> None:
+        self.rows.append([f"  {name}", text, "", "", "", "", "", ""])
+
+
+def _one_more_record(root: Path) -> Callable[[], None]:
+    """Before each run: append one record to the newest shard and commit it."""
+    from bench.generate import records
+
+    shard = max((root / ".beads/vpt/ledger").rglob("*.jsonl"), key=lambda p: (p.parent.name, p))
+    counter = iter(range(1_000_000))
+
+    def add() -> None:
+        n = next(counter)
+        (rec,) = records(1, seed=10_000 + n, start=_newest_moment(shard))
+        with shard.open("ab") as out:
+            out.write(orjson.dumps(rec) + b"\n")
+        subprocess.run(["git", "add", "--", str(shard)], cwd=root, check=True)
+        subprocess.run(
+            ["git", *GIT_ID, "commit", "-q", "-m", f"one record {n}"], cwd=root, check=True
+        )
+
+    return add
+
+
+def _newest_moment(shard: Path) -> Any:
+    from datetime import datetime
+
+    last = shard.read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    return datetime.fromisoformat(orjson.loads(last)["ts"].replace("Z", "+00:00"))
+
+
+def _check_anchor(root: Path) -> str:
+    """'' when DuckDB's figures are bd-vpt's (summary totals, and trend by week); else what
+    differs. The ratio means something only if both computed the same thing."""
+
+    def run(argv: list[str], cwd: Path) -> Any:
+        return orjson.loads(subprocess.run(argv, cwd=cwd, capture_output=True, check=True).stdout)
+
+    ledger = str(root / ".beads/vpt/ledger")
+    duck = run([sys.executable, "-m", "bench.anchor", "summary", ledger, "--json"], HERE)[0]
+    ours = run([BD_VPT, "summary", "--format", "json"], root)["totals"]
+    weeks = run([sys.executable, "-m", "bench.anchor", "trend", ledger, "--json"], HERE)
+    trend = run([BD_VPT, "trend", "--every", "week", "--format", "json"], root)
+    wrong = []
+    pairs = [(duck, ours)] + [
+        (d, t) for d, t in zip(weeks, trend, strict=False) if d["period"] == t["period"]
+    ]
+    if len(weeks) != len(trend) or len(pairs) != len(trend) + 1:
+        wrong.append(f"periods: DuckDB {len(weeks)}, bd-vpt {len(trend)}")
+    for d, t in pairs:
+        for field, key in (
+            ("tokens", "tokens"),
+            ("usage_records", "usage_records"),
+            ("beads_closed", "beads_closed"),
+            ("weighted", "weighted_completions"),
+        ):
+            if d[field] != t[key]:
+                wrong.append(f"{d['period']} {field}: DuckDB {d[field]}, bd-vpt {t[key]}")
+        if abs(float(d["cost_usd"]) - t["cost_usd"]) > 1e-4:
+            wrong.append(f"{d['period']} cost: DuckDB {d['cost_usd']}, bd-vpt {t['cost_usd']}")
+    return "; ".join(wrong[:3])
+
+
+def bench_size(base: Path, count: int, commits: int, runs: int, table: Table) -> dict[str, Timing]:
     root = base / f"r{count}-c{commits}"
     t0 = time.perf_counter()
     made_by = subprocess.run(
@@ -55,6 +226,7 @@ def bench_size(base: Path, count: int, commits: int, runs: int) -> list[list[str
         check=True,
         capture_output=True,
         text=True,
+        cwd=HERE,
     )
     size, shards = (int(x) for x in made_by.stdout.split())
     made = time.perf_counter() - t0
@@ -63,67 +235,70 @@ def bench_size(base: Path, count: int, commits: int, runs: int) -> list[list[str
     def cold() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
-    files = [str(p) for p in sorted((root / ".beads/vpt/ledger").rglob("*.jsonl"))]
-    floor, _ = timed(["cat", *files], root, runs)
-    big = count >= 1_000_000
-    rows = [
-        [
-            f"{count:,} records, {commits:,} commits ({size / 1e6:,.0f} MB in {shards} shards; "
-            f"made in {made:,.0f} s)",
-            "",
-            "",
-            "",
-            "",
-        ]
-    ]
-    rows.append(row("  cat of the ledger (floor)", floor, 0, None))
+    ledger = root / ".beads/vpt/ledger"
+    files = [str(p) for p in sorted(ledger.rglob("*.jsonl"))]
+    table.title(
+        f"{count:,} records, {commits:,} commits ({size / 1e6:,.0f} MB in {shards} shards; "
+        f"made in {made:,.0f} s)"
+    )
+    table.add("cat of the shard files (floor)", measure(["cat", *files], root, runs))
+    anchor_cmd = [sys.executable, "-m", "bench.anchor"]
+    duck = measure([*anchor_cmd, "summary", str(ledger)], HERE, runs)
+    table.add("DuckDB read_json + summary totals (the anchor)", duck)
+    duck_trend = measure([*anchor_cmd, "trend", str(ledger)], HERE, runs)
+    table.add("DuckDB read_json + weekly trend", duck_trend)
+    wrong = _check_anchor(root)
+    table.note(
+        "DuckDB's figures = bd-vpt's (summary totals, every week of trend)",
+        "yes" if not wrong else f"**no**: {wrong}",
+    )
+    anchor = ("DuckDB", duck)
     summary = [BD_VPT, "summary"]
-    rows.append(
-        row("  summary, cold", *timed(summary, root, runs, cold), floor, "<= 2 s" if big else "")
-    )
-    timed(summary, root, 1)
-    rows.append(
-        row("  summary, warm", *timed(summary, root, runs), floor, "<= 0.3 s" if big else "")
-    )
-    old = [BD_VPT, "summary", "--rev", f"HEAD~{commits // 2}"]
-    rows.append(
-        row(f"  summary --rev HEAD~{commits // 2}, cold", *timed(old, root, runs, cold), floor)
+    found = {"duckdb": duck, "cold": measure(summary, root, runs, cold)}
+    table.add("summary, cold", found["cold"], anchor, 1.0, 300)
+    measure(summary, root, 1)
+    table.add("summary, warm", measure(summary, root, runs), anchor, 0.1)
+    table.add(
+        "summary after a 1-record commit",
+        measure(summary, root, runs, _one_more_record(root)),
+        anchor,
+        0.3,
     )
     trend = [BD_VPT, "trend", "--every", "week"]
-    ten_k = commits >= 10_000
-    rows.append(
-        row(
-            "  trend --every week, cold",
-            *timed(trend, root, runs, cold),
-            floor,
-            "<= 10 s" if ten_k else "",
-        )
-    )
-    timed(trend, root, 1)
-    rows.append(
-        row(
-            "  trend --every week, warm",
-            *timed(trend, root, runs),
-            floor,
-            "<= 1 s" if ten_k else "",
-        )
-    )
-    subprocess.run([sys.executable, "-m", "bench.history", "append", str(root), "1000"], check=True)
-    ranged = [BD_VPT, "summary", "--range", "HEAD~1..HEAD"]
-    rows.append(
-        row(
-            "  summary --range (adds 1,000 records), cold",
-            *timed(ranged, root, runs, cold),
-            floor,
-            "<= 1 s" if big else "",
-        )
-    )
+    table.add("trend --every week, cold", measure(trend, root, runs, cold), anchor, 1.5)
     pull = [BD_VPT, "pr", "--base", "HEAD~1", "--head", "HEAD"]
-    rows.append(
-        row("  pr (a PR adding 1,000 records), cold", *timed(pull, root, runs, cold), floor)
+    table.add(
+        "pr --base HEAD~1 (adds 1 record), cold", measure(pull, root, runs, cold), anchor, 1.0, 300
     )
-    timed(pull, root, 1)
-    rows.append(row("  pr (a PR adding 1,000 records), warm", *timed(pull, root, runs), floor))
+    return found
+
+
+def growth(sizes: list[int], found: list[dict[str, Timing]]) -> list[list[str]]:
+    """Per size: cold summary and DuckDB, and the exponent k of t ~ n^k from the previous size
+    (k <= 1: linear or better)."""
+    rows = []
+    for i, (n, f) in enumerate(zip(sizes, found, strict=True)):
+        k_t = k_c = k_m = k_d = ""
+        if i:
+            span = math.log(n / sizes[i - 1])
+            prev = found[i - 1]
+            k_t = f"{math.log(f['cold'].seconds / prev['cold'].seconds) / span:.2f}"
+            k_c = f"{math.log(f['cold'].cpu / prev['cold'].cpu) / span:.2f}"
+            k_m = f"{math.log(f['cold'].rss / prev['cold'].rss) / span:.2f}"
+            k_d = f"{math.log(f['duckdb'].seconds / prev['duckdb'].seconds) / span:.2f}"
+        rows.append(
+            [
+                f"{n:,}",
+                ms(f["cold"].seconds),
+                k_t,
+                ms(f["cold"].cpu),
+                k_c,
+                f"{f['cold'].rss:,.0f} MB",
+                k_m,
+                ms(f["duckdb"].seconds),
+                k_d,
+            ]
+        )
     return rows
 
 
@@ -138,11 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_SIZES,
         help="records:commits pairs, comma-separated, or 'none' (default: %(default)s)",
     )
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (default 5)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure, median (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the generated repos")
     parser.add_argument(
         "--agents",
-        default="200:1000",
+        default="50:1000",
         help="sessions:events of the Claude Code import figures, or 'none' (default: %(default)s)",
     )
     parser.add_argument(
@@ -150,11 +325,6 @@ def main(argv: list[str] | None = None) -> int:
         default="40:1000",
         help="sessions:calls per source of the OpenClaw/OpenCode/Gemini CLI import figures, "
         "or 'none' (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--hooks",
-        default="1000000:1000",
-        help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
     )
     parser.add_argument(
         "--dashboard",
@@ -166,97 +336,106 @@ def main(argv: list[str] | None = None) -> int:
         default="20:10000",
         help="repos:records-each of the rollup figures, or 'none' (default: %(default)s)",
     )
+    parser.add_argument(
+        "--hooks",
+        default="100000:1000",
+        help="records:commits of the repo for the hook figures, or 'none' (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     from tabulate import tabulate
 
     base = Path(tempfile.mkdtemp(prefix="bd-vpt-bench-"))
-    table: list[list[str]] = []
+    table = Table()
+    sizes: list[int] = []
+    found: list[dict[str, Timing]] = []
     started = time.perf_counter()
     try:
-        table.append(row("bd-vpt --help", *timed([BD_VPT, "--help"], base, args.runs), None, ""))
+        table.title("start-up")
+        bare = measure([sys.executable, "-c", "pass"], base, args.runs)
+        table.add("python -c pass (the anchor)", bare)
+        table.add(
+            "bd-vpt --help", measure([BD_VPT, "--help"], base, args.runs), ("python", bare), 2.0
+        )
         for pair in args.sizes.split(",") if args.sizes != "none" else []:
             count, commits = (int(x) for x in pair.split(":"))
-            table.extend(bench_size(base, count, commits, args.runs))
+            found.append(bench_size(base, count, commits, args.runs, table))
+            sizes.append(count)
             print(
                 f"... {count:,} records done at {time.perf_counter() - started:,.0f} s",
                 file=sys.stderr,
             )
         if args.hooks != "none":
-            from bench.hooks import bench_hooks
-
-            count, commits = (int(x) for x in args.hooks.split(":"))
-            root = base / "hooks"
-            subprocess.run(
-                [sys.executable, "-m", "bench.history", str(root), str(count), str(commits)],
-                check=True,
-                capture_output=True,
-            )
-            table.append([f"git hooks on a {count:,}-record ledger", "", "", "", ""])
-            for name, seconds in bench_hooks(root, args.runs):
-                table.append(row(f"  {name}", seconds, 0, None))
+            bench_hooks_rows(base, args.hooks, args.runs, table)
         if args.dashboard != "none":
             from bench.reach import bench_dashboard
 
-            table.extend(bench_dashboard(base, int(args.dashboard), args.runs))
+            table.extend_legacy(bench_dashboard(base, int(args.dashboard), args.runs))
         if args.rollup != "none":
             from bench.reach import bench_rollup
 
             repos, each = (int(x) for x in args.rollup.split(":"))
-            table.extend(bench_rollup(base, repos, each, args.runs))
+            table.extend_legacy(bench_rollup(base, repos, each, args.runs))
         if args.agents != "none":
             sessions, events = (int(x) for x in args.agents.split(":"))
-            table.append(
-                [
-                    f"import claude-code: {sessions} sessions x {events:,} assistant events",
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
-            for name, seconds, rss, ratio in bench_agents(
-                base / "agents", sessions, events, args.runs
-            ):
-                table.append(
-                    [
-                        f"  {name}",
-                        f"{seconds * 1000:,.0f} ms",
-                        f"{rss:,.0f} MB" if rss else "",
-                        ratio,
-                        "",
-                    ]
-                )
+            bench_agents(base / "agents", sessions, events, args.runs, table)
         if args.importers != "none":
             from bench.importers import bench_importers
 
             sessions, events = (int(x) for x in args.importers.split(":"))
-            table.append(
-                [
-                    f"import of the newer agents: {sessions} sessions x {events:,} calls each",
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
+            title = f"import of the newer agents: {sessions} sessions x {events:,} calls each"
+            rows = [[title, "", "", "", ""]]
             for name, seconds, rss, per in bench_importers(
                 base / "importers", sessions, events, args.runs, BD_VPT, timed_env
             ):
-                table.append([f"  {name}", f"{seconds * 1000:,.0f} ms", f"{rss:,.0f} MB", per, ""])
+                rows.append([f"  {name}", ms(seconds), f"{rss:,.0f} MB", per, ""])
+            table.extend_legacy(rows)
     finally:
         if args.keep:
             print(f"kept: {base}", file=sys.stderr)
         else:
             shutil.rmtree(base, ignore_errors=True)
+    print(tabulate(table.rows, headers=Table.HEADERS, tablefmt="github"))
+    print("\nGrowth of a cold `summary` with the records (t ~ n^k; k <= 1 is linear or better):\n")
     print(
         tabulate(
-            table,
-            headers=["figure", "median wall", "peak RSS", "vs floor", "target"],
+            growth(sizes, found),
+            headers=[
+                "records",
+                "summary cold",
+                "k (wall)",
+                "CPU",
+                "k (CPU)",
+                "peak RSS",
+                "k (RSS)",
+                "DuckDB",
+                "k",
+            ],
             tablefmt="github",
         )
     )
-    print(f"\n(total bench time {time.perf_counter() - started:,.0f} s; {os.cpu_count()} cores)")
+    print(
+        f"\n(total bench time {time.perf_counter() - started:,.0f} s; {os.cpu_count()} cores; "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
     return 0
+
+
+def bench_hooks_rows(base: Path, spec: str, runs: int, table: Table) -> None:
+    from bench.hooks import bench_hooks
+
+    count, commits = (int(x) for x in spec.split(":"))
+    root = base / "hooks"
+    subprocess.run(
+        [sys.executable, "-m", "bench.history", str(root), str(count), str(commits)],
+        check=True,
+        capture_output=True,
+        cwd=HERE,
+    )
+    table.title(f"git hooks on a {count:,}-record ledger")
+    for name, seconds in bench_hooks(root, runs):
+        target = "<= 100 ms" if "nothing to capture" in name else ""
+        holds = ("yes" if seconds <= 0.1 else "**no**") if target else ""
+        table.rows.append([f"  {name}", ms(seconds), "", "", "", "", target, holds])
 
 
 def _ccusage(base: Path) -> Path | None:
@@ -274,9 +453,7 @@ def _ccusage(base: Path) -> Path | None:
     return where / "node_modules" / ".bin" / "ccusage" if proc.returncode == 0 else None
 
 
-def bench_agents(
-    base: Path, sessions: int, events: int, runs: int
-) -> list[tuple[str, float, float, str]]:
+def bench_agents(base: Path, sessions: int, events: int, runs: int, table: Table) -> None:
     """A cold import next to ccusage on the same files, then an incremental import."""
     from bench.agents import write_sessions
 
@@ -286,66 +463,39 @@ def bench_agents(
     subprocess.run([BD_VPT, "init"], cwd=repo, check=True, capture_output=True)
     home = base / "claude"
     size = write_sessions(home, sessions, events, str(repo))
-    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(home), "TZ": "UTC"}
-    rows: list[tuple[str, float, float, str]] = []
+    env = {"CLAUDE_CONFIG_DIR": str(home), "TZ": "UTC"}
+    table.title(
+        f"import claude-code: {sessions} sessions x {events:,} events ({size / 1e6:,.0f} MB)"
+    )
     ccusage = _ccusage(base)
     full = None
     if ccusage is not None:
-        full, rss = timed_env(
-            [str(ccusage), "claude", "daily", "--json", "--offline"], repo, runs, env
+        full = measure(
+            [str(ccusage), "claude", "daily", "--json", "--offline"], repo, runs, env=env
         )
-        rows.append(
-            (f"ccusage claude daily --json --offline ({size / 1e6:,.0f} MB)", full, rss, "1.0x")
-        )
+        table.add("ccusage claude daily --json --offline (the anchor)", full)
+    else:
+        table.note("ccusage", "not measured (no node/npm)")
 
     def reset() -> None:
         shutil.rmtree(repo / ".beads" / "vpt" / "ledger", ignore_errors=True)
         shutil.rmtree(repo / ".git" / "bd-vpt", ignore_errors=True)
 
-    cold, rss = timed_env([BD_VPT, "import", "claude-code"], repo, runs, env, reset)
-    rows.append(
-        (
-            "bd-vpt import claude-code, cold (target <= 1.0x ccusage)",
-            cold,
-            rss,
-            f"{cold / full:.2f}x" if full else "",
-        )
-    )
+    anchor = ("ccusage", full) if full else None
+    cold = measure([BD_VPT, "import", "claude-code"], repo, runs, reset, env)
+    table.add("bd-vpt import claude-code, cold", cold, anchor, 1.0)
+    run_env = {**os.environ, **env}
     subprocess.run(
-        [BD_VPT, "import", "claude-code"], cwd=repo, env=env, check=True, capture_output=True
+        [BD_VPT, "import", "claude-code"], cwd=repo, env=run_env, check=True, capture_output=True
     )
-    write_sessions(home, 1, 1000, str(repo), first=sessions)
+    write_sessions(home, 1, events, str(repo), first=sessions)
     start = time.perf_counter()
     subprocess.run(
-        [BD_VPT, "import", "claude-code"], cwd=repo, env=env, check=True, capture_output=True
+        [BD_VPT, "import", "claude-code"], cwd=repo, env=run_env, check=True, capture_output=True
     )
-    subprocess.run([BD_VPT, "summary"], cwd=repo, env=env, check=True, capture_output=True)
-    more = time.perf_counter() - start
-    rows.append(
-        (
-            "incremental import (+1,000 events) + summary (target <= 0.2x)",
-            more,
-            0,
-            f"{more / full:.2f}x" if full else "",
-        )
-    )
-    return rows
-
-
-def timed_env(
-    argv: Sequence[str],
-    cwd: Path,
-    runs: int,
-    env: dict[str, str],
-    before: Callable[[], None] | None = None,
-) -> tuple[float, float]:
-    old = dict(os.environ)
-    os.environ.update(env)
-    try:
-        return timed(argv, cwd, runs, before)
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    subprocess.run([BD_VPT, "summary"], cwd=repo, env=run_env, check=True, capture_output=True)
+    more = Timing(time.perf_counter() - start, 0)
+    table.add(f"import one more {events:,}-event session + summary", more, anchor, 0.2)
 
 
 if __name__ == "__main__":

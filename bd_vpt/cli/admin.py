@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bd_vpt.cli.options import cli, format_option, show, strict_option
-from bd_vpt.economics.metrics import GROUP_KEYS
+from bd_vpt.economics.keys import GROUP_KEYS
 from bd_vpt.errors import EXIT_BAD
 
 

@@ -54,14 +54,15 @@ def pr(
     from bd_vpt import repo
     from bd_vpt.integrations import pr as pull_request
     from bd_vpt.ledger.store import Scan
-    from bd_vpt.ledger.view import finish
+    from bd_vpt.ledger.view import finish, gc_paused
     from bd_vpt.render.markdown import pr_comment
     from bd_vpt.render.report import Report
 
     # no _repo(): the config that judges a pull request is base's, read by gather()
-    read = pull_request.gather(repo.discover(), base, head, use_cache=not no_cache)
-    finish(Scan(problems=read.problems), strict=strict)
-    document = pull_request.compose(read, baseline_days=baseline_days)
+    with gc_paused():  # the head's records are held at once while folded
+        read = pull_request.gather(repo.discover(), base, head, use_cache=not no_cache)
+        finish(Scan(problems=read.problems), strict=strict)
+        document = pull_request.compose(read, baseline_days=baseline_days)
     show(Report(document, after=[pr_comment(document)]), fmt)
     if fail_on_alert and document["hard_alerts"]:
         click.echo(f"bd-vpt: {document['hard_alerts']} hard alert(s)", err=True)

@@ -79,7 +79,7 @@ TREND_METRICS = (
 
 
 def summary_options(func: F) -> F:
-    from bd_vpt.economics.metrics import GROUP_KEYS
+    from bd_vpt.economics.keys import GROUP_KEYS
 
     func = click.option("--by", type=click.Choice(GROUP_KEYS), help="Group rows by this key.")(func)
     return window_options(func)

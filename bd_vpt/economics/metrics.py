@@ -33,6 +33,7 @@ from bd_vpt.economics.groups import (
     new_bucket,
     zero_figures,
 )
+from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import (
     Window,
@@ -69,9 +70,6 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "zero_figures",
 ]
 
-GROUP_KEYS = ("agent", "bead", "model", "priority", "type", "label", "day", "week", "month")
-TIME_KEYS = ("day", "week", "month")
-BEAD_KEYS = ("bead", "priority", "type", "label")
 NO_BEAD = "(none)"
 UNKNOWN = "(unknown)"
 NO_OUTCOME = "(no outcome yet)"  # usage on a bead that no outcome record describes yet

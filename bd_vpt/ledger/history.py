@@ -1,7 +1,9 @@
 """The ledger as committed: at a revision, or what a range of revisions added.
 
-Blobs come from git objects (never the working tree) and are parsed once per blob id
-(see cache.py).
+Blobs are git objects, parsed once per blob id (see cache.py). A blob whose bytes are also in
+the working tree (the index names it for that path, and hashing the file gives its id) is read
+from the file: far cheaper than inflating a long delta chain through `git cat-file`, and
+exactly the same bytes.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class History:
     show_progress: bool = False
     _reader: repo.BlobReader | None = None
     warnings: list[Problem] = field(default_factory=list)
+    _on_disk: dict[str, str] | None = None  # blob id -> path, of the ledger files in the index
 
     @classmethod
     def open(
@@ -59,9 +62,7 @@ class History:
     def parsed(self, sha: str) -> ParsedBlob:
         blob = self.cache.get(sha)
         if blob is None:
-            if self._reader is None:
-                self._reader = repo.BlobReader(self.info.root)
-            blob = parse_blob(self._reader.read(sha))
+            blob = parse_blob(self._read(sha))
             self.cache.put(sha, blob)
         return blob
 
@@ -77,14 +78,24 @@ class History:
             if keys is not None:
                 gone.update(k[4] for k in keys if k[3] == RETRACTION and k[4])
                 continue
-            if root_files:
-                data = (self.info.root / path).read_bytes()
-            else:
-                if self._reader is None:
-                    self._reader = repo.BlobReader(self.info.root)
-                data = self._reader.read(sha)
+            data = (self.info.root / path).read_bytes() if root_files else self._read(sha)
             gone.update(retractions_in(data))
         return frozenset(gone)
+
+    def _read(self, sha: str) -> bytes:
+        if self._on_disk is None:
+            self._on_disk = {s: p for p, s in repo.index_blobs(self.info.root).items()}
+        path = self._on_disk.get(sha)
+        if path is not None:
+            try:
+                data = (self.info.root / path).read_bytes()
+            except OSError:
+                data = None
+            if data is not None and repo.blob_id(data, len(sha)) == sha:
+                return data
+        if self._reader is None:
+            self._reader = repo.BlobReader(self.info.root)
+        return self._reader.read(sha)
 
     def _walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
