@@ -68,17 +68,22 @@ def default_document(sync_since: str) -> dict[str, Any]:
 def load(root: Path, known_good: Path | None = None) -> Config:
     """Read and validate the config. known_good: a file remembering the digest of the last
     text that passed the schema, so hooks skip importing jsonschema when nothing changed."""
-    path = root / CONFIG_PATH
-    if not path.exists():
+    from bd_vpt.files import optional_regular
+
+    data = optional_regular(root / CONFIG_PATH, root=root, what="config")
+    if data is None:
         return Config()
-    text, document = _parse(path.read_bytes(), str(CONFIG_PATH))
+    text, document = _parse(data, str(CONFIG_PATH))
     digest = hashlib.sha1(text.encode()).hexdigest()
     if known_good is not None and _read(known_good) == digest:
         return from_document(document, str(CONFIG_PATH), validate=False)
     config = from_document(document, str(CONFIG_PATH))
     if known_good is not None:
-        known_good.parent.mkdir(parents=True, exist_ok=True)
-        known_good.write_text(digest)
+        try:
+            known_good.parent.mkdir(parents=True, exist_ok=True)
+            known_good.write_text(digest)
+        except OSError:
+            pass  # only a speed-up: the next run checks the schema again
     return config
 
 
@@ -143,7 +148,12 @@ def from_document(document: dict[str, Any], where: str = "config", validate: boo
 def write(root: Path, document: dict[str, Any]) -> Path:
     import tomli_w
 
+    from bd_vpt.files import make_folder, write_error
+
     path = root / CONFIG_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    make_folder(path.parent)
+    try:
+        path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     return path

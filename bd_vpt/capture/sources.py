@@ -76,6 +76,7 @@ def ledger_outcomes(info: RepoInfo, beads: set[str]) -> dict[str, list[Record]]:
     """Outcomes of the given beads in the working-tree ledger, by bead (only the fields sync
     reads). Files unchanged since `git add` come from the per-blob outcome cache, so a hook
     never re-reads a million usage records."""
+    from bd_vpt.files import read_regular
     from bd_vpt.ledger import store as ledger
     from bd_vpt.ledger.cache import BlobCache
     from bd_vpt.repo import cat_file_batch, ledger_index
@@ -86,7 +87,7 @@ def ledger_outcomes(info: RepoInfo, beads: set[str]) -> dict[str, list[Record]]:
     missing: list[tuple[int, str]] = []
     for path in ledger.ledger_files(info.root):
         sha = clean.get(path.relative_to(info.root).as_posix())
-        found = cache.get_outcomes(sha) if sha else outcomes_in(path.read_bytes())
+        found = cache.get_outcomes(sha) if sha else outcomes_in(read_regular(path, root=info.root))
         if found is None and sha:
             missing.append((len(per_file), sha))
         per_file.append(found)

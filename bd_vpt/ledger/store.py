@@ -56,47 +56,65 @@ def lock_for(info: RepoInfo, path: Path) -> Any:
     so lock files never show up in the work tree)."""
     from filelock import FileLock
 
+    from bd_vpt.files import make_folder
+
     locks = info.state_dir / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
+    make_folder(locks)
     key = hashlib.sha1(str(path).encode()).hexdigest()[:16]
     return FileLock(str(locks / f"{key}.lock"), timeout=60)
 
 
 def append(info: RepoInfo, records: list[Record], actor: str, path: Path | None = None) -> Path:
-    """Append records to path (default: the actor's shard for this month); return it."""
+    """Append records to path (default: the actor's shard for this month); return it.
+
+    The shard must be a regular file inside the repository: a FIFO, a directory or a symlink
+    in its place is refused (exit 2, naming it) before a byte is written; so is a write that
+    fails (read-only, permissions, a full disk)."""
+    from bd_vpt.files import open_append, write_error
+
     path = path or shard_path(info.root, actor)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = b"".join(encode(r) for r in records)
     with lock_for(info, path):
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = open_append(path, info.root)
         try:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 # a torn last line (a writer died mid-line): end it, keep its bytes
                 payload = b"\n" + payload
             os.write(fd, payload)
+        except OSError as exc:
+            raise write_error(path, exc) from None
         finally:
             os.close(fd)
     return path
 
 
-def ledger_files(root: Path) -> list[Path]:
-    base = root / LEDGER_DIR
-    if not base.is_dir():
-        return []
-    return sorted(base.rglob("*.jsonl"))
+def ledger_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """The regular ledger files of the working tree. Anything else named like one (a FIFO,
+    a directory, a socket, a broken symlink, a symlink leaving the repository) is skipped,
+    with a warning added to problems."""
+    from bd_vpt.files import regular_files
+
+    found, skipped = regular_files(root / LEDGER_DIR, root, ".jsonl")
+    if problems is not None:
+        problems.extend(skipped)
+    return found
 
 
 def working_tree_sources(
-    root: Path, paths: Iterable[Path] | None = None
+    root: Path, paths: Iterable[Path] | None = None, problems: list[Problem] | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """(display path, bytes) for each ledger file in the working tree."""
-    for path in paths if paths is not None else ledger_files(root):
+    """(display path, bytes) for each ledger file in the working tree, or for each of paths:
+    the user named those, so they may lie outside the repository, but must be regular files."""
+    from bd_vpt.files import read_regular
+
+    named = paths is not None
+    for path in paths if paths is not None else ledger_files(root, problems):
         try:
             display = str(path.resolve().relative_to(root.resolve()))
         except ValueError:
             display = str(path)
-        yield display, path.read_bytes()
+        yield display, read_regular(path, root=None if named else root)
 
 
 @dataclass
