@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,11 +115,37 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _not_finite(value: object, where: str = "") -> list[str]:
+    """Where the document holds nan or an infinity (TOML allows both; no figure can use
+    them, and JSON Schema's bounds let nan through)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where}: {value} is not a finite number"]
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in _not_finite(v, f"{where}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _not_finite(v, f"{where}[{i}]")]
+    return []
+
+
+def _dates(document: dict[str, Any]) -> list[str]:
+    """Config keys that name a time, read by the one date grammar."""
+    since = document.get("capture", {}).get("sync_since")
+    if not isinstance(since, str):
+        return []
+    from bd_vpt.when import start
+
+    try:
+        start(since, what="capture.sync_since")
+    except VptError as exc:
+        return [exc.message]
+    return []
+
+
 def from_document(document: dict[str, Any], where: str = "config", validate: bool = True) -> Config:
     if validate:
         from bd_vpt.ledger.schemas import config_errors
 
-        errors = config_errors(document)
+        errors = _not_finite(document) or config_errors(document) or _dates(document)
     else:
         errors = []
     if errors:
