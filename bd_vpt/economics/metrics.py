@@ -83,7 +83,7 @@ def window(since: str | None, until: str | None) -> Window:
 def utc_day(ts: str) -> str:
     if ts.endswith("Z"):
         return ts[:10]
-    return parse_ts(ts).strftime("%Y-%m-%d")
+    return parse_ts(ts).date().isoformat()  # strftime drops the zeros of a year < 1000
 
 
 def period(day: str, every: str) -> str:
@@ -310,7 +310,7 @@ def bead_money(state: BeadState, days: dict[str, float] | None, config: Config) 
         escalated=state.human_minutes > config.escalation_minutes,
     )
     if days and state.last_reopen is not None:
-        cutoff = state.last_reopen.strftime("%Y-%m-%d")
+        cutoff = state.last_reopen.date().isoformat()
         money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)
     rate = config.delay_rate(state.snapshot) if state.closed else 0.0
     if rate and days and state.closed_ts:
