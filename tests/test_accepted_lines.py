@@ -137,7 +137,7 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
 
 def reports(by: str, every: str, facet: str, bead: str | None) -> list[tuple[str, ...]]:
     return [
-        *([("bead", bead)] if bead else []),
+        *([("bead", "--", bead)] if bead else []),
         ("summary", "--by", by),
         ("summary", "--by", by, "--format", "json"),
         ("summary", "--format", "csv"),
@@ -164,7 +164,7 @@ def ledger_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
 
 
 @settings(
-    max_examples=40,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -10,128 +10,38 @@ refused write changed nothing in the ledger. A watchdog fails any row that hangs
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
 import orjson
 import pytest
 
-from tests.helpers import SHARD_A, Repo, outcome, run_cli, ulid, usage
-
-LEDGER = Path(".beads/vpt/ledger")
-CONFIG = Path(".beads/vpt/config.toml")
-GOOD = (
-    usage(ulid(1), "2026-11-02T09:00:00Z", "b1", "agent-a", "m", 60_000, 40_000, 1.0),
-    outcome(ulid(2), "2026-11-02T17:00:00Z", "b1", "agent-a", "completed", 1, labels=["x"]),
+from tests.border import (
+    BAD_LINE,
+    CLOSE,
+    CONFIG,
+    GOOD,
+    INPUT,
+    LEDGER,
+    MONTH,
+    REC,
+    SHARD,
+    Bad,
+    instead,
+    ledger_linked_out,
+    link_out,
+    link_to,
+    month_is_a_file,
+    not_utf8,
+    own_shard,
+    rec,
+    snap,
+    socket_at,
+    touch,
 )
-BAD_LINE = f"{SHARD_A}:3"  # the row's line comes after the two good ones
-
-
-@dataclass(frozen=True)
-class Bad:
-    """One bad input: run argv (after setup) and expect code with every name in the output."""
-
-    argv: tuple[str, ...]
-    names: tuple[str, ...]
-    code: int = 2
-    line: bytes | None = None  # a ledger line written after GOOD
-    config: str | None = None  # the config's TOML (instead of the one `init` wrote)
-    env: dict[str, str] = field(default_factory=dict)
-    setup: Callable[[Path], object] | None = None
-    validator: bool = False  # needs the one validator (bounds, real dates) in the reader
-
-
-def rec(kind: str = "usage", **changes: object) -> bytes:
-    """A good record of kind (id 3) with changes; a change of None removes the field."""
-    base = GOOD[0] if kind == "usage" else GOOD[1]
-    record = {**base, "id": ulid(3), **changes}
-    return orjson.dumps({k: v for k, v in record.items() if v is not None})
-
-
-def snap(**changes: object) -> bytes:
-    return rec("outcome", snapshot={**GOOD[1]["snapshot"], **changes})
-
-
-SHARD = ".beads/vpt/ledger/2026-11/shard.jsonl"
-MONTH = ".beads/vpt/ledger/2026-10"
-
-
-def instead(name: str | Path, make: Callable[[Path], object]) -> Callable[[Path], None]:
-    """Put make(path) where name is (removing what is there)."""
-
-    def setup(root: Path) -> None:
-        path = root / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            path.unlink()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        make(path)
-
-    return setup
-
-
-def touch(path: Path) -> None:
-    path.write_text("")
-
-
-def not_utf8(path: Path) -> None:
-    path.write_bytes(b"\xff\xfe = 1\n")
-
-
-def link_to(target: str) -> Callable[[Path], None]:
-    return lambda path: path.symlink_to(target)
-
-
-def link_out(path: Path) -> None:
-    """A link to a file outside the repository holding a thousand big records."""
-    far = path.parents[len(path.parts) - 2] / f"elsewhere-{path.name}"
-    rows = [
-        usage(ulid(100 + i), "2026-11-03T09:00:00Z", "b9", "x", "m", 10**6, 0) for i in range(1000)
-    ]
-    far.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
-    path.symlink_to(far)
-
-
-def socket_at(path: Path) -> None:
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.close()
-
-
-def month_is_a_file(path: Path) -> None:
-    path.parent.rmdir()
-    path.parent.write_text("")
-
-
-def ledger_linked_out(root: Path) -> None:
-    ledger = root / LEDGER
-    far = root.parent / "far-ledger"
-    shutil.move(ledger, far)
-    ledger.symlink_to(far)
-
-
-def own_shard(make: Callable[[Path], None]) -> Callable[[Path], None]:
-    """make() the shard `record --actor me` would append to this month."""
-
-    def setup(root: Path) -> None:
-        from bd_vpt.ledger.store import shard_path
-
-        path = shard_path(root, "me")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        make(path)
-
-    return setup
-
-
-REC = ("record", "b1", "-m", "m", "--actor", "me")
-CLOSE = ("close", "b1", "--no-bd", "--actor", "me")
-INPUT = (*REC, "--input", "5")
+from tests.helpers import SHARD_A, Repo, run_cli, ulid
 
 TABLE: dict[str, Bad] = {
     # -- options ----------------------------------------------------------------------------
@@ -278,6 +188,23 @@ TABLE: dict[str, Bad] = {
         (".beads/vpt/ledger", "leaving the repository"),
         code=0,
         setup=ledger_linked_out,
+    ),
+    "transcript a fifo": Bad(
+        ("import", "claude-code", "--path", "tr", "--all-projects"),
+        ("not a regular file",),
+        code=0,  # skipped and counted, like an unreadable transcript
+        setup=instead("tr/proj/session.jsonl", os.mkfifo),
+    ),
+    "codex transcript a fifo": Bad(
+        ("import", "codex", "--path", "tr", "--all-projects"),
+        ("not a regular file",),
+        code=0,
+        setup=instead("tr/2026/11/01/rollout.jsonl", os.mkfifo),
+    ),
+    "validate a symlink out": Bad(
+        ("validate", "--strict"),
+        ("shard.jsonl", "leaving the repository"),
+        setup=instead(SHARD, link_out),
     ),
     # -- ledger lines (validate: exit 2 naming path:line; every report reads past them) -----
     "ts year 0000": Bad(

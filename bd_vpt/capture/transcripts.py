@@ -93,11 +93,14 @@ def entries(path: Path, stats: Stats, needle: bytes | None = None) -> Iterator[t
     """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
     last line, lines over MAX_LINE, lines without needle and malformed JSON are skipped and
     counted, never raised."""
+    from bd_vpt.errors import VptError
+    from bd_vpt.files import read_regular
+
     stats.files += 1
     try:
-        data = path.read_bytes()
-    except OSError:
-        stats.skip("unreadable file")
+        data = read_regular(path)  # a FIFO or a device named *.jsonl is skipped, never read
+    except VptError:
+        stats.skip("unreadable file (or not a regular file)")
         return
     lines = data.split(b"\n")
     if lines[-1].strip() and not _parses(lines[-1]):
