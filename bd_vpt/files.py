@@ -46,8 +46,11 @@ def inside(path: Path, root: Path) -> bool:
     return True
 
 
-def why_not_regular(path: Path, root: Path | None = None) -> str | None:
-    """Why path is not a regular file to read (under root, when given), or None if it is."""
+def why_not_regular(
+    path: Path, root: Path | None = None, *, folder_inside: bool = False
+) -> str | None:
+    """Why path is not a regular file to read (under root, when given), or None if it is.
+    folder_inside: its folder is known to lie under root (only a symlink can leave it)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -62,7 +65,7 @@ def why_not_regular(path: Path, root: Path | None = None) -> str | None:
             return "a broken symlink"
         if root is not None and not inside(target, root):
             return f"a symlink leaving the repository (to {target})"
-    elif root is not None and not inside(path, root):
+    elif root is not None and not folder_inside and not inside(path, root):
         return f"outside the repository (it resolves to {path.resolve()})"
     return _kind(info.st_mode)
 
@@ -155,7 +158,7 @@ def regular_files(base: Path, root: Path, suffix: str) -> tuple[list[Path], list
             if not name.endswith(suffix):
                 continue
             path = here / name
-            why = why_not_regular(path, root)
+            why = why_not_regular(path, root, folder_inside=True)
             if why is None:
                 files.append(path)
             else:

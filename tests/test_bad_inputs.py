@@ -488,3 +488,19 @@ def test_every_report_reads_past_a_bad_line(
     assert totals["tokens"] == 100_000 and totals["beads_closed"] == 1
     strict = run_cli("summary", "--strict")
     assert strict.code == 2 and BAD_LINE in strict.err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any permission bits")
+def test_a_read_only_ledger_folder_is_named_and_nothing_is_written(repo: Repo) -> None:
+    from bd_vpt.ledger.store import shard_path
+
+    folder = shard_path(repo.root, "me").parent
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o555)
+    try:
+        result = run_cli(*INPUT)
+    finally:
+        folder.chmod(0o755)
+    assert_clean(result.code, result.out, result.err)
+    assert result.code == 2 and "permission denied" in result.err and str(folder) in result.err
+    assert list(folder.iterdir()) == []
