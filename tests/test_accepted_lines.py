@@ -9,9 +9,14 @@ and format) must then read with exit 0 (check: 0 or 1), no traceback and no inte
 
 from __future__ import annotations
 
+import resource
+import signal
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -153,6 +158,38 @@ def reports(by: str, every: str, facet: str, bead: str | None) -> list[tuple[str
     ]
 
 
+def _virtual_size() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+@contextmanager
+def bounded(seconds: int = 10, extra: int = 1 << 30) -> Iterator[None]:
+    """A report that runs away (hours of work, gigabytes of memory, e.g. one row per day from
+    year 1 to 9999) fails here as an internal error instead of holding the machine."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"a report took over {seconds}s")
+
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    size = _virtual_size()
+    if size is not None and limits[0] == resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra, limits[1]))
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, limits)
+
+
 @pytest.fixture(scope="module")
 def ledger_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     import subprocess
@@ -193,7 +230,8 @@ def test_every_accepted_line_is_read_by_every_report(
     assume(checked.code == 0)  # the property is about what validate accepts
     bead = next((r["bead"] for r in lines if r.get("bead")), None)
     for argv in reports(by, every, facet, bead):
-        result = run_cli(*argv)
+        with bounded():
+            result = run_cli(*argv)
         text = result.out + result.err
         assert "Traceback" not in text and "internal error" not in text, (argv, text)
         assert result.code in ((0, 1) if argv[0] == "check" else (0,)), (argv, text)
