@@ -149,7 +149,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "economics": {"bd_vpt", "errors", "when", "schema", "config"},
     "beads": GROUND | {"schema", "config", "ledger"},
     "capture": GROUND | {"schema", "config", "ledger", "beads", "economics"},
-    "reports": GROUND | {"schema", "config", "ledger", "economics"},
+    "reports": GROUND | {"schema", "config", "ledger", "economics", "render"},
     "repo_setup": GROUND | {"schema", "config"},
     "integrations": GROUND
     | {"schema", "config", "ledger", "economics", "beads", "capture", "reports", "render"}
