@@ -125,7 +125,9 @@ def regular_files(base: Path, root: Path, suffix: str) -> tuple[list[Path], list
     if not os.path.lexists(base):
         return [], []
     why = None if base.is_dir() and inside(base, root) else why_not_regular(base, root)
-    if why is not None and why != "a directory":
+    if why is None and not base.is_dir():
+        why = "a file, not a folder"
+    if why is not None:
         return [], [Problem(shown(base), None, f"skipped: {why}", hint, "warning")]
     files: list[Path] = []
     problems: list[Problem] = []

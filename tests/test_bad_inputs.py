@@ -189,6 +189,9 @@ TABLE: dict[str, Bad] = {
         code=0,
         setup=ledger_linked_out,
     ),
+    "ledger folder a file": Bad(
+        ("summary",), (".beads/vpt/ledger", "not a folder"), code=0, setup=instead(LEDGER, touch)
+    ),
     "transcript a fifo": Bad(
         ("import", "claude-code", "--path", "tr", "--all-projects"),
         ("not a regular file",),
