@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,24 @@ from bd_vpt.errors import VptError
 
 CONFIG_PATH = Path(".beads/vpt/config.toml")
 LEDGER_DIR = Path(".beads/vpt/ledger")
+# close reasons that mean "not done" when a reason starts with them (`[outcomes] not_done`)
+NOT_DONE = (
+    "duplicate",
+    "dup",
+    "dupe",
+    "won't fix",
+    "wont fix",
+    "wontfix",
+    "won't do",
+    "stale",
+    "obsolete",
+    "superseded",
+    "invalid",
+    "not planned",
+    "cannot reproduce",
+    "can't reproduce",
+    "burned",
+)
 
 DEFAULT_WEIGHTS: dict[str, float] = {"P0": 8.0, "P1": 4.0, "P2": 2.0, "P3": 1.0, "P4": 0.5}
 
@@ -48,9 +67,12 @@ class Config:
 
 
 def outcomes_table() -> dict[str, Any]:
-    from bd_vpt.beads.rules import default_table
-
-    return default_table()
+    return {
+        "not_done": list(NOT_DONE),
+        "wisps": "exclude",
+        "parent_weight": 0.0,
+        "done_statuses": ["closed"],
+    }
 
 
 def default_document(sync_since: str) -> dict[str, Any]:
@@ -75,17 +97,22 @@ def default_document(sync_since: str) -> dict[str, Any]:
 def load(root: Path, known_good: Path | None = None) -> Config:
     """Read and validate the config. known_good: a file remembering the digest of the last
     text that passed the schema, so hooks skip importing jsonschema when nothing changed."""
-    path = root / CONFIG_PATH
-    if not path.exists():
+    from bd_vpt.files import optional_regular
+
+    data = optional_regular(root / CONFIG_PATH, root=root, what="config")
+    if data is None:
         return Config()
-    text, document = _parse(path.read_bytes(), str(CONFIG_PATH))
+    text, document = _parse(data, str(CONFIG_PATH))
     digest = hashlib.sha1(text.encode()).hexdigest()
     if known_good is not None and _read(known_good) == digest:
         return from_document(document, str(CONFIG_PATH), validate=False)
     config = from_document(document, str(CONFIG_PATH))
     if known_good is not None:
-        known_good.parent.mkdir(parents=True, exist_ok=True)
-        known_good.write_text(digest)
+        try:
+            known_good.parent.mkdir(parents=True, exist_ok=True)
+            known_good.write_text(digest)
+        except OSError:
+            pass  # only a speed-up: the next run checks the schema again
     return config
 
 
@@ -125,11 +152,37 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _not_finite(value: object, where: str = "") -> list[str]:
+    """Where the document holds nan or an infinity (TOML allows both; no figure can use
+    them, and JSON Schema's bounds let nan through)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where}: {value} is not a finite number"]
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in _not_finite(v, f"{where}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _not_finite(v, f"{where}[{i}]")]
+    return []
+
+
+def _dates(document: dict[str, Any]) -> list[str]:
+    """Config keys that name a time, read by the one date grammar."""
+    since = document.get("capture", {}).get("sync_since")
+    if not isinstance(since, str):
+        return []
+    from bd_vpt.when import start
+
+    try:
+        start(since, what="capture.sync_since")
+    except VptError as exc:
+        return [exc.message]
+    return []
+
+
 def from_document(document: dict[str, Any], where: str = "config", validate: bool = True) -> Config:
     if validate:
         from bd_vpt.ledger.schemas import config_errors
 
-        errors = config_errors(document)
+        errors = _not_finite(document) or config_errors(document) or _dates(document)
     else:
         errors = []
     if errors:
@@ -163,7 +216,12 @@ def from_document(document: dict[str, Any], where: str = "config", validate: boo
 def write(root: Path, document: dict[str, Any]) -> Path:
     import tomli_w
 
+    from bd_vpt.files import make_folder, write_error
+
     path = root / CONFIG_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    make_folder(path.parent)
+    try:
+        path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     return path

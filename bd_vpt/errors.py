@@ -5,12 +5,31 @@ Exit codes: 0 ok, 1 a check or gate failed, 2 bad usage or bad data.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD = 2
+
+SECRET_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+_USERINFO = re.compile(r"(?<=://)[^/?#\s@]*@")
+_TOKEN_SHAPES = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")
+_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+
+
+def redact(text: str, *secrets: str) -> str:
+    """text without any secret: the given ones and those in SECRET_VARIABLES (in any case),
+    credentials inside URLs (`//user:token@host`), bearer values and anything shaped like a
+    GitHub token. Every error and warning bd-vpt prints goes through here."""
+    known = {*secrets, *(os.environ.get(name, "") for name in SECRET_VARIABLES)}
+    for secret in sorted((s for s in known if s), key=len, reverse=True):
+        text = re.sub(re.escape(secret), "***", text, flags=re.IGNORECASE)
+    text = _USERINFO.sub("***@", text)
+    text = _BEARER.sub(r"\1***", text)
+    return _TOKEN_SHAPES.sub("***", text)
 
 
 class VptError(Exception):
@@ -26,7 +45,7 @@ class VptError(Exception):
         text = f"bd-vpt: error: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return redact(text)
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,7 @@ class Problem:
 
 
 def warn(message: str) -> None:
-    print(f"bd-vpt: warning: {message}", file=sys.stderr)
+    print(redact(f"bd-vpt: warning: {message}"), file=sys.stderr)
 
 
 def report_problems(problems: list[Problem]) -> None:

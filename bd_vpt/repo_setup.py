@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bd_vpt import config
 from bd_vpt.errors import VptError
+from bd_vpt.files import make_folder, optional_regular, write_error
 
 ATTRIBUTE = ".beads/vpt/ledger/** merge=union"
 
@@ -14,13 +16,16 @@ ATTRIBUTE = ".beads/vpt/ledger/** merge=union"
 def ensure_gitattributes(root: Path) -> bool:
     """Add the union-merge line to .gitattributes; True when it had to be added."""
     path = root / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = (optional_regular(path, root=root) or b"").decode("utf-8", errors="replace")
     wanted = ATTRIBUTE.split()
     if any(line.split() == wanted for line in text.splitlines()):
         return False
     if text and not text.endswith("\n"):
         text += "\n"
-    path.write_text(text + ATTRIBUTE + "\n", encoding="utf-8")
+    try:
+        path.write_text(text + ATTRIBUTE + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     return True
 
 
@@ -117,14 +122,14 @@ def init(root: Path, today: str | None = None) -> list[str]:
     """Create what is missing; never overwrite. Returns what it did, line by line."""
     done = []
     path = root / config.CONFIG_PATH
-    if path.exists():
-        config.load(root)  # still check that it parses
+    if os.path.lexists(path):
+        config.load(root)  # still check that it parses (and is a regular file)
         done.append(f"kept {config.CONFIG_PATH} (already there)")
     else:
         since = today or datetime.now(UTC).strftime("%Y-%m-%d")
         config.write(root, config.default_document(since))
         done.append(f"wrote {config.CONFIG_PATH}")
-    (root / config.LEDGER_DIR).mkdir(parents=True, exist_ok=True)
+    make_folder(root / config.LEDGER_DIR)
     done += ensure_trackable(root)
     if ensure_gitattributes(root):
         done.append(f"added `{ATTRIBUTE}` to .gitattributes")

@@ -219,10 +219,8 @@ def _has_commits(root: Path) -> bool:
 def validate(root: Path, paths: list[Path] | None) -> tuple[ledger.Scan, int]:
     """Full check (schema included) of the given files or of the whole ledger."""
     scan = ledger.Scan()
-    files = paths if paths else ledger.ledger_files(root)
-    count = sum(
-        1 for _ in ledger.read(ledger.working_tree_sources(root, files), scan, full_schema=True)
-    )
+    sources = ledger.working_tree_sources(root, paths or None, scan.problems)
+    count = sum(1 for _ in ledger.read(sources, scan, full_schema=True))
     return scan, count
 
 

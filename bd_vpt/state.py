@@ -18,8 +18,10 @@ def ledger_lock(info: RepoInfo) -> Any:
     """The one lock every ledger writer of this repository takes (all worktrees share it)."""
     from filelock import FileLock
 
+    from bd_vpt.files import make_folder
+
     locks = info.state_dir / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
+    make_folder(locks)  # exit 2 naming it when something else is in the way
     return FileLock(str(locks / "ledger.lock"), timeout=LOCK_TIMEOUT)
 
 

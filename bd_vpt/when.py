@@ -177,7 +177,7 @@ def as_of(text: str | None, *, now: datetime | None = None) -> datetime:
 def stamp(moment: datetime) -> str:
     """RFC 3339 in UTC with milliseconds (what records and canonical options carry)."""
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # years < 1000 too
 
 
 def canonical_since(text: str | None, now: datetime | None = None) -> str | None:

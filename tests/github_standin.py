@@ -1,8 +1,11 @@
 """A local stand-in for the part of GitHub's REST API that `bd-vpt github comment` uses.
 
 It listens on 127.0.0.1 (a free port), keeps issue comments in memory, checks the bearer
-token, paginates like GitHub (per_page, page) and can be told to fail the next requests
-with given statuses (502, 403, a rate limit) to test retries and errors.
+token, paginates like GitHub (per_page, page) and can be told to misbehave on the next
+requests: fail with given statuses (502, 403, a rate limit), answer raw bytes (an HTML page, a
+list where an object belongs, a body shorter than its Content-Length), redirect elsewhere,
+drip its answer a byte at a time, or say nothing. With `endless` every page of comments is
+full, forever. Every hostile loop is bounded, so a client that does not give up still ends.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
+
+
+class Act(Protocol):
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None: ...
 
 
 @dataclass
@@ -22,15 +30,91 @@ class Failure:
     message: str = "Server Error"
     headers: dict[str, str] = field(default_factory=dict)
 
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None:
+        standin.send(http, self.status, {"message": self.message}, self.headers)
+
+
+@dataclass
+class Raw:
+    """Any bytes, with a status and a content type; length overrides Content-Length (a lie
+    when it is longer than the body: the connection is then closed)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    length: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None:
+        http.send_response(self.status)
+        http.send_header("Content-Type", self.content_type)
+        http.send_header("Content-Length", str(self.length or len(self.body)))
+        for key, value in self.headers.items():
+            http.send_header(key, value)
+        http.end_headers()
+        http.wfile.write(self.body)
+        http.close_connection = True
+
+
+@dataclass
+class Redirect:
+    location: str
+    status: int = 302
+
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None:
+        standin.send(http, self.status, {"message": "Moved"}, {"Location": self.location})
+
+
+@dataclass
+class Drip:
+    """A 200 whose body (or, with headers=True, whose status line and headers) arrives one
+    byte every interval seconds: at most limit bytes, then the connection is closed."""
+
+    interval: float = 0.1
+    limit: int = 300
+    headers: bool = False
+
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None:
+        body = b"[" + b" " * 10_000 + b"]"
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        if self.headers:
+            payload = head.encode() + body
+        else:
+            http.wfile.write(head.encode())
+            http.wfile.flush()
+            payload = body
+        try:
+            for byte in payload[: self.limit]:
+                http.wfile.write(bytes([byte]))
+                http.wfile.flush()
+                time.sleep(self.interval)
+        except OSError:
+            pass  # the client hung up: what it should do
+        http.close_connection = True
+
+
+@dataclass
+class Silent:
+    """Read the request, say nothing for up to seconds, then hang up."""
+
+    seconds: float = 5.0
+
+    def act(self, standin: StandIn, http: BaseHTTPRequestHandler) -> None:
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        http.close_connection = True
+
 
 @dataclass
 class StandIn:
     token: str
     repo: str = "acme/app"
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[Act] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    endless: bool = False
     next_id: int = 1000
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -40,6 +124,11 @@ class StandIn:
         assert self.server is not None
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.server_address[1])
 
     def start(self) -> StandIn:
         standin = self
@@ -84,13 +173,15 @@ class StandIn:
 
     def handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(http.path)
-        self.requests.append((method, parts.path))
-        self.authorizations.append(http.headers.get("Authorization", ""))
         length = int(http.headers.get("Content-Length") or 0)
-        payload = json.loads(http.rfile.read(length)) if length else None
-        if self.failures:
-            failure = self.failures.pop(0)
-            return self.send(http, failure.status, {"message": failure.message}, failure.headers)
+        raw = http.rfile.read(length) if length else b""
+        with self.lock:
+            self.requests.append((method, parts.path))
+            self.authorizations.append(http.headers.get("Authorization", ""))
+            failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            return failure.act(self, http)
+        payload = json.loads(raw) if raw else None
         if http.headers.get("Authorization") != f"Bearer {self.token}":
             return self.send(http, 401, {"message": "Bad credentials"})
         prefix = f"/repos/{self.repo}/issues"
@@ -100,6 +191,9 @@ class StandIn:
             query = parse_qs(parts.query)
             per_page = int(query.get("per_page", ["30"])[0])
             page = int(query.get("page", ["1"])[0])
+            if self.endless:
+                filler = [{"id": page * per_page + i, "body": "chatter"} for i in range(per_page)]
+                return self.send(http, 200, filler)
             items = self.comments.get(int(listing.group(1)), [])
             return self.send(http, 200, items[(page - 1) * per_page : page * per_page])
         if listing and method == "POST" and payload:

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from bd_vpt.ledger import store as ledger
+from bd_vpt.ledger import writer
 from bd_vpt.repo import discover
 from tests.helpers import Repo, outcome, run_cli, ulid, usage
 
@@ -115,7 +116,7 @@ def test_append_cuts_a_torn_fragment_and_keeps_its_bytes_aside(repo: Repo) -> No
     path = ledger.shard_path(repo.root, "a1")
     path.parent.mkdir(parents=True)
     path.write_bytes(line(GOOD_1) + b'{"v": 1, "id": "01J')
-    ledger.append(info, [GOOD_3], "a1")
+    writer.append(info, [GOOD_3], "a1")
     records = [orjson.loads(x) for x in path.read_bytes().splitlines()]
     assert records == [GOOD_1, GOOD_3]  # the fragment is gone from the ledger...
     (kept,) = (info.state_dir / "torn").iterdir()
@@ -128,7 +129,7 @@ def test_append_ends_a_whole_record_that_lost_its_newline(repo: Repo) -> None:
     path = ledger.shard_path(repo.root, "a1")
     path.parent.mkdir(parents=True)
     path.write_bytes(line(GOOD_1) + line(GOOD_2).rstrip(b"\n"))
-    ledger.append(info, [GOOD_3], "a1")
+    writer.append(info, [GOOD_3], "a1")
     assert path.read_bytes() == line(GOOD_1) + line(GOOD_2) + line(GOOD_3)
     assert not (info.state_dir / "torn").exists()
     assert run_cli("validate").code == 0
@@ -137,7 +138,7 @@ def test_append_ends_a_whole_record_that_lost_its_newline(repo: Repo) -> None:
 def test_unknown_fields_are_preserved(repo: Repo) -> None:
     info = discover(repo.root)
     record = {**GOOD_1, "x_team": {"name": "payments"}}
-    path = ledger.append(info, [record], "a1")
+    path = writer.append(info, [record], "a1")
     scan = ledger.Scan()
     (read,) = list(ledger.read(ledger.working_tree_sources(repo.root, [path]), scan))
     assert read["x_team"] == {"name": "payments"} and not scan.problems

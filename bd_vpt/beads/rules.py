@@ -16,24 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bd_vpt.beads.model import Bead
+from bd_vpt.config import NOT_DONE  # the default not-done phrases: config owns defaults
 
-NOT_DONE = (
-    "duplicate",
-    "dup",
-    "dupe",
-    "won't fix",
-    "wont fix",
-    "wontfix",
-    "won't do",
-    "stale",
-    "obsolete",
-    "superseded",
-    "invalid",
-    "not planned",
-    "cannot reproduce",
-    "can't reproduce",
-    "burned",
-)
 _LEAD = re.compile(r"^[\s\W_]+")
 
 
@@ -82,13 +66,3 @@ class Outcomes:
             weight = min(self.parent_weight, 1.0)
             return "completed", weight, None, f"closed with children: weighs {weight:g}"
         return "completed", 1.0, None, "closed"
-
-
-def default_table() -> dict[str, Any]:
-    """What `bd-vpt init` writes under [outcomes]."""
-    return {
-        "not_done": list(NOT_DONE),
-        "wisps": "exclude",
-        "parent_weight": 0.0,
-        "done_statuses": ["closed"],
-    }

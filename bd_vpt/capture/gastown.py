@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -161,11 +160,3 @@ def report(
         "without_transcript": [row.as_dict() for row in alone],
         "without_transcript_cost_usd": round(sum(costs), 6),
     }
-
-
-def bead_at(timeline: list[tuple[datetime, str]], moment: datetime) -> str | None:
-    """The work item of the first row that ended at or after the moment (else the last row's)."""
-    if not timeline:
-        return None
-    at = bisect_left([t for t, _ in timeline], moment)
-    return timeline[min(at, len(timeline) - 1)][1]

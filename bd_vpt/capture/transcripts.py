@@ -11,7 +11,7 @@ $BD_VPT_BEAD). What matches nothing is recorded with bead null, never dropped.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,11 +105,14 @@ def entries(
     """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
     last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
     counted, never raised."""
+    from bd_vpt.errors import VptError
+    from bd_vpt.files import read_regular
+
     stats.files += 1
     try:
-        data = path.read_bytes()
-    except OSError:
-        stats.skip("unreadable file")
+        data = read_regular(path)  # a FIFO or a device named *.jsonl is skipped, never read
+    except VptError:
+        stats.skip("unreadable file (or not a regular file)")
         return
     lines = data.split(b"\n")
     if lines[-1].strip() and not _parses(lines[-1]):
@@ -186,8 +189,6 @@ class Attribution:
         if session in self.session_beads:
             return self.session_beads[session]
         if session in self.work_items:
-            from bd_vpt.capture.gastown import bead_at
-
             work = bead_at(self.work_items[session], moment)
             if work is not None:
                 return work
@@ -340,3 +341,12 @@ def _record(
         provider=provider,
         extra=extra,
     )
+
+
+def bead_at(timeline: list[tuple[datetime, str]], moment: datetime) -> str | None:
+    """The work item of the first row that ended at or after the moment (else the last row's)."""
+    if not timeline:
+        return None
+    at = bisect_left([t for t, _ in timeline], moment)
+    found: str | None = timeline[min(at, len(timeline) - 1)][1]
+    return found

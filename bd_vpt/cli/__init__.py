@@ -25,7 +25,7 @@ from bd_vpt.cli import (  # noqa: F401
     reports,
 )
 from bd_vpt.cli.options import cli
-from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError
+from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError, redact
 
 __all__ = ["cli", "main"]
 
@@ -77,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, the traceback only on request
         if debug:
             raise
-        click.echo(
+        line = (
             f"bd-vpt: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback, and please report it)",
-            err=True,
+            "(run with --debug for the traceback, and please report it)"
         )
+        click.echo(redact(line), err=True)
         return EXIT_FAILED
     return result if isinstance(result, int) else 0

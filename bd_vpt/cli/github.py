@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bd_vpt.cli.options import cli, format_option, show, strict_option, warn_all
+from bd_vpt.cli.options import Finite, cli, format_option, show, strict_option, warn_all
 from bd_vpt.errors import EXIT_FAILED, VptError
 
 
@@ -99,13 +99,26 @@ def github() -> None:
     "--marker",
     help="Hidden text that identifies the comment (default: bd-vpt's); one comment per marker.",
 )
-@click.option("--retries", type=click.IntRange(0, 10), default=4, show_default=True)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=4,
+    show_default=True,
+    help="Retries of a 5xx, a rate limit or a dropped connection.",
+)
 @click.option(
     "--backoff",
-    type=click.FloatRange(0),
+    type=Finite(0, 60),
     default=1.0,
     show_default=True,
     help="Seconds before the first retry of a 5xx or dropped connection; doubled each time.",
+)
+@click.option(
+    "--timeout",
+    type=Finite(0.1, 600),
+    default=30.0,
+    show_default=True,
+    help="Seconds one request may take in all: connect, send, the whole answer.",
 )
 @format_option("text", "json")
 def github_comment(
@@ -115,6 +128,7 @@ def github_comment(
     marker: str | None,
     retries: int,
     backoff: float,
+    timeout: float,
     fmt: str,
 ) -> None:
     """Create or update this tool's one comment on a pull request (no-op when unchanged).
@@ -122,7 +136,9 @@ def github_comment(
     The comment is found by a hidden marker in its body. Reads GITHUB_TOKEN (never
     printed), GITHUB_API_URL, GITHUB_REPOSITORY and GITHUB_EVENT_PATH when flags are
     absent. 5xx answers and rate limits are retried with backoff; 401, 403 and 404 stop
-    with exit 2 and the permission that is missing.
+    with exit 2 and the permission that is missing. The token goes only to GITHUB_API_URL's
+    host (a redirect elsewhere is followed without it); an answer that is not GitHub's JSON
+    is exit 2; more than 5,000 comments, or no answer after the retries, is exit 1.
 
     \b
     Examples:
@@ -135,7 +151,9 @@ def github_comment(
 
     body = _read_body(body_file)
     where = gh.target(repo, number)
-    client = gh.Client(gh.token_from_env(), where.api, retries=retries, backoff=backoff)
+    client = gh.Client(
+        gh.token_from_env(), where.api, retries=retries, backoff=backoff, timeout=timeout
+    )
     try:
         result = gh.upsert(client, where, body, marker or MARKER)
     finally:

@@ -116,7 +116,7 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
             labels_of[record["bead"]] = set(record["snapshot"].get("labels") or [])
     rows = []
     for budget in budgets(config):
-        key = period(now.strftime("%Y-%m-%d"), budget.period)
+        key = period(now.date().isoformat(), budget.period)
         win = period_window(key, budget.period)
         assert win.since is not None and win.until is not None
         usd = tokens = 0.0

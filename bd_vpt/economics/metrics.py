@@ -353,7 +353,7 @@ def summarize_facts(
     if by in TIME_KEYS and rows:
         assert by is not None
         have = {r["key"] for r in rows}
-        keys = periods_between(min(have), max(have), by)
+        keys = periods_between(min(have), max(have), by, have)
         rows += [{"key": k, **zero_figures()} for k in keys if k not in have]
     if by in TIME_KEYS or by == "priority":
         rows.sort(key=lambda r: r["key"])
@@ -392,7 +392,7 @@ def trend(
     states = bead_states(facts)
     rows = []
     groups_seen: set[str] = set()
-    keys = periods_between(min(seen), max(seen), every)
+    keys = periods_between(min(seen), max(seen), every, seen)
     movers: dict[str, set[str]] = defaultdict(set)  # period -> beads with something in it
     for bead, state in states.items():
         moments = [c.at for c in state.completions] + state.reopens

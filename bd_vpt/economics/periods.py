@@ -40,7 +40,7 @@ def window(since: str | None, until: str | None) -> Window:
 def utc_day(ts: str) -> str:
     if ts.endswith("Z"):
         return ts[:10]
-    return parse_ts(ts).strftime("%Y-%m-%d")
+    return parse_ts(ts).date().isoformat()  # strftime drops the zeros of a year < 1000
 
 
 def period(day: str, every: str) -> str:
@@ -53,7 +53,7 @@ def period(day: str, every: str) -> str:
 
 
 def period_of(moment: datetime, every: str) -> str:
-    return period(moment.astimezone(UTC).strftime("%Y-%m-%d"), every)
+    return period(moment.astimezone(UTC).date().isoformat(), every)
 
 
 def period_window(key: str, every: str) -> Window:
@@ -70,10 +70,17 @@ def period_window(key: str, every: str) -> Window:
     return Window(start, month_end)
 
 
-def periods_between(first: str, last: str, every: str) -> list[str]:
-    """Every period from first to last, both included: empty ones too."""
+FILL_LIMIT = 3700  # quiet periods are filled in over at most ~10 years of days
+
+
+def periods_between(first: str, last: str, every: str, have: set[str] | None = None) -> list[str]:
+    """Every period from first to last, both included: empty ones too. A span of more than
+    FILL_LIMIT periods (a stray record dated in year 1, say) is not filled in: then only the
+    periods in `have` (and first and last) are returned, so a report cannot run away."""
     keys = [first]
     while keys[-1] < last:
+        if len(keys) > FILL_LIMIT:
+            return sorted({first, last, *(have or ())})
         end = period_window(keys[-1], every).until
         assert end is not None
         keys.append(period_of(end, every))

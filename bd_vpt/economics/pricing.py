@@ -192,7 +192,7 @@ class RateCards:
     def _card(
         self, model: str, moment: datetime, day: str | None = None
     ) -> tuple[dict[str, float | None], float, str, str] | None:
-        key = (model, day or moment.strftime("%Y-%m-%d"))
+        key = (model, day or moment.date().isoformat())
         if key in self._cards:
             return self._cards[key]
         card = None

@@ -180,7 +180,7 @@ def bead_money(
         value_usd=state.value_usd,
     )
     if days and state.last_reopen is not None:
-        cutoff = state.last_reopen.strftime("%Y-%m-%d")
+        cutoff = state.last_reopen.date().isoformat()
         money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)
         money.rework_known = not any(day <= cutoff for day in unpriced or ())
     rate = config.delay_rate(state.snapshot) if state.closed else 0.0

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from bd_vpt.ledger import writer
+
 MARKER = "# bd-vpt bead hook"
 EVENTS = ("on_close", "on_update")
 SCRIPT = """#!/bin/sh
@@ -117,7 +119,7 @@ def handle(root: Path, bead_id: str, event: str, payload: bytes) -> list[dict[st
         rec["source"] = "bd-hook"
         rec["hook_event"] = event
     if plan.records:
-        ledger.append(info, plan.records, actor)
+        writer.append(info, plan.records, actor)
     return plan.records
 
 

@@ -255,6 +255,7 @@ def post_merge(info: RepoInfo) -> int:
     """Integrity of the ledger after a merge, and what the merge brought. Read-only."""
     from bd_vpt.config import load
     from bd_vpt.economics.metrics import summarize
+    from bd_vpt.files import read_regular
     from bd_vpt.ledger.history import History
     from bd_vpt.render.output import cost_line
     from bd_vpt.repo import ledger_diff
@@ -272,7 +273,12 @@ def post_merge(info: RepoInfo) -> int:
         if new is None:
             say(f"warning: the merge removed {path} (ledger files are append-only)")
             continue
-        blob = ledger.parse_blob((info.root / path).read_bytes())
+        try:  # a committed symlink checks out as one: never followed out of the repository
+            data = read_regular(info.root / path, root=info.root)
+        except VptError as exc:
+            problems.append(Problem(path, None, exc.message, exc.hint, "warning"))
+            continue
+        blob = ledger.parse_blob(data)
         problems += [Problem(path, line, msg, hint, sev) for line, msg, hint, sev in blob.problems]
     for problem in problems:
         print(problem.render(), file=sys.stderr)

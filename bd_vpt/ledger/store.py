@@ -20,7 +20,6 @@ import orjson
 from bd_vpt.config import LEDGER_DIR
 from bd_vpt.errors import Problem
 from bd_vpt.ledger.records import SCHEMA_VERSION, Record, check
-from bd_vpt.repo import RepoInfo
 
 CONFLICT_PREFIXES = (b"<<<<<<<", b"=======", b">>>>>>>", b"|||||||")
 CONFLICT_HINT = (
@@ -48,34 +47,32 @@ def encode(record: Record) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-def append(info: RepoInfo, records: list[Record], actor: str, path: Path | None = None) -> Path:
-    """Append records to path (default: the actor's shard for this month) through the one
-    write path (ledger/writer.py: lock, dedupe, validate, torn-tail repair, fsync)."""
-    from bd_vpt.ledger.writer import writing
+def ledger_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """The regular ledger files of the working tree. Anything else named like one (a FIFO,
+    a directory, a socket, a broken symlink, a symlink leaving the repository) is skipped,
+    with a warning added to problems."""
+    from bd_vpt.files import regular_files
 
-    path = path or shard_path(info.root, actor)
-    with writing(info) as writer:
-        writer.append(records, path)
-    return path
-
-
-def ledger_files(root: Path) -> list[Path]:
-    base = root / LEDGER_DIR
-    if not base.is_dir():
-        return []
-    return sorted(base.rglob("*.jsonl"))
+    found, skipped = regular_files(root / LEDGER_DIR, root, ".jsonl")
+    if problems is not None:
+        problems.extend(skipped)
+    return found
 
 
 def working_tree_sources(
-    root: Path, paths: Iterable[Path] | None = None
+    root: Path, paths: Iterable[Path] | None = None, problems: list[Problem] | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """(display path, bytes) for each ledger file in the working tree."""
-    for path in paths if paths is not None else ledger_files(root):
+    """(display path, bytes) for each ledger file in the working tree, or for each of paths:
+    the user named those, so they may lie outside the repository, but must be regular files."""
+    from bd_vpt.files import read_regular
+
+    named = paths is not None
+    for path in paths if paths is not None else ledger_files(root, problems):
         try:
             display = str(path.resolve().relative_to(root.resolve()))
         except ValueError:
             display = str(path)
-        yield display, path.read_bytes()
+        yield display, read_regular(path, root=None if named else root)
 
 
 @dataclass

@@ -69,8 +69,10 @@ class LedgerView:
 
 def working_tree(root: Path) -> LedgerView:
     """Every ledger file as it is on disk (no cache: for tests and the demo)."""
-    blobs = ((p, ledger.parse_blob(data)) for p, data in ledger.working_tree_sources(root))
-    return LedgerView(blobs)
+    view = LedgerView([])
+    sources = ledger.working_tree_sources(root, problems=view.scan.problems)
+    view.blobs = ((p, ledger.parse_blob(data)) for p, data in sources)
+    return view
 
 
 def _worktree(history: History) -> LedgerView:
@@ -78,16 +80,18 @@ def _worktree(history: History) -> LedgerView:
     read and parsed. The fingerprint names each file by blob id or content hash."""
     import hashlib
 
+    from bd_vpt.files import read_regular
     from bd_vpt.repo import ledger_index
 
     root = history.info.root
     clean = ledger_index(root)
     items: list[tuple[str, str | None, bytes | None]] = []
     digest = hashlib.sha256()
-    for path in ledger.ledger_files(root):
+    skipped: list[Problem] = []  # FIFOs, symlinks out of the repository...: never read
+    for path in ledger.ledger_files(root, skipped):
         rel = path.relative_to(root).as_posix()
         sha = clean.get(rel)
-        data = None if sha else path.read_bytes()
+        data = None if sha else read_regular(path, root=root)
         items.append((rel, sha, data))
         digest.update(f"{rel}\0{sha or hashlib.sha1(data or b'').hexdigest()}\0".encode())
 
@@ -98,7 +102,7 @@ def _worktree(history: History) -> LedgerView:
                 continue
             blob = history.cache.get(sha)
             if blob is None:  # clean: the file on disk is the blob, and faster to read
-                blob = ledger.parse_blob((root / rel).read_bytes())
+                blob = ledger.parse_blob(read_regular(root / rel, root=root))
                 history.cache.put(sha, blob)
             yield rel, blob
 
@@ -111,9 +115,13 @@ def _worktree(history: History) -> LedgerView:
                 gone.update(retractions_in(data or b""))
         return frozenset(gone)
 
-    return LedgerView(
+    for problem in skipped:
+        digest.update(f"{problem.path}\0{problem.message}\0".encode())
+    view = LedgerView(
         blobs(), history, fingerprint="worktree:" + digest.hexdigest(), retracted=retracted
     )
+    view.scan.problems.extend(skipped)
+    return view
 
 
 def open_view(

@@ -104,6 +104,17 @@ def writing(info: RepoInfo) -> Iterator[Writer]:
         ) from None
 
 
+def append(info: RepoInfo, records: list[Record], actor: str, path: Path | None = None) -> Path:
+    """Append records to path (default: the actor's shard for this month) through the one
+    write path: lock, dedupe, validate, torn-tail repair, fsync."""
+    from bd_vpt.ledger.store import shard_path
+
+    path = path or shard_path(info.root, actor)
+    with writing(info) as writer:
+        writer.append(records, path)
+    return path
+
+
 def require_init(info: RepoInfo) -> None:
     from bd_vpt.config import CONFIG_PATH
 
@@ -151,11 +162,11 @@ def write_lines(info: RepoInfo, path: Path, payload: bytes) -> list[str]:
     warnings: list[str] = []
     shown = _display(info, path)
     created = not path.exists()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise _write_error(shown, exc, 0, len(payload)) from None
+    from bd_vpt.files import open_append
+
+    # a regular file inside the repository, or exit 2 naming what is there (a FIFO, a
+    # folder, a symlink, no permission) before a byte is written
+    fd = open_append(path, info.root)
     done = 0
     try:
         size = os.fstat(fd).st_size
