@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -123,8 +124,15 @@ def _import(
         lines.append(
             "skipped: " + ", ".join(f"{n:,} {why}" for why, n in result["skipped"].items())
         )
+    lines.append(_written_line(result, verb))
+    show(Report(result, after=lines), fmt)
+
+
+def _written_line(result: dict[str, Any], verb: str) -> str:
+    """What an import wrote: records, tokens, the cost (unknown is not zero: "?" with the
+    priced part), the agent's own figure when it logs one, and the tokens with no bead."""
     reported = result["reported_cost_usd"]
-    lines.append(
+    return (
         f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
         + (
             f"${result['cost_usd']:.4f}"
@@ -135,7 +143,6 @@ def _import(
         + (f" (the agent's own figure: ${reported:.4f})" if reported is not None else "")
         + f"; {result['unattributed_tokens']:,} tokens with no bead"
     )
-    show(Report(result, after=lines), fmt)
 
 
 def import_options(func: F) -> F:
@@ -206,18 +213,7 @@ def _import_all(
             f"{part['source']}: {part['files']} file(s), {part['messages']:,} message(s), "
             f"{part['already_imported']:,} already in the ledger, {skipped:,} line(s) skipped"
         )
-    reported = result["reported_cost_usd"]
-    lines.append(
-        f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        + (
-            f"${result['cost_usd']:.4f}"
-            if result["cost_usd"] is not None
-            else f"cost ? (${result['priced_cost_usd']:.4f} priced; "
-            f"{result['unpriced_records']:,} record(s) of no known price)"
-        )
-        + (f" (the agents' own figure: ${reported:.4f})" if reported is not None else "")
-        + f"; {result['unattributed_tokens']:,} tokens with no bead"
-    )
+    lines.append(_written_line(result, verb))
     if gastown and "gastown" not in result:
         from bd_vpt.capture.gastown import costs_file
 
