@@ -322,12 +322,8 @@ def marginal_cmd(
         "marginal",
     )
     table = Table(document["groups"], columns, headers, {"token_share": "pct"})
-    after = (
-        [
-            f"fleet BC/MT {document['fleet_bc_mt']}; coordination tokens "
-            f"{document['coordination_tokens']:,} of {document['tokens']:,}"
-        ]
-        if fmt == "table"
-        else []
-    )
-    show(Report(document, [table], after=after), fmt)
+    footing = [
+        f"fleet BC/MT {document['fleet_bc_mt']}; coordination tokens "
+        f"{document['coordination_tokens']:,} of {document['tokens']:,}"
+    ]
+    show(Report(document, [table], footing=footing), fmt)

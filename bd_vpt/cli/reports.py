@@ -227,9 +227,7 @@ def trend(
         ("key", "spark", "first", "last", "min", "max"),
         ("group", metric, "first", "last", "min", "max"),
     )
-    report = Report(rows, [view_table], before=before, jsonl_rows=rows)
-    if fmt == "csv":
-        report.tables = [Table(rows, [])]
+    report = Report(rows, [view_table], before=before, jsonl_rows=rows, csv_table=Table(rows, []))
     show(report, fmt)
 
 
@@ -466,6 +464,6 @@ def bead(bead_id: str, rev: str | None, no_cache: bool, strict: bool, fmt: str) 
         ("ts", "actor", "what", "tokens", "cost_usd", "commit"),
         styles={"cost_usd": "usd"},
     )
-    heading = [reports.bead_heading(story)] if fmt == "table" else []
-    footer = [reports.bead_footer(story)] if fmt == "table" else []
-    show(Report(story, [table], before=heading, after=footer), fmt)
+    heading = [reports.bead_heading(story)]
+    footing = [reports.bead_footer(story)]
+    show(Report(story, [table], heading=heading, footing=footing), fmt)

@@ -35,6 +35,9 @@ class Report:
     before: list[str] = field(default_factory=list)  # table/markdown/text only
     after: list[str] = field(default_factory=list)  # table/markdown/text only
     jsonl_rows: list[dict[str, Any]] | None = None  # what jsonl streams (default: table rows)
+    csv_table: Table | None = None  # what csv writes (default: the first table)
+    heading: list[str] = field(default_factory=list)  # the terminal table only, before
+    footing: list[str] = field(default_factory=list)  # the terminal table only, after
 
 
 def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
@@ -50,10 +53,11 @@ def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
         render_rows(rows, [], "jsonl", out)
         return
     if fmt == "csv":
-        table = report.tables[0] if report.tables else Table([], [])
+        table = report.csv_table or (report.tables[0] if report.tables else Table([], []))
         render_rows(table.rows, table.columns, "csv", out, fields=table.fields)
         return
-    for line in report.before:
+    terminal = fmt == "table"
+    for line in [*report.before, *(report.heading if terminal else [])]:
         out.write(line + "\n")
     tabular = "markdown" if fmt == "markdown" else "table"
     for index, table in enumerate(report.tables):
@@ -62,5 +66,5 @@ def emit(report: Report, fmt: str, out: TextIO | None = None) -> None:
         render_rows(
             table.rows, table.columns, tabular, out, headers=table.headers, styles=table.styles
         )
-    for line in report.after:
+    for line in [*report.after, *(report.footing if terminal else [])]:
         out.write(line + "\n")
