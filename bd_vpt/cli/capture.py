@@ -294,108 +294,76 @@ def import_claude_code(
     _import("claude-code", path, since, all_projects, dry_run, actor, hook, fmt)
 
 
-@import_.command("codex")
-@import_options
-def import_codex(
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    fmt: str,
-) -> None:
-    """Codex: $CODEX_HOME/sessions/**/*.jsonl (default ~/.codex).
+# One subcommand per agent source with the same options: (name, help with an example).
+SOURCE_HELP: tuple[tuple[str, str], ...] = (
+    (
+        "codex",
+        """Codex: $CODEX_HOME/sessions/**/*.jsonl (default ~/.codex).
 
-    \b
-    Example:
-      bd-vpt import codex --path ~/.codex/sessions
-    """
-    _import("codex", path, since, all_projects, dry_run, actor, False, fmt)
+\b
+Example:
+  bd-vpt import codex --path ~/.codex/sessions""",
+    ),
+    (
+        "openclaw",
+        """OpenClaw: <state>/agents/*/sessions/*.jsonl and their /reset archives.
 
+The state folder is $OPENCLAW_STATE_DIR, else ~/.openclaw ($OPENCLAW_HOME replaces the
+home folder) and the legacy ~/.clawdbot. OpenClaw's own cost (often 0) is kept as
+reported_cost_usd beside ours; subagents (sessions.json) inherit their parent's bead.
+OpenClaw agents usually run in ~/.openclaw/workspace: a session counts for this repo
+when it started or ran a command here (else use --all-projects).
 
-@import_.command("openclaw")
-@import_options
-def import_openclaw(
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    fmt: str,
-) -> None:
-    """OpenClaw: <state>/agents/*/sessions/*.jsonl and their /reset archives.
+\b
+Example:
+  bd-vpt import openclaw --dry-run""",
+    ),
+    (
+        "pi",
+        """pi (Gas Town's pi preset): $PI_CODING_AGENT_DIR/sessions (default ~/.pi/agent).
 
-    The state folder is $OPENCLAW_STATE_DIR, else ~/.openclaw ($OPENCLAW_HOME replaces the
-    home folder) and the legacy ~/.clawdbot. OpenClaw's own cost (often 0) is kept as
-    reported_cost_usd beside ours; subagents (sessions.json) inherit their parent's bead.
-    OpenClaw agents usually run in ~/.openclaw/workspace: a session counts for this repo
-    when it started or ran a command here (else use --all-projects).
+\b
+Example:
+  bd-vpt import pi""",
+    ),
+    (
+        "opencode",
+        """OpenCode: $XDG_DATA_HOME/opencode (default ~/.local/share/opencode).
 
-    \b
-    Example:
-      bd-vpt import openclaw --dry-run
-    """
-    _import("openclaw", path, since, all_projects, dry_run, actor, False, fmt)
+Reads opencode.db (1.2 and later) and the legacy storage/ files, each message once.
+OpenCode's own cost is kept as reported_cost_usd beside ours.
 
+\b
+Example:
+  bd-vpt import opencode --since 2026-11-01""",
+    ),
+    (
+        "gemini-cli",
+        """Gemini CLI: $GEMINI_CLI_HOME (default ~)/.gemini/tmp/*/chats/.
 
-@import_.command("pi")
-@import_options
-def import_pi(
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    fmt: str,
-) -> None:
-    """pi (Gas Town's pi preset): $PI_CODING_AGENT_DIR/sessions (default ~/.pi/agent).
-
-    \b
-    Example:
-      bd-vpt import pi
-    """
-    _import("pi", path, since, all_projects, dry_run, actor, False, fmt)
+\b
+Example:
+  bd-vpt import gemini-cli""",
+    ),
+)
 
 
-@import_.command("opencode")
-@import_options
-def import_opencode(
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    fmt: str,
-) -> None:
-    """OpenCode: $XDG_DATA_HOME/opencode (default ~/.local/share/opencode).
-
-    Reads opencode.db (1.2 and later) and the legacy storage/ files, each message once.
-    OpenCode's own cost is kept as reported_cost_usd beside ours.
-
-    \b
-    Example:
-      bd-vpt import opencode --since 2026-11-01
-    """
-    _import("opencode", path, since, all_projects, dry_run, actor, False, fmt)
+def _source_command(kind: str, help_text: str) -> None:
+    @import_.command(kind, help=help_text)
+    @import_options
+    def command(
+        path: Path | None,
+        since: str | None,
+        all_projects: bool,
+        dry_run: bool,
+        actor: str | None,
+        fmt: str,
+    ) -> None:
+        _import(kind, path, since, all_projects, dry_run, actor, False, fmt)
 
 
-@import_.command("gemini-cli")
-@import_options
-def import_gemini_cli(
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    fmt: str,
-) -> None:
-    """Gemini CLI: $GEMINI_CLI_HOME (default ~)/.gemini/tmp/*/chats/.
-
-    \b
-    Example:
-      bd-vpt import gemini-cli
-    """
-    _import("gemini-cli", path, since, all_projects, dry_run, actor, False, fmt)
+for _kind, _help in SOURCE_HELP:
+    _source_command(_kind, _help)
 
 
 @import_.command("gastown")
