@@ -5,6 +5,7 @@ through the memo, and returns a JSON-ready document. Nothing here renders or par
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from bd_vpt.ledger.view import LedgerView, finish, memoised
 from bd_vpt.repo import RepoInfo
 
 
+def _labelled(
+    view: LedgerView,
+    report: str,
+    args: dict[str, Any],
+    config: Config,
+    strict: bool,
+    fold: Callable[[Iterable[Record]], Any],
+) -> dict[str, Any]:
+    """A memoised document, with the ledger it read and how many problems it met."""
+    document, problems = memoised(view, report, args, config, strict, fold)
+    return {**document, "source": view.label, "problems": problems}
+
+
 def summary(
     view: LedgerView,
     config: Config,
@@ -31,10 +45,9 @@ def summary(
     from bd_vpt.economics.metrics import summarize
 
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
-    document, problems = memoised(
+    return _labelled(
         view, "summary", args, config, strict, lambda records: summarize(records, config, **args)
     )
-    return {**document, "source": view.label, "problems": problems}
 
 
 def trend(
@@ -307,10 +320,7 @@ def dashboard(
     from bd_vpt.economics.overview import compose
 
     args: dict[str, Any] = {"since": since, "until": until, "every": every}
-    document, problems = memoised(
-        view, "dashboard", args, config, strict, lambda r: compose(r, config, **args)
-    )
-    return {**document, "source": view.label, "problems": problems}
+    return _labelled(view, "dashboard", args, config, strict, lambda r: compose(r, config, **args))
 
 
 def rollup(
