@@ -16,6 +16,7 @@ from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.rows import Folded
 from bd_vpt.ledger.view import LedgerView, finish, memoised
 from bd_vpt.repo import RepoInfo
 
@@ -27,9 +28,10 @@ def _labelled(
     config: Config,
     strict: bool,
     fold: Callable[[Iterable[Record]], Any],
+    folded: Callable[[LedgerView], Any] | None = None,
 ) -> dict[str, Any]:
     """A memoised document, with the ledger it read and how many problems it met."""
-    document, problems = memoised(view, report, args, config, strict, fold)
+    document, problems = memoised(view, report, args, config, strict, fold, folded)
     return {**document, "source": view.label, "problems": problems}
 
 
@@ -42,12 +44,31 @@ def summary(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.economics.metrics import summarize
+    from bd_vpt.economics.metrics import summarize, summarize_rows
 
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
+
+    def folded(view: LedgerView) -> dict[str, Any]:
+        ledger = _folded(view, since, until)
+        return summarize_rows(ledger.rows, ledger.outcomes, config, **args)
+
     return _labelled(
-        view, "summary", args, config, strict, lambda records: summarize(records, config, **args)
+        view,
+        "summary",
+        args,
+        config,
+        strict,
+        lambda records: summarize(records, config, **args),
+        folded,
     )
+
+
+def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:
+    """The view folded for a usage report over [since, until)."""
+    from bd_vpt.economics.metrics import cut_days, window
+
+    win = window(since, until)
+    return view.folded(win, cut_days(win))
 
 
 def trend(
@@ -61,10 +82,18 @@ def trend(
     strict: bool,
 ) -> list[dict[str, Any]]:
     from bd_vpt.economics.metrics import trend as fold
+    from bd_vpt.economics.metrics import trend_rows
 
     args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
+
+    def folded(view: LedgerView) -> list[dict[str, Any]]:
+        ledger = _folded(view, since, until)
+        return trend_rows(ledger.rows, ledger.outcomes, config, **args)
+
     rows: list[dict[str, Any]]
-    rows, _ = memoised(view, "trend", args, config, strict, lambda r: fold(r, config, **args))
+    rows, _ = memoised(
+        view, "trend", args, config, strict, lambda r: fold(r, config, **args), folded
+    )
     return rows
 
 

@@ -30,7 +30,11 @@ def _ulid(moment: datetime, rnd: random.Random) -> str:
 def records(
     count: int, seed: int = 1, start: datetime | None = None, days: int = 180, agents: int = 10
 ) -> list[dict[str, object]]:
-    """count records in time order: ~92% usage, the rest outcomes (5% of those reopens)."""
+    """count records in time order: ~92% usage, the rest outcomes (5% of those reopens).
+
+    Usage comes in sessions of 50 records, as agents work: a session stays on one bead (one
+    record in twenty is coordination usage on no bead) and mostly on one model (one in ten
+    goes to another, as a sub-agent's would)."""
     rnd = random.Random(seed)
     fleet = [f"fleet/worker-{i}" for i in range(agents)] + ["mayor", "reviewer"]
     start = start or datetime(2026, 5, 1, tzinfo=UTC)
@@ -38,6 +42,7 @@ def records(
     beads = max(count // 20, 10)
     out: list[dict[str, object]] = []
     closed: list[str] = []
+    sessions: dict[int, tuple[str, str]] = {}
     for i in range(count):
         moment = start + step * i
         actor = rnd.choice(fleet)
@@ -71,7 +76,12 @@ def records(
                 }
             )
             continue
-        model = rnd.choice(list(MODELS))
+        session = i // 50
+        if session not in sessions:
+            sessions.clear()  # one session at a time: the dict never grows
+            sessions[session] = (f"bench-{rnd.randrange(beads)}", rnd.choice(list(MODELS)))
+        session_bead, session_model = sessions[session]
+        model = session_model if rnd.random() < 0.9 else rnd.choice(list(MODELS))
         price_in, price_out = MODELS[model]
         tokens = {
             "input": rnd.randint(500, 20_000),
@@ -85,15 +95,13 @@ def records(
             + tokens["cache_read"] * price_in / 10
             + tokens["cache_write"] * price_in * 1.25
         ) / 1e6
-        bead_id = (
-            None if actor == "mayor" or rnd.random() < 0.05 else f"bench-{rnd.randrange(beads)}"
-        )
+        bead_id = None if actor == "mayor" or rnd.random() < 0.05 else session_bead
         out.append(
             {
                 **common,
                 "kind": "usage",
                 "bead": bead_id,
-                "source_ref": None,
+                "source_ref": f"bench:{seed}:{i}",  # an agent message's id, as importers keep
                 "model": model,
                 "provider": "anthropic" if model.startswith("claude") else "openai",
                 "session": f"s-{i // 50}",

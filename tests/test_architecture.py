@@ -169,8 +169,9 @@ MAY_IMPORT: dict[str, set[str]] = {
 
 def part(module: str) -> str:
     """The part of the picture a module is drawn in: its package (or top-level module);
-    the record's definition (ledger/records.py, ledger/schemas.py) is a part of its own."""
-    if module in ("bd_vpt.ledger.records", "bd_vpt.ledger.schemas"):
+    the record's definition (ledger/records.py, ledger/schemas.py) and what usage records add
+    up to (ledger/usage.py) are a part of their own."""
+    if module in ("bd_vpt.ledger.records", "bd_vpt.ledger.schemas", "bd_vpt.ledger.usage"):
         return "schema"
     pieces = module.split(".")
     return pieces[1] if len(pieces) > 1 else "bd_vpt"

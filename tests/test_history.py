@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bd_vpt.ledger.cache import BlobCache
 from bd_vpt.ledger.history import History
 from bd_vpt.ledger.store import parse_blob
+from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
 from tests.helpers import (
     CORPUS,
@@ -251,18 +252,26 @@ def test_cache_gives_the_same_results_as_no_cache(
 
 def test_truncated_cache_entry_is_rebuilt(history: Repo) -> None:
     info = discover(history.root)
-    expected = totals("--rev", "HEAD")  # fills the cache
+    expected = totals("--rev", "HEAD")  # fills the fold cache
+    list(History(info, BlobCache(info.state_dir)).at("HEAD"))  # and the records cache
     entries = [p for p in (info.state_dir / "cache").glob("blobs-*/*/*") if p.is_file()]
-    assert entries
+    folds = [p for p in entries if p.suffix == ".f1"]
+    assert folds and len(entries) > len(folds)
     for entry in entries:
         entry.write_bytes(entry.read_bytes()[: len(entry.read_bytes()) // 2])
     cache = BlobCache(info.state_dir)
     hist = History(info, cache)
     list(hist.at("HEAD"))
+    assert cache.rebuilt == len(entries) - len(folds) and cache.hits == 0
+    for fold in folds:
+        assert cache.get_fold(fold.parent.name + fold.stem) is None
     assert cache.rebuilt == len(entries) and cache.hits == 0
+    open_view(info, rev="HEAD").folded()  # folds again, and caches the folds
     assert totals("--rev", "HEAD") == expected
     again = BlobCache(info.state_dir)
     list(History(info, again).at("HEAD"))
+    for fold in folds:
+        assert again.get_fold(fold.parent.name + fold.stem) is not None
     assert again.hits == len(entries)  # rebuilt entries are good again
 
 

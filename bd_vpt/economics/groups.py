@@ -8,17 +8,19 @@ from typing import Any
 
 from bd_vpt.economics.timeline import Money
 from bd_vpt.ledger.records import TOKEN_KINDS
+from bd_vpt.ledger.usage import PICO
 
 # A usage bucket is a flat list (cheap to make a million of):
 # [tokens on the basis, input, output, cache_read, cache_write, reasoning, unsplit,
-#  cost_usd of priced records, unpriced records, records, tokens of unpriced records]
-Bucket = list[float]
+#  cost of priced records in picodollars (an exact integer: see ledger/rows.py), unpriced
+#  records, records, tokens of unpriced records]
+Bucket = list[int]
 KIND_SLOTS = (*TOKEN_KINDS, "unsplit")
 COST, UNPRICED, RECORDS, UNPRICED_TOKENS = 7, 8, 9, 10
 
 
 def new_bucket() -> Bucket:
-    return [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0]
+    return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Group:
 
     def figures(self) -> dict[str, Any]:
         tokens = int(self.sums[0])
-        priced = self.sums[COST]
+        priced = self.sums[COST] / PICO
         unpriced_tokens = int(self.sums[UNPRICED_TOKENS])
         cost = priced if not self.sums[UNPRICED] else None
         n_closed = len(self.closed)

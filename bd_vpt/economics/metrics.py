@@ -18,23 +18,17 @@ and the additive ones (README) sum over periods to the whole range.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.facts import Facts, collect, collect_rows, cut_days, day_aligned
 from bd_vpt.economics.groups import (
-    COST,
-    RECORDS,
-    UNPRICED,
-    UNPRICED_TOKENS,
     Bucket,
     Group,
-    new_bucket,
     zero_figures,
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
-from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -45,7 +39,8 @@ from bd_vpt.economics.periods import (
     window,
 )
 from bd_vpt.economics.timeline import BeadState, bead_money, fold, ordered
-from bd_vpt.ledger.records import Record, parse_ts, token_total
+from bd_vpt.ledger.records import Record, parse_ts
+from bd_vpt.ledger.usage import Row, RowKey
 
 __all__ = [  # the periods' names are re-exported: callers name them from metrics
     "ADDITIVE",
@@ -57,6 +52,9 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "bead_keys",
     "bead_states",
     "collect",
+    "collect_rows",
+    "cut_days",
+    "day_aligned",
     "period",
     "period_of",
     "period_window",
@@ -64,7 +62,9 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "sparkline",
     "summarize",
     "summarize_facts",
+    "summarize_rows",
     "trend",
+    "trend_rows",
     "utc_day",
     "window",
     "zero_figures",
@@ -92,117 +92,6 @@ ADDITIVE = (
     "delay_usd",
     "unattributed_tokens",
 )
-
-
-@dataclass
-class Facts:
-    """The ledger folded for reporting: usage buckets and outcomes per bead."""
-
-    # usage folded by (bead, group): the group is what the report groups usage by (an actor,
-    # a model, a period; "" when the bead decides), so a fleet summary keeps one bucket per bead
-    buckets: dict[tuple[Any, ...], Bucket] = field(default_factory=dict)
-    # every outcome, in the window or not: a bead's final state is read at the revision
-    outcomes: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
-    usage_records: int = 0
-    outcome_records: int = 0  # outcomes inside the window
-    states: dict[str, BeadState] | None = None
-    # model cost per bead per UTC day over all usage (rework and delay are measured from it),
-    # and the days with usage of no known price
-    bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
-    unpriced_days: dict[str, set[str]] = field(default_factory=dict)
-
-
-def _group_of(by: str | None) -> Callable[[Record, str], str]:
-    """What a usage record is grouped by, given its UTC day ("" when the bead decides)."""
-    if by == "agent":
-        return lambda record, day: record["actor"]
-    if by == "model":
-        return lambda record, day: canonical(record["model"])
-    if by in TIME_KEYS:
-        assert by is not None
-        every = by
-        periods: dict[str, str] = {}
-
-        def in_period(record: Record, day: str) -> str:
-            found = periods.get(day)
-            if found is None:
-                found = periods[day] = period(day, every)
-            return found
-
-        return in_period
-    return lambda record, day: ""
-
-
-def collect(
-    records: Iterable[Record],
-    config: Config,
-    win: Window | None = None,
-    *,
-    by: str | None = None,
-    every: str | None = None,
-) -> Facts:
-    """Fold records: usage in the window into buckets keyed (bead, group), or (bead, period,
-    group) with every (for trend); every outcome kept per bead."""
-    facts = Facts()
-    basis = config.token_basis
-    buckets = facts.buckets
-    outcomes = facts.outcomes
-    bead_days = facts.bead_days
-    group_of = _group_of(by)
-    period_by = _group_of(every) if every else None
-    filtering = win is not None and (win.since is not None or win.until is not None)
-    usage_records = outcome_records = 0
-    for record in records:
-        inside = not filtering or (win is not None and win.holds(record["ts"]))
-        if record["kind"] == "outcome":
-            outcomes[record["bead"]].append(record)
-            outcome_records += inside
-            continue
-        ts = record["ts"]
-        day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
-        cost = record.get("cost_usd")
-        bead = record["bead"]
-        if bead is not None:
-            days = bead_days.get(bead)
-            if days is None:
-                days = bead_days[bead] = {}
-            days[day] = days.get(day, 0.0) + (cost or 0.0)
-            if cost is None:
-                facts.unpriced_days.setdefault(bead, set()).add(day)
-        if not inside:
-            continue
-        usage_records += 1
-        if period_by is None:
-            key: tuple[Any, ...] = (bead, group_of(record, day))
-        else:
-            key = (bead, period_by(record, day), group_of(record, day))
-        bucket = buckets.get(key)
-        if bucket is None:
-            bucket = buckets[key] = new_bucket()
-        tokens = record["tokens"]
-        get = tokens.get
-        inp, out = get("input", 0), get("output", 0)
-        cread, cwrite = get("cache_read", 0), get("cache_write", 0)
-        if "input" in tokens or "output" in tokens or "total" not in tokens:
-            counted = inp + out + cread + cwrite if basis == "total" else token_total(tokens, basis)
-        else:
-            counted = tokens["total"]
-            bucket[6] += counted
-        bucket[0] += counted
-        bucket[1] += inp
-        bucket[2] += out
-        bucket[3] += cread
-        bucket[4] += cwrite
-        bucket[5] += get("reasoning", 0)
-        if cost is None:
-            bucket[UNPRICED] += 1
-            bucket[UNPRICED_TOKENS] += counted
-        else:
-            bucket[COST] += cost
-        bucket[RECORDS] += 1
-    facts.usage_records = usage_records
-    facts.outcome_records = outcome_records
-    return facts
 
 
 def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]:
@@ -270,6 +159,22 @@ def summarize(
     """{"totals": {...}, "groups": [{"key": ..., ...}]} for the records in the window."""
     win = window(since, until)
     facts = collect(records, config, win, by=by)
+    return summarize_facts(facts, config, by=by, win=win)
+
+
+def summarize_rows(
+    rows: dict[RowKey, Row],
+    outcomes: Iterable[Record],
+    config: Config,
+    *,
+    by: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """summarize() over a ledger already folded into usage rows (ledger/rows.py); the rows
+    must place the usage of days the window cuts record by record (cut_days)."""
+    win = window(since, until)
+    facts = collect_rows(rows, outcomes, config, win, by=by)
     return summarize_facts(facts, config, by=by, win=win)
 
 
@@ -376,7 +281,30 @@ def trend(
     if every not in TIME_KEYS:
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
-    facts = collect(records, config, win, by=by, every=every)
+    return _trend(collect(records, config, win, by=by, every=every), config, win, every, by)
+
+
+def trend_rows(
+    rows: dict[RowKey, Row],
+    outcomes: Iterable[Record],
+    config: Config,
+    *,
+    every: str,
+    by: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """trend() over a ledger already folded into usage rows (see summarize_rows)."""
+    if every not in TIME_KEYS:
+        raise ValueError(f"unknown period {every!r}")
+    win = window(since, until)
+    facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
+    return _trend(facts, config, win, every, by)
+
+
+def _trend(
+    facts: Facts, config: Config, win: Window, every: str, by: str | None
+) -> list[dict[str, Any]]:
     by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket

@@ -14,11 +14,20 @@ import tempfile
 from pathlib import Path
 
 from bd_vpt.ledger.records import SCHEMA_VERSION
+from bd_vpt.ledger.rows import FORMAT as ROWS_FORMAT
+from bd_vpt.ledger.rows import BlobFold
 from bd_vpt.ledger.store import ParsedBlob
 
 CACHE_FORMAT = 2  # 2: the one validator (bounds, real dates, retractions)
 OutcomeKey = tuple[str, str, str, str, str | None]  # bead, ts, id, result, source_ref
 _TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
+_FOLD = f".f{ROWS_FORMAT}"
+_FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
+
+
+def fold_entry(sha: str, fold: BlobFold) -> bytes:
+    """A cache entry's bytes for the blob's fold (worker processes write them too)."""
+    return marshal.dumps((_FOLD_TAG, sha, fold.dump()))
 
 
 class BlobCache:
@@ -60,7 +69,30 @@ class BlobCache:
         payload = marshal.dumps(
             (_TAG, sha, blob.records, blob.fingerprints, blob.lines, blob.problems, blob.lines_read)
         )
-        _write_atomic(self._path(sha), payload)
+        write_atomic(self._path(sha), payload)
+
+    def get_fold(self, sha: str) -> BlobFold | None:
+        """The blob's fold (ledger/rows.py), or None: not cached, or not a good entry."""
+        if self.dir is None:
+            return None
+        try:
+            data = self._path(sha).with_suffix(_FOLD).read_bytes()
+        except OSError:
+            return None
+        try:
+            tag, key, dump = marshal.loads(data)
+            if tag != _FOLD_TAG or key != sha:
+                raise ValueError("not an entry for this blob")
+            fold = BlobFold.load(dump)
+        except (ValueError, EOFError, TypeError):
+            self.rebuilt += 1  # corrupt or truncated: fold the blob again
+            return None
+        self.hits += 1
+        return fold
+
+    def put_fold(self, sha: str, fold: BlobFold) -> None:
+        if self.dir is not None:
+            write_atomic(self._path(sha).with_suffix(_FOLD), fold_entry(sha, fold))
 
     def get_outcomes(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes, compact: (bead, ts, id, result, source_ref) each, what `sync`
@@ -77,7 +109,7 @@ class BlobCache:
 
     def put_outcomes(self, sha: str, outcomes: list[OutcomeKey]) -> None:
         if self.dir is not None:
-            _write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
+            write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
 
     def get_keys(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes and retractions, compact (see ledger.known.keys_in): what a
@@ -94,10 +126,10 @@ class BlobCache:
 
     def put_keys(self, sha: str, keys: list[OutcomeKey]) -> None:
         if self.dir is not None:
-            _write_atomic(self._path(sha).with_suffix(".k1"), marshal.dumps((_TAG, sha, keys)))
+            write_atomic(self._path(sha).with_suffix(".k1"), marshal.dumps((_TAG, sha, keys)))
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
+def write_atomic(path: Path, payload: bytes) -> None:
     """All or nothing, so a concurrent reader never sees half an entry."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

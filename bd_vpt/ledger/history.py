@@ -59,12 +59,22 @@ class History:
     ) -> History:
         return cls(info, BlobCache(info.state_dir if use_cache else None), show_progress)
 
-    def parsed(self, sha: str) -> ParsedBlob:
+    def parsed(self, sha: str, on_disk: str | None = None) -> ParsedBlob:
+        """The blob's records (cached by blob id). on_disk: the work-tree path known to hold
+        exactly this blob (clean in the index)."""
         blob = self.cache.get(sha)
         if blob is None:
-            blob = parse_blob(self._read(sha))
+            blob = parse_blob(self.read(sha, on_disk))
             self.cache.put(sha, blob)
         return blob
+
+    def read(self, sha: str, on_disk: str | None = None) -> bytes:
+        """The blob's bytes: from the work-tree file known to hold it, else _read."""
+        if on_disk is not None:
+            from bd_vpt.files import read_regular
+
+            return read_regular(self.info.root / on_disk, root=self.info.root)
+        return self._read(sha)
 
     def retracted(self, items: list[tuple[str, str]], root_files: bool = False) -> frozenset[str]:
         """The ids the retractions in these blobs withdraw (bd-vpt undo), from the compact
@@ -97,7 +107,7 @@ class History:
             self._reader = repo.BlobReader(self.info.root)
         return self._reader.read(sha)
 
-    def _walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
+    def walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
         try:
             for done, (path, sha) in enumerate(items, 1):
@@ -109,7 +119,7 @@ class History:
     def at(self, rev: str) -> Iterator[tuple[str, ParsedBlob]]:
         """Every ledger blob as committed at rev."""
         commit = repo.rev_parse(self.info.root, rev)
-        return self._walk(f"reading ledger at {rev}", repo.ledger_tree(self.info.root, commit))
+        return self.walk(f"reading ledger at {rev}", repo.ledger_tree(self.info.root, commit))
 
     def added(self, spec: str) -> Iterator[tuple[str, ParsedBlob]]:
         """What the range added: records in B's changed blobs and not in A's.
@@ -121,10 +131,10 @@ class History:
         base, head = parse_range(self.info, spec)
         changes = repo.ledger_diff(self.info.root, base, head)
         before: set[str] = set()
-        for _path, blob in self._walk("reading range base", [(p, o) for p, o, _ in changes if o]):
+        for _path, blob in self.walk("reading range base", [(p, o) for p, o, _ in changes if o]):
             before.update(r["id"] for r in blob.records)
         after: set[str] = set()
-        for path, blob in self._walk(f"reading {spec}", [(p, n) for p, _, n in changes if n]):
+        for path, blob in self.walk(f"reading {spec}", [(p, n) for p, _, n in changes if n]):
             after.update(r["id"] for r in blob.records)
             yield path, _only_new(blob, before)
         for path, old, _new in changes:

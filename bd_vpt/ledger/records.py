@@ -62,7 +62,8 @@ _GOOD_DAYS: set[str] = set()  # YYYY-MM-DD already found to be real dates (days 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
-def _real_day(day: str) -> bool:
+def real_day(day: str) -> bool:
+    """YYYY-MM-DD naming a day that exists (the schema's date check)."""
     if day in _GOOD_DAYS:
         return True
     if not _DAY.match(day):
@@ -96,7 +97,7 @@ def ts_ok(ts: object) -> bool:
             and ts[11:13] <= "23"
             and ts[14:16] <= "59"
             and ts[17:19] <= "59"
-            and _real_day(ts[:10])
+            and real_day(ts[:10])
         )
     if not _TS.match(ts):
         return False

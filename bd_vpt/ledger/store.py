@@ -93,36 +93,33 @@ def _problem(
     blob.problems.append((line, message, hint, severity))
 
 
-def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
-    """Parse one ledger file; bad lines become problems, never exceptions."""
-    blob = ParsedBlob()
-    lines = data.split(b"\n")
-    last = len(lines) - 1
-    torn = bool(lines[-1].strip())  # bytes after the final newline: an unterminated line
-    if not torn:
-        lines.pop()
-    loads = orjson.loads
-    records, fingerprints, numbers = blob.records, blob.fingerprints, blob.lines
-    newer_warned = False
-    for index, raw in enumerate(lines):
-        lineno = index + 1
-        if not raw or raw.isspace():
-            continue
-        blob.lines_read += 1
+class LineReader:
+    """One ledger line at a time: a checked record, or a problem with its line number (a
+    blob's version warning is given once). parse_blob and the fold (rows.py) read lines
+    the same way through it."""
+
+    def __init__(self, blob: ParsedBlob, *, full_schema: bool = False) -> None:
+        self.blob = blob
+        self.full_schema = full_schema
+        self.newer_warned = False
+
+    def read(self, raw: bytes, lineno: int, torn_last: bool) -> Record | None:
+        """raw is a non-blank line; torn_last: it is the last line and has no newline."""
+        blob = self.blob
         if raw.startswith(CONFLICT_PREFIXES):
             _problem(blob, lineno, "merge conflict marker", CONFLICT_HINT)
-            continue
-        if full_schema:  # `validate`: what the hook blocks, validate reports
+            return None
+        if self.full_schema:  # `validate`: what the hook blocks, validate reports
             from bd_vpt.ledger.lines import line_problem
 
             unfit = line_problem(raw)
             if unfit:
                 _problem(blob, lineno, unfit, "a ledger line is one line of JSON text, no keys")
-                continue
+                return None
         try:
-            record = loads(raw)
+            record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            if torn and index == last:
+            if torn_last:
                 _problem(
                     blob,
                     lineno,
@@ -134,18 +131,18 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
                 _problem(
                     blob, lineno, f"malformed JSON: {exc}", "each line must be one JSON object"
                 )
-            continue
+            return None
         wrong = check(record)
-        if wrong is None and full_schema:
+        if wrong is None and self.full_schema:
             from bd_vpt.ledger.schemas import record_errors
 
             errs = record_errors(record)
             wrong = "; ".join(errs) if errs else None
         if wrong is not None:
             _problem(blob, lineno, wrong, "see schema/record.schema.json")
-            continue
-        if record["v"] > SCHEMA_VERSION and not newer_warned:
-            newer_warned = True
+            return None
+        if record["v"] > SCHEMA_VERSION and not self.newer_warned:
+            self.newer_warned = True
             _problem(
                 blob,
                 lineno,
@@ -154,11 +151,36 @@ def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
                 "upgrade bd-vpt",
                 "warning",
             )
-        if torn and index == last:
+        if torn_last:
             _problem(blob, lineno, "last line has no newline", "the next write ends it", "warning")
-        records.append(record)
-        fingerprints.append(zlib.crc32(raw.strip()))
-        numbers.append(lineno)
+        return record  # type: ignore[no-any-return]
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], bool]:
+    """A blob's lines, and whether the last one is torn (bytes after the final newline)."""
+    lines = data.split(b"\n")
+    torn = bool(lines[-1].strip())
+    if not torn:
+        lines.pop()
+    return lines, torn
+
+
+def parse_blob(data: bytes, *, full_schema: bool = False) -> ParsedBlob:
+    """Parse one ledger file; bad lines become problems, never exceptions."""
+    blob = ParsedBlob()
+    lines, torn = split_lines(data)
+    last = len(lines) - 1
+    reader = LineReader(blob, full_schema=full_schema)
+    records, fingerprints, numbers = blob.records, blob.fingerprints, blob.lines
+    for index, raw in enumerate(lines):
+        if not raw or raw.isspace():
+            continue
+        blob.lines_read += 1
+        record = reader.read(raw, index + 1, torn and index == last)
+        if record is not None:
+            records.append(record)
+            fingerprints.append(zlib.crc32(raw.strip()))
+            numbers.append(index + 1)
     return blob
 
 

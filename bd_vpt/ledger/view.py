@@ -17,6 +17,7 @@ from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.history import History
 from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.rows import BlobFold, Folded
 from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
 
@@ -38,6 +39,18 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One ledger file of a view: its path, its blob id (of the bytes on disk for a file
+    changed since `git add`), the bytes already read (changed files), and whether the file
+    on disk is that blob (clean in the index, or --rev's blob checked out)."""
+
+    path: str
+    sha: str
+    data: bytes | None = None
+    on_disk: bool = False
+
+
 @dataclass
 class LedgerView:
     """The records a report reads, and what was wrong on the way."""
@@ -48,6 +61,9 @@ class LedgerView:
     label: str = "working tree"
     fingerprint: str | None = None  # names exactly the ledger content read; None: no memo
     retracted: Callable[[], frozenset[str]] | None = None  # ids withdrawn, known up front
+    # the blobs by id, when the view is whole blobs (the working tree, --rev): usage reports
+    # can then merge per-blob folds (folded()) instead of reading every record
+    entries: list[Entry] | None = None
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -66,6 +82,86 @@ class LedgerView:
             self.scan.problems.extend(self.history.warnings)
             self.history.close()
 
+    def folded(self, cut: Any = None, halves: Iterable[str] = ()) -> Folded:
+        """The view's usage as rows and its outcomes (ledger/rows.py): per-blob folds merged,
+        each from the cache or folded once (in worker processes when there is much to fold).
+        The same figures as folding records() (a test holds the two together): a blob with a
+        retracted record, or with usage on a day the window cuts (halves; cut places its
+        records one by one), is folded from its records; ids or source_refs repeated across
+        blobs send the whole view the record route."""
+        from bd_vpt.ledger.rows import exact, id_keys
+
+        with gc_paused():
+            if self.entries is None or self.history is None:
+                return self._through_records(cut)
+            history, entries = self.history, self.entries
+            retracted = self.retracted() if self.retracted is not None else frozenset()
+            withdrawn = set(id_keys(retracted))
+            halves = set(halves)
+            out = Folded()
+            seen_ids: set[int] = set()
+            seen_refs: set[int] = set()
+            for entry, fold in zip(entries, _folds(history, entries), strict=True):
+                if not seen_ids.isdisjoint(fold.ids) or not seen_refs.isdisjoint(fold.refs):
+                    return self._through_records(cut)
+                seen_ids.update(fold.ids)
+                seen_refs.update(fold.refs)
+                if (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
+                    halves and not halves.isdisjoint(fold.days())
+                ):
+                    fold = exact(_parsed(history, entry), retracted, cut if halves else None)
+                out.add(entry.path, fold)
+            self.scan.problems.extend(out.problems)
+            self.scan.problems.extend(history.warnings)
+            out.problems = self.scan.problems
+            history.close()
+            return out
+
+    def _through_records(self, cut: Any) -> Folded:
+        from bd_vpt.ledger.rows import Folded
+        from bd_vpt.ledger.usage import fold_records
+
+        if self.entries is not None and self.history is not None:
+            self.blobs = _parsed_blobs(self.history, self.entries)
+        rows, outcomes = fold_records(self.records(), cut)
+        scan = self.scan
+        return Folded(rows, outcomes, scan.problems, scan.lines, scan.duplicates, scan.withdrawn)
+
+
+def _parsed(history: History, entry: Entry) -> ParsedBlob:
+    if entry.data is not None:  # changed since `git add`: no git object holds these bytes
+        return ledger.parse_blob(entry.data)
+    return history.parsed(entry.sha, entry.path if entry.on_disk else None)
+
+
+def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str, ParsedBlob]]:
+    for entry in entries:
+        yield entry.path, _parsed(history, entry)
+
+
+def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
+    """Each entry's fold, in order: from the cache, else folded (and cached)."""
+    from bd_vpt.ledger import parallel
+    from bd_vpt.ledger.rows import fold_blob
+
+    cache = history.cache
+    found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
+    missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
+    jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
+    if parallel.worth_it(history.info.root, jobs):  # worker processes, results in order
+        for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
+            found[i] = folded
+    for entry, have in zip(entries, found, strict=True):
+        if have is not None:
+            yield have
+            continue
+        data = entry.data
+        if data is None:
+            data = history.read(entry.sha, entry.path if entry.on_disk else None)
+        fold = fold_blob(data)
+        cache.put_fold(entry.sha, fold)
+        yield fold
+
 
 def working_tree(root: Path) -> LedgerView:
     """Every ledger file as it is on disk (no cache: for tests and the demo)."""
@@ -76,49 +172,49 @@ def working_tree(root: Path) -> LedgerView:
 
 
 def _worktree(history: History) -> LedgerView:
-    """Files unchanged since `git add` come from the blob cache (by blob id); others are
-    read and parsed. The fingerprint names each file by blob id or content hash."""
+    """Files unchanged since `git add` come from the caches (by blob id); others are read,
+    and cached by the blob id their bytes would have. The fingerprint names each file by
+    blob id."""
     import hashlib
 
     from bd_vpt.files import read_regular
-    from bd_vpt.repo import ledger_index
+    from bd_vpt.repo import blob_id, ledger_index
 
     root = history.info.root
     clean = ledger_index(root)
-    items: list[tuple[str, str | None, bytes | None]] = []
+    width = len(next(iter(clean.values()), "")) or 40
+    entries: list[Entry] = []
     digest = hashlib.sha256()
     skipped: list[Problem] = []  # FIFOs, symlinks out of the repository...: never read
     for path in ledger.ledger_files(root, skipped):
         rel = path.relative_to(root).as_posix()
         sha = clean.get(rel)
-        data = None if sha else read_regular(path, root=root)
-        items.append((rel, sha, data))
-        digest.update(f"{rel}\0{sha or hashlib.sha1(data or b'').hexdigest()}\0".encode())
-
-    def blobs() -> Iterator[tuple[str, ParsedBlob]]:
-        for rel, sha, data in items:
-            if sha is None:
-                yield rel, ledger.parse_blob(data or b"")
-                continue
-            blob = history.cache.get(sha)
-            if blob is None:  # clean: the file on disk is the blob, and faster to read
-                blob = ledger.parse_blob(read_regular(root / rel, root=root))
-                history.cache.put(sha, blob)
-            yield rel, blob
+        if sha is None:
+            data = read_regular(path, root=root)
+            entries.append(Entry(rel, blob_id(data, width), data))
+        else:
+            entries.append(Entry(rel, sha, None, on_disk=True))
+        digest.update(f"{rel}\0{entries[-1].sha}\0".encode())
 
     def retracted() -> frozenset[str]:
         from bd_vpt.ledger.known import retractions_in
 
-        gone = set(history.retracted([(rel, sha) for rel, sha, _ in items if sha], root_files=True))
-        for _rel, sha, data in items:
-            if sha is None:
-                gone.update(retractions_in(data or b""))
+        gone = set(
+            history.retracted([(e.path, e.sha) for e in entries if e.data is None], root_files=True)
+        )
+        for entry in entries:
+            if entry.data is not None:
+                gone.update(retractions_in(entry.data))
         return frozenset(gone)
 
     for problem in skipped:
         digest.update(f"{problem.path}\0{problem.message}\0".encode())
     view = LedgerView(
-        blobs(), history, fingerprint="worktree:" + digest.hexdigest(), retracted=retracted
+        _parsed_blobs(history, entries),
+        history,
+        fingerprint="worktree:" + digest.hexdigest(),
+        retracted=retracted,
+        entries=entries,
     )
     view.scan.problems.extend(skipped)
     return view
@@ -157,12 +253,14 @@ def open_view(
         )
     assert rev is not None
     commit = rev_parse(info.root, rev)
+    tree = ledger_tree(info.root, commit)
     return LedgerView(
-        history.at(commit),
+        history.walk(f"reading ledger at {rev}", tree),
         history,
         label=rev,
         fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
-        retracted=lambda: history.retracted(ledger_tree(info.root, commit)),
+        retracted=lambda: history.retracted(tree),
+        entries=[Entry(path, sha) for path, sha in tree],
     )
 
 
@@ -173,10 +271,12 @@ def memoised(
     config: Config,
     strict: bool,
     fold: Callable[[Iterable[Record]], Any],
+    folded: Callable[[LedgerView], Any] | None = None,
 ) -> tuple[Any, int]:
     """(fold(the view's records), problems met) once per (ledger content, report, args,
-    config). The problems are kept with the result and printed again on a hit, so a warm
-    report warns (and --strict fails) as a cold one does."""
+    config); or folded(view), for reports that read the view's per-blob folds. The problems
+    are kept with the result and printed again on a hit, so a warm report warns (and
+    --strict fails) as a cold one does."""
     from bd_vpt.ledger.memo import Memo, key
 
     history = view.history
@@ -189,7 +289,7 @@ def memoised(
         finish(ledger.Scan(problems=problems), strict=strict)
         return entry["result"], len(problems)
     with gc_paused():
-        result = fold(view.records())
+        result = folded(view) if folded is not None else fold(view.records())
     finish(view.scan, strict=strict)
     memo.put(digest, result, [p.as_dict() for p in view.scan.problems])
     return result, len(view.scan.problems)

@@ -1,0 +1,188 @@
+"""The ledger folded for reporting (Facts): usage buckets per (bead, group), outcomes per
+bead. Records and per-blob usage rows (ledger/usage.py) are folded the same way: records are
+first summed into rows, so both routes give the same figures to the bit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.economics.groups import COST, RECORDS, UNPRICED, UNPRICED_TOKENS, Bucket, new_bucket
+from bd_vpt.economics.keys import TIME_KEYS
+from bd_vpt.economics.modelnames import canonical
+from bd_vpt.economics.periods import Window, period
+from bd_vpt.economics.timeline import BeadState
+from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.usage import COST as COST_SLOT
+from bd_vpt.ledger.usage import INSIDE, PICO, UNSPLIT, Row, RowKey, fold_records
+from bd_vpt.ledger.usage import UNPRICED as ROW_UNPRICED
+
+
+@dataclass
+class Facts:
+    """The ledger folded for reporting: usage buckets and outcomes per bead."""
+
+    # usage folded by (bead, group): the group is what the report groups usage by (an actor,
+    # a model, a period; "" when the bead decides), so a fleet summary keeps one bucket per bead
+    buckets: dict[tuple[Any, ...], Bucket] = field(default_factory=dict)
+    # every outcome, in the window or not: a bead's final state is read at the revision
+    outcomes: dict[str, list[Record]] = field(default_factory=lambda: defaultdict(list))
+    usage_records: int = 0
+    outcome_records: int = 0  # outcomes inside the window
+    states: dict[str, BeadState] | None = None
+    # model cost per bead per UTC day over all usage (rework and delay are measured from it),
+    # and the days with usage of no known price
+    bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
+    unpriced_days: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _group_of(by: str | None) -> Callable[[str, str, str], str]:
+    """What usage is grouped by, given its actor, model and UTC day ("" when the bead
+    decides)."""
+    if by == "agent":
+        return lambda actor, model, day: actor
+    if by == "model":
+        return lambda actor, model, day: canonical(model)
+    if by in TIME_KEYS:
+        assert by is not None
+        every = by
+        periods: dict[str, str] = {}
+
+        def in_period(actor: str, model: str, day: str) -> str:
+            found = periods.get(day)
+            if found is None:
+                found = periods[day] = period(day, every)
+            return found
+
+        return in_period
+    return lambda actor, model, day: ""
+
+
+def day_aligned(win: Window | None) -> bool:
+    """Whether the window's ends fall on UTC midnights (the day of a usage row decides)."""
+    if win is None:
+        return True
+    return all(
+        end is None or (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0)
+        for end in (win.since, win.until)
+    )
+
+
+def cut_days(win: Window | None) -> set[str]:
+    """The UTC days a window's ends cut in two: their usage must be placed record by record."""
+    if win is None:
+        return set()
+    return {
+        end.date().isoformat()
+        for end in (win.since, win.until)
+        if end is not None and (end.hour, end.minute, end.second, end.microsecond) != (0, 0, 0, 0)
+    }
+
+
+def collect(
+    records: Iterable[Record],
+    config: Config,
+    win: Window | None = None,
+    *,
+    by: str | None = None,
+    every: str | None = None,
+) -> Facts:
+    """Fold records: usage in the window into buckets keyed (bead, group), or (bead, period,
+    group) with every (for trend); every outcome kept per bead."""
+    filtering = win is not None and (win.since is not None or win.until is not None)
+    rows, outcomes = fold_records(records, None if day_aligned(win) or not filtering else win)
+    return collect_rows(rows, outcomes, config, win, by=by, every=every)
+
+
+def collect_rows(
+    rows: dict[RowKey, Row],
+    outcomes: Iterable[Record],
+    config: Config,
+    win: Window | None = None,
+    *,
+    by: str | None = None,
+    every: str | None = None,
+) -> Facts:
+    """collect() over usage rows (ledger/rows.py): the folded route and the record route
+    meet here, so both give the same figures to the bit."""
+    facts = Facts()
+    basis = config.token_basis
+    buckets = facts.buckets
+    bead_days: dict[str, dict[str, int]] = {}
+    unpriced_days = facts.unpriced_days
+    group_of = _group_of(by)
+    period_by = _group_of(every) if every else None
+    filtering = win is not None and (win.since is not None or win.until is not None)
+    since = win.since if win is not None and win.since is not None else None
+    until = win.until if win is not None and win.until is not None else None
+    low = since.date().isoformat() if since is not None else None
+    low_cut = since is not None and not day_aligned(Window(since, None))
+    high = until.date().isoformat() if until is not None else None
+    halves = cut_days(win)
+    usage_records = outcome_records = 0
+    for (bead, actor, model, day, shape, cut), row in rows.items():
+        cost = row[COST_SLOT]
+        if bead is not None:
+            days = bead_days.get(bead)
+            if days is None:
+                days = bead_days[bead] = {}
+            days[day] = days.get(day, 0) + cost
+            if shape & ROW_UNPRICED:
+                unpriced_days.setdefault(bead, set()).add(day)
+        if cut:
+            if cut != INSIDE:
+                continue
+        elif filtering:
+            if day in halves:
+                raise ValueError(f"usage on {day} is cut by the window: fold it per record")
+            if low is not None and (day < low or (day == low and low_cut)):
+                continue
+            if high is not None and day >= high:
+                continue
+        count = row[0]
+        usage_records += count
+        if period_by is None:
+            key: tuple[Any, ...] = (bead, group_of(actor, model, day))
+        else:
+            key = (bead, period_by(actor, model, day), group_of(actor, model, day))
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = new_bucket()
+        inp, out, cread, cwrite = row[1], row[2], row[3], row[4]
+        if shape & UNSPLIT:
+            counted = row[6]
+            bucket[6] += counted
+        elif basis == "total":
+            counted = inp + out + cread + cwrite
+        elif basis == "input_output":
+            counted = inp + out
+        elif basis == "no_cache_read":
+            counted = inp + out + cwrite
+        else:
+            counted = out
+        bucket[0] += counted
+        bucket[1] += inp
+        bucket[2] += out
+        bucket[3] += cread
+        bucket[4] += cwrite
+        bucket[5] += row[5]
+        if shape & ROW_UNPRICED:
+            bucket[UNPRICED] += count
+            bucket[UNPRICED_TOKENS] += counted
+        else:
+            bucket[COST] += cost
+        bucket[RECORDS] += count
+    holds = win.holds if filtering and win is not None else None
+    grouped = facts.outcomes
+    for record in outcomes:
+        grouped[record["bead"]].append(record)
+        outcome_records += 1 if holds is None else holds(record["ts"])
+    facts.bead_days = {
+        bead: {day: cost / PICO for day, cost in days.items()} for bead, days in bead_days.items()
+    }
+    facts.usage_records = usage_records
+    facts.outcome_records = outcome_records
+    return facts

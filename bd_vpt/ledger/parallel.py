@@ -1,0 +1,81 @@
+"""Folding many blobs at once: worker processes, one per core, for a cold report.
+
+A cold report over a big ledger folds every blob (rows.py). Blobs are independent, so they
+are folded in worker processes when there is enough to fold to pay for starting them; each
+worker reads its blobs (the work-tree file, or git), folds them, writes their cache entries,
+and sends the folds back, which are taken in the order the blobs were given: the result is
+the same as folding them one after another.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bd_vpt.ledger.history import History
+from bd_vpt.ledger.rows import BlobFold
+from bd_vpt.repo import RepoInfo
+
+Job = tuple[str, str | None]  # blob id, work-tree path holding exactly it (or None: git)
+MIN_BYTES = 24 * 2**20  # below this, one process folds faster than starting workers
+MIN_JOBS = 4
+_WORKER: History | None = None  # each worker's own reader (one `git cat-file` per worker)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worth_it(root: Path, jobs: list[Job]) -> bool:
+    """Enough to fold (by the sizes of the files on disk; a blob only in git counts as a
+    shard of average size) on a machine with more than one core, where fork is available."""
+    if len(jobs) < MIN_JOBS or cores() < 2 or os.environ.get("BD_VPT_WORKERS") == "1":
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    total = 0
+    for _sha, path in jobs:
+        try:
+            total += (root / path).stat().st_size if path else 512 * 1024
+        except OSError:
+            total += 512 * 1024
+        if total >= MIN_BYTES:
+            return True
+    return False
+
+
+def _start(info: RepoInfo, use_cache: bool) -> None:
+    global _WORKER
+    _WORKER = History.open(info, use_cache=use_cache)
+
+
+def _fold(job: Job) -> tuple[Any, ...]:
+    from bd_vpt.ledger.rows import fold_blob
+
+    assert _WORKER is not None
+    sha, path = job
+    fold = fold_blob(_WORKER.read(sha, path))
+    _WORKER.cache.put_fold(sha, fold)
+    return fold.dump()
+
+
+def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
+    """The folds of jobs, in order, folded by worker processes."""
+    workers = min(cores(), 8)
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, len(jobs) // (workers * 8))
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_start,
+        initargs=(history.info, history.cache.dir is not None),
+    ) as pool:
+        for dump in pool.map(_fold, jobs, chunksize=chunk):
+            yield BlobFold.load(dump)

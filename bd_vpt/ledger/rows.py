@@ -1,0 +1,245 @@
+"""A ledger blob folded once: usage summed into rows, outcomes kept whole.
+
+A report reads a million usage records, but what it needs of them is small: token and cost
+sums per (bead, actor, model, UTC day). A blob never changes, so its fold is a pure function
+of its bytes and is cached by blob id (cache.py): a commit that adds one record re-folds one
+small blob, and a report over any revision merges the folds of its blobs.
+
+Rows (ledger/usage.py) keep everything a usage fold needs, as exact integer sums, so the
+folded route and the record route agree to the bit.
+
+Dedupe stays the record route's (store.Scan): a blob is folded as if read alone; the view
+merges folds only when no id and no (kind, source_ref) of one blob is in another (checked
+from the keys kept with each fold; a hash collision only sends the report the exact way).
+"""
+
+from __future__ import annotations
+
+import operator
+import zlib
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+from msgspec import UNSET
+
+from bd_vpt.errors import Problem
+from bd_vpt.ledger import fast
+from bd_vpt.ledger.records import Record, real_day
+from bd_vpt.ledger.store import LineReader, ParsedBlob, Scan, parse_blob, split_lines
+from bd_vpt.ledger.usage import (
+    BY_DAY,
+    PICO,
+    UNPRICED,
+    Row,
+    RowKey,
+    add_usage,
+    fold_records,
+    utc_day,
+)
+
+FORMAT = 1  # the cached fold's layout (cache.py keys entries by it)
+
+_LAST12 = operator.itemgetter(slice(-12, None))
+_UTF8 = operator.methodcaller("encode", "utf-8", "surrogatepass")
+
+
+def id_keys(ids: Iterable[str]) -> array[int]:
+    """A stable 63-bit key per ULID (its last 12 characters read in base 36): equal ids give
+    equal keys in every process; unequal ids rarely share one (that costs only speed)."""
+    return array("q", map(int, map(_LAST12, ids), repeat(36)))
+
+
+def ref_keys(kind: str, refs: Iterable[str]) -> array[int]:
+    """A stable 64-bit key per (kind, source_ref): crc32 and adler32 of kind NUL ref."""
+    prefix = kind.encode() + b"\0"
+    crc, adler = zlib.crc32(prefix), zlib.adler32(prefix)
+    data = list(map(_UTF8, refs))
+    highs = map(operator.lshift, map(zlib.adler32, data, repeat(adler)), repeat(32))
+    return array("Q", map(operator.or_, map(zlib.crc32, data, repeat(crc)), highs))
+
+
+@dataclass
+class BlobFold:
+    """One blob's contribution to every usage report: a pure function of its bytes (and of
+    the retracted ids it was folded with, when any were in it)."""
+
+    rows: dict[RowKey, Row] = field(default_factory=dict)
+    outcomes: list[Record] = field(default_factory=list)  # kept, in line order
+    ids: array[int] = field(default_factory=lambda: array("q"))  # every kept record's id key
+    refs: array[int] = field(default_factory=lambda: array("Q"))  # (kind, source_ref) keys
+    problems: list[tuple[int, str, str | None, str]] = field(default_factory=list)
+    lines_read: int = 0
+    duplicates: int = 0
+    withdrawn: int = 0
+
+    def days(self) -> set[str]:
+        return {key[3] for key in self.rows}
+
+    def dump(self) -> tuple[Any, ...]:
+        """A marshal-able tuple (cache.py)."""
+        return (
+            self.rows,
+            self.outcomes,
+            self.ids.tobytes(),
+            self.refs.tobytes(),
+            self.problems,
+            self.lines_read,
+            self.duplicates,
+            self.withdrawn,
+        )
+
+    @classmethod
+    def load(cls, data: tuple[Any, ...]) -> BlobFold:
+        rows, outcomes, ids, refs, problems, lines_read, duplicates, withdrawn = data
+        fold = cls(rows, outcomes, array("q"), array("Q"), problems, lines_read)
+        fold.ids.frombytes(ids)
+        fold.refs.frombytes(refs)
+        fold.problems = [tuple(p) for p in problems]
+        fold.duplicates, fold.withdrawn = duplicates, withdrawn
+        return fold
+
+
+def exact(parsed: ParsedBlob, retracted: frozenset[str] = frozenset(), cut: Any = None) -> BlobFold:
+    """A blob's fold through the record route's own dedupe (Scan): for blobs whose records
+    repeat an id or a source_ref, hold a retracted record, or that a window cuts."""
+    scan = Scan(retracted=retracted)
+    kept = list(scan.merge("", parsed))
+    fold = BlobFold()
+    fold.rows, fold.outcomes = fold_records(kept, cut)
+    every = [r for r in parsed.records]  # ids Scan saw (retractions and withdrawn included)
+    fold.ids = id_keys(r["id"] for r in every)
+    by_kind: dict[str, list[str]] = {}
+    for r in every:
+        if r.get("source_ref") is not None:
+            by_kind.setdefault(r["kind"], []).append(r["source_ref"])
+    for kind, refs in by_kind.items():
+        fold.refs.extend(ref_keys(kind, refs))
+    fold.problems = [(p.line or 0, p.message, p.hint, p.severity) for p in scan.problems]
+    fold.lines_read, fold.duplicates, fold.withdrawn = scan.lines, scan.duplicates, scan.withdrawn
+    return fold
+
+
+def fold_blob(data: bytes) -> BlobFold:
+    """Fold one ledger blob. The common usage line is decoded typed (fast.py); any other
+    line is read by the record route's LineReader, so problems are the same, line by line.
+    A blob with a repeated id or source_ref, a retraction, a torn tail, or an id or time not
+    in the shape bd-vpt writes is folded the exact way instead (rare)."""
+    lines, torn = split_lines(data)
+    if torn:
+        return exact(parse_blob(data))
+    decode = fast.DECODE
+    misses = fast.MISSES
+    unset = UNSET
+    parsed = ParsedBlob()
+    reader = LineReader(parsed)
+    rows: dict[RowKey, Row] = {}
+    outcomes: list[Record] = []
+    ids: list[str] = []
+    stamps: list[str] = []
+    refs: list[str] = []
+    other_refs: list[tuple[str, str]] = []
+    lines_read = 0
+    for index, raw in enumerate(lines):
+        if not raw or raw.isspace():
+            continue
+        lines_read += 1
+        try:
+            u = decode(raw)
+        except misses:
+            u = None
+        if u is not None:
+            t = u.tokens
+            inp, out = t.input, t.output
+            if inp is unset:
+                if out is unset:  # only a total, or only cache: the record route counts it
+                    u = None
+                else:
+                    inp = 0
+            elif out is unset:
+                out = 0
+        if u is None:
+            record = reader.read(raw, index + 1, False)
+            if record is None:
+                continue
+            kind = record["kind"]
+            ids.append(record["id"])
+            if record.get("source_ref") is not None:
+                other_refs.append((kind, record["source_ref"]))
+            if kind == "outcome":
+                outcomes.append(record)
+            elif kind == "usage":
+                add_usage(rows, record, utc_day(record["ts"]))
+            else:  # a retraction withdraws itself here, and its target in the view
+                return exact(parse_blob(data))
+            continue
+        ts = u.ts
+        ids.append(u.id)
+        stamps.append(ts)
+        ref = u.source_ref
+        if ref is not None:
+            refs.append(ref)
+        cost = u.cost_usd
+        cread, cwrite, reasoning = t.cache_read, t.cache_write, t.reasoning
+        key = (u.bead, u.actor, u.model, ts[:10], 0 if cost is not None else UNPRICED, BY_DAY)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = [0, 0, 0, 0, 0, 0, 0, 0]
+        row[0] += 1
+        row[1] += inp  # type: ignore[operator]
+        row[2] += out  # type: ignore[operator]
+        if cread is not unset:
+            row[3] += cread
+        if cwrite is not unset:
+            row[4] += cwrite
+        if reasoning is not unset:
+            row[5] += reasoning
+        if cost is not None:
+            row[7] += round(cost * PICO)
+    if (
+        len(set(ids)) != len(ids)
+        or len(set(refs)) != len(refs)
+        or (other_refs and len(set(other_refs)) != len(other_refs))
+        or any(k == "usage" and r in set(refs) for k, r in other_refs)
+        or not fast.IDS.match("\n".join(ids) + "\n" if ids else "")
+        or not fast.STAMPS.match("\n".join(stamps) + "\n" if stamps else "")
+        or not all(map(real_day, {s[:10] for s in stamps}))
+    ):
+        return exact(parse_blob(data))
+    fold = BlobFold(rows, outcomes, id_keys(ids), ref_keys("usage", refs), parsed.problems)
+    by_kind: dict[str, list[str]] = {}
+    for kind, ref in other_refs:
+        by_kind.setdefault(kind, []).append(ref)
+    for kind, kind_refs in by_kind.items():
+        fold.refs.extend(ref_keys(kind, kind_refs))
+    fold.lines_read = lines_read
+    return fold
+
+
+@dataclass
+class Folded:
+    """The folds of a view's blobs merged: what collect (metrics.py) reads."""
+
+    rows: dict[RowKey, Row] = field(default_factory=dict)
+    outcomes: list[Record] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    lines: int = 0
+    duplicates: int = 0
+    withdrawn: int = 0
+
+    def add(self, path: str, fold: BlobFold) -> None:
+        rows = self.rows
+        for key, row in fold.rows.items():
+            have = rows.get(key)
+            if have is None:
+                rows[key] = list(row)
+            else:
+                for i, value in enumerate(row):
+                    have[i] += value
+        self.outcomes.extend(fold.outcomes)
+        self.problems.extend(Problem(path, *p) for p in fold.problems)
+        self.lines += fold.lines_read
+        self.duplicates += fold.duplicates
+        self.withdrawn += fold.withdrawn
