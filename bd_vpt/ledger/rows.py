@@ -27,7 +27,7 @@ from msgspec import UNSET
 
 from bd_vpt.errors import Problem
 from bd_vpt.ledger import fast
-from bd_vpt.ledger.records import Record, real_day
+from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.store import LineReader, ParsedBlob, Scan, parse_blob, split_lines
 from bd_vpt.ledger.usage import (
     BY_DAY,
@@ -59,6 +59,26 @@ def ref_keys(kind: str, refs: Iterable[str]) -> array[int]:
     data = list(map(_UTF8, refs))
     highs = map(operator.lshift, map(zlib.adler32, data, repeat(adler)), repeat(32))
     return array("Q", map(operator.or_, map(zlib.crc32, data, repeat(crc)), highs))
+
+
+SMALL = 200_000  # keys below which a set is quicker than numpy's sort (and its import)
+
+
+def collide(arrays: list[array[int]]) -> bool:
+    """Whether any key is in two of the arrays (each holds distinct keys): one sort of all
+    the keys (numpy), so a million records cost milliseconds, not a million set inserts."""
+    if sum(len(a) for a in arrays) < SMALL:
+        seen: set[int] = set()
+        for keys in arrays:
+            if not seen.isdisjoint(keys):
+                return True
+            seen.update(keys)
+        return False
+    import numpy
+
+    joined = numpy.concatenate([numpy.frombuffer(a, dtype=f"={a.typecode}") for a in arrays if a])
+    joined.sort()
+    return bool((joined[1:] == joined[:-1]).any())
 
 
 @dataclass
@@ -109,12 +129,12 @@ def exact(parsed: ParsedBlob, retracted: frozenset[str] = frozenset(), cut: Any 
     kept = list(scan.merge("", parsed))
     fold = BlobFold()
     fold.rows, fold.outcomes = fold_records(kept, cut)
-    every = [r for r in parsed.records]  # ids Scan saw (retractions and withdrawn included)
-    fold.ids = id_keys(r["id"] for r in every)
-    by_kind: dict[str, list[str]] = {}
+    every = parsed.records  # what Scan saw (retractions and withdrawn records included)
+    fold.ids = id_keys(dict.fromkeys(r["id"] for r in every))  # each id once
+    by_kind: dict[str, dict[str, None]] = {}
     for r in every:
         if r.get("source_ref") is not None:
-            by_kind.setdefault(r["kind"], []).append(r["source_ref"])
+            by_kind.setdefault(r["kind"], {})[r["source_ref"]] = None
     for kind, refs in by_kind.items():
         fold.refs.extend(ref_keys(kind, refs))
     fold.problems = [(p.line or 0, p.message, p.hint, p.severity) for p in scan.problems]
@@ -130,8 +150,7 @@ def fold_blob(data: bytes) -> BlobFold:
     lines, torn = split_lines(data)
     if torn:
         return exact(parse_blob(data))
-    decode = fast.DECODE
-    misses = fast.MISSES
+    decode = fast.decode
     unset = UNSET
     parsed = ParsedBlob()
     reader = LineReader(parsed)
@@ -146,18 +165,12 @@ def fold_blob(data: bytes) -> BlobFold:
         if not raw or raw.isspace():
             continue
         lines_read += 1
-        try:
-            u = decode(raw)
-        except misses:
-            u = None
+        u = decode(raw)
         if u is not None:
             t = u.tokens
             inp, out = t.input, t.output
             if inp is unset:
-                if out is unset:  # only a total, or only cache: the record route counts it
-                    u = None
-                else:
-                    inp = 0
+                inp = 0
             elif out is unset:
                 out = 0
         if u is None:
@@ -182,7 +195,6 @@ def fold_blob(data: bytes) -> BlobFold:
         if ref is not None:
             refs.append(ref)
         cost = u.cost_usd
-        cread, cwrite, reasoning = t.cache_read, t.cache_write, t.reasoning
         key = (u.bead, u.actor, u.model, ts[:10], 0 if cost is not None else UNPRICED, BY_DAY)
         row = rows.get(key)
         if row is None:
@@ -190,12 +202,9 @@ def fold_blob(data: bytes) -> BlobFold:
         row[0] += 1
         row[1] += inp  # type: ignore[operator]
         row[2] += out  # type: ignore[operator]
-        if cread is not unset:
-            row[3] += cread
-        if cwrite is not unset:
-            row[4] += cwrite
-        if reasoning is not unset:
-            row[5] += reasoning
+        row[3] += t.cache_read
+        row[4] += t.cache_write
+        row[5] += t.reasoning
         if cost is not None:
             row[7] += round(cost * PICO)
     if (
@@ -203,9 +212,7 @@ def fold_blob(data: bytes) -> BlobFold:
         or len(set(refs)) != len(refs)
         or (other_refs and len(set(other_refs)) != len(other_refs))
         or any(k == "usage" and r in set(refs) for k, r in other_refs)
-        or not fast.IDS.match("\n".join(ids) + "\n" if ids else "")
-        or not fast.STAMPS.match("\n".join(stamps) + "\n" if stamps else "")
-        or not all(map(real_day, {s[:10] for s in stamps}))
+        or not fast.columns_ok(ids, stamps)
     ):
         return exact(parse_blob(data))
     fold = BlobFold(rows, outcomes, id_keys(ids), ref_keys("usage", refs), parsed.problems)

@@ -89,27 +89,25 @@ class LedgerView:
         retracted record, or with usage on a day the window cuts (halves; cut places its
         records one by one), is folded from its records; ids or source_refs repeated across
         blobs send the whole view the record route."""
-        from bd_vpt.ledger.rows import exact, id_keys
+        from bd_vpt.ledger.rows import collide, exact, id_keys
 
         with gc_paused():
             if self.entries is None or self.history is None:
-                return self._through_records(cut)
+                return self._through_records(cut if halves else None)
             history, entries = self.history, self.entries
             retracted = self.retracted() if self.retracted is not None else frozenset()
             withdrawn = set(id_keys(retracted))
             halves = set(halves)
+            cut = cut if halves else None
+            folds = list(_folds(history, entries))
+            if collide([f.ids for f in folds]) or collide([f.refs for f in folds]):
+                return self._through_records(cut)
             out = Folded()
-            seen_ids: set[int] = set()
-            seen_refs: set[int] = set()
-            for entry, fold in zip(entries, _folds(history, entries), strict=True):
-                if not seen_ids.isdisjoint(fold.ids) or not seen_refs.isdisjoint(fold.refs):
-                    return self._through_records(cut)
-                seen_ids.update(fold.ids)
-                seen_refs.update(fold.refs)
+            for entry, fold in zip(entries, folds, strict=True):
                 if (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
                     halves and not halves.isdisjoint(fold.days())
                 ):
-                    fold = exact(_parsed(history, entry), retracted, cut if halves else None)
+                    fold = exact(_parsed(history, entry), retracted, cut)
                 out.add(entry.path, fold)
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)

@@ -1,0 +1,280 @@
+"""Per-blob folds (ledger/rows.py) give exactly the figures of reading every record.
+
+- The fast lane (ledger/fast.py) accepts only lines the one validator accepts, with the
+  same values: hypothesis over near-valid records, and every single change of a usage line.
+- On random ledgers (several shards, committed and changed files, union-merge duplicates,
+  ids and source_refs repeated across shards, retractions, unsplit and unknown token kinds,
+  offset times, newer versions, bad and torn lines) the folded route and the record route
+  give the same summary (every grouping) and trend, and the same problems, for windows that
+  fall on midnights and windows that cut days; cold, from the fold cache, and without it.
+"""
+
+from __future__ import annotations
+
+import copy
+import marshal
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from msgspec import UNSET
+
+from bd_vpt import config as config_file
+from bd_vpt.economics.metrics import (
+    cut_days,
+    summarize,
+    summarize_rows,
+    trend,
+    trend_rows,
+    window,
+)
+from bd_vpt.ledger import fast
+from bd_vpt.ledger.records import check
+from bd_vpt.ledger.rows import BlobFold, collide, fold_blob, id_keys
+from bd_vpt.ledger.view import open_view
+from bd_vpt.repo import discover
+from tests.helpers import Repo, outcome, run_cli, ulid, usage
+from tests.test_validator_agrees import EDGES, MISSING, USAGE, change, near_valid
+
+FULL_USAGE: dict[str, Any] = {
+    **USAGE,
+    "tokens": {"input": 1, "output": 2, "cache_read": 3, "cache_write": 4, "reasoning": 1},
+    "reported_cost_usd": 0.4,
+    "gt_session": "gt-1",
+    "messages": 3,
+    "requests": 2,
+}
+USAGE_FIELDS = [*FULL_USAGE, "tokens.input", "tokens.total", "tokens.weird", "tokens.reasoning"]
+
+
+def _agrees(record: dict[str, Any]) -> bool:
+    """The fast lane's verdict implies check's, with the same values. True: it took the line."""
+    try:
+        line = orjson.dumps(record)
+    except TypeError:
+        return False
+    decoded = fast.decode(line)
+    if decoded is None or not fast.columns_ok([decoded.id], [decoded.ts]):
+        return False
+    parsed = orjson.loads(line)
+    assert check(parsed) is None, (record, check(parsed))
+    for name in ("id", "ts", "bead", "actor", "source", "model", "cost_usd"):
+        assert getattr(decoded, name) == parsed[name], name
+    assert decoded.source_ref == parsed.get("source_ref")
+    tokens = parsed["tokens"]
+    for kind in ("input", "output", "cache_read", "cache_write", "reasoning", "total"):
+        value = getattr(decoded.tokens, kind)
+        assert (value if value is not UNSET else None) == tokens.get(
+            kind, 0 if kind in ("cache_read", "cache_write", "reasoning") else None
+        ), kind
+    return True
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_valid())
+def test_the_fast_lane_takes_only_lines_check_takes(record: dict[str, Any]) -> None:
+    _agrees(record)
+
+
+def test_every_single_change_of_a_usage_line() -> None:
+    taken = refused = 0
+    for name in USAGE_FIELDS:
+        for value in [MISSING, *EDGES]:
+            record = copy.deepcopy(FULL_USAGE)
+            change(record, name, value)
+            if _agrees(record):
+                taken += 1
+            else:
+                refused += 1
+    assert _agrees(FULL_USAGE) and _agrees(USAGE)
+    assert taken > 50 and refused > 500  # both lanes are really exercised
+
+
+def test_lines_not_written_as_bd_vpt_writes_them_take_the_record_route() -> None:
+    base = usage(ulid(1), "2026-11-02T10:00:00.000Z", "b", "a", "m", 5, 6, 0.25)
+    odd = [
+        {**base, "v": 2},  # a newer version: warned about, once
+        {**base, "tokens": {"total": 9}},  # unsplit
+        {**base, "tokens": {"input": 1, "audio": 4}},  # a token kind bd-vpt does not know
+        {**base, "ts": "2026-11-02T10:00:00+02:00"},  # an offset
+    ]
+    for record in odd:
+        line = orjson.dumps(record) + b"\n"
+        fold = fold_blob(line)
+        assert sum(row[0] for row in fold.rows.values()) == 1, record
+
+
+def test_collide_finds_a_key_in_two_blobs_with_sets_and_with_numpy() -> None:
+    small = [id_keys([ulid(1), ulid(2)]), id_keys([ulid(3)])]
+    assert not collide(small)
+    assert collide([*small, id_keys([ulid(2)])])
+    big = [id_keys(ulid(n) for n in range(k, 250_000, 3)) for k in range(3)]
+    assert not collide(big)
+    assert collide([*big, id_keys([ulid(7)])])
+
+
+def test_a_cached_fold_loads_as_it_was_dumped() -> None:
+    data = b"".join(
+        orjson.dumps(r) + b"\n"
+        for r in (
+            usage(ulid(1), "2026-11-02T10:00:00.000Z", "b", "a", "m", 5, 6, 0.25, source_ref="x"),
+            outcome(ulid(2), "2026-11-02T12:00:00.000Z", "b", "a", "completed", 2),
+        )
+    )
+    fold = fold_blob(data + b"not json\n")
+    assert fold.rows and fold.outcomes and fold.problems
+
+    loaded = BlobFold.load(marshal.loads(marshal.dumps(fold.dump())))
+    assert loaded.rows == fold.rows and loaded.outcomes == fold.outcomes
+    assert list(loaded.ids) == list(fold.ids) and list(loaded.refs) == list(fold.refs)
+    assert loaded.problems == fold.problems and loaded.lines_read == fold.lines_read
+
+
+SHARDS = [
+    ".beads/vpt/ledger/2026-11/w1-aaaaaa.jsonl",
+    ".beads/vpt/ledger/2026-11/w2-bbbbbb.jsonl",
+    ".beads/vpt/ledger/2026-12/w1-aaaaaa.jsonl",
+]
+KINDS = [
+    "usage",
+    "usage",
+    "usage",
+    "unpriced",
+    "unsplit",
+    "unknown-kind",
+    "offset",
+    "newer",
+    "int-cost",
+    "outcome",
+    "reopen",
+    "retract",
+    "same-line",
+    "same-id-elsewhere",
+    "same-ref-elsewhere",
+    "bad",
+]
+Step = tuple[int, str, int, int, int]  # shard, kind, day, hour, bead
+
+
+def _line(n: int, kind: str, day: int, hour: int, bead: int, made: list[dict[str, Any]]) -> bytes:
+    ts = f"2026-11-{day:02d}T{hour:02d}:{n % 60:02d}:00.000Z"
+    b = f"F-{bead}"
+    rec = usage(ulid(n), ts, b if bead else None, f"agent-{n % 2}", ("m1", "m2")[n % 2], n, 2 * n)
+    rec["cost_usd"] = round(0.001 * n, 6)
+    rec["source_ref"] = f"ref-{n}"
+    if kind == "unpriced":
+        rec["cost_usd"] = None
+    elif kind == "unsplit":
+        rec["tokens"] = {"total": 7 * n}
+    elif kind == "unknown-kind":
+        rec["tokens"] = {"input": n, "audio": 3}
+    elif kind == "offset":
+        rec["ts"] = f"2026-11-{day:02d}T{hour:02d}:30:00+05:00"
+    elif kind == "newer":
+        rec["v"] = 2
+    elif kind == "int-cost":
+        rec["cost_usd"] = n % 3
+    elif kind in ("outcome", "reopen"):
+        result = "completed" if kind == "outcome" else "reopened"
+        rec = outcome(ulid(n), ts, b, "agent-0", result, bead % 5)
+    elif kind == "retract" and made:
+        target = made[n % len(made)]
+        rec = {
+            "v": 1,
+            "id": ulid(n),
+            "kind": "retraction",
+            "ts": ts,
+            "bead": None,
+            "actor": "agent-0",
+            "source": "manual",
+            "source_ref": None,
+            "retracts": target["id"],
+            "reason": None,
+        }
+    elif kind in ("same-line", "same-id-elsewhere") and made:
+        rec = made[n % len(made)]
+    elif kind == "same-ref-elsewhere" and made:
+        rec["source_ref"] = made[n % len(made)].get("source_ref")
+    elif kind == "bad":
+        return b'{"v":1,"kind":"usage","id":"nope"}\n'
+    made.append(rec)
+    return orjson.dumps(rec) + b"\n"
+
+
+def _write(root: Path, steps: list[Step], start: int) -> None:
+    made: list[dict[str, Any]] = []
+    for i, (shard, kind, day, hour, bead) in enumerate(steps):
+        path = root / SHARDS[shard]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as out:
+            out.write(_line(start + i, kind, day, hour, bead, made))
+
+
+WINDOWS = [
+    (None, None),
+    ("2026-11-03T00:00:00Z", "2026-11-05T00:00:00Z"),  # on midnights
+    ("2026-11-03T12:00:00Z", "2026-11-05T06:30:00Z"),  # cutting two days
+    (None, "2026-11-04T09:15:00Z"),
+]
+STEPS = st.lists(
+    st.tuples(
+        st.integers(0, len(SHARDS) - 1),
+        st.sampled_from(KINDS),
+        st.integers(1, 6),
+        st.integers(0, 23),
+        st.integers(0, 4),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+def _both_routes(root: Path) -> None:
+    info = discover(root)
+    config = config_file.load(root)
+    for since, until in WINDOWS:
+        win = window(since, until)
+        for by in (None, "agent", "model", "bead", "week"):
+            record_view = open_view(info, use_cache=False)
+            expected = summarize(record_view.records(), config, by=by, since=since, until=until)
+            for use_cache in (True, True, False):  # cold, from the fold cache, no cache
+                view = open_view(info, use_cache=use_cache)
+                folded = view.folded(win, cut_days(win))
+                got = summarize_rows(
+                    folded.rows, folded.outcomes, config, by=by, since=since, until=until
+                )
+                assert got == expected, (since, until, by, use_cache)
+                assert [p.render() for p in view.scan.problems] == [
+                    p.render() for p in record_view.scan.problems
+                ]
+        view = open_view(info)
+        folded = view.folded(win, cut_days(win))
+        rows = trend_rows(
+            folded.rows, folded.outcomes, config, every="day", since=since, until=until
+        )
+        records = open_view(info, use_cache=False).records()
+        assert rows == trend(records, config, every="day", since=since, until=until)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(committed=STEPS, changed=STEPS)
+def test_folded_and_record_routes_agree_on_random_ledgers(
+    tmp_path_factory: pytest.TempPathFactory, committed: list[Step], changed: list[Step]
+) -> None:
+    root = tmp_path_factory.mktemp("folds")
+    repo = Repo(root)
+    repo.git("init", "-q")
+    os.chdir(root)
+    assert run_cli("init").code == 0
+    _write(root, committed, 100)
+    repo.commit_all("committed records")
+    _write(root, changed, 500)  # changed since `git add`: folded from the file's bytes
+    _both_routes(root)
+    repo.commit_all("and those")
+    _both_routes(root)
