@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bd_vpt.ledger.cache import BlobCache
 from bd_vpt.ledger.history import History
+from bd_vpt.ledger.rows import FORMAT as ROWS_FORMAT
 from bd_vpt.ledger.store import parse_blob
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
@@ -255,7 +256,7 @@ def test_truncated_cache_entry_is_rebuilt(history: Repo) -> None:
     expected = totals("--rev", "HEAD")  # fills the fold cache
     list(History(info, BlobCache(info.state_dir)).at("HEAD"))  # and the records cache
     entries = [p for p in (info.state_dir / "cache").glob("blobs-*/*/*") if p.is_file()]
-    folds = [p for p in entries if p.suffix == ".f1"]
+    folds = [p for p in entries if p.suffix == f".f{ROWS_FORMAT}"]
     assert folds and len(entries) > len(folds)
     for entry in entries:
         entry.write_bytes(entry.read_bytes()[: len(entry.read_bytes()) // 2])

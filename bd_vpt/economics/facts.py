@@ -123,7 +123,7 @@ def collect_rows(
     high = until.date().isoformat() if until is not None else None
     halves = cut_days(win)
     usage_records = outcome_records = 0
-    for (bead, actor, model, day, shape, cut), row in rows.items():
+    for (bead, actor, model, day, shape, cut, _session), row in rows.items():
         cost = row[COST_SLOT]
         if bead is not None:
             days = bead_days.get(bead)
@@ -132,15 +132,15 @@ def collect_rows(
             days[day] = days.get(day, 0) + cost
             if shape & ROW_UNPRICED:
                 unpriced_days.setdefault(bead, set()).add(day)
-        if cut:
-            if cut != INSIDE:
-                continue
-        elif filtering:
-            if day in halves:
-                raise ValueError(f"usage on {day} is cut by the window: fold it per record")
-            if low is not None and (day < low or (day == low and low_cut)):
-                continue
-            if high is not None and day >= high:
+        if filtering:
+            if day in halves:  # the window's end cuts this day: its records were placed
+                if not cut:
+                    raise ValueError(f"usage on {day} is cut by the window: fold it per record")
+                if cut != INSIDE:
+                    continue
+            elif (low is not None and (day < low or (day == low and low_cut))) or (
+                high is not None and day >= high
+            ):
                 continue
         count = row[0]
         usage_records += count

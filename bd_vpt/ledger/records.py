@@ -39,6 +39,8 @@ def format_ts(moment: datetime) -> str:
 
 def parse_ts(text: str) -> datetime:
     """Parse an RFC 3339 timestamp or a plain date (taken as UTC midnight)."""
+    if len(text) == 24 and text[23] == "Z" and text[0].isdigit():  # format_ts: 3.11 reads Z
+        return datetime.fromisoformat(text)
     value = text.strip()
     if len(value) == 10:
         value += "T00:00:00Z"

@@ -37,10 +37,11 @@ from bd_vpt.ledger.usage import (
     RowKey,
     add_usage,
     fold_records,
+    merge_row,
     utc_day,
 )
 
-FORMAT = 1  # the cached fold's layout (cache.py keys entries by it)
+FORMAT = 3  # the cached fold's layout (cache.py keys entries by it)
 
 _LAST12 = operator.itemgetter(slice(-12, None))
 _UTF8 = operator.methodcaller("encode", "utf-8", "surrogatepass")
@@ -94,6 +95,7 @@ class BlobFold:
     lines_read: int = 0
     duplicates: int = 0
     withdrawn: int = 0
+    retracts: list[str] = field(default_factory=list)  # ids its retractions withdraw
 
     def days(self) -> set[str]:
         return {key[3] for key in self.rows}
@@ -109,16 +111,17 @@ class BlobFold:
             self.lines_read,
             self.duplicates,
             self.withdrawn,
+            self.retracts,
         )
 
     @classmethod
     def load(cls, data: tuple[Any, ...]) -> BlobFold:
-        rows, outcomes, ids, refs, problems, lines_read, duplicates, withdrawn = data
+        rows, outcomes, ids, refs, problems, lines_read, duplicates, withdrawn, retracts = data
         fold = cls(rows, outcomes, array("q"), array("Q"), problems, lines_read)
         fold.ids.frombytes(ids)
         fold.refs.frombytes(refs)
         fold.problems = [tuple(p) for p in problems]
-        fold.duplicates, fold.withdrawn = duplicates, withdrawn
+        fold.duplicates, fold.withdrawn, fold.retracts = duplicates, withdrawn, retracts
         return fold
 
 
@@ -130,6 +133,7 @@ def exact(parsed: ParsedBlob, retracted: frozenset[str] = frozenset(), cut: Any 
     fold = BlobFold()
     fold.rows, fold.outcomes = fold_records(kept, cut)
     every = parsed.records  # what Scan saw (retractions and withdrawn records included)
+    fold.retracts = [r["retracts"] for r in every if r["kind"] == "retraction"]
     fold.ids = id_keys(dict.fromkeys(r["id"] for r in every))  # each id once
     by_kind: dict[str, dict[str, None]] = {}
     for r in every:
@@ -195,13 +199,23 @@ def fold_blob(data: bytes) -> BlobFold:
         if ref is not None:
             refs.append(ref)
         cost = u.cost_usd
-        key = (u.bead, u.actor, u.model, ts[:10], 0 if cost is not None else UNPRICED, BY_DAY)
+        key = (
+            u.bead,
+            u.actor,
+            u.model,
+            ts[:10],
+            0 if cost is not None else UNPRICED,
+            BY_DAY,
+            u.session,
+        )
         row = rows.get(key)
         if row is None:
-            row = rows[key] = [0, 0, 0, 0, 0, 0, 0, 0]
+            row = rows[key] = [0, 0, 0, 0, 0, 0, 0, 0, ts]
+        elif ts < row[8]:
+            row[8] = ts
         row[0] += 1
-        row[1] += inp  # type: ignore[operator]
-        row[2] += out  # type: ignore[operator]
+        row[1] += inp
+        row[2] += out
         row[3] += t.cache_read
         row[4] += t.cache_write
         row[5] += t.reasoning
@@ -243,8 +257,7 @@ class Folded:
             if have is None:
                 rows[key] = list(row)
             else:
-                for i, value in enumerate(row):
-                    have[i] += value
+                merge_row(have, row)
         self.outcomes.extend(fold.outcomes)
         self.problems.extend(Problem(path, *p) for p in fold.problems)
         self.lines += fold.lines_read

@@ -2,13 +2,14 @@
 
 The pure half of the per-blob fold (ledger/rows.py): economics folds records into the same
 rows, so the folded route and the record route meet in one shape:
-- key (bead, actor, model, day, shape, cut): shape says whether the records were priced and
-  whether their tokens were split into kinds (records.token_total counts an unsplit record's
-  `total`); cut is 0 when the day decides whether a row is inside a report's window, or 1/2
-  (inside/outside) when a window cuts a day and the records were placed one by one;
-- value [records, input, output, cache_read, cache_write, reasoning, unsplit total, cost]:
-  integers, cost in picodollars (10^-12 USD), so sums are exact and never depend on the order
-  blobs or records are added in.
+- key (bead, actor, model, day, shape, cut, session): shape says whether the records were
+  priced and whether their tokens were split into kinds (records.token_total counts an
+  unsplit record's `total`); cut is 0 when the day alone places the records in or out of a
+  window, or 1/2 (inside/outside) for the day a window's end cuts, placed record by record;
+- value [records, input, output, cache_read, cache_write, reasoning, unsplit total, cost,
+  first ts]: integers, cost in picodollars (10^-12 USD), so sums are exact and never depend
+  on the order blobs or records are added in; first ts is the smallest `ts` text (a
+  session's start, for the spike alert).
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from typing import Any
 
 from bd_vpt.ledger.records import Record, parse_ts
 
-RowKey = tuple[Any, ...]  # (bead | None, actor, model, day, shape, cut)
-Row = list[int]  # [records, input, output, cache_read, cache_write, reasoning, total, cost]
+RowKey = tuple[Any, ...]  # (bead | None, actor, model, day, shape, cut, session | None)
+Row = list[Any]  # [records, input, output, cache_read, cache_write, reasoning, total, cost, ts]
 UNPRICED, UNSPLIT = 1, 2  # shape bits
 BY_DAY, INSIDE, OUTSIDE = 0, 1, 2  # cut
 PICO = 10**12
-COST = 7
+COST, FIRST = 7, 8
+
+
+def merge_row(have: Row, row: Row) -> None:
+    """Add row into have (sums, and the earlier first ts)."""
+    for i in range(COST + 1):
+        have[i] += row[i]
+    if row[FIRST] < have[FIRST]:
+        have[FIRST] = row[FIRST]
 
 
 def pico(cost: float) -> int:
@@ -38,10 +47,13 @@ def add_usage(rows: dict[RowKey, Row], record: Record, day: str, cut: int = BY_D
     split = "input" in tokens or "output" in tokens or "total" not in tokens
     cost = record["cost_usd"]
     shape = (0 if split else UNSPLIT) | (UNPRICED if cost is None else 0)
-    key = (record["bead"], record["actor"], record["model"], day, shape, cut)
+    ts = record["ts"]
+    key = (record["bead"], record["actor"], record["model"], day, shape, cut, record.get("session"))
     row = rows.get(key)
     if row is None:
-        row = rows[key] = [0, 0, 0, 0, 0, 0, 0, 0]
+        row = rows[key] = [0, 0, 0, 0, 0, 0, 0, 0, ts]
+    elif ts < row[FIRST]:
+        row[FIRST] = ts
     row[0] += 1
     row[1] += get("input", 0)
     row[2] += get("output", 0)

@@ -95,13 +95,13 @@ class LedgerView:
             if self.entries is None or self.history is None:
                 return self._through_records(cut if halves else None)
             history, entries = self.history, self.entries
-            retracted = self.retracted() if self.retracted is not None else frozenset()
-            withdrawn = set(id_keys(retracted))
             halves = set(halves)
             cut = cut if halves else None
             folds = list(_folds(history, entries))
             if collide([f.ids for f in folds]) or collide([f.refs for f in folds]):
                 return self._through_records(cut)
+            retracted = frozenset(rid for f in folds for rid in f.retracts)
+            withdrawn = set(id_keys(retracted))
             out = Folded()
             for entry, fold in zip(entries, folds, strict=True):
                 if (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
