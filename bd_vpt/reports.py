@@ -65,9 +65,16 @@ def summary(
 
 def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:
     """The view folded for a usage report over [since, until)."""
-    from bd_vpt.economics.metrics import cut_days, window
+    from bd_vpt.economics.metrics import window
 
-    win = window(since, until)
+    return folded_for(view, window(since, until))
+
+
+def folded_for(view: LedgerView, win: Any) -> Folded:
+    """The view folded for a report whose window is win (the days its ends cut are placed
+    record by record)."""
+    from bd_vpt.economics.metrics import cut_days
+
     return view.folded(win, cut_days(win))
 
 
@@ -130,9 +137,14 @@ def records_in(
 
 def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
     """Spend against each [[budgets]] cap, judged at `at` (default now)."""
-    from bd_vpt.economics.alerts import budget_status, now_or
+    from bd_vpt.economics.alerts import budget_rows, budget_status, judged_at, now_or
 
     moment = now_or(at)
+
+    def folded(view: LedgerView) -> list[Any]:
+        ledger = folded_for(view, judged_at(moment))
+        return budget_rows(ledger.rows, ledger.outcomes, config, moment)
+
     rows: list[Any]
     rows, _ = memoised(
         view,
@@ -140,7 +152,8 @@ def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) ->
         {"at": moment.isoformat()},
         config,
         strict,
-        lambda records: budget_status(list(records), config, moment),
+        lambda records: budget_status(records, config, moment),
+        folded,
     )
     return rows
 
@@ -148,9 +161,14 @@ def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) ->
 def check(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
     """Every alert that fires, as dicts (name, pattern, action, evidence, hard, subject)."""
     from bd_vpt.economics.alerts import check as run_checks
-    from bd_vpt.economics.alerts import now_or
+    from bd_vpt.economics.alerts import check_rows, judged_at, now_or
 
     moment = now_or(at)
+
+    def folded(view: LedgerView) -> list[Any]:
+        ledger = folded_for(view, judged_at(moment))
+        return [a.as_dict() for a in check_rows(ledger.rows, ledger.outcomes, config, moment)]
+
     alerts: list[Any]
     alerts, _ = memoised(
         view,
@@ -159,6 +177,7 @@ def check(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> 
         config,
         strict,
         lambda records: [a.as_dict() for a in run_checks(records, config, moment)],
+        folded,
     )
     return alerts
 

@@ -14,16 +14,21 @@ from __future__ import annotations
 import copy
 import marshal
 import os
+import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec import UNSET
 
 from bd_vpt import config as config_file
+from bd_vpt.economics.alerts import budget_rows, budget_status, check_rows, judged_at
+from bd_vpt.economics.alerts import check as judge
 from bd_vpt.economics.metrics import (
     cut_days,
     summarize,
@@ -233,9 +238,48 @@ STEPS = st.lists(
 )
 
 
+THRESHOLDS = {
+    "spike_factor": 1.5,
+    "spike_history": 1,
+    "bc_mt_floor": 1000.0,
+    "variation_cv": 0.1,
+    "variation_min_beads": 2,
+}
+BUDGETS = [
+    {"name": "fleet-week", "scope": "fleet", "period": "week", "limit_usd": 0.05},
+    {
+        "name": "agent-day",
+        "scope": "actor",
+        "match": "agent-1",
+        "period": "day",
+        "limit_tokens": 10,
+    },
+]
+NOWS = [
+    datetime(2026, 11, 4, 9, 15, tzinfo=UTC),  # cuts a day
+    datetime(2026, 11, 6, 0, 0, tzinfo=UTC),  # a midnight
+    datetime(2026, 11, 3, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+def _judged_both_ways(info: Any, config: Any) -> None:
+    """check and budget: records against rows folded with judged_at(now)."""
+    for now in NOWS:
+        records = open_view(info, use_cache=False).records()
+        expected = [a.as_dict() for a in judge(records, config, now)]
+        spent = budget_status(open_view(info, use_cache=False).records(), config, now)
+        view = open_view(info)
+        ledger = view.folded(judged_at(now), cut_days(judged_at(now)))
+        got = [a.as_dict() for a in check_rows(ledger.rows, ledger.outcomes, config, now)]
+        assert got == expected, now
+        assert budget_rows(ledger.rows, ledger.outcomes, config, now) == spent, now
+    assert any(expected), "the thresholds make alerts fire"
+
+
 def _both_routes(root: Path) -> None:
     info = discover(root)
     config = config_file.load(root)
+    _judged_both_ways(info, config)
     for since, until in WINDOWS:
         win = window(since, until)
         for by in (None, "agent", "model", "bead", "week"):
@@ -272,6 +316,11 @@ def test_folded_and_record_routes_agree_on_random_ledgers(
     repo.git("init", "-q")
     os.chdir(root)
     assert run_cli("init").code == 0
+    path = root / ".beads/vpt/config.toml"
+    document = tomllib.loads(path.read_text())
+    document.setdefault("thresholds", {}).update(THRESHOLDS)
+    document["budgets"] = BUDGETS
+    path.write_text(tomli_w.dumps(document))
     _write(root, committed, 100)
     repo.commit_all("committed records")
     _write(root, changed, 500)  # changed since `git add`: folded from the file's bytes

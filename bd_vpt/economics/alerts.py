@@ -11,20 +11,32 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
 from bd_vpt.economics.metrics import (
+    Window,
     bead_states,
-    collect,
+    collect_rows,
+    cut_days,
     period,
     period_window,
-    summarize,
-    trend,
-    utc_day,
+    summarize_rows,
+    trend_rows,
 )
-from bd_vpt.ledger.records import Record, parse_ts, token_total
+from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.usage import (
+    COST,
+    FIRST,
+    INSIDE,
+    PICO,
+    UNPRICED,
+    UNSPLIT,
+    Row,
+    RowKey,
+    fold_records,
+)
 
 DEFAULTS: dict[str, Any] = {
     "bc_mt_floor": 0.0,  # per agent; 0 disables
@@ -107,44 +119,80 @@ def budgets(config: Config) -> list[Budget]:
     return found
 
 
-def budget_status(records: list[Record], config: Config, now: datetime) -> list[dict[str, Any]]:
+def judged_at(now: datetime) -> Window:
+    """The window of what a judgement at `now` sees: every record up to now. Rows handed to
+    the *_rows functions below are folded with it (its flags place the records of now's day)."""
+    return Window(None, now + timedelta(microseconds=1))
+
+
+def budget_status(records: Iterable[Record], config: Config, now: datetime) -> list[dict[str, Any]]:
     """Spend against each cap in the period that holds `now`, with the projected spend at
     the period's end (spend / elapsed share). Over means strictly above the limit."""
+    rows, outcomes = fold_records(records, judged_at(now))
+    return budget_rows(rows, outcomes, config, now)
+
+
+def _counted(row: Row, shape: int, basis: str) -> int:
+    """A usage row's tokens on the configured basis (records.token_total, summed)."""
+    if shape & UNSPLIT:
+        return int(row[6])
+    inp, out, cread, cwrite = row[1], row[2], row[3], row[4]
+    if basis == "total":
+        return int(inp + out + cread + cwrite)
+    if basis == "input_output":
+        return int(inp + out)
+    if basis == "no_cache_read":
+        return int(inp + out + cwrite)
+    if basis == "output":
+        return int(out)
+    raise ValueError(f"unknown token basis {basis!r}")
+
+
+def budget_rows(
+    rows: dict[RowKey, Row], outcomes: Iterable[Record], config: Config, now: datetime
+) -> list[dict[str, Any]]:
+    """budget_status over usage rows folded with judged_at(now)."""
     labels_of: dict[str, set[str]] = {}
-    for record in records:
-        if record["kind"] == "outcome" and record.get("snapshot"):
+    for record in outcomes:
+        if record.get("snapshot"):
             labels_of[record["bead"]] = set(record["snapshot"].get("labels") or [])
-    rows = []
+    today = now.astimezone(UTC).date().isoformat()
+    placed = today in cut_days(judged_at(now))  # now's day: its records placed one by one
+    found = []
     for budget in budgets(config):
         key = period(now.date().isoformat(), budget.period)
         win = period_window(key, budget.period)
         assert win.since is not None and win.until is not None
-        usd = tokens = 0.0
+        low, high = win.since.date().isoformat(), win.until.date().isoformat()
+        spent_pico = tokens = 0
         unpriced = 0  # usage with no known price: spend in USD is a lower bound
-        for record in records:
+        for (bead, actor, _model, day, shape, cut, _session), row in rows.items():
             if (
-                record["kind"] != "usage"
-                or not win.holds(record["ts"])
-                or parse_ts(record["ts"]) > now
+                day < low
+                or day >= high
+                or day > today
+                or (placed and day == today and cut != INSIDE)
             ):
                 continue
             if budget.scope != "fleet":
-                by_actor = record["actor"] in budget.actors
-                by_label = bool(labels_of.get(record["bead"] or "", set()) & budget.labels)
+                by_actor = actor in budget.actors
+                by_label = bool(labels_of.get(bead or "", set()) & budget.labels)
                 if not (by_actor or by_label):
                     continue
-            cost = record.get("cost_usd")
-            unpriced += cost is None
-            usd += cost or 0.0
-            tokens += token_total(record["tokens"], config.token_basis)
+            if shape & UNPRICED:
+                unpriced += row[0]
+            else:
+                spent_pico += row[COST]
+            tokens += _counted(row, shape, config.token_basis)
+        usd = spent_pico / PICO
         elapsed = (now - win.since) / (win.until - win.since)
         spent, limit = (
             (usd, budget.limit_usd)
             if budget.limit_usd is not None
-            else (tokens, budget.limit_tokens)
+            else (float(tokens), budget.limit_tokens)
         )
         projected = spent / elapsed if elapsed > 0 else spent
-        rows.append(
+        found.append(
             {
                 "name": budget.name,
                 "scope": budget.scope,
@@ -164,7 +212,7 @@ def budget_status(records: list[Record], config: Config, now: datetime) -> list[
                 "unpriced_records": unpriced,
             }
         )
-    return rows
+    return found
 
 
 def check(
@@ -175,9 +223,20 @@ def check(
 ) -> list[Alert]:
     """Every alert that fires. weekly: `trend --every week` of the same records, when the
     caller has it already (it is the costliest part)."""
-    records = list(records)
+    rows, outcomes = fold_records(records, judged_at(now))
+    return check_rows(rows, outcomes, config, now, weekly)
+
+
+def check_rows(
+    rows: dict[RowKey, Row],
+    outcomes: list[Record],
+    config: Config,
+    now: datetime,
+    weekly: list[dict[str, Any]] | None = None,
+) -> list[Alert]:
+    """check() over usage rows folded with judged_at(now) (ledger/usage.py)."""
     if weekly is None:
-        weekly = trend(records, config, every="week")
+        weekly = trend_rows(rows, outcomes, config, every="week")
     limits = thresholds(config)
     hard = set(limits["hard"])
     alerts: list[Alert] = []
@@ -192,9 +251,9 @@ def check(
     ) -> None:
         alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
 
-    fleet = summarize(records, config)["totals"]
+    fleet = summarize_rows(rows, outcomes, config)["totals"]
     if limits["bc_mt_floor"]:
-        for row in summarize(records, config, by="agent")["groups"]:
+        for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
                 fire(
                     "vpt_floor",
@@ -209,9 +268,9 @@ def check(
                     f"BC/MT {row['bc_mt'] or 0:.2f} < floor {limits['bc_mt_floor']:.2f} "
                     f"over {row['tokens']:,} tokens",
                 )
-    _spikes(records, config, limits, fire)
+    _spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
-    _variation(records, config, limits, fire)
+    _variation(rows, outcomes, config, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
     rate_lines = (
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
@@ -254,7 +313,7 @@ def check(
             f"priced share {pct(share)} < floor {pct(limits['priced_share_floor'])} "
             f"({fleet['unpriced_tokens']:,} tokens unpriced)",
         )
-    for row in budget_status(records, config, now):
+    for row in budget_rows(rows, outcomes, config, now):
         if row["status"] == "over":
             alerts.append(
                 Alert(
@@ -295,18 +354,16 @@ def _budget_figure(row: dict[str, Any]) -> str:
     return said
 
 
-def _spikes(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+def _spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire: Any) -> None:
     """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
     days: dict[str, int] = defaultdict(int)
     sessions: dict[str, tuple[str, int]] = {}
-    for record in records:
-        if record["kind"] != "usage":
-            continue
-        count = token_total(record["tokens"], config.token_basis)
-        days[utc_day(record["ts"])] += count
-        if record.get("session"):
-            first, total = sessions.get(record["session"], (record["ts"], 0))
-            sessions[record["session"]] = (min(first, record["ts"]), total + count)
+    for (_bead, _actor, _model, day, shape, _cut, session), row in rows.items():
+        count = _counted(row, shape, config.token_basis)
+        days[day] += count
+        if session:
+            first, total = sessions.get(session, (row[FIRST], 0))
+            sessions[session] = (min(first, row[FIRST]), total + count)
     for day, count, median in _above_trailing_median(sorted(days.items()), 7, limits):
         fire(
             "spike",
@@ -361,9 +418,15 @@ def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> N
         )
 
 
-def _variation(records: list[Record], config: Config, limits: dict[str, Any], fire: Any) -> None:
+def _variation(
+    rows: dict[RowKey, Row],
+    outcomes: list[Record],
+    config: Config,
+    limits: dict[str, Any],
+    fire: Any,
+) -> None:
     """Coefficient of variation of tokens per closed bead, per bead type."""
-    facts = collect(records, config)
+    facts = collect_rows(rows, outcomes, config)
     states = bead_states(facts)
     spent: dict[str, int] = defaultdict(int)
     for (bead, _group), bucket in facts.buckets.items():

@@ -20,8 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.periods import Window
 from bd_vpt.errors import Problem, VptError
 from bd_vpt.ledger.records import Record, parse_ts
+from bd_vpt.ledger.rows import Folded
 from bd_vpt.repo import RepoInfo
 
 # (figure, label, True when higher is better)
@@ -31,6 +33,7 @@ COMPARED = (
     ("fully_loaded_cost_per_completion", "fully loaded cost per completion", False),
 )
 WEEKS_CHARTED = 12
+BASELINE_DAYS = 30
 
 
 @dataclass
@@ -43,8 +46,8 @@ class Read:
     base_time: datetime
     head_time: datetime
     pr_records: list[Record]
-    base_records: Iterable[Record]  # streamed once, read from git as it goes (no list)
-    head_records: list[Record]
+    base_ledger: Folded  # the ledger at base, folded for the baseline window (ledger/rows.py)
+    head_ledger: Folded  # the ledger at head, folded for judging at head's commit time
     beads: dict[str, Any]  # bead id -> beads.Bead, as committed at head
     config: Config
     problems: list[Problem]
@@ -53,8 +56,10 @@ class Read:
 def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = True) -> Read:
     from bd_vpt import config as config_file
     from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.economics.alerts import judged_at
     from bd_vpt.ledger import view
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
+    from bd_vpt.reports import folded_for
 
     try:
         base = rev_parse(info.root, base_rev)
@@ -72,7 +77,10 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         view.open_view(info, rev=base, use_cache=use_cache),
         view.open_view(info, rev=head, use_cache=use_cache),
     ]
-    pr_records, head_records = list(views[0].records()), list(views[2].records())
+    base_time, head_time = commit_time(info.root, base), commit_time(info.root, head)
+    pr_records = list(views[0].records())
+    base_ledger = folded_for(views[1], baseline_window(base_time))
+    head_ledger = folded_for(views[2], judged_at(head_time))
     problems: dict[str, Problem] = {}
     for seen in (views[0], views[2]):  # base's problems are already in head's, or fixed there
         for problem in seen.scan.problems:
@@ -81,34 +89,44 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         base=base,
         head=head,
         merge_base=fork,
-        base_time=commit_time(info.root, base),
-        head_time=commit_time(info.root, head),
+        base_time=base_time,
+        head_time=head_time,
         pr_records=pr_records,
-        base_records=views[1].records(),
-        head_records=head_records,
+        base_ledger=base_ledger,
+        head_ledger=head_ledger,
         beads=JsonlEras.at_commit(info.root, head).all(),
         config=config_file.at_revision(info.root, base),
         problems=list(problems.values()),
     )
 
 
-def compose(read: Read, *, baseline_days: int = 30) -> dict[str, Any]:
+def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
+    """The trailing days before base's commit: the target branch's usual figures."""
+    return Window(base_time - timedelta(days=days), base_time + timedelta(seconds=1))
+
+
+def compose(read: Read, *, baseline_days: int = BASELINE_DAYS) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
-    from bd_vpt.economics.alerts import check
-    from bd_vpt.economics.metrics import Window, collect, summarize, summarize_facts, trend
+    from bd_vpt.economics.alerts import check_rows
+    from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts, trend_rows
 
     config = read.config
     pr = summarize(read.pr_records, config, by="bead")
-    since = read.base_time - timedelta(days=baseline_days)
-    win = Window(since, read.base_time + timedelta(seconds=1))
-    baseline = summarize_facts(collect(read.base_records, config, win), config, win=win)["totals"]
-    weeks = trend(read.head_records, config, every="week")
-    alerts = check(read.head_records, config, read.head_time, weeks)
+    win = baseline_window(read.base_time, baseline_days)
+    since = win.since
+    assert since is not None
+    baseline = summarize_facts(
+        collect_rows(read.base_ledger.rows, read.base_ledger.outcomes, config, win), config, win=win
+    )["totals"]
+    weeks = trend_rows(read.head_ledger.rows, read.head_ledger.outcomes, config, every="week")
+    alerts = check_rows(
+        read.head_ledger.rows, read.head_ledger.outcomes, config, read.head_time, weeks
+    )
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
-    rows = bead_rows(read.pr_records, read.head_records, read.beads, pr["groups"])
+    rows = bead_rows(read.pr_records, read.head_ledger.outcomes, read.beads, pr["groups"])
     spenders = {
         by: [
             {"key": g["key"], "tokens": g["tokens"], "cost_usd": g["cost_usd"]}
@@ -167,7 +185,7 @@ def comparison(pr: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, A
 
 def bead_rows(
     pr_records: Iterable[Record],
-    head_records: Iterable[Record],
+    head_outcomes: Iterable[Record],
     beads: dict[str, Any],
     groups: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
@@ -182,9 +200,9 @@ def bead_rows(
             if record["kind"] == "outcome":
                 pr_outcomes[record["bead"]].append(record)
     latest: dict[str, Record] = {}  # newest outcome at head per touched bead
-    for record in head_records:
+    for record in head_outcomes:
         bead = record["bead"]
-        if record["kind"] == "outcome" and bead in touched:
+        if bead in touched:
             held = latest.get(bead)
             if held is None or _when(record) > _when(held):
                 latest[bead] = record
