@@ -37,6 +37,7 @@ class Facts:
     # and the days with usage of no known price
     bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
     unpriced_days: dict[str, set[str]] = field(default_factory=dict)
+    source: object = None  # the outcome list folded (collect_rows): states are shared by it
 
 
 def _group_of(by: str | None) -> Callable[[str, str, str], str]:
@@ -176,6 +177,8 @@ def collect_rows(
             bucket[COST] += cost
         bucket[RECORDS] += count
     holds = win.holds if filtering and win is not None else None
+    if isinstance(outcomes, list):
+        facts.source = outcomes
     grouped = facts.outcomes
     for record in outcomes:
         grouped[record["bead"]].append(record)

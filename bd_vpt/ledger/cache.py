@@ -25,6 +25,9 @@ _FOLD = f".f{ROWS_FORMAT}"
 _FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
 
+_FOLDS: dict[str, BlobFold] = {}  # folds read or made by this process, by blob id (pure)
+
+
 def fold_entry(sha: str, fold: BlobFold) -> bytes:
     """A cache entry's bytes for the blob's fold (worker processes write them too)."""
     return marshal.dumps((_FOLD_TAG, sha, fold.dump()))
@@ -72,7 +75,12 @@ class BlobCache:
         write_atomic(self._path(sha), payload)
 
     def get_fold(self, sha: str) -> BlobFold | None:
-        """The blob's fold (ledger/rows.py), or None: not cached, or not a good entry."""
+        """The blob's fold (ledger/rows.py), or None: not cached, or not a good entry.
+        A fold read once stays in memory for the process: `pr` reads base and head, which
+        share all but a few blobs."""
+        held = _FOLDS.get(sha)
+        if held is not None:
+            return held
         if self.dir is None:
             return None
         try:
@@ -88,10 +96,13 @@ class BlobCache:
             self.rebuilt += 1  # corrupt or truncated: fold the blob again
             return None
         self.hits += 1
+        _FOLDS[sha] = fold
         return fold
 
-    def put_fold(self, sha: str, fold: BlobFold) -> None:
-        if self.dir is not None:
+    def put_fold(self, sha: str, fold: BlobFold, *, written: bool = False) -> None:
+        """Keep the fold (in memory, and on disk unless a worker process wrote it)."""
+        _FOLDS[sha] = fold
+        if self.dir is not None and not written:
             write_atomic(self._path(sha).with_suffix(_FOLD), fold_entry(sha, fold))
 
     def get_outcomes(self, sha: str) -> list[OutcomeKey] | None:

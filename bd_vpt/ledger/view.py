@@ -149,6 +149,7 @@ def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     if parallel.worth_it(history.info.root, jobs):  # worker processes, results in order
         for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
             found[i] = folded
+            cache.put_fold(entries[i].sha, folded, written=True)
     for entry, have in zip(entries, found, strict=True):
         if have is not None:
             yield have
