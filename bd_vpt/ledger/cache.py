@@ -28,6 +28,11 @@ _FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 _FOLDS: dict[str, BlobFold] = {}  # folds read or made by this process, by blob id (pure)
 
 
+def forget_folds() -> None:
+    """Drop the folds kept in memory (the disk cache is what is left)."""
+    _FOLDS.clear()
+
+
 def fold_entry(sha: str, fold: BlobFold) -> bytes:
     """A cache entry's bytes for the blob's fold (worker processes write them too)."""
     return marshal.dumps((_FOLD_TAG, sha, fold.dump()))
