@@ -9,7 +9,7 @@ fi
 # the interpreter that installed bd-vpt, else bd-vpt on PATH
 INSTALL_PYTHON='INSTALL_PYTHON_PATH'
 if [ -x "$INSTALL_PYTHON" ]; then
-    exec "$INSTALL_PYTHON" -m bd_vpt.hookrun HOOK_NAME "$@"
+    exec "$INSTALL_PYTHON" -c "import sys; from bd_vpt.hookrun import main; sys.exit(main())" HOOK_NAME "$@"
 elif command -v bd-vpt >/dev/null 2>&1; then
     exec bd-vpt hook HOOK_NAME "$@"
 fi
