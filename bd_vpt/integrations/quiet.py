@@ -108,9 +108,10 @@ def remember(root: str, git_dir: str, common_dir: str, bead_files: list[str]) ->
 
 def forget(common_dir: str, git_dir: str) -> None:
     """The capture found something, or could not run: no skipping until it finds nothing."""
-    path = stamp_path(common_dir, git_dir)
-    if os.path.lexists(path):
-        os.unlink(path)
+    try:
+        os.unlink(stamp_path(common_dir, git_dir))
+    except OSError:
+        return  # none there (or a folder bd-vpt cannot write to: then none was written)
 
 
 def capture_is_quiet(root: str, git_dir: str, common_dir: str) -> bool:
@@ -166,5 +167,6 @@ def nothing_to_do() -> bool:
         root, git_dir, common = os.fsdecode(found).splitlines()[:3]
     except ValueError:
         return False
-    common_dir = os.path.abspath(common)  # relative to the current folder when relative
+    # as repo.discover names it (a relative one is resolved from here): the stamp's folder
+    common_dir = common if os.path.isabs(common) else os.path.realpath(common)
     return capture_is_quiet(root, git_dir, common_dir)
