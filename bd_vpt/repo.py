@@ -278,29 +278,24 @@ def blob_id(data: bytes, length: int = 40) -> str:
 def ledger_index(root: Path) -> dict[str, str]:
     """path -> blob id of the ledger files whose working copy matches the index.
 
-    Such a file can be read through the blob cache instead of being parsed again."""
+    Such a file can be read through the blob cache instead of being parsed again. Which ones
+    differ is asked of `git status` (the cost of git's own status, limited to the ledger): it
+    refreshes the stat data the index keeps first, and writes the index when it can. A fresh
+    clone, checkout or `reset --hard` leaves every ledger file racily clean (the files and the
+    index written in the same second), and git re-hashes each racily clean file on every look
+    until the index is written again: 0.1 s per report at 10^5 records, ~1 s at 10^6, paid
+    once this way. Only stat data changes, never content. Inside a git hook (GIT_INDEX_FILE
+    set: there the index changes only through `git add`) nothing is written; nor with
+    GIT_OPTIONAL_LOCKS=0, or while another git holds the index."""
     blobs = index_blobs(root)
     if blobs:
-        refresh_index(root)
-        changed = git("diff-files", "--name-only", "-z", "--", LEDGER_PATHSPEC, cwd=root)
-        for path in changed.split("\0"):
-            blobs.pop(path, None)
+        write = [] if not os.environ.get("GIT_INDEX_FILE") else ["--no-optional-locks"]
+        args = ["status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames"]
+        out = git(*write, *args, "--", LEDGER_PATHSPEC, cwd=root)
+        for item in out.split("\0"):
+            if len(item) > 3 and item[1] != " ":  # the work tree differs from the index
+                blobs.pop(item[3:], None)
     return blobs
-
-
-def refresh_index(root: Path) -> None:
-    """Refresh the stat data the index keeps (what `git status` does first), so that
-    `git diff-files` compares stat data instead of re-hashing the ledger.
-
-    A fresh clone or checkout writes the files and the index in the same second: every entry
-    is then "racily clean", and git re-hashes each file on every diff-files until the index
-    is written again (0.1 s per report at 10^5 records, ~1 s at 10^6). One refresh writes it.
-    Only stat data changes, never content. Skipped inside a git hook (GIT_INDEX_FILE set: there
-    the index changes only through `git add`) and with GIT_OPTIONAL_LOCKS=0; a locked index
-    (another git running) is left alone."""
-    if os.environ.get("GIT_INDEX_FILE") or os.environ.get("GIT_OPTIONAL_LOCKS") == "0":
-        return
-    git("update-index", "-q", "--refresh", cwd=root, check=False)
 
 
 def ledger_tree_id(root: Path, commit: str) -> str:

@@ -4,7 +4,9 @@ bead to capture, a record to stage or a bad line to refuse."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -182,3 +184,26 @@ def test_each_worktree_has_its_own_stamp(
 
 def subprocess_git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_the_check_imports_nothing_heavy(repo: Repo) -> None:
+    """What a pre-commit with nothing to do imports beyond a bare Python start (each heavy
+    module costs milliseconds at every commit). Run without site-packages: nothing third-party
+    can be imported, and nothing the site machinery loads hides what the check imports."""
+    quiet_repo(repo)
+    code = (
+        "import sys; before = set(sys.modules); from bd_vpt.hookrun import main; "
+        "done = main(['pre-commit']); print(done, *sorted(set(sys.modules) - before))"
+    )
+    source = str(Path(quiet.__file__).parents[2])  # bd_vpt's folder, without site-packages
+    env = {**os.environ, "PYTHONPATH": source}
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=repo.root, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    done, *imported = proc.stdout.split()
+    assert done == "0"
+    assert "bd_vpt.integrations.quiet" in imported
+    heavy = {"subprocess", "pathlib", "dataclasses", "inspect", "re", "typing", "orjson"}
+    assert heavy & set(imported) == set()
+    assert not [m for m in imported if m.startswith(("click", "bd_vpt.ledger", "bd_vpt.capture"))]
