@@ -207,3 +207,30 @@ def test_the_check_imports_nothing_heavy(repo: Repo) -> None:
     heavy = {"subprocess", "pathlib", "dataclasses", "inspect", "re", "typing", "orjson"}
     assert heavy & set(imported) == set()
     assert not [m for m in imported if m.startswith(("click", "bd_vpt.ledger", "bd_vpt.capture"))]
+
+
+def test_an_agent_source_without_transcripts_reads_no_usage(repo: Repo) -> None:
+    """The marks of an import come from every usage record of the ledger (seconds at 10^6):
+    a hook's capture with no transcript to judge reads none."""
+    import shutil
+
+    from bd_vpt.ledger.cache import BlobCache
+
+    install(repo, "native")
+    manual(repo, "q-1", 7)
+    config = repo.root / ".beads/vpt/config.toml"
+    config.write_text(config.read_text().replace("sources = []", 'sources = ["claude-code"]'))
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "a record, claude-code captured by the hook")
+    info = discover(repo.root)
+    listing = repo.git("ls-tree", "-r", "HEAD", "--", ".beads/vpt/ledger").split("\n")
+    blobs = [line.split()[2] for line in listing if line]
+    assert blobs
+    shutil.rmtree(info.state_dir / "cache", ignore_errors=True)
+    commit(repo, "no transcripts")
+    assert [BlobCache(info.state_dir).get(sha) for sha in blobs] == [None] * len(blobs)
+    transcript = Path.home() / ".claude" / "projects" / "elsewhere" / "s.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_bytes(b"")
+    commit(repo, "a transcript to judge")  # now the marks are read (and the blobs cached)
+    assert all(BlobCache(info.state_dir).get(sha) is not None for sha in blobs)
