@@ -123,6 +123,8 @@ def capture_is_quiet(root: str, git_dir: str, common_dir: str) -> bool:
         return False
     if len(lines) < 3 or lines[0] != STAMP_HEADER or lines[1] != root:
         return False
+    if not lines[-1].endswith("\t" + os.path.abspath(__file__)):
+        return False  # written by another bd-vpt installation
     for line in lines[2:]:
         seen, _, path = line.partition("\t")
         if not path or signature(path) != seen:
