@@ -97,11 +97,15 @@ def remember(root: str, git_dir: str, common_dir: str, bead_files: list[str]) ->
     tmp = f"{target}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as out:
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as out:
             out.write("\n".join(lines) + "\n")
         os.replace(tmp, target)
-    except OSError:
-        forget(common_dir, git_dir)
+    except (OSError, UnicodeError):
+        for stale in (tmp, target):
+            try:
+                os.unlink(stale)
+            except OSError:
+                continue
         return False
     return True
 
@@ -117,9 +121,10 @@ def forget(common_dir: str, git_dir: str) -> None:
 def capture_is_quiet(root: str, git_dir: str, common_dir: str) -> bool:
     """The stamp is there and every input the capture reads still has its stat data."""
     try:
-        with open(stamp_path(common_dir, git_dir), encoding="utf-8") as stamp:
+        path = stamp_path(common_dir, git_dir)
+        with open(path, encoding="utf-8", errors="surrogateescape") as stamp:
             lines = stamp.read().splitlines()
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeError):
         return False
     if len(lines) < 3 or lines[0] != STAMP_HEADER or lines[1] != root:
         return False
