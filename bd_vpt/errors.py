@@ -6,30 +6,32 @@ Exit codes: 0 ok, 1 a check or gate failed, 2 bad usage or bad data.
 from __future__ import annotations
 
 import os
-import re
 import sys
-from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD = 2
 
 SECRET_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
-_USERINFO = re.compile(r"(?<=://)[^/?#\s@]*@")
-_TOKEN_SHAPES = re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})")
-_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+_USERINFO = r"(?<=://)[^/?#\s@]*@"
+_TOKEN_SHAPES = r"(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})"
+_BEARER = r"(?i)(bearer\s+)\S+"
+# (re is imported when something is redacted: this module is on the path of the pre-commit
+# hook's nothing-to-do check, which imports as little as it can)
 
 
 def redact(text: str, *secrets: str) -> str:
     """text without any secret: the given ones and those in SECRET_VARIABLES (in any case),
     credentials inside URLs (`//user:token@host`), bearer values and anything shaped like a
     GitHub token. Every error and warning bd-vpt prints goes through here."""
+    import re
+
     known = {*secrets, *(os.environ.get(name, "") for name in SECRET_VARIABLES)}
     for secret in sorted((s for s in known if s), key=len, reverse=True):
         text = re.sub(re.escape(secret), "***", text, flags=re.IGNORECASE)
-    text = _USERINFO.sub("***@", text)
-    text = _BEARER.sub(r"\1***", text)
-    return _TOKEN_SHAPES.sub("***", text)
+    text = re.sub(_USERINFO, "***@", text)
+    text = re.sub(_BEARER, r"\1***", text)
+    return re.sub(_TOKEN_SHAPES, "***", text)
 
 
 class VptError(Exception):
@@ -48,15 +50,43 @@ class VptError(Exception):
         return redact(text)
 
 
-@dataclass(frozen=True)
 class Problem:
-    """One bad line (or file) in the ledger or another input."""
+    """One bad line (or file) in the ledger or another input. (A plain class, not a
+    dataclass: dataclasses imports inspect, too slow for the hooks' start-up.)"""
 
-    path: str
-    line: int | None
-    message: str
-    hint: str | None = None
-    severity: str = "error"  # "error" or "warning"
+    __slots__ = ("hint", "line", "message", "path", "severity")
+
+    def __init__(
+        self,
+        path: str,
+        line: int | None,
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",  # "error" or "warning"
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        self.hint = hint
+        self.severity = severity
+
+    def _fields(self) -> tuple[str, int | None, str, str | None, str]:
+        return (self.path, self.line, self.message, self.hint, self.severity)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Problem)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Problem(path={self.path!r}, line={self.line!r}, message={self.message!r}, "
+            f"hint={self.hint!r}, severity={self.severity!r})"
+        )
 
     def render(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path

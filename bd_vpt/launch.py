@@ -8,6 +8,8 @@ importing click and the command table (most of a start-up).
   click, prints it and stores it.
 - `bd-vpt shell-init [--shell bash|zsh|fish]`: the shell function, printed directly (it runs at
   every shell start-up).
+- `bd-vpt hook pre-commit` (the pre-commit framework's entry): done at once when there is
+  nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
 
 Everything else, and anything unusual about these two (other options, bad values), goes to
 `bd_vpt.cli.main`, which gives the same answers the slow way.
@@ -120,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args in (["--help"], ["-h"]):
             return _help()
+        if args == ["hook", "pre-commit"]:
+            from bd_vpt.integrations.quiet import nothing_to_do
+
+            if nothing_to_do():
+                return 0
         dialect = _shell(args)
         if dialect is not None:
             from bd_vpt.integrations.shell import shell_function

@@ -2,21 +2,39 @@
 
 Plain `git` subprocesses for what hooks and capture need (fast start-up, honours
 GIT_INDEX_FILE and friends); GitPython for walking history, imported only there.
+Importing this module costs nearly nothing (os only; subprocess, pathlib and datetime are
+imported where they are used): the pre-commit hook's nothing-to-do check runs through it.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 from bd_vpt.errors import VptError
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+    from subprocess import CompletedProcess
 
 
 class GitError(VptError):
     pass
+
+
+def run(
+    args: list[str],
+    cwd: Path | str | None,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> CompletedProcess[bytes]:
+    """git with args, its output captured as bytes, whatever its exit status."""
+    import subprocess
+
+    return subprocess.run(
+        ["git", *args], cwd=cwd, input=input, capture_output=True, check=False, env=env
+    )
 
 
 def git(
@@ -28,14 +46,7 @@ def git(
 ) -> str:
     """Run git and return stdout as text; raise GitError (exit 2) on failure when check.
     env adds variables to this process's environment for the one call."""
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        input=input,
-        capture_output=True,
-        check=False,
-        env={**os.environ, **env} if env else None,
-    )
+    proc = run(list(args), cwd, input, {**os.environ, **env} if env else None)
     if check and proc.returncode != 0:
         raise GitError(
             f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}"
@@ -43,11 +54,27 @@ def git(
     return proc.stdout.decode(errors="replace")
 
 
-@dataclass(frozen=True)
 class RepoInfo:
-    root: Path  # the work tree's top level
-    git_dir: Path  # this worktree's git dir
-    common_dir: Path  # shared by all worktrees: hooks and bd-vpt's local state live here
+    """Where a work tree's repository lives (not a dataclass: dataclasses is slow to import)."""
+
+    __slots__ = ("common_dir", "git_dir", "root")
+
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        self.root = root  # the work tree's top level
+        self.git_dir = git_dir  # this worktree's git dir
+        self.common_dir = common_dir  # shared by all worktrees: hooks, bd-vpt's local state
+
+    def _key(self) -> tuple[Path, Path, Path]:
+        return (self.root, self.git_dir, self.common_dir)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RepoInfo) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "RepoInfo(root={!r}, git_dir={!r}, common_dir={!r})".format(*self._key())
 
     @property
     def state_dir(self) -> Path:
@@ -57,12 +84,9 @@ class RepoInfo:
 
 def discover(cwd: Path | str | None = None) -> RepoInfo:
     """Find the repository that contains cwd."""
-    proc = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-    )
+    from pathlib import Path
+
+    proc = run(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], cwd)
     if proc.returncode != 0:
         raise VptError(
             f"not inside a git work tree: {Path(cwd or os.getcwd()).resolve()}",
@@ -75,6 +99,36 @@ def discover(cwd: Path | str | None = None) -> RepoInfo:
     return RepoInfo(root=Path(top), git_dir=Path(git_dir), common_dir=common_path)
 
 
+def git_started(*args: str) -> tuple[int, int] | None:
+    """Start `git args` with its output on a pipe without importing subprocess (the pre-commit
+    hook's nothing-to-do check runs two at once): (pid, pipe); None where os cannot spawn."""
+    if not hasattr(os, "posix_spawnp"):
+        return None
+    read, write = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_DUP2, write, 1),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
+    try:
+        pid = os.posix_spawnp("git", ["git", *args], os.environ, file_actions=actions)
+    except OSError:
+        os.close(read)
+        return None
+    finally:
+        os.close(write)
+    return pid, read
+
+
+def git_finished(started: tuple[int, int]) -> bytes | None:
+    """The output of a git from git_started once it exits; None when it failed."""
+    pid, pipe = started
+    chunks = []
+    while chunk := os.read(pipe, 1 << 16):
+        chunks.append(chunk)
+    os.close(pipe)
+    return b"".join(chunks) if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 else None
+
+
 def user_name(root: Path) -> str | None:
     name = git("config", "user.name", cwd=root, check=False).strip()
     return name or None
@@ -82,9 +136,7 @@ def user_name(root: Path) -> str | None:
 
 def show_file(root: Path, rev: str, path: str) -> bytes | None:
     """The bytes of path as committed at rev, or None when it is not there."""
-    proc = subprocess.run(
-        ["git", "cat-file", "blob", f"{rev}:{path}"], cwd=root, capture_output=True, check=False
-    )
+    proc = run(["cat-file", "blob", f"{rev}:{path}"], root)
     return proc.stdout if proc.returncode == 0 else None
 
 
@@ -110,6 +162,8 @@ def is_shallow(root: Path) -> bool:
 
 def commit_time(root: Path, rev: str) -> datetime:
     """The committer date of rev (what a report judged "as of" a commit is anchored on)."""
+    from datetime import datetime
+
     return datetime.fromisoformat(git("log", "-1", "--format=%cI", rev, cwd=root).strip())
 
 
@@ -224,29 +278,24 @@ def blob_id(data: bytes, length: int = 40) -> str:
 def ledger_index(root: Path) -> dict[str, str]:
     """path -> blob id of the ledger files whose working copy matches the index.
 
-    Such a file can be read through the blob cache instead of being parsed again."""
+    Such a file can be read through the blob cache instead of being parsed again. Which ones
+    differ is asked of `git status` (the cost of git's own status, limited to the ledger): it
+    refreshes the stat data the index keeps first, and writes the index when it can. A fresh
+    clone, checkout or `reset --hard` leaves every ledger file racily clean (the files and the
+    index written in the same second), and git re-hashes each racily clean file on every look
+    until the index is written again: 0.1 s per report at 10^5 records, ~1 s at 10^6, paid
+    once this way. Only stat data changes, never content. Inside a git hook (GIT_INDEX_FILE
+    set: there the index changes only through `git add`) nothing is written; nor with
+    GIT_OPTIONAL_LOCKS=0, or while another git holds the index."""
     blobs = index_blobs(root)
     if blobs:
-        refresh_index(root)
-        changed = git("diff-files", "--name-only", "-z", "--", LEDGER_PATHSPEC, cwd=root)
-        for path in changed.split("\0"):
-            blobs.pop(path, None)
+        write = [] if not os.environ.get("GIT_INDEX_FILE") else ["--no-optional-locks"]
+        args = ["status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames"]
+        out = git(*write, *args, "--", LEDGER_PATHSPEC, cwd=root)
+        for item in out.split("\0"):
+            if len(item) > 3 and item[1] != " ":  # the work tree differs from the index
+                blobs.pop(item[3:], None)
     return blobs
-
-
-def refresh_index(root: Path) -> None:
-    """Refresh the stat data the index keeps (what `git status` does first), so that
-    `git diff-files` compares stat data instead of re-hashing the ledger.
-
-    A fresh clone or checkout writes the files and the index in the same second: every entry
-    is then "racily clean", and git re-hashes each file on every diff-files until the index
-    is written again (0.1 s per report at 10^5 records, ~1 s at 10^6). One refresh writes it.
-    Only stat data changes, never content. Skipped inside a git hook (GIT_INDEX_FILE set: there
-    the index changes only through `git add`) and with GIT_OPTIONAL_LOCKS=0; a locked index
-    (another git running) is left alone."""
-    if os.environ.get("GIT_INDEX_FILE") or os.environ.get("GIT_OPTIONAL_LOCKS") == "0":
-        return
-    git("update-index", "-q", "--refresh", cwd=root, check=False)
 
 
 def ledger_tree_id(root: Path, commit: str) -> str:
@@ -262,13 +311,7 @@ def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:
     one `git cat-file --batch` process, no GitPython (hooks must start fast)."""
     if not refs:
         return []
-    proc = subprocess.run(
-        ["git", "cat-file", "--batch"],
-        cwd=root,
-        input="".join(f"{r}\n" for r in refs).encode(),
-        capture_output=True,
-        check=False,
-    )
+    proc = run(["cat-file", "--batch"], root, "".join(f"{r}\n" for r in refs).encode())
     out, pos = proc.stdout, 0
     found: list[bytes | None] = []
     for _ in refs:
@@ -288,25 +331,8 @@ def staged_ledger_diff(root: Path) -> bytes:
     """The staged changes to ledger files against HEAD, zero context lines, as raw bytes
     (a hook must read them exactly, whatever their encoding), always as text: a NUL byte
     must not make git print "Binary files differ" and hide the lines from the checks."""
-    proc = subprocess.run(
-        [
-            "git",
-            "diff",
-            "--cached",
-            "--text",
-            "--no-textconv",
-            "--no-color",
-            "--no-ext-diff",
-            "-U0",
-            "--no-renames",
-            "--diff-filter=AM",
-            "--",
-            LEDGER_PATHSPEC,
-        ],
-        cwd=root,
-        capture_output=True,
-        check=False,
-    )
+    text = ["--text", "--no-textconv", "--no-color", "--no-ext-diff", "-U0", "--no-renames"]
+    proc = run(["diff", "--cached", *text, "--diff-filter=AM", "--", LEDGER_PATHSPEC], root)
     return proc.stdout
 
 
@@ -321,6 +347,7 @@ def repositories(patterns: list[str]) -> list[Path]:
     """The top folders named by paths or globs (`repos/*`), each a git work tree's top, in
     the order given (a glob's matches sorted); a path that is not one is a clear error."""
     import glob
+    from pathlib import Path
 
     found: list[Path] = []
     for pattern in patterns:
@@ -357,6 +384,8 @@ def repositories(patterns: list[str]) -> list[Path]:
 
 
 def _top(path: Path) -> Path | None:
+    from pathlib import Path
+
     out = git("rev-parse", "--show-toplevel", cwd=path, check=False).strip()
     return Path(out).resolve() if out else None
 
@@ -422,21 +451,14 @@ def ledger_status(root: Path) -> list[tuple[str, str]]:
 
 def index_blob(root: Path, path: str) -> bytes | None:
     """The bytes of path as staged in the index (None when it is not there)."""
-    proc = subprocess.run(
-        ["git", "cat-file", "blob", f":{path}"], cwd=root, capture_output=True, check=False
-    )
+    proc = run(["cat-file", "blob", f":{path}"], root)
     return proc.stdout if proc.returncode == 0 else None
 
 
 def ignored(root: Path, paths: list[str]) -> dict[str, tuple[str, int, str]]:
     """Which of paths git would ignore (tracked or not), each with the rule that ignores it:
     (the ignore file, its line number, the pattern)."""
-    proc = subprocess.run(
-        ["git", "check-ignore", "-v", "--no-index", "--", *paths],
-        cwd=root,
-        capture_output=True,
-        check=False,
-    )
+    proc = run(["check-ignore", "-v", "--no-index", "--", *paths], root)
     found: dict[str, tuple[str, int, str]] = {}
     for line in proc.stdout.decode(errors="replace").splitlines():
         rule, _, path = line.partition("\t")

@@ -247,9 +247,13 @@ class JsonlEras:
         backup = [f"{BACKUP_DIR}/{n}.jsonl" for n in ("issues", "labels", "dependencies")]
         return [*ERA_FILES, *backup, f"{BACKUP_DIR}/events.jsonl", INTERACTIONS]
 
+    def fingerprinted(self) -> list[str]:
+        """Every file the fingerprint reads (the hook's stamp watches their stat data)."""
+        return [*self.files(), BD_CONFIG, f"{BACKUP_DIR}/config.jsonl"]
+
     def fingerprint(self) -> str:
         digest = hashlib.sha1()
-        for name in (*self.files(), BD_CONFIG, f"{BACKUP_DIR}/config.jsonl"):
+        for name in self.fingerprinted():
             data = self.read(name)
             digest.update(f"{name}\0{len(data) if data is not None else -1}\0".encode())
             digest.update(data or b"")

@@ -126,7 +126,9 @@ def run_import(
     allowed = (
         None if all_projects else [str(info.root)] if own_worktree else worktree_roots(info.root)
     )
-    marks = high_water(writer.known.usage(), kind)
+    # the ledger's marks read every usage record it holds (seconds at 10^6 records): only
+    # when there is a transcript to judge (a hook's capture with no transcripts reads none)
+    marks = high_water(writer.known.usage(), kind) if found else {}
     index = FileIndex(info, kind, all_projects, own_worktree)
     to_scan = [f for f in found if not index.covered(f, marks, stats)]
     sessions = module.scan(to_scan, allowed, stats)

@@ -200,10 +200,11 @@ def validate_staged(info: RepoInfo) -> list[Problem]:
 
 def pre_commit(info: RepoInfo) -> int:
     from bd_vpt.capture.manual import resolve_actor
-    from bd_vpt.capture.sources import run
+    from bd_vpt.capture.sources import DEFAULT_SOURCES, run
     from bd_vpt.config import load
     from bd_vpt.ledger.writer import writing
 
+    quiet = False  # the capture found nothing new: the next hook may skip it (quiet.py)
     try:
         config = load(info.root, known_good=info.state_dir / "config-ok")
         actor = resolve_actor(None, info.root)
@@ -219,11 +220,15 @@ def pre_commit(info: RepoInfo) -> int:
             say(f"captured {len(captured.records) + moved} record(s) into {shown}")
         from bd_vpt.repo_setup import unreachable
 
-        for line in unreachable(info.root, [shard.relative_to(info.root).as_posix()]):
+        far = unreachable(info.root, [shard.relative_to(info.root).as_posix()])
+        for line in far:
             say(f"warning: {line}")  # the records would stay on this machine
+        quiet = not (captured.warnings or captured.records or moved or far)
+        quiet = quiet and set(config.sources or DEFAULT_SOURCES) == {"sync"}
     except VptError as exc:  # a capture never blocks a commit
         what = "capture failed" if exc.exit_code == EXIT_FAILED else "capture skipped"
         say(f"warning: {what}: {exc.message}")
+    stamp(info, quiet)
     try:
         if partial_commit():
             from bd_vpt.repo import ledger_status
@@ -249,6 +254,18 @@ def pre_commit(info: RepoInfo) -> int:
         say(f"commit blocked: {len(problems)} bad ledger line(s) staged")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def stamp(info: RepoInfo, quiet: bool) -> None:
+    """Let the next pre-commit skip a capture that would find nothing (quiet.py), or not."""
+    from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.integrations import quiet as stamps
+
+    where = (str(info.root), str(info.git_dir), str(info.common_dir))
+    if quiet and not stamps.bd_on_path():
+        stamps.remember(*where, JsonlEras.worktree(info.root).fingerprinted())
+    else:
+        stamps.forget(where[2], where[1])
 
 
 def post_merge(info: RepoInfo) -> int:
