@@ -55,6 +55,7 @@ BENCH_VENV ?= build/bench-venv
 bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check '.[bench]'
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall .
 	$(BENCH_VENV)/bin/python -m compileall -q $(BENCH_VENV)/lib
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 
