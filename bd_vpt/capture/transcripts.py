@@ -10,9 +10,11 @@ $BD_VPT_BEAD). What matches nothing is recorded with bead null, never dropped.
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +28,7 @@ from bd_vpt.ledger.records import Record, format_ts, parse_ts, usage_record
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (counted as too long)
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One model call, deduplicated."""
 
@@ -50,6 +52,28 @@ class Message:
     def size(self) -> int:
         return sum(v for k, v in self.tokens.items() if k != "cache_write_1h")
 
+    def pack(self) -> tuple[Any, ...]:
+        """The fields as plain values (a worker process hands back many: a datetime is slow
+        to pickle, its ISO form is not, and it reads back exactly)."""
+        return (
+            self.key,
+            self.session,
+            self.moment.isoformat(),
+            self.model,
+            self.tokens,
+            self.sidechain,
+            self.commands,
+            self.day,
+            self.cwd,
+            self.parent,
+            self.reported_cost,
+        )
+
+    @classmethod
+    def unpack(cls, row: tuple[Any, ...]) -> Message:
+        key, session, moment, *rest = row
+        return cls(key, session, datetime.fromisoformat(moment), *rest)
+
 
 @dataclass
 class Stats:
@@ -66,6 +90,31 @@ class Stats:
 
     def skip(self, why: str, n: int = 1) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + n
+
+    def add(self, other: Stats) -> None:
+        """Count what another scan counted (a file read apart, in a worker)."""
+        self.files += other.files
+        self.lines += other.lines
+        self.messages += other.messages
+        self.duplicates += other.duplicates
+        self.already_imported += other.already_imported
+        for why, n in other.skipped.items():
+            self.skip(why, n)
+        for path, sessions in other.file_sessions.items():
+            self.file_sessions.setdefault(path, set()).update(sessions)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import makes its many small objects (messages,
+    their token dicts; none cyclic): it would walk them all again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def amount(value: Any) -> float | None:
@@ -99,12 +148,9 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def entries(
-    path: Path, stats: Stats, needle: bytes | None = None, also: bytes | None = None
-) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
-    last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
-    counted, never raised."""
+def read_lines(path: Path, stats: Stats) -> list[bytes]:
+    """The lines of a transcript (counted as one file read). An unreadable file is skipped
+    (no lines) and a truncated last line is dropped, both counted, never raised."""
     from bd_vpt.errors import VptError
     from bd_vpt.files import read_regular
 
@@ -113,14 +159,23 @@ def entries(
         data = read_regular(path)  # a FIFO or a device named *.jsonl is skipped, never read
     except VptError:
         stats.skip("unreadable file (or not a regular file)")
-        return
+        return []
     lines = data.split(b"\n")
     if lines[-1].strip() and not _parses(lines[-1]):
         stats.lines += 1
         stats.skip("truncated last line")  # a writer was cut off mid-line
         lines.pop()
+    return lines
+
+
+def entries(
+    path: Path, stats: Stats, needle: bytes | None = None, also: bytes | None = None
+) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
+    last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
+    counted, never raised."""
     loads = orjson.loads
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_lines(path, stats), 1):
         if not line.strip():
             continue
         stats.lines += 1
@@ -310,12 +365,14 @@ def _record(
     tokens: dict[str, int] = {}
     cost: float | None = 0.0
     ref = provider = None
+    first, last = group[0], group[-1]
+    price, get = cards.price, tokens.get
     for message in group:
         for kind, value in message.tokens.items():
-            tokens[kind] = tokens.get(kind, 0) + value
-        priced, ref, provider = cards.price(model, message.moment, message.tokens, message.day)
-        cost = None if priced is None or cost is None else cost + priced
-    first, last = group[0], group[-1]
+            tokens[kind] = get(kind, 0) + value
+        priced, ref, provider = price(model, message.moment, message.tokens, message.day)
+        if cost is not None:
+            cost = None if priced is None else cost + priced
     extra: dict[str, Any] = {
         "messages": len(group),
         "first_ts": format_ts(first.moment),
