@@ -277,15 +277,16 @@ def _reported(records: list[Record]) -> float | None:
     return round(sum(reported), 6) if reported else None
 
 
-def _signature(path: Path) -> tuple[int, int]:
-    """(size, mtime) of a file, with its SQLite write-ahead log's (new rows live there first)."""
+def _signature(path: Path) -> tuple[int, int, int]:
+    """(size, mtime, inode) of a file, with its SQLite write-ahead log's (new rows live there
+    first). A file rewritten in place of another (same size and time) has another inode."""
     st = path.stat()
     size, mtime = st.st_size, st.st_mtime_ns
     wal = path.with_name(path.name + "-wal")
     if path.suffix == ".db" and wal.exists():
         ws = wal.stat()
         size, mtime = size + ws.st_size, max(mtime, ws.st_mtime_ns)
-    return size, mtime
+    return size, mtime, st.st_ino
 
 
 class FileIndex:
@@ -314,7 +315,10 @@ class FileIndex:
             signature = _signature(path)
         except OSError:
             return False
-        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime")) != signature:
+        if (
+            not isinstance(entry, dict)
+            or (entry.get("size"), entry.get("mtime"), entry.get("inode")) != signature
+        ):
             return False
         try:
             for session, (ts, key) in entry.get("sessions", {}).items():
@@ -343,18 +347,18 @@ class FileIndex:
             if any(s not in marks for s in held):
                 continue  # nothing of that session reached the ledger: read it again next time
             try:
-                size, mtime = _signature(path)
+                size, mtime, inode = _signature(path)
             except OSError:
                 continue
             self.files[str(path)] = {
                 "size": size,
                 "mtime": mtime,
+                "inode": inode,
                 "sessions": {s: [format_ts(marks[s][0]), marks[s][1]] for s in sorted(held)},
             }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps(self.files))
-        tmp.replace(self.path)
+        from bd_vpt.state import atomic_write
+
+        atomic_write(self.path, orjson.dumps(self.files))  # (under the ledger lock)
 
 
 CLAUDE_HOOK = "bd-vpt import claude-code --hook"

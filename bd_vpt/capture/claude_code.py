@@ -122,7 +122,7 @@ def scan_file(path: Path, allowed: list[str] | None) -> FileScan:
         if len(line) > MAX_LINE:
             stats.skip("line too long")
             continue
-        if b'"usage"' not in line:
+        if line.rfind(b'"usage"') < 0:  # (it sits near the end: rfind finds it soonest)
             stats.skip("not a usage line")
             continue
         message = None
