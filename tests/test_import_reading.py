@@ -277,3 +277,55 @@ def test_index_of_files_read_is_only_a_hint(
         ledgers.append((ledger(repo), summaries))
     assert ledgers[0] == ledgers[1]
     assert len(ledgers[0][0]) > 20
+
+
+def test_a_session_in_several_files_is_read_whole(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subagent's transcript (same session, a file of its own) closes the bead its parent
+    claimed; when only the parent's file grows, the unchanged subagent file is read again
+    (its bd close still ends the window), as a full read would."""
+    home = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    cwd = str(repo.root)
+    project = home / "projects" / "-repo"
+    use = {"input_tokens": 10, "output_tokens": 5}
+
+    def line(ts: str, mid: str, command: str, sidechain: bool = False) -> bytes:
+        block = {"type": "tool_use", "input": {"command": command}}
+        return usage_line(
+            mid=mid,
+            sessionId="P",
+            timestamp=ts,
+            requestId=f"r-{mid}",
+            cwd=cwd,
+            usage=use,
+            content=[block],
+            isSidechain=sidechain,
+        )
+
+    parent = [
+        line("2026-11-12T10:00:00.000Z", "p1", "bd update bd-7 --claim"),
+        line("2026-11-12T10:02:00.000Z", "p2", "ls"),
+    ]
+    agent = [line("2026-11-12T10:01:00.000Z", "a1", "bd close bd-7", sidechain=True)]
+    later = [line("2026-11-12T10:05:00.000Z", "p3", "ls")]
+    state = repo.root / ".git" / "bd-vpt"
+    results = []
+    for keep in (True, False):
+        shutil.rmtree(home, ignore_errors=True)
+        start_over(repo)
+        project.mkdir(parents=True)
+        (project / "P.jsonl").write_bytes(b"\n".join(parent) + b"\n")
+        (project / "agent-a.jsonl").write_bytes(b"\n".join(agent) + b"\n")
+        import_json("1", monkeypatch)
+        with (project / "P.jsonl").open("ab") as out:
+            out.write(b"\n".join(later) + b"\n")
+        if not keep:
+            for index in state.glob("imported-*.json"):
+                index.unlink()
+        second = import_json("1", monkeypatch)
+        assert "unchanged file" not in second["skipped"]
+        results.append(ledger(repo))
+    assert results[0] == results[1]
+    assert [r["bead"] for r in results[0]] == ["bd-7", None, None]  # p1+a1, p2; p3

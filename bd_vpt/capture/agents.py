@@ -135,9 +135,18 @@ def run_import(
     marks = high_water(writer.known.usage(), kind)
     index = FileIndex(info, kind, all_projects, own_worktree)
     with gc_paused():  # (many small objects, none cyclic: collecting them costs a third)
-        to_scan = [f for f in found if not index.covered(f, marks, stats)]
-        cards = RateCards(config)
+        skip = {f for f in found if index.covered(f, marks)}
+        to_scan = [f for f in found if f not in skip]
         sessions = module.scan(to_scan, allowed, stats)
+        shared = index.sharing(skip, set(sessions))
+        if shared:  # a session is walked whole (its bd commands open and close windows)
+            skip -= shared
+            to_scan = [f for f in found if f not in skip]
+            stats = Stats()
+            sessions = module.scan(to_scan, allowed, stats)
+        if skip:
+            stats.skip("unchanged file", len(skip))
+        cards = RateCards(config)
         joined = gastown.join(gastown.rows(Stats()), sessions)
         extra = Attribution(
             session_beads=_session_beads(info),
@@ -309,7 +318,7 @@ class FileIndex:
         except (OSError, orjson.JSONDecodeError):
             self.files = {}
 
-    def covered(self, path: Path, marks: dict[str, tuple[datetime, str]], stats: Stats) -> bool:
+    def covered(self, path: Path, marks: dict[str, tuple[datetime, str]]) -> bool:
         entry = self.files.get(str(path))
         try:
             signature = _signature(path)
@@ -326,8 +335,26 @@ class FileIndex:
                     return False
         except (TypeError, ValueError):
             return False
-        stats.skip("unchanged file")
         return True
+
+    def sharing(self, covered: set[Path], sessions: set[str]) -> set[Path]:
+        """The covered files that hold one of these sessions (or one of those files' other
+        sessions, and so on): read again, so that every session read is read whole."""
+        held = {}
+        for path in covered:
+            entry = self.files.get(str(path))
+            found = entry.get("sessions") if isinstance(entry, dict) else None
+            held[path] = set(found) if isinstance(found, dict) else set()
+        wanted, out = set(sessions), set()
+        grew = True
+        while grew:
+            grew = False
+            for path, names in held.items():
+                if path not in out and not names.isdisjoint(wanted):
+                    out.add(path)
+                    wanted |= names
+                    grew = True
+        return out
 
     def update(
         self,
