@@ -107,13 +107,16 @@ class Stats:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Python's cycle collector off while an import makes its many small objects (messages,
-    their token dicts; none cyclic): it would walk them all again and again."""
+    their token dicts; none cyclic): it would walk them all again and again. They are then
+    left out of later collections (frozen: freed as usual when no longer used), or the
+    first one would walk them all once more."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            gc.freeze()
             gc.enable()
 
 
@@ -265,19 +268,22 @@ class Attribution:
 
 def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message, str | None]]:
     """Walk one session in time order, opening and closing bead windows."""
-    out = []
+    out: list[tuple[Message, str | None]] = []
+    append, needed, fallback = out.append, extra.needed, extra.fallback
     current: str | None = None
     for message in messages:
-        actions = [a for c in message.commands for a in bd_commands(c)]
+        actions = (
+            [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
+        )
         for kind, beads in actions:
             if kind == "open":
                 current = beads[0]
-        bead = current if current is not None else extra.fallback(message.session, message.moment)
-        out.append((message, bead))
+        bead = current if current is not None else fallback(message.session, message.moment)
+        append((message, bead))
         for kind, beads in actions:
             if (kind == "close" and current in beads) or kind == "stop":
                 current = None
-        if message.session in extra.needed:
+        if needed and message.session in needed:
             extra.windows.setdefault(message.session, []).append((message.moment, current))
     return out
 
