@@ -69,9 +69,50 @@ def scan(
 
 
 def _packed(path: Path, allowed: list[str] | None) -> tuple[list[tuple[Any, ...]], Stats]:
-    """scan_file() in a worker, its messages packed (quick to hand back)."""
+    """scan_file() in a worker, its messages as plain values, quick to pickle and read back:
+    the moment in ISO form (a datetime pickles slowly), one copy of each session, model, day
+    and folder name (pickled once, then referred to)."""
     found = scan_file(path, allowed)
-    return [message.pack() for message in found.messages], found.stats
+    same: dict[str, str] = {}
+    one = same.setdefault
+    rows = []
+    for m in found.messages:
+        rows.append(
+            (
+                m.key,
+                one(m.session, m.session),
+                m.moment.isoformat(),
+                one(m.model, m.model),
+                m.tokens,
+                m.sidechain,
+                m.commands or None,
+                one(m.day, m.day),
+                one(m.cwd, m.cwd),
+            )
+        )
+    return rows, found.stats
+
+
+def _unpack(packed: tuple[list[tuple[Any, ...]], Stats]) -> FileScan:
+    rows, stats = packed
+    moment = datetime.fromisoformat
+    return FileScan(
+        [
+            Message(
+                key,
+                session,
+                moment(iso),
+                model,
+                tokens,
+                sidechain,
+                commands or [],
+                day,
+                cwd,
+            )
+            for key, session, iso, model, tokens, sidechain, commands, day, cwd in rows
+        ],
+        stats,
+    )
 
 
 def _price_tables() -> None:
@@ -80,11 +121,6 @@ def _price_tables() -> None:
     import importlib
 
     importlib.import_module("genai_prices")
-
-
-def _unpack(packed: tuple[list[tuple[Any, ...]], Stats]) -> FileScan:
-    rows, stats = packed
-    return FileScan([Message.unpack(row) for row in rows], stats)
 
 
 def _merge(held: Message, message: Message, best: dict[str, Message]) -> None:

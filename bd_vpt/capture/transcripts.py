@@ -52,28 +52,6 @@ class Message:
     def size(self) -> int:
         return sum(v for k, v in self.tokens.items() if k != "cache_write_1h")
 
-    def pack(self) -> tuple[Any, ...]:
-        """The fields as plain values (a worker process hands back many: a datetime is slow
-        to pickle, its ISO form is not, and it reads back exactly)."""
-        return (
-            self.key,
-            self.session,
-            self.moment.isoformat(),
-            self.model,
-            self.tokens,
-            self.sidechain,
-            self.commands,
-            self.day,
-            self.cwd,
-            self.parent,
-            self.reported_cost,
-        )
-
-    @classmethod
-    def unpack(cls, row: tuple[Any, ...]) -> Message:
-        key, session, moment, *rest = row
-        return cls(key, session, datetime.fromisoformat(moment), *rest)
-
 
 @dataclass
 class Stats:
