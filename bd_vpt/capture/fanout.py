@@ -92,11 +92,15 @@ def read_all(
         return [read(path) for path in paths]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     runs = [[paths[i] for i in run] for run in _runs(sizes, workers)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run, packed, run) for run in runs]
-        if meanwhile is not None:
-            meanwhile()
-        return [unpack(found) for future in futures for found in future.result()]
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_run, packed, run) for run in runs]
+            if meanwhile is not None:
+                meanwhile()
+            return [unpack(found) for future in futures for found in future.result()]
+    except (OSError, ImportError, BrokenProcessPool):  # no pool here (no /dev/shm), a worker killed
+        return [read(path) for path in paths]

@@ -250,9 +250,7 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
     append, needed, fallback = out.append, extra.needed, extra.fallback
     current: str | None = None
     for message in messages:
-        actions = (
-            [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
-        )
+        actions = [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
         for kind, beads in actions:
             if kind == "open":
                 current = beads[0]
