@@ -20,7 +20,15 @@ import msgspec
 import orjson
 
 from bd_vpt.capture.fanout import read_all
-from bd_vpt.capture.transcripts import MAX_LINE, Message, Stats, inside, read_lines
+from bd_vpt.capture.fileindex import Tail, key_sums
+from bd_vpt.capture.transcripts import (
+    MAX_LINE,
+    Message,
+    Stats,
+    inside,
+    read_data,
+    split_lines,
+)
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.ledger.records import parse_ts
 
@@ -43,15 +51,20 @@ def roots(path: Path | None) -> list[Path]:
 
 
 def scan(
-    paths: list[Path], allowed_cwds: list[str] | None, stats: Stats
+    paths: list[Path],
+    allowed_cwds: list[str] | None,
+    stats: Stats,
+    tails: dict[Path, Tail] | None = None,
 ) -> dict[str, list[Message]]:
     """Deduplicated messages by session. allowed_cwds: keep only sessions run inside these
     folders (None: every project). Files are read apart (in worker processes when there is
     much to read), each deduplicated on its own, then merged in the files' order: the same
-    messages, winners and commands as one pass over every line."""
+    messages, winners and commands as one pass over every line. tails: files to read from
+    where the last import stopped (if the bytes before are unchanged: see fileindex.py)."""
     best: dict[str, Message] = {}
-    read = partial(scan_file, allowed=allowed_cwds)
-    packed = partial(_packed, allowed=allowed_cwds)
+    tails = tails or {}
+    read = partial(_scan_file, allowed=allowed_cwds, tails=tails)
+    packed = partial(_packed, allowed=allowed_cwds, tails=tails)
     for found in read_all(read, paths, packed, _unpack, meanwhile=_price_tables):
         stats.add(found.stats)
         for message in found.messages:
@@ -68,11 +81,17 @@ def scan(
     return sessions
 
 
-def _packed(path: Path, allowed: list[str] | None) -> tuple[list[tuple[Any, ...]], Stats]:
+def _scan_file(path: Path, allowed: list[str] | None, tails: dict[Path, Tail]) -> FileScan:
+    return scan_file(path, allowed, tails.get(path))
+
+
+def _packed(
+    path: Path, allowed: list[str] | None, tails: dict[Path, Tail]
+) -> tuple[list[tuple[Any, ...]], Stats]:
     """scan_file() in a worker, its messages as plain values, quick to pickle and read back:
     the moment in ISO form (a datetime pickles slowly), one copy of each session, model, day
     and folder name (pickled once, then referred to)."""
-    found = scan_file(path, allowed)
+    found = scan_file(path, allowed, tails.get(path))
     same: dict[str, str] = {}
     one = same.setdefault
     rows = []
@@ -141,9 +160,10 @@ class FileScan:
     stats: Stats = field(default_factory=Stats)
 
 
-def scan_file(path: Path, allowed: list[str] | None) -> FileScan:
-    """Read one transcript. Only lines holding b'"usage"' are decoded, and only the fields
-    read below (msgspec); a line that does not fit that shape (or may not be valid JSON) is
+def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -> FileScan:
+    """Read one transcript (from tail's offset on, when the bytes before it are the same as
+    when it was noted). Only lines holding b'"usage"' are decoded, and only the fields read
+    below (msgspec); a line that does not fit that shape (or may not be valid JSON) is
     decoded in full and judged by _message(), so both routes count and keep the same."""
     found = FileScan()
     stats = found.stats
@@ -151,7 +171,14 @@ def scan_file(path: Path, allowed: list[str] | None) -> FileScan:
     known_cwds: dict[str, bool] = {}  # cwd -> in an allowed folder (memoised: cwds repeat)
     sessions: set[str] = set()
     decode = _DECODER.decode
-    for number, line in enumerate(read_lines(path, stats), 1):
+    data = read_data(path, stats)
+    if data is None:
+        return found
+    start = first = 0
+    if tail is not None and len(data) >= tail[0] and _sum_before(data, tail[0]) == tail[2]:
+        start, first = tail[0], tail[1]
+    end = data.rfind(b"\n") + 1  # where the complete lines end: the next read starts there
+    for number, line in enumerate(split_lines(data[start:] if start else data, stats), first + 1):
         if not line.strip():
             continue
         stats.lines += 1
@@ -187,7 +214,21 @@ def scan_file(path: Path, allowed: list[str] | None) -> FileScan:
     if sessions:
         stats.file_sessions[str(path)] = sessions
     found.messages = list(best.values())
+    stats.file_reads[str(path)] = {
+        "tail": start > 0,
+        "offset": end,
+        "newlines": data.count(b"\n", 0, end),
+        "check": _sum_before(data, end),
+        "keys": key_sums(best),
+    }
     return found
+
+
+def _sum_before(data: bytes, end: int) -> int:
+    """A checksum of the 4 KiB before end (a file rewritten, not appended to, fails it)."""
+    from zlib import crc32
+
+    return crc32(data[max(0, end - 4096) : end])
 
 
 def _utf8(line: bytes) -> bool:

@@ -62,6 +62,8 @@ class Stats:
     already_imported: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     file_sessions: dict[str, set[str]] = field(default_factory=dict)  # which sessions a file holds
+    # where a reader stopped in each file, for the index of files read (claude-code)
+    file_reads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def saw(self, path: object, session: str) -> None:
         self.file_sessions.setdefault(str(path), set()).add(session)
@@ -80,6 +82,7 @@ class Stats:
             self.skip(why, n)
         for path, sessions in other.file_sessions.items():
             self.file_sessions.setdefault(path, set()).update(sessions)
+        self.file_reads.update(other.file_reads)
 
 
 @contextmanager
@@ -129,24 +132,35 @@ def _parses(line: bytes) -> bool:
     return True
 
 
-def read_lines(path: Path, stats: Stats) -> list[bytes]:
-    """The lines of a transcript (counted as one file read). An unreadable file is skipped
-    (no lines) and a truncated last line is dropped, both counted, never raised."""
+def read_data(path: Path, stats: Stats) -> bytes | None:
+    """A transcript's bytes (counted as one file read); None for an unreadable file (or not a
+    regular one: a FIFO or a device named *.jsonl is never read), counted, never raised."""
     from bd_vpt.errors import VptError
     from bd_vpt.files import read_regular
 
     stats.files += 1
     try:
-        data = read_regular(path)  # a FIFO or a device named *.jsonl is skipped, never read
+        return read_regular(path)
     except VptError:
         stats.skip("unreadable file (or not a regular file)")
-        return []
+        return None
+
+
+def split_lines(data: bytes, stats: Stats) -> list[bytes]:
+    """Lines of a transcript; a truncated last line (a writer cut off mid-line) is dropped
+    and counted."""
     lines = data.split(b"\n")
     if lines[-1].strip() and not _parses(lines[-1]):
         stats.lines += 1
-        stats.skip("truncated last line")  # a writer was cut off mid-line
+        stats.skip("truncated last line")
         lines.pop()
     return lines
+
+
+def read_lines(path: Path, stats: Stats) -> list[bytes]:
+    """The lines of a transcript: read_data() then split_lines()."""
+    data = read_data(path, stats)
+    return [] if data is None else split_lines(data, stats)
 
 
 def entries(
@@ -220,6 +234,10 @@ class Attribution:
     # subagent spawned at that moment inherits
     windows: dict[str, list[tuple[datetime, str | None]]] = field(default_factory=dict)
     needed: set[str] = field(default_factory=set)  # sessions that have subagents
+    # the bead window open where a session's messages read start (a transcript read from
+    # where the last import stopped), and where they end (kept for the next import)
+    starts: dict[str, str | None] = field(default_factory=dict)
+    ends: dict[str, str | None] = field(default_factory=dict)
 
     def fallback(self, session: str, moment: datetime, depth: int = 0) -> str | None:
         if session in self.session_beads:
@@ -248,7 +266,7 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
     """Walk one session in time order, opening and closing bead windows."""
     out: list[tuple[Message, str | None]] = []
     append, needed, fallback = out.append, extra.needed, extra.fallback
-    current: str | None = None
+    current = extra.starts.get(messages[0].session) if messages else None
     for message in messages:
         actions = [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
         for kind, beads in actions:
@@ -261,6 +279,8 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
                 current = None
         if needed and message.session in needed:
             extra.windows.setdefault(message.session, []).append((message.moment, current))
+    if messages:
+        extra.ends[messages[0].session] = current
     return out
 
 
