@@ -144,7 +144,10 @@ def _price_tables() -> None:
 
 def _merge(held: Message, message: Message, best: dict[str, Message]) -> None:
     """Two copies of one message: the commands of both; the larger (then the non-sidechain)
-    copy wins, the first of equals."""
+    copy wins, the first of equals. Merging each file's winners in file order gives what one
+    pass over all lines gives: the first of the largest copies wins either way, and commands
+    are appended in order of first appearance either way (extend() checks each against the
+    list as it grows)."""
     held.commands.extend(c for c in message.commands if c not in held.commands)
     if (message.size, not message.sidechain) > (held.size, not held.sidechain):
         message.commands = held.commands
@@ -164,7 +167,9 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     """Read one transcript (from tail's offset on, when the bytes before it are the same as
     when it was noted). Only lines holding b'"usage"' are decoded, and only the fields read
     below (msgspec); a line that does not fit that shape (or may not be valid JSON) is
-    decoded in full and judged by _message(), so both routes count and keep the same."""
+    decoded in full and judged by _message(), so both routes count and keep the same. (One
+    difference: a number beyond a double's range, 1e400, in a field never read makes orjson
+    refuse the line as malformed; msgspec reads past it, and the usage is kept.)"""
     found = FileScan()
     stats = found.stats
     best: dict[str, Message] = {}
