@@ -21,7 +21,15 @@ from typing import Any
 import orjson
 
 from bd_vpt.capture import claude_code, codex, gastown, gemini_cli, openclaw, opencode, pi
-from bd_vpt.capture.transcripts import Attribution, Stats, build_records, high_water
+from bd_vpt.capture.fileindex import FileIndex, Tail
+from bd_vpt.capture.transcripts import (
+    Attribution,
+    Message,
+    Stats,
+    build_records,
+    gc_paused,
+    high_water,
+)
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
@@ -29,6 +37,8 @@ from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
 from bd_vpt.ledger.store import shard_path
 from bd_vpt.ledger.writer import Writer, writing
 from bd_vpt.repo import RepoInfo, worktree_roots
+
+Sessions = dict[str, list[Message]]
 
 SOURCES = {
     "claude-code": claude_code,
@@ -130,29 +140,60 @@ def run_import(
     # when there is a transcript to judge (a hook's capture with no transcripts reads none)
     marks = high_water(writer.known.usage(), kind) if found else {}
     index = FileIndex(info, kind, all_projects, own_worktree)
-    to_scan = [f for f in found if not index.covered(f, marks, stats)]
-    sessions = module.scan(to_scan, allowed, stats)
-    joined = gastown.join(gastown.rows(Stats()), sessions)
-    extra = Attribution(
-        session_beads=_session_beads(info),
-        manual=current_log(info),
-        env_bead=os.environ.get("BD_VPT_BEAD") or None,
-        work_items=joined.work_items,
-        gt_sessions=joined.names,
-    )
-    cards = RateCards(config)
-    try:
-        start = parse_ts(since) if since else None
-    except ValueError:
-        raise VptError(f"--since {since!r} is not a date", hint="e.g. --since 2026-11-01") from None
-    records = build_records(
-        sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
-    )
+    with gc_paused():  # (many small objects, none cyclic: collecting them costs a third)
+        skip = {f for f in found if index.covered(f, marks)}
+        to_scan = [f for f in found if f not in skip]
+        # grown Claude Code transcripts: read from where the last import stopped
+        tails = index.tails(to_scan, marks) if module is claude_code else {}
+
+        def scan(files: list[Path], stats: Stats, tails: dict[Path, Tail]) -> Sessions:
+            if tails:
+                return claude_code.scan(files, allowed, stats, tails)
+            read: Sessions = module.scan(files, allowed, stats)
+            return read
+
+        sessions = scan(to_scan, stats, tails)
+        # every session is walked whole (its bd commands open and close the windows of the
+        # messages after them): unchanged files holding a session read now are read too
+        seen = set(sessions).union(*(index.sessions_of(f) for f in tails))
+        shared = index.sharing(skip, seen)
+        if shared:
+            skip -= shared
+            to_scan = [f for f in found if f not in skip]
+            stats = Stats()
+            sessions = scan(to_scan, stats, tails)
+        starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
+        while refused:  # reading these from where they stopped could differ: read them whole
+            tails = {f: tail for f, tail in tails.items() if f not in refused}
+            stats = Stats()
+            sessions = scan(to_scan, stats, tails)
+            starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
+        if skip:
+            stats.skip("unchanged file", len(skip))
+        cards = RateCards(config)
+        joined = gastown.join(gastown.rows(Stats()), sessions)
+        extra = Attribution(
+            session_beads=_session_beads(info),
+            manual=current_log(info),
+            env_bead=os.environ.get("BD_VPT_BEAD") or None,
+            work_items=joined.work_items,
+            gt_sessions=joined.names,
+            starts=starts,
+        )
+        try:
+            start = parse_ts(since) if since else None
+        except ValueError:
+            raise VptError(
+                f"--since {since!r} is not a date", hint="e.g. --since 2026-11-01"
+            ) from None
+        records = build_records(
+            sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
+        )
 
     def remember() -> None:
         """Note the files read (only once their records are written)."""
         if since is None:  # a partial import (--since) covers nothing for next time
-            index.update(to_scan, stats, high_water(records, kind), marks)
+            index.update(to_scan, stats, high_water(records, kind), marks, extra.ends)
 
     if not dry_run:
         if records:
@@ -268,86 +309,6 @@ def _reported(records: list[Record]) -> float | None:
     """The agents' own cost of what was imported (None when none logs one)."""
     reported = [r["reported_cost_usd"] for r in records if "reported_cost_usd" in r]
     return round(sum(reported), 6) if reported else None
-
-
-def _signature(path: Path) -> tuple[int, int]:
-    """(size, mtime) of a file, with its SQLite write-ahead log's (new rows live there first)."""
-    st = path.stat()
-    size, mtime = st.st_size, st.st_mtime_ns
-    wal = path.with_name(path.name + "-wal")
-    if path.suffix == ".db" and wal.exists():
-        ws = wal.stat()
-        size, mtime = size + ws.st_size, max(mtime, ws.st_mtime_ns)
-    return size, mtime
-
-
-class FileIndex:
-    """Transcript files already imported: skipped while unchanged (size, mtime) and while
-    the ledger's own high-water marks still cover the sessions they hold. Only a speed-up:
-    if the ledger lost records, its marks fall behind and the file is read again."""
-
-    def __init__(
-        self, info: RepoInfo, kind: str, all_projects: bool, own_worktree: bool = False
-    ) -> None:
-        scope = "all" if all_projects else "project"
-        if own_worktree and not all_projects:  # what one worktree skipped, another may take
-            import hashlib
-
-            scope = "worktree-" + hashlib.sha1(str(info.root).encode()).hexdigest()[:8]
-        self.path = info.state_dir / f"imported-{kind}-{scope}.json"
-        try:
-            loaded = orjson.loads(self.path.read_bytes())
-            self.files: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
-        except (OSError, orjson.JSONDecodeError):
-            self.files = {}
-
-    def covered(self, path: Path, marks: dict[str, tuple[datetime, str]], stats: Stats) -> bool:
-        entry = self.files.get(str(path))
-        try:
-            signature = _signature(path)
-        except OSError:
-            return False
-        if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime")) != signature:
-            return False
-        try:
-            for session, (ts, key) in entry.get("sessions", {}).items():
-                if session not in marks or marks[session] < (parse_ts(ts), key):
-                    return False
-        except (TypeError, ValueError):
-            return False
-        stats.skip("unchanged file")
-        return True
-
-    def update(
-        self,
-        scanned: list[Path],
-        stats: Stats,
-        new: dict[str, tuple[datetime, str]],
-        old: dict[str, tuple[datetime, str]],
-    ) -> None:
-        from bd_vpt.ledger.records import format_ts
-
-        marks = dict(old)
-        for session, mark in new.items():
-            if session not in marks or mark > marks[session]:
-                marks[session] = mark
-        for path in scanned:
-            held = stats.file_sessions.get(str(path), set())
-            if any(s not in marks for s in held):
-                continue  # nothing of that session reached the ledger: read it again next time
-            try:
-                size, mtime = _signature(path)
-            except OSError:
-                continue
-            self.files[str(path)] = {
-                "size": size,
-                "mtime": mtime,
-                "sessions": {s: [format_ts(marks[s][0]), marks[s][1]] for s in sorted(held)},
-            }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps(self.files))
-        tmp.replace(self.path)
 
 
 CLAUDE_HOOK = "bd-vpt import claude-code --hook"

@@ -113,6 +113,8 @@ def join(found: list[Row], sessions: dict[str, list[Message]]) -> Joined:
     timelines: dict[str, list[tuple[datetime, str]]] = {}
     names: dict[str, str] = {}
     matched: set[str] = set()
+    if not found:  # (no Gas Town here: nothing to join, no need to span every session)
+        return Joined(timelines, names, matched)
     spans = {
         sid: (min(m.moment for m in msgs), max(m.moment for m in msgs), msgs[0].cwd)
         for sid, msgs in sessions.items()

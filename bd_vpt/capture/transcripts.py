@@ -10,9 +10,11 @@ $BD_VPT_BEAD). What matches nothing is recorded with bead null, never dropped.
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +28,7 @@ from bd_vpt.ledger.records import Record, format_ts, parse_ts, usage_record
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (counted as too long)
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One model call, deduplicated."""
 
@@ -60,12 +62,43 @@ class Stats:
     already_imported: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     file_sessions: dict[str, set[str]] = field(default_factory=dict)  # which sessions a file holds
+    # where a reader stopped in each file, for the index of files read (claude-code)
+    file_reads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def saw(self, path: object, session: str) -> None:
         self.file_sessions.setdefault(str(path), set()).add(session)
 
     def skip(self, why: str, n: int = 1) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + n
+
+    def add(self, other: Stats) -> None:
+        """Count what another scan counted (a file read apart, in a worker)."""
+        self.files += other.files
+        self.lines += other.lines
+        self.messages += other.messages
+        self.duplicates += other.duplicates
+        self.already_imported += other.already_imported
+        for why, n in other.skipped.items():
+            self.skip(why, n)
+        for path, sessions in other.file_sessions.items():
+            self.file_sessions.setdefault(path, set()).update(sessions)
+        self.file_reads.update(other.file_reads)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import makes its many small objects (messages,
+    their token dicts; none cyclic): it would walk them all again and again. They are then
+    left out of later collections (frozen: freed as usual when no longer used), or the
+    first one would walk them all once more."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.freeze()
+            gc.enable()
 
 
 def amount(value: Any) -> float | None:
@@ -99,28 +132,45 @@ def _parses(line: bytes) -> bool:
     return True
 
 
+def read_data(path: Path, stats: Stats) -> bytes | None:
+    """A transcript's bytes (counted as one file read); None for an unreadable file (or not a
+    regular one: a FIFO or a device named *.jsonl is never read), counted, never raised."""
+    from bd_vpt.errors import VptError
+    from bd_vpt.files import read_regular
+
+    stats.files += 1
+    try:
+        return read_regular(path)
+    except VptError:
+        stats.skip("unreadable file (or not a regular file)")
+        return None
+
+
+def split_lines(data: bytes, stats: Stats) -> list[bytes]:
+    """Lines of a transcript; a truncated last line (a writer cut off mid-line) is dropped
+    and counted."""
+    lines = data.split(b"\n")
+    if lines[-1].strip() and not _parses(lines[-1]):
+        stats.lines += 1
+        stats.skip("truncated last line")
+        lines.pop()
+    return lines
+
+
+def read_lines(path: Path, stats: Stats) -> list[bytes]:
+    """The lines of a transcript: read_data() then split_lines()."""
+    data = read_data(path, stats)
+    return [] if data is None else split_lines(data, stats)
+
+
 def entries(
     path: Path, stats: Stats, needle: bytes | None = None, also: bytes | None = None
 ) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON) of each line of a transcript. Unreadable files, a truncated
     last line, lines over MAX_LINE, lines without needle (or also) and malformed JSON are skipped and
     counted, never raised."""
-    from bd_vpt.errors import VptError
-    from bd_vpt.files import read_regular
-
-    stats.files += 1
-    try:
-        data = read_regular(path)  # a FIFO or a device named *.jsonl is skipped, never read
-    except VptError:
-        stats.skip("unreadable file (or not a regular file)")
-        return
-    lines = data.split(b"\n")
-    if lines[-1].strip() and not _parses(lines[-1]):
-        stats.lines += 1
-        stats.skip("truncated last line")  # a writer was cut off mid-line
-        lines.pop()
     loads = orjson.loads
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_lines(path, stats), 1):
         if not line.strip():
             continue
         stats.lines += 1
@@ -184,6 +234,10 @@ class Attribution:
     # subagent spawned at that moment inherits
     windows: dict[str, list[tuple[datetime, str | None]]] = field(default_factory=dict)
     needed: set[str] = field(default_factory=set)  # sessions that have subagents
+    # the bead window open where a session's messages read start (a transcript read from
+    # where the last import stopped), and where they end (kept for the next import)
+    starts: dict[str, str | None] = field(default_factory=dict)
+    ends: dict[str, str | None] = field(default_factory=dict)
 
     def fallback(self, session: str, moment: datetime, depth: int = 0) -> str | None:
         if session in self.session_beads:
@@ -210,20 +264,23 @@ class Attribution:
 
 def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message, str | None]]:
     """Walk one session in time order, opening and closing bead windows."""
-    out = []
-    current: str | None = None
+    out: list[tuple[Message, str | None]] = []
+    append, needed, fallback = out.append, extra.needed, extra.fallback
+    current = extra.starts.get(messages[0].session) if messages else None
     for message in messages:
-        actions = [a for c in message.commands for a in bd_commands(c)]
+        actions = [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
         for kind, beads in actions:
             if kind == "open":
                 current = beads[0]
-        bead = current if current is not None else extra.fallback(message.session, message.moment)
-        out.append((message, bead))
+        bead = current if current is not None else fallback(message.session, message.moment)
+        append((message, bead))
         for kind, beads in actions:
             if (kind == "close" and current in beads) or kind == "stop":
                 current = None
-        if message.session in extra.needed:
+        if needed and message.session in needed:
             extra.windows.setdefault(message.session, []).append((message.moment, current))
+    if messages:
+        extra.ends[messages[0].session] = current
     return out
 
 
@@ -310,12 +367,14 @@ def _record(
     tokens: dict[str, int] = {}
     cost: float | None = 0.0
     ref = provider = None
+    first, last = group[0], group[-1]
+    price, get = cards.price, tokens.get
     for message in group:
         for kind, value in message.tokens.items():
-            tokens[kind] = tokens.get(kind, 0) + value
-        priced, ref, provider = cards.price(model, message.moment, message.tokens, message.day)
-        cost = None if priced is None or cost is None else cost + priced
-    first, last = group[0], group[-1]
+            tokens[kind] = get(kind, 0) + value
+        priced, ref, provider = price(model, message.moment, message.tokens, message.day)
+        if cost is not None:
+            cost = None if priced is None else cost + priced
     extra: dict[str, Any] = {
         "messages": len(group),
         "first_ts": format_ts(first.moment),
