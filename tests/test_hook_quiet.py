@@ -228,9 +228,9 @@ def test_an_agent_source_without_transcripts_reads_no_usage(repo: Repo) -> None:
     assert blobs
     shutil.rmtree(info.state_dir / "cache", ignore_errors=True)
     commit(repo, "no transcripts")
-    assert [BlobCache(info.state_dir).get(sha) for sha in blobs] == [None] * len(blobs)
+    assert [BlobCache(info.state_dir).get_usage(sha) for sha in blobs] == [None] * len(blobs)
     transcript = Path.home() / ".claude" / "projects" / "elsewhere" / "s.jsonl"
     transcript.parent.mkdir(parents=True)
     transcript.write_bytes(b"")
-    commit(repo, "a transcript to judge")  # now the marks are read (and the blobs cached)
-    assert all(BlobCache(info.state_dir).get(sha) is not None for sha in blobs)
+    commit(repo, "a transcript to judge")  # now the marks are read (and cached per blob)
+    assert all(BlobCache(info.state_dir).get_usage(sha) is not None for sha in blobs)

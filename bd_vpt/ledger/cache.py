@@ -12,6 +12,7 @@ import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bd_vpt.ledger.records import SCHEMA_VERSION
 from bd_vpt.ledger.rows import FORMAT as ROWS_FORMAT
@@ -126,6 +127,22 @@ class BlobCache:
     def put_outcomes(self, sha: str, outcomes: list[OutcomeKey]) -> None:
         if self.dir is not None:
             write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
+
+    def get_usage(self, sha: str) -> Any:
+        """The blob's usage marks (known.usage_marks_of), or None."""
+        if self.dir is None:
+            return None
+        try:
+            tag, key, marks = marshal.loads(self._path(sha).with_suffix(".u2").read_bytes())
+            if tag != _TAG or key != sha or not isinstance(marks, tuple) or len(marks) != 2:
+                raise ValueError("not an entry for this blob")
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return marks
+
+    def put_usage(self, sha: str, marks: Any) -> None:
+        if self.dir is not None:
+            write_atomic(self._path(sha).with_suffix(".u2"), marshal.dumps((_TAG, sha, marks)))
 
     def get_keys(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes and retractions, compact (see ledger.known.keys_in): what a

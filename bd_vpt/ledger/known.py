@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from bd_vpt.ledger.cache import BlobCache, OutcomeKey
 from bd_vpt.ledger.records import Record, parse_ts
@@ -137,6 +138,25 @@ class Sources:
             found += keys
         return found
 
+    def usage_marks(self) -> Iterator[UsageMarks]:
+        """Per item, what a writer needs of its usage records (usage_marks_of), from a
+        compact cache entry: a capture at a million records reads refs, not records."""
+        missing: list[tuple[str, str | None]] = []
+        for shown, sha in self.items:
+            cached = self.cache.get_usage(sha) if sha else None
+            if cached is None:
+                missing.append((shown, sha))
+            else:
+                yield cached
+        shas = dict(self.items)
+        for shown, data in self._data(missing):
+            sha = shas[shown]
+            blob = self.cache.get(sha) if sha else None
+            marks = usage_marks_of(blob if blob is not None else parse_blob(data))
+            if sha:
+                self.cache.put_usage(sha, marks)
+            yield marks
+
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
         for shown, sha in self.items:
@@ -181,16 +201,22 @@ class Known:
         return self._keys
 
     def usage(self) -> list[Record]:
-        """Every usage record held (import marks, usage source_refs)."""
+        """The usage records held that carry an import mark (`last_message`), as far as
+        marks go: kind, id, source, session, last_message (see usage_marks_of)."""
         if self._usage is None:
             self._usage = {}
-            for _shown, blob in self.sources.blobs():
-                for rec in blob.records:
-                    if rec["kind"] == "usage":
-                        self._usage.setdefault(rec["id"], rec)
+            refs: set[str] = set()
+            for blob_refs, marked in self.sources.usage_marks():
+                refs.update(blob_refs)
+                for rid, source, session, last, gt in marked:
+                    self._usage.setdefault(rid, _marked(rid, source, session, last, gt))
             for rec in self.written:
                 if rec["kind"] == "usage":
-                    self._usage[rec["id"]] = rec
+                    if rec.get("source_ref"):
+                        refs.add(rec["source_ref"])
+                    if rec.get("last_message") is not None:
+                        self._usage[rec["id"]] = rec
+            self._refs.setdefault("usage", refs)
         return list(self._usage.values())
 
     def retracted(self) -> set[str]:
@@ -215,7 +241,8 @@ class Known:
         is not captured again."""
         if kind not in self._refs:
             if kind == "usage":
-                held = {r["source_ref"] for r in self.usage() if r.get("source_ref")}
+                self.usage()  # reads the usage source_refs too
+                return self._refs[kind]
             else:
                 held = {k[4] for k in self.keys().values() if k[3] != RETRACTION and k[4]}
             self._refs[kind] = held
@@ -233,10 +260,50 @@ class Known:
         kind, ref = record["kind"], record.get("source_ref")
         if ref and kind in self._refs:
             self._refs[kind].add(ref)
-        if kind == "usage" and self._usage is not None:
+        if kind == "usage" and self._usage is not None and record.get("last_message") is not None:
             self._usage[record["id"]] = record
         elif kind != "usage" and self._keys is not None:
             self._keys[record["id"]] = _key(record)
+
+
+UsageMarks = tuple[list[str], list[tuple[str, str, str | None, Any, str | None]]]
+
+
+def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
+    """A blob's usage source_refs, and (id, source, session, last_message, gt_session) of
+    its usage records that carry an import mark: all a writer reads of usage (dedupe, high
+    water, Gas Town's join)."""
+    refs: list[str] = []
+    marked: list[tuple[str, str, str | None, Any, str | None]] = []
+    for rec in blob.records:
+        if rec["kind"] != "usage":
+            continue
+        if rec.get("source_ref"):
+            refs.append(rec["source_ref"])
+        if rec.get("last_message") is not None:
+            marked.append(
+                (
+                    rec["id"],
+                    rec["source"],
+                    rec.get("session"),
+                    rec["last_message"],
+                    rec.get("gt_session"),
+                )
+            )
+    return refs, marked
+
+
+def _marked(rid: str, source: str, session: str | None, last: Any, gt: str | None) -> Record:
+    found: Record = {
+        "kind": "usage",
+        "id": rid,
+        "source": source,
+        "session": session,
+        "last_message": last,
+    }
+    if gt is not None:
+        found["gt_session"] = gt
+    return found
 
 
 def _key(record: Record) -> OutcomeKey:
