@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from bd_vpt.cli import main
+from bd_vpt.launch import main
 
 raise SystemExit(main())

@@ -65,21 +65,26 @@ def ref_keys(kind: str, refs: Iterable[str]) -> array[int]:
 SMALL = 200_000  # keys below which a set is quicker than numpy's sort (and its import)
 
 
-def collide(arrays: list[array[int]]) -> bool:
-    """Whether any key is in two of the arrays (each holds distinct keys): one sort of all
-    the keys (numpy), so a million records cost milliseconds, not a million set inserts."""
+def repeated(arrays: list[array[int]]) -> set[int]:
+    """The keys found in more than one of the arrays (each holds distinct keys): one sort of
+    all the keys (numpy), so a million records cost milliseconds, not a million set inserts."""
     if sum(len(a) for a in arrays) < SMALL:
         seen: set[int] = set()
+        again: set[int] = set()
         for keys in arrays:
-            if not seen.isdisjoint(keys):
-                return True
+            again.update(seen.intersection(keys))
             seen.update(keys)
-        return False
+        return again
     import numpy
 
     joined = numpy.concatenate([numpy.frombuffer(a, dtype=f"={a.typecode}") for a in arrays if a])
     joined.sort()
-    return bool((joined[1:] == joined[:-1]).any())
+    return {int(k) for k in joined[1:][joined[1:] == joined[:-1]]}
+
+
+def collide(arrays: list[array[int]]) -> bool:
+    """Whether any key is in two of the arrays."""
+    return bool(repeated(arrays))
 
 
 @dataclass
@@ -125,10 +130,17 @@ class BlobFold:
         return fold
 
 
-def exact(parsed: ParsedBlob, retracted: frozenset[str] = frozenset(), cut: Any = None) -> BlobFold:
+def exact(
+    parsed: ParsedBlob,
+    retracted: frozenset[str] = frozenset(),
+    cut: Any = None,
+    scan: Scan | None = None,
+) -> BlobFold:
     """A blob's fold through the record route's own dedupe (Scan): for blobs whose records
-    repeat an id or a source_ref, hold a retracted record, or that a window cuts."""
-    scan = Scan(retracted=retracted)
+    repeat an id or a source_ref, hold a retracted record, or that a window cuts. scan: the
+    dedupe shared by the blobs that repeat each other's ids (the view's), else the blob's."""
+    scan = scan if scan is not None else Scan(retracted=retracted)
+    had = (len(scan.problems), scan.lines, scan.duplicates, scan.withdrawn)
     kept = list(scan.merge("", parsed))
     fold = BlobFold()
     fold.rows, fold.outcomes = fold_records(kept, cut)
@@ -141,8 +153,9 @@ def exact(parsed: ParsedBlob, retracted: frozenset[str] = frozenset(), cut: Any 
             by_kind.setdefault(r["kind"], {})[r["source_ref"]] = None
     for kind, refs in by_kind.items():
         fold.refs.extend(ref_keys(kind, refs))
-    fold.problems = [(p.line or 0, p.message, p.hint, p.severity) for p in scan.problems]
-    fold.lines_read, fold.duplicates, fold.withdrawn = scan.lines, scan.duplicates, scan.withdrawn
+    fold.problems = [(p.line or 0, p.message, p.hint, p.severity) for p in scan.problems[had[0] :]]
+    fold.lines_read = scan.lines - had[1]
+    fold.duplicates, fold.withdrawn = scan.duplicates - had[2], scan.withdrawn - had[3]
     return fold
 
 

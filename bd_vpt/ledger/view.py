@@ -87,9 +87,10 @@ class LedgerView:
         each from the cache or folded once (in worker processes when there is much to fold).
         The same figures as folding records() (a test holds the two together): a blob with a
         retracted record, or with usage on a day the window cuts (halves; cut places its
-        records one by one), is folded from its records; ids or source_refs repeated across
-        blobs send the whole view the record route."""
-        from bd_vpt.ledger.rows import collide, exact, id_keys
+        records one by one), is folded from its records; so are the blobs that share an id
+        or a source_ref with another (a record copied into a second shard), through one
+        dedupe in the blobs' order, as the record route reads them."""
+        from bd_vpt.ledger.rows import exact, id_keys, repeated
 
         with gc_paused():
             if self.entries is None or self.history is None:
@@ -98,13 +99,18 @@ class LedgerView:
             halves = set(halves)
             cut = cut if halves else None
             folds = list(_folds(history, entries))
-            if collide([f.ids for f in folds]) or collide([f.refs for f in folds]):
-                return self._through_records(cut)
+            twice = repeated([f.ids for f in folds])
+            twice_refs = repeated([f.refs for f in folds])
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
+            shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
             out = Folded()
             for entry, fold in zip(entries, folds, strict=True):
-                if (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
+                if (twice and not twice.isdisjoint(fold.ids)) or (
+                    twice_refs and not twice_refs.isdisjoint(fold.refs)
+                ):
+                    fold = exact(_parsed(history, entry), retracted, cut, shared)
+                elif (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
                     halves and not halves.isdisjoint(fold.days())
                 ):
                     fold = exact(_parsed(history, entry), retracted, cut)
