@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -16,9 +16,11 @@ from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.records import Record
-from bd_vpt.ledger.rows import Folded
 from bd_vpt.ledger.view import LedgerView, finish, memoised
 from bd_vpt.repo import RepoInfo
+
+if TYPE_CHECKING:
+    from bd_vpt.ledger.rows import Folded
 
 
 def _labelled(
@@ -44,23 +46,20 @@ def summary(
     until: str | None,
     strict: bool,
 ) -> dict[str, Any]:
-    from bd_vpt.economics.metrics import summarize, summarize_rows
-
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
 
     def folded(view: LedgerView) -> dict[str, Any]:
+        from bd_vpt.economics.metrics import summarize_rows
+
         ledger = _folded(view, since, until)
         return summarize_rows(ledger.rows, ledger.outcomes, config, **args)
 
-    return _labelled(
-        view,
-        "summary",
-        args,
-        config,
-        strict,
-        lambda records: summarize(records, config, **args),
-        folded,
-    )
+    def fold(records: Iterable[Record]) -> dict[str, Any]:
+        from bd_vpt.economics.metrics import summarize
+
+        return summarize(records, config, **args)
+
+    return _labelled(view, "summary", args, config, strict, fold, folded)
 
 
 def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:

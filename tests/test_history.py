@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bd_vpt.ledger.cache import BlobCache, forget_folds
+from bd_vpt.ledger.cache import ROWS_FORMAT, BlobCache, forget_folds
 from bd_vpt.ledger.history import History
-from bd_vpt.ledger.rows import FORMAT as ROWS_FORMAT
 from bd_vpt.ledger.store import parse_blob
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover

@@ -235,15 +235,3 @@ def _not_counted(records: list[Record]) -> dict[str, int]:
         if rec.get("excluded"):
             out[rec["excluded"]] = out.get(rec["excluded"], 0) + 1
     return out
-
-
-def not_counted_line(counts: dict[str, int]) -> str:
-    """ "12 closes not counted: 9 duplicate, 3 wisp; see `bd-vpt sync --dry-run --explain`"."""
-    parts = ", ".join(
-        f"{n} {rule}" for rule, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
-    )
-    total = sum(counts.values())
-    return (
-        f"{total} close{'s' if total != 1 else ''} not counted: {parts}; "
-        "see `bd-vpt sync --dry-run --explain`"
-    )

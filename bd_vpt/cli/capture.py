@@ -40,8 +40,9 @@ def sync(since: str | None, dry_run: bool, explain: bool, actor: str | None, fmt
       bd close bd-7 && bd-vpt sync
       bd-vpt sync --dry-run --explain
     """
-    from bd_vpt.beads.sync import not_counted_line, run
+    from bd_vpt.beads.sync import run
     from bd_vpt.capture import manual
+    from bd_vpt.config import not_counted_line
     from bd_vpt.render.report import Report
 
     info, config = open_repo()

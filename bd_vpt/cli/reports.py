@@ -96,7 +96,7 @@ def open_view(
 
 
 def summary_report(document: dict[str, Any], wide: bool = False) -> Report:
-    from bd_vpt.beads.sync import not_counted_line
+    from bd_vpt.config import not_counted_line
     from bd_vpt.render.figures import headers, styles
     from bd_vpt.render.output import cost_line
     from bd_vpt.render.report import Report, Table

@@ -12,16 +12,18 @@ import marshal
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bd_vpt.ledger.records import SCHEMA_VERSION
-from bd_vpt.ledger.rows import FORMAT as ROWS_FORMAT
-from bd_vpt.ledger.rows import BlobFold
 from bd_vpt.ledger.store import ParsedBlob
+
+if TYPE_CHECKING:
+    from bd_vpt.ledger.rows import BlobFold
 
 CACHE_FORMAT = 2  # 2: the one validator (bounds, real dates, retractions)
 OutcomeKey = tuple[str, str, str, str, str | None]  # bead, ts, id, result, source_ref
 _TAG = f"bd-vpt-blob-cache/{CACHE_FORMAT}/{SCHEMA_VERSION}"
+ROWS_FORMAT = 3  # the layout of a cached fold (ledger/rows.py BlobFold.dump); 3: sessions
 _FOLD = f".f{ROWS_FORMAT}"
 _FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
@@ -93,6 +95,8 @@ class BlobCache:
             data = self._path(sha).with_suffix(_FOLD).read_bytes()
         except OSError:
             return None
+        from bd_vpt.ledger.rows import BlobFold
+
         try:
             tag, key, dump = marshal.loads(data)
             if tag != _FOLD_TAG or key != sha:

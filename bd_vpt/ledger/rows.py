@@ -41,8 +41,6 @@ from bd_vpt.ledger.usage import (
     utc_day,
 )
 
-FORMAT = 3  # the cached fold's layout (cache.py keys entries by it)
-
 _LAST12 = operator.itemgetter(slice(-12, None))
 _UTF8 = operator.methodcaller("encode", "utf-8", "surrogatepass")
 

@@ -10,16 +10,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.history import History
 from bd_vpt.ledger.records import Record
-from bd_vpt.ledger.rows import BlobFold, Folded
 from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
+
+if TYPE_CHECKING:
+    from bd_vpt.ledger.rows import BlobFold, Folded
 
 
 @contextmanager
@@ -90,7 +92,7 @@ class LedgerView:
         records one by one), is folded from its records; so are the blobs that share an id
         or a source_ref with another (a record copied into a second shard), through one
         dedupe in the blobs' order, as the record route reads them."""
-        from bd_vpt.ledger.rows import exact, id_keys, repeated
+        from bd_vpt.ledger.rows import Folded, exact, id_keys, repeated
 
         with gc_paused():
             if self.entries is None or self.history is None:
