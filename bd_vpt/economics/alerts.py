@@ -32,9 +32,9 @@ from bd_vpt.ledger.usage import (
     INSIDE,
     PICO,
     UNPRICED,
-    UNSPLIT,
     Row,
     RowKey,
+    counted,
     fold_records,
 )
 
@@ -132,22 +132,6 @@ def budget_status(records: Iterable[Record], config: Config, now: datetime) -> l
     return budget_rows(rows, outcomes, config, now)
 
 
-def _counted(row: Row, shape: int, basis: str) -> int:
-    """A usage row's tokens on the configured basis (records.token_total, summed)."""
-    if shape & UNSPLIT:
-        return int(row[6])
-    inp, out, cread, cwrite = row[1], row[2], row[3], row[4]
-    if basis == "total":
-        return int(inp + out + cread + cwrite)
-    if basis == "input_output":
-        return int(inp + out)
-    if basis == "no_cache_read":
-        return int(inp + out + cwrite)
-    if basis == "output":
-        return int(out)
-    raise ValueError(f"unknown token basis {basis!r}")
-
-
 def budget_rows(
     rows: dict[RowKey, Row], outcomes: Iterable[Record], config: Config, now: datetime
 ) -> list[dict[str, Any]]:
@@ -183,7 +167,7 @@ def budget_rows(
                 unpriced += row[0]
             else:
                 spent_pico += row[COST]
-            tokens += _counted(row, shape, config.token_basis)
+            tokens += counted(row, shape, config.token_basis)
         usd = spent_pico / PICO
         elapsed = (now - win.since) / (win.until - win.since)
         spent, limit = (
@@ -359,7 +343,7 @@ def _spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fir
     days: dict[str, int] = defaultdict(int)
     sessions: dict[str, tuple[str, int]] = {}
     for (_bead, _actor, _model, day, shape, _cut, session), row in rows.items():
-        count = _counted(row, shape, config.token_basis)
+        count = counted(row, shape, config.token_basis)
         days[day] += count
         if session:
             first, total = sessions.get(session, (row[FIRST], 0))

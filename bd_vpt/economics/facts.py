@@ -17,7 +17,7 @@ from bd_vpt.economics.periods import Window, period
 from bd_vpt.economics.timeline import BeadState
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import COST as COST_SLOT
-from bd_vpt.ledger.usage import INSIDE, PICO, UNSPLIT, Row, RowKey, fold_records
+from bd_vpt.ledger.usage import INSIDE, PICO, UNSPLIT, Row, RowKey, counted, fold_records
 from bd_vpt.ledger.usage import UNPRICED as ROW_UNPRICED
 
 
@@ -152,27 +152,18 @@ def collect_rows(
         bucket = buckets.get(key)
         if bucket is None:
             bucket = buckets[key] = new_bucket()
-        inp, out, cread, cwrite = row[1], row[2], row[3], row[4]
+        tokens = counted(row, shape, basis)
         if shape & UNSPLIT:
-            counted = row[6]
-            bucket[6] += counted
-        elif basis == "total":
-            counted = inp + out + cread + cwrite
-        elif basis == "input_output":
-            counted = inp + out
-        elif basis == "no_cache_read":
-            counted = inp + out + cwrite
-        else:
-            counted = out
-        bucket[0] += counted
-        bucket[1] += inp
-        bucket[2] += out
-        bucket[3] += cread
-        bucket[4] += cwrite
+            bucket[6] += tokens
+        bucket[0] += tokens
+        bucket[1] += row[1]
+        bucket[2] += row[2]
+        bucket[3] += row[3]
+        bucket[4] += row[4]
         bucket[5] += row[5]
         if shape & ROW_UNPRICED:
             bucket[UNPRICED] += count
-            bucket[UNPRICED_TOKENS] += counted
+            bucket[UNPRICED_TOKENS] += tokens
         else:
             bucket[COST] += cost
         bucket[RECORDS] += count

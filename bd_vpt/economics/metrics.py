@@ -40,7 +40,7 @@ from bd_vpt.economics.periods import (
 )
 from bd_vpt.economics.timeline import BeadState, bead_money, fold, ordered
 from bd_vpt.ledger.records import Record, parse_ts
-from bd_vpt.ledger.usage import Row, RowKey
+from bd_vpt.ledger.usage import Row, RowKey, fold_records
 
 __all__ = [  # the periods' names are re-exported: callers name them from metrics
     "ADDITIVE",
@@ -172,9 +172,13 @@ def summarize(
     until: str | None = None,
 ) -> dict[str, Any]:
     """{"totals": {...}, "groups": [{"key": ..., ...}]} for the records in the window."""
-    win = window(since, until)
-    facts = collect(records, config, win, by=by)
-    return summarize_facts(facts, config, by=by, win=win)
+    rows, outcomes = _rows_of(records, window(since, until))
+    return summarize_rows(rows, outcomes, config, by=by, since=since, until=until)
+
+
+def _rows_of(records: Iterable[Record], win: Window) -> tuple[dict[RowKey, Row], list[Record]]:
+    """Records summed into usage rows for a report over win (ledger/usage.py)."""
+    return fold_records(records, win if cut_days(win) else None)
 
 
 def summarize_rows(
@@ -293,10 +297,8 @@ def trend(
 ) -> list[dict[str, Any]]:
     """One row per period (and group, with by): the figures a report of that period alone
     gives. Every period from the first to the last is listed; an empty one shows zeros."""
-    if every not in TIME_KEYS:
-        raise ValueError(f"unknown period {every!r}")
-    win = window(since, until)
-    return _trend(collect(records, config, win, by=by, every=every), config, win, every, by)
+    rows, outcomes = _rows_of(records, window(since, until))
+    return trend_rows(rows, outcomes, config, every=every, by=by, since=since, until=until)
 
 
 def trend_rows(

@@ -35,6 +35,22 @@ def merge_row(have: Row, row: Row) -> None:
         have[FIRST] = row[FIRST]
 
 
+def counted(row: Row, shape: int, basis: str) -> int:
+    """A row's tokens on the configured basis (records.token_total, summed: it is linear)."""
+    if shape & UNSPLIT:
+        return int(row[6])
+    inp, out, cread, cwrite = row[1], row[2], row[3], row[4]
+    if basis == "total":
+        return int(inp + out + cread + cwrite)
+    if basis == "input_output":
+        return int(inp + out)
+    if basis == "no_cache_read":
+        return int(inp + out + cwrite)
+    if basis == "output":
+        return int(out)
+    raise ValueError(f"unknown token basis {basis!r}")
+
+
 def pico(cost: float) -> int:
     """A cost in picodollars: an exact integer, so any order of adding gives one sum."""
     return round(cost * PICO)
