@@ -5,7 +5,7 @@ through the memo, and returns a JSON-ready document. Nothing here renders or par
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,11 +29,10 @@ def _labelled(
     args: dict[str, Any],
     config: Config,
     strict: bool,
-    fold: Callable[[Iterable[Record]], Any],
-    folded: Callable[[LedgerView], Any] | None = None,
+    fold: Callable[[LedgerView], Any],
 ) -> dict[str, Any]:
     """A memoised document, with the ledger it read and how many problems it met."""
-    document, problems = memoised(view, report, args, config, strict, fold, folded)
+    document, problems = memoised(view, report, args, config, strict, fold)
     return {**document, "source": view.label, "problems": problems}
 
 
@@ -54,12 +53,7 @@ def summary(
         ledger = _folded(view, since, until)
         return summarize_rows(ledger.rows, ledger.outcomes, config, **args)
 
-    def fold(records: Iterable[Record]) -> dict[str, Any]:
-        from bd_vpt.economics.metrics import summarize
-
-        return summarize(records, config, **args)
-
-    return _labelled(view, "summary", args, config, strict, fold, folded)
+    return _labelled(view, "summary", args, config, strict, folded)
 
 
 def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:
@@ -87,7 +81,6 @@ def trend(
     until: str | None,
     strict: bool,
 ) -> list[dict[str, Any]]:
-    from bd_vpt.economics.metrics import trend as fold
     from bd_vpt.economics.metrics import trend_rows
 
     args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
@@ -97,9 +90,7 @@ def trend(
         return trend_rows(ledger.rows, ledger.outcomes, config, **args)
 
     rows: list[dict[str, Any]]
-    rows, _ = memoised(
-        view, "trend", args, config, strict, lambda r: fold(r, config, **args), folded
-    )
+    rows, _ = memoised(view, "trend", args, config, strict, folded)
     return rows
 
 
@@ -117,7 +108,7 @@ def models(
     args: dict[str, Any] = {"facet": facet, "since": since, "until": until}
     document: dict[str, Any]
     document, _ = memoised(
-        view, "models", args, config, strict, lambda r: compare_models(r, config, **args)
+        view, "models", args, config, strict, lambda v: compare_models(v.records(), config, **args)
     )
     return document
 
@@ -136,7 +127,7 @@ def records_in(
 
 def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
     """Spend against each [[budgets]] cap, judged at `at` (default now)."""
-    from bd_vpt.economics.alerts import budget_rows, budget_status, judged_at, now_or
+    from bd_vpt.economics.alerts import budget_rows, judged_at, now_or
 
     moment = now_or(at)
 
@@ -151,7 +142,6 @@ def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) ->
         {"at": moment.isoformat()},
         config,
         strict,
-        lambda records: budget_status(records, config, moment),
         folded,
     )
     return rows
@@ -159,7 +149,6 @@ def budget(view: LedgerView, config: Config, *, at: str | None, strict: bool) ->
 
 def check(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> list[Any]:
     """Every alert that fires, as dicts (name, pattern, action, evidence, hard, subject)."""
-    from bd_vpt.economics.alerts import check as run_checks
     from bd_vpt.economics.alerts import check_rows, judged_at, now_or
 
     moment = now_or(at)
@@ -175,7 +164,6 @@ def check(view: LedgerView, config: Config, *, at: str | None, strict: bool) -> 
         {"at": moment.isoformat()},
         config,
         strict,
-        lambda records: [a.as_dict() for a in run_checks(records, config, moment)],
         folded,
     )
     return alerts
@@ -186,7 +174,12 @@ def period_figures(view: LedgerView, config: Config, spec: str, *, strict: bool)
     from bd_vpt.economics.governance import figures
 
     found, _ = memoised(
-        view, "figures", {"period": spec}, config, strict, lambda r: figures(r, config, spec)
+        view,
+        "figures",
+        {"period": spec},
+        config,
+        strict,
+        lambda v: figures(v.records(), config, spec),
     )
     return found
 
@@ -220,7 +213,7 @@ def marginal(
         args,
         config,
         strict,
-        lambda r: fold(r, config, orchestrators=orchestrators, **args),
+        lambda v: fold(v.records(), config, orchestrators=orchestrators, **args),
     )
     return document
 
@@ -367,7 +360,9 @@ def dashboard(
     from bd_vpt.economics.overview import compose
 
     args: dict[str, Any] = {"since": since, "until": until, "every": every}
-    return _labelled(view, "dashboard", args, config, strict, lambda r: compose(r, config, **args))
+    return _labelled(
+        view, "dashboard", args, config, strict, lambda v: compose(v.records(), config, **args)
+    )
 
 
 def rollup(

@@ -93,9 +93,16 @@ def collect(
 ) -> Facts:
     """Fold records: usage in the window into buckets keyed (bead, group), or (bead, period,
     group) with every (for trend); every outcome kept per bead."""
-    filtering = win is not None and (win.since is not None or win.until is not None)
-    rows, outcomes = fold_records(records, None if day_aligned(win) or not filtering else win)
+    rows, outcomes = rows_of(records, win)
     return collect_rows(rows, outcomes, config, win, by=by, every=every)
+
+
+def rows_of(
+    records: Iterable[Record], win: Window | None
+) -> tuple[dict[RowKey, Row], list[Record]]:
+    """Records summed into usage rows for a report over win: the records of a day its ends
+    cut are placed one by one (ledger/usage.py)."""
+    return fold_records(records, win if cut_days(win) else None)
 
 
 def collect_rows(

@@ -22,7 +22,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts, collect, collect_rows, cut_days, day_aligned
+from bd_vpt.economics.facts import (
+    Facts,
+    collect,
+    collect_rows,
+    cut_days,
+    day_aligned,
+    rows_of,
+)
 from bd_vpt.economics.groups import (
     Bucket,
     Group,
@@ -40,7 +47,7 @@ from bd_vpt.economics.periods import (
 )
 from bd_vpt.economics.timeline import BeadState, bead_money, fold, ordered
 from bd_vpt.ledger.records import Record, parse_ts
-from bd_vpt.ledger.usage import Row, RowKey, fold_records
+from bd_vpt.ledger.usage import Row, RowKey
 
 __all__ = [  # the periods' names are re-exported: callers name them from metrics
     "ADDITIVE",
@@ -172,13 +179,8 @@ def summarize(
     until: str | None = None,
 ) -> dict[str, Any]:
     """{"totals": {...}, "groups": [{"key": ..., ...}]} for the records in the window."""
-    rows, outcomes = _rows_of(records, window(since, until))
+    rows, outcomes = rows_of(records, window(since, until))
     return summarize_rows(rows, outcomes, config, by=by, since=since, until=until)
-
-
-def _rows_of(records: Iterable[Record], win: Window) -> tuple[dict[RowKey, Row], list[Record]]:
-    """Records summed into usage rows for a report over win (ledger/usage.py)."""
-    return fold_records(records, win if cut_days(win) else None)
 
 
 def summarize_rows(
@@ -297,7 +299,7 @@ def trend(
 ) -> list[dict[str, Any]]:
     """One row per period (and group, with by): the figures a report of that period alone
     gives. Every period from the first to the last is listed; an empty one shows zeros."""
-    rows, outcomes = _rows_of(records, window(since, until))
+    rows, outcomes = rows_of(records, window(since, until))
     return trend_rows(rows, outcomes, config, every=every, by=by, since=since, until=until)
 
 

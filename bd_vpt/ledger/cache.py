@@ -115,55 +115,47 @@ class BlobCache:
         if self.dir is not None and not written:
             write_atomic(self._path(sha).with_suffix(_FOLD), fold_entry(sha, fold))
 
+    def _small(self, sha: str, suffix: str, kind: type) -> Any:
+        """A small entry beside the blob's full one (suffix names what it holds), or None."""
+        if self.dir is None:
+            return None
+        try:
+            tag, key, value = marshal.loads(self._path(sha).with_suffix(suffix).read_bytes())
+            if tag != _TAG or key != sha or not isinstance(value, kind):
+                raise ValueError("not an entry for this blob")
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return value
+
+    def _put_small(self, sha: str, suffix: str, value: Any) -> None:
+        if self.dir is not None:
+            write_atomic(self._path(sha).with_suffix(suffix), marshal.dumps((_TAG, sha, value)))
+
     def get_outcomes(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes, compact: (bead, ts, id, result, source_ref) each, what `sync`
-        needs to stay idempotent (a small entry beside the full one)."""
-        if self.dir is None:
-            return None
-        try:
-            tag, key, outcomes = marshal.loads(self._path(sha).with_suffix(".o2").read_bytes())
-            if tag != _TAG or key != sha or not isinstance(outcomes, list):
-                raise ValueError("not an entry for this blob")
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        return outcomes
+        needs to stay idempotent."""
+        found: list[OutcomeKey] | None = self._small(sha, ".o2", list)
+        return found
 
     def put_outcomes(self, sha: str, outcomes: list[OutcomeKey]) -> None:
-        if self.dir is not None:
-            write_atomic(self._path(sha).with_suffix(".o2"), marshal.dumps((_TAG, sha, outcomes)))
+        self._put_small(sha, ".o2", outcomes)
 
     def get_usage(self, sha: str) -> Any:
-        """The blob's usage marks (known.usage_marks_of), or None."""
-        if self.dir is None:
-            return None
-        try:
-            tag, key, marks = marshal.loads(self._path(sha).with_suffix(".u2").read_bytes())
-            if tag != _TAG or key != sha or not isinstance(marks, tuple) or len(marks) != 2:
-                raise ValueError("not an entry for this blob")
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        return marks
+        """The blob's usage marks (known.usage_marks_of: source_refs and import marks)."""
+        marks = self._small(sha, ".u2", tuple)
+        return marks if marks is not None and len(marks) == 2 else None
 
     def put_usage(self, sha: str, marks: Any) -> None:
-        if self.dir is not None:
-            write_atomic(self._path(sha).with_suffix(".u2"), marshal.dumps((_TAG, sha, marks)))
+        self._put_small(sha, ".u2", marks)
 
     def get_keys(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes and retractions, compact (see ledger.known.keys_in): what a
         writer needs to dedupe outcomes and honour undo without parsing usage records."""
-        if self.dir is None:
-            return None
-        try:
-            tag, key, keys = marshal.loads(self._path(sha).with_suffix(".k1").read_bytes())
-            if tag != _TAG or key != sha or not isinstance(keys, list):
-                raise ValueError("not an entry for this blob")
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        return keys
+        found: list[OutcomeKey] | None = self._small(sha, ".k1", list)
+        return found
 
     def put_keys(self, sha: str, keys: list[OutcomeKey]) -> None:
-        if self.dir is not None:
-            write_atomic(self._path(sha).with_suffix(".k1"), marshal.dumps((_TAG, sha, keys)))
+        self._put_small(sha, ".k1", keys)
 
 
 def write_atomic(path: Path, payload: bytes) -> None:

@@ -277,13 +277,12 @@ def memoised(
     args: dict[str, Any],
     config: Config,
     strict: bool,
-    fold: Callable[[Iterable[Record]], Any],
-    folded: Callable[[LedgerView], Any] | None = None,
+    fold: Callable[[LedgerView], Any],
 ) -> tuple[Any, int]:
-    """(fold(the view's records), problems met) once per (ledger content, report, args,
-    config); or folded(view), for reports that read the view's per-blob folds. The problems
-    are kept with the result and printed again on a hit, so a warm report warns (and
-    --strict fails) as a cold one does."""
+    """(fold(view), problems met) once per (ledger content, report, args, config); fold
+    reads the view's records() or its folded() usage. The problems are kept with the result
+    and printed again on a hit, so a warm report warns (and --strict fails) as a cold one
+    does."""
     from bd_vpt.ledger.memo import Memo, key
 
     history = view.history
@@ -296,7 +295,7 @@ def memoised(
         finish(ledger.Scan(problems=problems), strict=strict)
         return entry["result"], len(problems)
     with gc_paused():
-        result = folded(view) if folded is not None else fold(view.records())
+        result = fold(view)
     finish(view.scan, strict=strict)
     memo.put(digest, result, [p.as_dict() for p in view.scan.problems])
     return result, len(view.scan.problems)
