@@ -232,11 +232,12 @@ def fold_blob(data: bytes) -> BlobFold:
         row[5] += t.reasoning
         if cost is not None:
             row[7] += round(cost * PICO)
+    usage_refs = set(refs)
     if (
         len(set(ids)) != len(ids)
-        or len(set(refs)) != len(refs)
+        or len(usage_refs) != len(refs)
         or (other_refs and len(set(other_refs)) != len(other_refs))
-        or any(k == "usage" and r in set(refs) for k, r in other_refs)
+        or any(k == "usage" and r in usage_refs for k, r in other_refs)
         or not fast.columns_ok(ids, stamps)
     ):
         return exact(parse_blob(data))
