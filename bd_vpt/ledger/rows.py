@@ -23,14 +23,18 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
+import msgspec
+import orjson
 from msgspec import UNSET
 
 from bd_vpt.errors import Problem
 from bd_vpt.ledger import fast
-from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.records import Record, check
 from bd_vpt.ledger.store import LineReader, ParsedBlob, Scan, parse_blob, split_lines
 from bd_vpt.ledger.usage import (
     BY_DAY,
+    INSIDE,
+    OUTSIDE,
     PICO,
     UNPRICED,
     Row,
@@ -249,6 +253,62 @@ def fold_blob(data: bytes) -> BlobFold:
         fold.refs.extend(ref_keys(kind, kind_refs))
     fold.lines_read = lines_read
     return fold
+
+
+def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFold | None:
+    """fold (of data, folded by fold_blob) with the usage of the days a window cuts (halves)
+    placed record by record (cut.holds): what exact(parsed, cut=cut) gives, without reading
+    every record. Only the lines that name such a day are read; the records found must be
+    exactly the ones the fold counted on those days (same number, from a fold that kept every
+    line: no problem, duplicate, retraction), else None: fold the blob the exact way."""
+    if fold.problems or fold.duplicates or fold.withdrawn or fold.retracts:
+        return None
+    expected: dict[str, int] = {}
+    rows: dict[RowKey, Row] = {}
+    for key, row in fold.rows.items():
+        if key[3] in halves:
+            expected[key[3]] = expected.get(key[3], 0) + row[0]
+        else:
+            rows[key] = row
+    marks = [day.encode() for day in expected]
+    found: dict[str, int] = dict.fromkeys(expected, 0)
+    records: list[Record] = []
+    ids: list[str] = []
+    stamps: list[str] = []
+    decode = fast.decode
+    for raw in data.split(b"\n"):
+        if not any(mark in raw for mark in marks):
+            continue
+        u = decode(raw)
+        if u is not None:
+            if u.ts[:10] not in found:
+                continue
+            record: Record | None = msgspec.structs.asdict(u)
+            assert record is not None
+            record["tokens"] = {
+                k: v for k, v in msgspec.structs.asdict(u.tokens).items() if v is not UNSET
+            }
+            ids.append(u.id)
+            stamps.append(u.ts)
+        else:
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if check(record) is not None or record["kind"] != "usage":
+                continue
+        assert record is not None
+        day = utc_day(record["ts"])
+        if day in found:
+            found[day] += 1
+            records.append(record)
+    if found != expected or not fast.columns_ok(ids, stamps):
+        return None
+    for record in records:
+        where = INSIDE if cut.holds(record["ts"]) else OUTSIDE
+        add_usage(rows, record, utc_day(record["ts"]), where)
+    placed = BlobFold(rows, fold.outcomes, fold.ids, fold.refs, [], fold.lines_read)
+    return placed
 
 
 @dataclass
