@@ -46,7 +46,7 @@ from bd_vpt.economics.periods import (
     utc_day,
     window,
 )
-from bd_vpt.economics.timeline import BeadState, bead_money, fold, ordered
+from bd_vpt.economics.timeline import BeadState, bead_money, state_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -115,8 +115,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
         facts.states = {}
         for bead, outcomes in facts.outcomes.items():
             if outcomes:
-                moments, in_order = ordered(outcomes)
-                facts.states[bead] = fold(bead, moments, in_order)
+                facts.states[bead] = state_of(bead, outcomes)
         if source is not None:
             _STATES.insert(0, (source, facts.states))
             del _STATES[2:]

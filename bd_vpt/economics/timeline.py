@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Any
 
 from bd_vpt.config import Config
@@ -79,6 +79,25 @@ def ordered(outcomes: list[Record]) -> tuple[list[datetime], list[Record]]:
 
 
 _WHEN = itemgetter(0, 1)
+
+
+def state_of(bead: str, outcomes: list[Record]) -> BeadState:
+    """fold() of the bead's outcomes; the same records (the same objects, as two views of one
+    repository share their blobs' folds) give the state already folded: pr reads base and
+    head, which differ in a few beads, and folds only those twice."""
+    held = _HELD.get(bead)
+    if held is not None and len(held[0]) == len(outcomes) and all(map(is_, held[0], outcomes)):
+        return held[1]
+    state = fold(bead, *ordered(outcomes))
+    _HELD[bead] = (tuple(outcomes), state)  # held: the records stay alive, so are not reused
+    return state
+
+
+_HELD: dict[str, tuple[tuple[Record, ...], BeadState]] = {}
+
+
+def forget_states() -> None:
+    _HELD.clear()
 
 
 def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:
