@@ -389,3 +389,21 @@ def test_folded_and_record_routes_agree_on_random_ledgers(
     _both_routes(root)
     repo.commit_all("and those")
     _both_routes(root)
+
+
+def test_merging_folds_leaves_each_blob_s_fold_as_it_was() -> None:
+    from bd_vpt.ledger.rows import Folded
+
+    def blob(n: int) -> bytes:
+        rec = usage(ulid(n), "2026-11-02T10:00:00.000Z", "b", "a", "m", n, n)
+        return orjson.dumps(rec) + b"\n"
+
+    first, second = fold_blob(blob(1)), fold_blob(blob(2))
+    before = (copy.deepcopy(first.rows), copy.deepcopy(second.rows))
+    for _ in range(2):  # a second view of the same blobs (pr's base and head)
+        merged = Folded()
+        merged.add("x", first)
+        merged.add("y", second)
+        [row] = merged.rows.values()
+        assert row[0] == 2 and row[1] == 3  # two records, input 1 + 2
+    assert (first.rows, second.rows) == before
