@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -22,7 +23,7 @@ ID = re.compile(rb'"id":"[0-9A-HJKMNP-TV-Z]{26}"')
 def priced_lines(cwd: str) -> list[bytes]:
     """Messages that take every pricing route: tiered (a long context), 1h cache writes,
     a model priced in config.toml, one no one prices, a Bedrock id, on several days."""
-    shapes = [
+    shapes: list[tuple[str, dict[str, Any]]] = [
         ("claude-sonnet-4-5", {"input_tokens": 150_000, "cache_read_input_tokens": 90_000}),
         ("claude-sonnet-4-5", {"input_tokens": 10, "cache_creation_input_tokens": 300_000}),
         (

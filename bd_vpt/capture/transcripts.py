@@ -365,16 +365,14 @@ def _record(
     source: str,
 ) -> Record:
     tokens: dict[str, int] = {}
-    cost: float | None = 0.0
-    ref = provider = None
     first, last = group[0], group[-1]
-    price, get = cards.price, tokens.get
-    for message in group:
-        for kind, value in message.tokens.items():
+    get = tokens.get
+    used = [message.tokens for message in group]
+    for counts in used:
+        for kind, value in counts.items():
             tokens[kind] = get(kind, 0) + value
-        priced, ref, provider = price(model, message.moment, message.tokens, message.day)
-        if cost is not None:
-            cost = None if priced is None else cost + priced
+    # (one model, one day: the group's messages are priced from one rate card)
+    cost, ref, provider = cards.total(model, [m.moment for m in group], used, first.day)
     extra: dict[str, Any] = {
         "messages": len(group),
         "first_ts": format_ts(first.moment),

@@ -10,7 +10,7 @@ a warning: never a silent $0. A local model at $0 is an explicit override
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -236,25 +236,47 @@ class RateCards:
         self, model: str, moment: datetime, tokens: dict[str, int], day: str | None = None
     ) -> tuple[float | None, str | None, str | None]:
         """(cost_usd, price_ref, provider) of one message; cost None for an unknown model."""
-        card = self._card(model, moment, day)
+        return self.total(model, [moment], [tokens], day)
+
+    def total(
+        self,
+        model: str,
+        moments: Sequence[datetime],
+        tokens: Sequence[dict[str, int]],
+        day: str | None = None,
+    ) -> tuple[float | None, str | None, str | None]:
+        """The messages of one model on one day (moments[i] used tokens[i]), priced one by
+        one and summed in order: (cost_usd, price_ref and provider of the last message);
+        cost None when one has no price. The card is looked up once, not per message."""
+        card = self._card(model, moments[0], day) if moments else None
         if card is None:
             return None, None, None
-        rates, start, ref, provider = card
-        get = tokens.get
-        inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
-        write, hour = get("cache_write", 0), get("cache_write_1h", 0)
+        rates, start, card_ref, card_provider = card
         r_in, r_out, r_read = rates["input"], rates["output"], rates["cache_read"]
         r_write, r_hour = rates["cache_write"], rates["cache_write_1h"]
-        if (
-            inp + read + write < start
-            and r_in is not None
-            and r_out is not None
-            and (r_read is not None or not read)
-            and (r_write is not None or write == hour)
-            and (r_hour is not None or not hour)
-        ):
-            cost = inp * r_in + out * r_out + read * (r_read or 0.0)
-            cost += (write - hour) * (r_write or 0.0) + hour * (r_hour or 0.0)
-            return round(cost / 1e6, 10), ref, provider or None
-        exact = price(model, tokens, moment, self.config)
-        return exact.cost_usd, exact.price_ref, exact.provider
+        base = r_in is not None and r_out is not None
+        read_rate, write_rate, hour_rate = r_read or 0.0, r_write or 0.0, r_hour or 0.0
+        cost: float | None = 0.0
+        ref: str | None = card_ref
+        provider: str | None = card_provider or None
+        for moment, used in zip(moments, tokens, strict=True):
+            get = used.get
+            inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
+            write, hour = get("cache_write", 0), get("cache_write_1h", 0)
+            priced: float | None
+            if (
+                base
+                and inp + read + write < start
+                and (r_read is not None or not read)
+                and (r_write is not None or write == hour)
+                and (r_hour is not None or not hour)
+            ):
+                one = inp * r_in + out * r_out + read * read_rate  # type: ignore[operator]
+                one += (write - hour) * write_rate + hour * hour_rate
+                priced, ref, provider = round(one / 1e6, 10), card_ref, card_provider or None
+            else:
+                exact = price(model, used, moment, self.config)
+                priced, ref, provider = exact.cost_usd, exact.price_ref, exact.provider
+            if cost is not None:
+                cost = None if priced is None else cost + priced
+        return cost, ref, provider
