@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from bd_vpt.config import Config
@@ -50,3 +51,33 @@ def test_total_is_the_sum_of_each_message_priced_alone(seed: int) -> None:
         got = RateCards(config).total(model, moments, used, "2026-11-03")
         assert got == (cost, ref, provider)
         assert (cost is None) == (model == "mystery-model-9")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cards_kept_from_an_earlier_import_price_the_same(seed: int) -> None:
+    """Cards kept between imports (made by other messages, other moments of the day) give
+    the prices a fresh lookup gives; a model priced by the time of day is never kept."""
+    rnd = random.Random(seed)
+    config = Config(prices={"in-house-7b": {"input": 0.5, "output": 1.5}})
+    models = [*MODELS, "deepseek-chat", "claude-opus-4-6", "mystery-model-9"]
+
+    def messages() -> list[tuple[str, datetime, dict[str, int]]]:
+        start = datetime(2026, 11, 3, tzinfo=UTC)
+        return [
+            (rnd.choice(models), start + timedelta(minutes=rnd.randint(0, 4 * 1440)), tokens(rnd))
+            for _ in range(300)
+        ]
+
+    earlier = RateCards(config)
+    for model, moment, used in messages():
+        earlier.price(model, moment, used, f"{moment:%Y-%m-%d}")
+    kept = orjson.loads(orjson.dumps(earlier.made))  # (as the file keeps them)
+    assert not any(key.startswith("deepseek-chat\n") for key in kept)
+    assert any(key.startswith("claude-sonnet-4-5\n") for key in kept)
+    assert any(key.startswith("mystery-model-9\n") for key in kept)
+    again, fresh = RateCards(config, kept), RateCards(config)
+    for model, moment, used in messages():
+        day = f"{moment:%Y-%m-%d}"
+        assert again.price(model, moment, used, day) == fresh.price(model, moment, used, day)
+    assert again.unknown == fresh.unknown == {"mystery-model-9"}
+    assert not set(again.made) & set(kept)  # (the kept cards were used, not looked up)

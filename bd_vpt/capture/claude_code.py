@@ -183,18 +183,22 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     if tail is not None and len(data) >= tail[0] and _sum_before(data, tail[0]) == tail[2]:
         start, first = tail[0], tail[1]
     end = data.rfind(b"\n") + 1  # where the complete lines end: the next read starts there
-    for number, line in enumerate(split_lines(data[start:] if start else data, stats), first + 1):
+    text = data[start:] if start else data
+    plain = text.isascii()  # (then so is every line: none needs its UTF-8 checked)
+    lines = not_usage = 0  # (counted here, added to stats once)
+    get = best.get
+    for number, line in enumerate(split_lines(text, stats), first + 1):
         if not line.strip():
             continue
-        stats.lines += 1
+        lines += 1
         if len(line) > MAX_LINE:
             stats.skip("line too long")
             continue
         if line.rfind(b'"usage"') < 0:  # (it sits near the end: rfind finds it soonest)
-            stats.skip("not a usage line")
+            not_usage += 1
             continue
         message = None
-        usual = line.isascii() or _utf8(line)
+        usual = plain or line.isascii() or _utf8(line)
         if usual:
             try:
                 message = _fast(decode(line), path, number, allowed, stats, known_cwds)
@@ -210,12 +214,15 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
         if message is None:
             continue
         sessions.add(message.session)
-        held = best.get(message.key)
+        held = get(message.key)
         if held is None:
             best[message.key] = message
             continue
         stats.duplicates += 1
         _merge(held, message, best)
+    stats.lines += lines
+    if not_usage:
+        stats.skip("not a usage line", not_usage)
     if sessions:
         stats.file_sessions[str(path)] = sessions
     found.messages = list(best.values())

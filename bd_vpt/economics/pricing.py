@@ -175,23 +175,29 @@ def rates(model: str, moment: datetime, config: Config) -> dict[str, Any]:
     return out
 
 
+Card = tuple[dict[str, float | None], float, str, str]  # rates, tier start, price_ref, provider
+
+
 class RateCards:
     """Per-message prices for imports (hundreds of thousands of calls): one genai-prices
     lookup per (model, day) yields the base USD-per-Mtok rates; a message whose input is
-    below every tier's start is priced from them, any other through genai-prices itself."""
+    below every tier's start is priced from them, any other through genai-prices itself.
+
+    kept: cards an earlier import looked up ("model\nday" -> card_entry(); the caller keeps
+    them for the genai-prices it has), used instead of importing genai-prices (a tenth of a
+    second) when the card cannot depend on the moment within the day; `made` holds the cards
+    looked up now that may be kept so."""
 
     KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, kept: dict[str, Any] | None = None) -> None:
         self.config = config
-        self._cards: dict[
-            tuple[str, str], tuple[dict[str, float | None], float, str, str] | None
-        ] = {}
+        self._cards: dict[tuple[str, str], Card | None] = {}
         self.unknown: set[str] = set()
+        self.kept = kept if kept is not None else {}
+        self.made: dict[str, Any] = {}
 
-    def _card(
-        self, model: str, moment: datetime, day: str | None = None
-    ) -> tuple[dict[str, float | None], float, str, str] | None:
+    def _card(self, model: str, moment: datetime, day: str | None = None) -> Card | None:
         key = (model, day or moment.date().isoformat())
         if key in self._cards:
             return self._cards[key]
@@ -205,30 +211,17 @@ class RateCards:
             rates["cache_write_1h"] = rates["cache_write"]
             card = (rates, float("inf"), f"config:prices.{name}", "")
         else:
-            from genai_prices import __version__
-
-            calc = lookup(model, moment)
-            if calc is None:
+            # a card kept for a day holds for every moment of it (see _daylong)
+            whole_day = key[1] == moment.date().isoformat()
+            named = f"{model}\n{key[1]}"
+            held, card = _from_entry(self.kept[named]) if named in self.kept else (False, None)
+            if not (whole_day and held):
+                calc = lookup(model, moment)
+                card = None if calc is None else _made(calc, key[1])
+                if whole_day and (calc is None or _daylong(calc)):
+                    self.made[named] = card_entry(card)
+            if card is None:
                 self.unknown.add(model)
-            else:
-                price = calc.model_price
-                rates, start = {}, float("inf")
-                for kind, attr in (
-                    ("input", "input_mtok"),
-                    ("output", "output_mtok"),
-                    ("cache_read", "cache_read_mtok"),
-                    ("cache_write", "cache_write_mtok"),
-                    ("cache_write_1h", "cache_write_1h_mtok"),
-                ):
-                    value = getattr(price, attr, None)
-                    if value is not None and hasattr(value, "base"):
-                        start = min([start, *(float(t.start) for t in value.tiers)])
-                        value = value.base
-                    rates[kind] = float(value) if value is not None else None
-                if rates["cache_write_1h"] is None:
-                    rates["cache_write_1h"] = rates["cache_write"]
-                ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {key[1]}"
-                card = (rates, start, ref, calc.provider.id)
         self._cards[key] = card
         return card
 
@@ -280,3 +273,67 @@ class RateCards:
             if cost is not None:
                 cost = None if priced is None else cost + priced
         return cost, ref, provider
+
+
+def _made(calc: Any, day: str) -> Card:
+    """The rate card of a genai-prices calculation (for one token of each kind)."""
+    from genai_prices import __version__
+
+    price = calc.model_price
+    rates: dict[str, float | None] = {}
+    start = float("inf")
+    for kind, attr in (
+        ("input", "input_mtok"),
+        ("output", "output_mtok"),
+        ("cache_read", "cache_read_mtok"),
+        ("cache_write", "cache_write_mtok"),
+        ("cache_write_1h", "cache_write_1h_mtok"),
+    ):
+        value = getattr(price, attr, None)
+        if value is not None and hasattr(value, "base"):
+            start = min([start, *(float(t.start) for t in value.tiers)])
+            value = value.base
+        rates[kind] = float(value) if value is not None else None
+    if rates["cache_write_1h"] is None:
+        rates["cache_write_1h"] = rates["cache_write"]
+    ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {day}"
+    return rates, start, ref, calc.provider.id
+
+
+def _daylong(calc: Any) -> bool:
+    """Are the model's prices the same at every moment of a day (no price by time of day)?
+    A start date is a whole day: the day's card holds all day."""
+    from genai_prices.types import StartDateConstraint
+
+    prices = calc.model.prices
+    return not isinstance(prices, list) or all(
+        c.constraint is None or isinstance(c.constraint, StartDateConstraint) for c in prices
+    )
+
+
+def card_entry(card: Card | None) -> Any:
+    """A card as JSON values (None: a model genai-prices does not know)."""
+    if card is None:
+        return None
+    rates, start, ref, provider = card
+    return [rates, None if start == float("inf") else start, ref, provider]
+
+
+def _from_entry(entry: Any) -> tuple[bool, Card | None]:
+    """(True, the card) of a kept entry; (False, None) when it is not a good entry."""
+    if entry is None:
+        return True, None
+    try:
+        rates, start, ref, provider = entry
+        if (
+            not isinstance(rates, dict)
+            or sorted(rates) != sorted(RateCards.KINDS)
+            or not all(v is None or type(v) is float for v in rates.values())
+            or not (start is None or type(start) is float)
+            or type(ref) is not str
+            or type(provider) is not str
+        ):
+            return False, None
+    except (TypeError, ValueError):
+        return False, None
+    return True, (dict(rates), float("inf") if start is None else start, ref, provider)

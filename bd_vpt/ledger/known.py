@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from bd_vpt.ledger.cache import BlobCache, OutcomeKey
@@ -95,6 +96,9 @@ class Sources:
                 seen.add(sha)
                 self.items.append((shown, sha))
         self._stashed = {shown for shown, _ in self.items if shown.startswith("stash@")}
+        # work-tree files changed since `git add` whose usage marks were read: (the blob id
+        # of the bytes read, their length)
+        self.read_as: dict[str, tuple[str, int]] = {}
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -148,14 +152,51 @@ class Sources:
                 missing.append((shown, sha))
             else:
                 yield cached
+        from bd_vpt.repo import blob_id
+
         shas = dict(self.items)
         for shown, data in self._data(missing):
             sha = shas[shown]
-            blob = self.cache.get(sha) if sha else None
+            if sha is None:  # changed since `git add`: the entry of the blob its bytes make
+                sha = blob_id(data)
+                self.read_as[shown] = (sha, len(data))
+                cached = self.cache.get_usage(sha)
+                if cached is not None:
+                    yield cached
+                    continue
+            blob = self.cache.get(sha)
             marks = usage_marks_of(blob if blob is not None else parse_blob(data))
-            if sha:
-                self.cache.put_usage(sha, marks)
+            self.cache.put_usage(sha, marks)
             yield marks
+
+    def appended(self, shown: str, path: Path, payload: bytes) -> None:
+        """payload was just appended to path (the ledger lock held): when that file is now the
+        bytes its usage marks were read from and then payload, note the marks of those bytes,
+        so that the next writer finds them instead of parsing the file again."""
+        if self.cache.dir is None:
+            return
+        from bd_vpt.repo import blob_id
+
+        before = self.read_as.get(shown)
+        if before is None and any(item == shown for item, _ in self.items):
+            return  # (a clean file: its entry is the index's blob's)
+        sha, size = before if before is not None else ("", 0)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) != size + len(payload) or data[size:] != payload:
+            return
+        if size:
+            old = self.cache.get_usage(sha)
+            if old is None or data[size - 1 : size] != b"\n" or blob_id(data[:size]) != sha:
+                return
+        else:
+            old = ([], [])
+        refs, marked = usage_marks_of(parse_blob(payload))
+        new = blob_id(data)
+        self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
+        self.read_as[shown] = (new, len(data))
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
@@ -253,6 +294,16 @@ class Known:
         if ref is None or record["kind"] == RETRACTION:
             return False  # a new id: manual records are never the same record twice
         return ref in self.refs(record["kind"])
+
+    def appended(self, path: Path, payload: bytes) -> None:
+        """payload (whole lines) was just appended to the ledger file at path."""
+        if self._sources is None:
+            return
+        try:
+            shown = path.resolve().relative_to(self.info.root.resolve()).as_posix()
+        except (OSError, ValueError):
+            return
+        self._sources.appended(shown, path, payload)
 
     def add(self, record: Record) -> None:
         """Note a record just written (so the rest of a batch, or the next, sees it)."""
