@@ -27,7 +27,7 @@ from bd_vpt.capture.transcripts import (
     Stats,
     inside,
     read_data,
-    split_lines,
+    split_counted,
 )
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.ledger.records import parse_ts
@@ -187,7 +187,8 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     plain = text.isascii()  # (then so is every line: none needs its UTF-8 checked)
     lines = not_usage = 0  # (counted here, added to stats once)
     get = best.get
-    for number, line in enumerate(split_lines(text, stats), first + 1):
+    lines_read, newlines = split_counted(text, stats)
+    for number, line in enumerate(lines_read, first + 1):
         if not line.strip():
             continue
         lines += 1
@@ -229,7 +230,7 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     stats.file_reads[str(path)] = {
         "tail": start > 0,
         "offset": end,
-        "newlines": data.count(b"\n", 0, end),
+        "newlines": (data.count(b"\n", 0, start) if start else 0) + newlines,
         "check": _sum_before(data, end),
         "keys": key_sums(best),
     }

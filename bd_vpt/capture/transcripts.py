@@ -149,12 +149,18 @@ def read_data(path: Path, stats: Stats) -> bytes | None:
 def split_lines(data: bytes, stats: Stats) -> list[bytes]:
     """Lines of a transcript; a truncated last line (a writer cut off mid-line) is dropped
     and counted."""
+    return split_counted(data, stats)[0]
+
+
+def split_counted(data: bytes, stats: Stats) -> tuple[list[bytes], int]:
+    """split_lines(), and how many newlines data holds (counted without a second pass)."""
     lines = data.split(b"\n")
+    newlines = len(lines) - 1
     if lines[-1].strip() and not _parses(lines[-1]):
         stats.lines += 1
         stats.skip("truncated last line")
         lines.pop()
-    return lines
+    return lines, newlines
 
 
 def read_lines(path: Path, stats: Stats) -> list[bytes]:
