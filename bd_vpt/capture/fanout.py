@@ -5,8 +5,9 @@ them is the same, byte for byte, as from a serial read).
 $BD_VPT_JOBS sets the number of processes reading (this one included): 1 reads serially;
 unset or 0 picks one per core, only for more than PARALLEL_BYTES of files. Handing a file's
 messages back costs about a third of reading it, so this process, which would otherwise
-wait, reads its share itself (on 2 cores: one worker and this process; measured faster than
-one process, where a pool of workers alone was slower).
+wait, reads files itself: the runs of files no worker has started yet, from the last one
+on, which shares the work out however busy the cores are (on 2 cores: one worker and this
+process; measured faster than one process, where a pool of workers alone was slower).
 """
 
 from __future__ import annotations
@@ -78,18 +79,6 @@ def _run(read: Callable[[Path], U], paths: list[Path]) -> list[U]:
     return [read(path) for path in paths]
 
 
-def _share(sizes: list[int], processes: int) -> int:
-    """Where this process's share begins: the last files, about an even share of the bytes
-    (reading a file here costs what reading it in a worker and taking it back here cost;
-    measured), leaving at least one file for each worker."""
-    keep = sum(sizes) / processes
-    at, held = len(sizes), 0
-    while at > processes - 1 and held + sizes[at - 1] <= keep:
-        at -= 1
-        held += sizes[at]
-    return at
-
-
 def read_all(
     read: Callable[[Path], T],
     paths: Sequence[Path],
@@ -97,10 +86,11 @@ def read_all(
     unpack: Callable[[U], T],
     meanwhile: Callable[[], None] | None = None,
 ) -> list[T]:
-    """read(path) for each path, in the paths' order. With enough to read, worker processes
-    run packed(path) (module-level, its result picklable and quick to pickle) over the first
-    files while this process read()s the last ones, runs meanwhile(), then unpack()s each
-    worker's result in order; else read() runs here."""
+    """read(path) for each path, in the paths' order. With enough to read, the files are
+    handed to worker processes in runs, each run()ning packed(path) (module-level, its result
+    picklable and quick to pickle); this process runs meanwhile(), then takes back the runs
+    no worker has started yet, from the last one on, and read()s them itself, then
+    unpack()s the workers' results in order. Else read() runs here."""
     sizes = _sizes(paths)
     processes = jobs(sum(sizes), len(paths))
     if processes <= 1:
@@ -109,16 +99,24 @@ def read_all(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    mine = _share(sizes, processes)
-    workers = processes - 1
-    runs = [[paths[i] for i in run] for run in _runs(sizes[:mine], workers)]
+    runs = [[paths[i] for i in run] for run in _runs(sizes, processes)]
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context) as pool:
             futures = [pool.submit(_run, packed, run) for run in runs]
-            here = [read(path) for path in paths[mine:]]
             if meanwhile is not None:
                 meanwhile()
-            return [unpack(found) for future in futures for found in future.result()] + here
+            here: dict[int, list[T]] = {}
+            for index in reversed(range(len(runs))):
+                if not futures[index].cancel():  # a worker has it (and every run before it)
+                    break
+                here[index] = [read(path) for path in runs[index]]
+            found: list[T] = []
+            for index, future in enumerate(futures):
+                if index in here:
+                    found += here[index]
+                else:
+                    found += [unpack(result) for result in future.result()]
+            return found
     except (OSError, ImportError, BrokenProcessPool):  # no pool here (no /dev/shm), a worker killed
         return [read(path) for path in paths]
