@@ -297,8 +297,8 @@ class Known:
 
     def appended(self, path: Path, payload: bytes) -> None:
         """payload (whole lines) was just appended to the ledger file at path."""
-        if self._sources is None:
-            return
+        if self._sources is None or self._usage is None:
+            return  # (the usage marks were not read: none to carry on)
         try:
             shown = path.resolve().relative_to(self.info.root.resolve()).as_posix()
         except (OSError, ValueError):
