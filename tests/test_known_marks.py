@@ -9,7 +9,9 @@ import random
 import shutil
 from typing import Any
 
-from bd_vpt.ledger.known import Known
+import pytest
+
+from bd_vpt.ledger.known import KEEP_BYTES, Known
 from bd_vpt.ledger.writer import writing
 from bd_vpt.repo import blob_id, discover
 from tests.helpers import SHARD_A, SHARD_B, Repo, append, ulid, usage
@@ -30,7 +32,11 @@ def fresh(repo: Repo, cached: bool) -> list[dict[str, object]]:
     return sorted(Known(discover(repo.root)).usage(), key=lambda r: str(r["id"]))
 
 
-def test_marks_read_from_the_cache_are_those_of_the_files(repo: Repo) -> None:
+@pytest.mark.parametrize("keep", [0, KEEP_BYTES])  # (0: the bytes read are not kept)
+def test_marks_read_from_the_cache_are_those_of_the_files(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, keep: int
+) -> None:
+    monkeypatch.setattr("bd_vpt.ledger.known.KEEP_BYTES", keep)
     rnd = random.Random(3)
     append(repo, SHARD_A, *[marked(rnd, n) for n in range(30)])
     info = discover(repo.root)

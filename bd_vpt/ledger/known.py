@@ -20,6 +20,7 @@ from bd_vpt.repo import RepoInfo
 KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
 RETRACTION = "retraction"
 PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
+KEEP_BYTES = 32 * 1024 * 1024  # a file read for its usage marks is kept (to compare) up to this
 
 
 def keys_in(data: bytes) -> list[OutcomeKey]:
@@ -97,8 +98,8 @@ class Sources:
                 self.items.append((shown, sha))
         self._stashed = {shown for shown, _ in self.items if shown.startswith("stash@")}
         # work-tree files changed since `git add` whose usage marks were read: (the blob id
-        # of the bytes read, their length)
-        self.read_as: dict[str, tuple[str, int]] = {}
+        # of the bytes read, the bytes themselves when small, else their length)
+        self.read_as: dict[str, tuple[str, bytes | int]] = {}
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -159,7 +160,7 @@ class Sources:
             sha = shas[shown]
             if sha is None:  # changed since `git add`: the entry of the blob its bytes make
                 sha = blob_id(data)
-                self.read_as[shown] = (sha, len(data))
+                self.read_as[shown] = (sha, data if len(data) <= KEEP_BYTES else len(data))
                 cached = self.cache.get_usage(sha)
                 if cached is not None:
                     yield cached
@@ -180,7 +181,8 @@ class Sources:
         before = self.read_as.get(shown)
         if before is None and any(item == shown for item, _ in self.items):
             return  # (a clean file: its entry is the index's blob's)
-        sha, size = before if before is not None else ("", 0)
+        sha, kept = before if before is not None else ("", b"")
+        size = len(kept) if isinstance(kept, bytes) else kept
         try:
             data = path.read_bytes()
         except OSError:
@@ -189,14 +191,18 @@ class Sources:
             return
         if size:
             old = self.cache.get_usage(sha)
-            if old is None or data[size - 1 : size] != b"\n" or blob_id(data[:size]) != sha:
+            if (
+                old is None
+                or data[size - 1 : size] != b"\n"
+                or (data[:size] != kept if isinstance(kept, bytes) else blob_id(data[:size]) != sha)
+            ):
                 return
         else:
             old = ([], [])
         refs, marked = usage_marks_of(parse_blob(payload))
         new = blob_id(data)
         self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
-        self.read_as[shown] = (new, len(data))
+        self.read_as[shown] = (new, data if len(data) <= KEEP_BYTES else len(data))
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
