@@ -20,7 +20,9 @@ from bd_vpt.repo import RepoInfo
 KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
 RETRACTION = "retraction"
 PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
-KEEP_BYTES = 32 * 1024 * 1024  # a file read for its usage marks is kept (to compare) up to this
+KEEP_BYTES = (
+    32 * 1024 * 1024
+)  # the files read for their usage marks are kept (to compare) up to this
 
 
 def keys_in(data: bytes) -> list[OutcomeKey]:
@@ -100,6 +102,7 @@ class Sources:
         # work-tree files changed since `git add` whose usage marks were read: (the blob id
         # of the bytes read, the bytes themselves when small, else their length)
         self.read_as: dict[str, tuple[str, bytes | int]] = {}
+        self._kept = 0  # bytes held in read_as
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -160,7 +163,7 @@ class Sources:
             sha = shas[shown]
             if sha is None:  # changed since `git add`: the entry of the blob its bytes make
                 sha = blob_id(data)
-                self.read_as[shown] = (sha, data if len(data) <= KEEP_BYTES else len(data))
+                self._note(shown, sha, data)
                 cached = self.cache.get_usage(sha)
                 if cached is not None:
                     yield cached
@@ -169,6 +172,18 @@ class Sources:
             marks = usage_marks_of(blob if blob is not None else parse_blob(data))
             self.cache.put_usage(sha, marks)
             yield marks
+
+    def _note(self, shown: str, sha: str, data: bytes) -> None:
+        """Note the blob id of a work-tree file's bytes; the bytes too while those kept stay
+        under KEEP_BYTES in all (else only their length: then an append hashes them again)."""
+        held = self.read_as.get(shown)
+        if held is not None and isinstance(held[1], bytes):
+            self._kept -= len(held[1])
+        if self._kept + len(data) <= KEEP_BYTES:
+            self._kept += len(data)
+            self.read_as[shown] = (sha, data)
+        else:
+            self.read_as[shown] = (sha, len(data))
 
     def appended(self, shown: str, path: Path, payload: bytes) -> None:
         """payload was just appended to path (the ledger lock held): when that file is now the
@@ -202,7 +217,7 @@ class Sources:
         refs, marked = usage_marks_of(parse_blob(payload))
         new = blob_id(data)
         self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
-        self.read_as[shown] = (new, data if len(data) <= KEEP_BYTES else len(data))
+        self._note(shown, new, data)
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
