@@ -185,10 +185,11 @@ class Sources:
         else:
             self.read_as[shown] = (sha, len(data))
 
-    def appended(self, shown: str, path: Path, payload: bytes) -> None:
-        """payload was just appended to path (the ledger lock held): when that file is now the
-        bytes its usage marks were read from and then payload, note the marks of those bytes,
-        so that the next writer finds them instead of parsing the file again."""
+    def appended(self, shown: str, path: Path, payload: bytes, records: list[Record]) -> None:
+        """payload, the lines of records, was just appended to path (the ledger lock held):
+        when that file is now the bytes its usage marks were read from and then payload, note
+        the marks of those bytes, so that the next writer finds them instead of parsing the
+        file again."""
         if self.cache.dir is None:
             return
         from bd_vpt.repo import blob_id
@@ -214,7 +215,10 @@ class Sources:
                 return
         else:
             old = ([], [])
-        refs, marked = usage_marks_of(parse_blob(payload))
+        # what parsing payload gives (its lines are these records, each checked; a tuple
+        # would read back as a list)
+        refs, marked = marks_of(records)
+        marked = [(i, s, n, list(m) if isinstance(m, tuple) else m, g) for i, s, n, m, g in marked]
         new = blob_id(data)
         self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
         self._note(shown, new, data)
@@ -316,15 +320,16 @@ class Known:
             return False  # a new id: manual records are never the same record twice
         return ref in self.refs(record["kind"])
 
-    def appended(self, path: Path, payload: bytes) -> None:
-        """payload (whole lines) was just appended to the ledger file at path."""
+    def appended(self, path: Path, payload: bytes, records: list[Record]) -> None:
+        """payload, the lines of records (each checked), was just appended to the ledger
+        file at path."""
         if self._sources is None or self._usage is None:
             return  # (the usage marks were not read: none to carry on)
         try:
             shown = path.resolve().relative_to(self.info.root.resolve()).as_posix()
         except (OSError, ValueError):
             return
-        self._sources.appended(shown, path, payload)
+        self._sources.appended(shown, path, payload, records)
 
     def add(self, record: Record) -> None:
         """Note a record just written (so the rest of a batch, or the next, sees it)."""
@@ -345,9 +350,14 @@ def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
     """A blob's usage source_refs, and (id, source, session, last_message, gt_session) of
     its usage records that carry an import mark: all a writer reads of usage (dedupe, high
     water, Gas Town's join)."""
+    return marks_of(blob.records)
+
+
+def marks_of(records: list[Record]) -> UsageMarks:
+    """usage_marks_of() of a blob of these records."""
     refs: list[str] = []
     marked: list[tuple[str, str, str | None, Any, str | None]] = []
-    for rec in blob.records:
+    for rec in records:
         if rec["kind"] != "usage":
             continue
         if rec.get("source_ref"):

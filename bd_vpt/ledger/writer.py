@@ -86,7 +86,7 @@ class Writer:
         for warning in write_lines(self.info, shard, payload):
             warn(warning)  # a repaired tail is news whichever command wrote
             done.warnings.append(warning)
-        self.known.appended(shard, payload)
+        self.known.appended(shard, payload, fresh)
         for record in fresh:
             self.known.add(record)
         done.records = fresh
