@@ -398,3 +398,16 @@ def test_a_grown_transcript_is_read_from_where_it_stopped(
         ("bd-5", 2),
         (None, 1),
     ]
+
+
+def test_a_message_time_is_placed_on_its_utc_day_however_it_is_written() -> None:
+    from datetime import UTC, datetime
+
+    from bd_vpt.capture.transcripts import Message, stamp_day
+
+    assert stamp_day("2026-11-12T09:30:00.000Z") == "2026-11-12"
+    for odd in (" 2026-11-12T09:30:00.000Z", "2026-11-12T09:30:00+00:00", "2026-11-12", ""):
+        assert stamp_day(odd) == ""  # the day comes from the parsed moment
+    moment = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
+    message = Message("k", "s", moment, "m", {"input": 1}, day=stamp_day(" 2026-11-12T09:30Z"))
+    assert message.day == "2026-11-12"

@@ -28,6 +28,7 @@ from bd_vpt.capture.transcripts import (
     inside,
     read_data,
     split_counted,
+    stamp_day,
 )
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.ledger.records import parse_ts
@@ -366,7 +367,7 @@ def _fast(
         tokens,
         entry.isSidechain is True,
         commands,
-        stamp[:10] if stamp.endswith("Z") else "",
+        stamp_day(stamp),
         cwd if cwd is not None else "",
     )
 
@@ -461,6 +462,6 @@ def _message(
         tokens=tokens,
         sidechain=entry.get("isSidechain") is True,
         commands=commands,
-        day=stamp[:10] if stamp.endswith("Z") else "",
+        day=stamp_day(stamp),
         cwd=cwd if type(cwd) is str else "",
     )

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture.transcripts import Message, Stats, entries, inside
+from bd_vpt.capture.transcripts import Message, Stats, entries, inside, stamp_day
 from bd_vpt.ledger.records import parse_ts
 
 SHELL = "run_shell_command"
@@ -230,7 +230,7 @@ def scan(
                     session=sid,
                     moment=moment,
                     model=model,
-                    day=stamp[:10] if stamp.endswith("Z") else "",
+                    day=stamp_day(stamp),
                     tokens=tokens,
                     commands=chat.commands.get(mid, []),
                     parent=chat.parent,

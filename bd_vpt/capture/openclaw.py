@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture.transcripts import Message, Stats, amount, entries, inside
+from bd_vpt.capture.transcripts import Message, Stats, amount, entries, inside, stamp_day
 from bd_vpt.ledger.records import format_ts, parse_ts
 
 RESET_ARCHIVE = re.compile(r"\.jsonl\.reset\.\d{4}-\d{2}-\d{2}T[\d\-:]+\.\d+Z$")
@@ -175,7 +175,7 @@ def scan(
                     session=session,
                     moment=moment,
                     model=model,
-                    day=stamp[:10] if stamp.endswith("Z") else "",
+                    day=stamp_day(stamp),
                     tokens={
                         "input": counts["input"] or 0,
                         "output": counts["output"] or 0,

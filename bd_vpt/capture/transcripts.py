@@ -28,6 +28,15 @@ from bd_vpt.ledger.records import Record, format_ts, parse_ts, usage_record
 MAX_LINE = 16 * 1024 * 1024  # a longer line is skipped unread (counted as too long)
 
 
+def stamp_day(stamp: str) -> str:
+    """The UTC day a transcript's time names, read off its text when the text is in the
+    form YYYY-MM-DDThh:mm:ss...Z; else "" (Message takes the day from the parsed moment: a
+    time written with a leading space or an offset is still placed on its UTC day)."""
+    if stamp[-1:] == "Z" and len(stamp) >= 20 and stamp[4] == stamp[7] == "-" and stamp[10] == "T":
+        return stamp[:10]
+    return ""
+
+
 @dataclass(slots=True)
 class Message:
     """One model call, deduplicated."""
