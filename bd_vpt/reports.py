@@ -48,12 +48,72 @@ def summary(
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
 
     def folded(view: LedgerView) -> dict[str, Any]:
-        from bd_vpt.economics.metrics import summarize_rows
+        from bd_vpt.economics.metrics import cut_days, summarize_rows, window
 
+        if by is None and not cut_days(window(since, until)):
+            return fleet_summary(view, config, args)
         ledger = _folded(view, since, until)
         return summarize_rows(ledger.rows, ledger.outcomes, config, **args)
 
     return _labelled(view, "summary", args, config, strict, folded)
+
+
+def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dict[str, Any]:
+    """summary with no --by over a window whose ends fall on midnights: made again from the
+    last one kept (ledger/delta.py) and the beads a few changed blobs touch, else the full
+    way (then kept). Parts (economics/parts.py) holds what each bead adds."""
+    from bd_vpt.economics.facts import collect_rows
+    from bd_vpt.economics.metrics import bead_states, summarize_facts, window
+    from bd_vpt.economics.parts import Part, Parts, fleet_document, usage_sums
+    from bd_vpt.ledger import delta
+    from bd_vpt.ledger.memo import key
+
+    win = window(args["since"], args["until"])
+    store = delta.Store(view, key("summary-parts", args, config.raw, ""))
+    kept = store.load()
+    stepped = view.stepped(kept[0]) if kept is not None else None
+    found: dict[str, Part | None] = {}
+    document: dict[str, Any] | None = None  # the full way's
+    if kept is not None and stepped is not None:
+        dumped, sums, attributed, outcome_records = kept[1]
+        parts = Parts.load(dumped)
+        for sign, folds in ((-1, stepped.dropped), (1, stepped.added)):
+            for fold in folds:
+                facts = collect_rows(fold.rows, fold.outcomes, config, win)
+                more, more_attributed = usage_sums(facts)
+                sums = [a + sign * b for a, b in zip(sums, more, strict=True)]
+                attributed += sign * more_attributed
+                outcome_records += sign * facts.outcome_records
+        facts = collect_rows(stepped.rows, stepped.outcomes, config, win)
+        summarize_facts(facts, config, win=win, parts=found)
+        index, beads = stepped.index, stepped.beads
+        parts.grow(len(index.names))
+    else:
+        ledger = view.folded(win, ())
+        facts = collect_rows(ledger.rows, ledger.outcomes, config, win)
+        document = summarize_facts(facts, config, win=win, parts=found)
+        made = (
+            delta.build([(e.path, e.sha) for e in view.entries or []], *view.kept)
+            if view.kept is not None
+            else None
+        )
+        if made is None:
+            return document
+        index, beads = made, set(found)
+        sums, attributed = usage_sums(facts)
+        outcome_records = facts.outcome_records
+        parts = Parts()
+        parts.grow(len(index.names))
+    states = bead_states(facts)
+    for bead in beads:
+        bucket = facts.buckets.get((bead, ""))
+        parts.put(
+            index.numbers[bead], states.get(bead), found.get(bead), bucket[0] if bucket else 0
+        )
+    result = fleet_document(parts, index.order(), index.names, sums, attributed, outcome_records)
+    if document is None or result == document:  # kept only when the two ways agree
+        store.save(index, (parts.dump(), sums, attributed, outcome_records))
+    return document or result
 
 
 def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:

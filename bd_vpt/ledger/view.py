@@ -6,6 +6,7 @@ strictness). Every report takes its records from here.
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
 
 if TYPE_CHECKING:
+    from bd_vpt.ledger.delta import Index, Step
     from bd_vpt.ledger.rows import BlobFold, Folded
 
 
@@ -66,6 +68,9 @@ class LedgerView:
     # the blobs by id, when the view is whole blobs (the working tree, --rev): usage reports
     # can then merge per-blob folds (folded()) instead of reading every record
     entries: list[Entry] | None = None
+    # after folded(): the entries' folds, when each was merged as it is (none re-folded),
+    # with every id key and every source_ref key sorted (ledger/delta.py keeps them)
+    kept: tuple[list[BlobFold], array[int], array[int]] | None = None
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -101,27 +106,48 @@ class LedgerView:
             halves = set(halves)
             cut = cut if halves else None
             folds = list(_folds(history, entries))
-            twice = repeated([f.ids for f in folds])
-            twice_refs = repeated([f.refs for f in folds])
+            keys: list[array[int]] = []  # every id key, every source_ref key, sorted
+            twice = repeated([f.ids for f in folds], keys)
+            twice_refs = repeated([f.refs for f in folds], keys)
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
             out = Folded()
+            kept = True
             for entry, fold in zip(entries, folds, strict=True):
                 if (twice and not twice.isdisjoint(fold.ids)) or (
                     twice_refs and not twice_refs.isdisjoint(fold.refs)
                 ):
                     fold = exact(_parsed(history, entry), retracted, cut, shared)
+                    kept = False
                 elif (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
                     halves and not halves.isdisjoint(fold.days())
                 ):
                     fold = exact(_parsed(history, entry), retracted, cut)
+                    kept = False
                 out.add(entry.path, fold)
+            self.kept = (folds, keys[0], keys[1]) if kept else None
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)
             out.problems = self.scan.problems
             history.close()
             return out
+
+    def stepped(self, index: Index) -> Step | None:
+        """The step from index's view to this one (ledger/delta.py): folds from the cache,
+        else folded; None when it is not plain (the report then calls folded())."""
+        from bd_vpt.ledger.delta import step
+
+        history = self.history
+        if self.entries is None or history is None or history.warnings:
+            return None
+        with gc_paused():
+            found = step(
+                index, self.entries, lambda e: list(_folds(history, e)), history.cache.get_fold
+            )
+        if found is not None:
+            history.close()
+        return found
 
     def _through_records(self, cut: Any) -> Folded:
         from bd_vpt.ledger.rows import Folded

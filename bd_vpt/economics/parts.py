@@ -1,0 +1,194 @@
+"""A fleet summary (no --by) as what each bead adds to it, kept per bead so that a ledger
+that changed in a few beads is summed again without folding every bead's story.
+
+summarize_facts (metrics.py) takes each bead's part from bead_part; Parts keeps those parts
+in columns (one slot per bead) with the bead's tokens and final state's flags, and
+fleet_document adds them up in the order summarize_facts does (the order of the beads'
+first outcomes: float sums depend on it), so both give the same document to the bit.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import reduce
+from itertools import compress
+from operator import add
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.groups import Group
+from bd_vpt.economics.timeline import BeadState, Completion, Money, bead_money
+
+# credited, weight, placed, completions in the window, reopens in the window, escalations,
+# money: what one bead adds to the groups it is placed in
+Part = tuple[bool, float, bool, list[Completion], list[datetime], int, Money]
+
+
+def bead_part(
+    bead: str,
+    state: BeadState,
+    facts: Facts,
+    config: Config,
+    inside: Callable[[datetime | None], bool],
+    limit: float,
+) -> Part | None:
+    """What the bead adds to a report over the window inside() tells; None: nothing."""
+    weight = config.weight(state.snapshot.get("priority")) * state.completion
+    credited = state.closed and inside(state.closed_at)
+    placed = inside(state.anchor)
+    done = [c for c in state.completions if inside(c.at)]
+    back = [m for m in state.reopens if inside(m)]
+    escalated = sum(1 for c in done if c.minutes > limit)
+    if not (credited or placed or done or back):
+        return None
+    money = bead_money(state, facts.bead_days.get(bead), facts.unpriced_days.get(bead), config)
+    return credited, weight, placed, done, back, escalated, money
+
+
+_FLAGS = ("active", "credited", "placed", "rework_known", "wasted", "stated")
+_COUNTS = ("done", "back", "escalated", "excluded")
+_FLOATS = ("weight", "minutes", "human_usd", "value_usd", "delay_usd", "rework_usd")
+
+
+class Parts:
+    """Each bead's part, by bead number (ledger/delta.py numbers beads): flags, counts, the
+    money amounts, the tokens of its usage in the window (waste is counted from them) and
+    the [outcomes] rule its last close fell under (excluded: an index into reasons, -1)."""
+
+    def __init__(self) -> None:
+        self.flags = {name: array("b") for name in _FLAGS}
+        self.counts = {name: array("q") for name in _COUNTS}
+        self.floats = {name: array("d") for name in _FLOATS}
+        self.tokens = array("q")
+        self.reasons: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def grow(self, size: int) -> None:
+        """Slots up to size, empty (a bead with no outcome)."""
+        more = size - len(self.tokens)
+        if more <= 0:
+            return
+        for flags in self.flags.values():
+            flags.extend(bytes(more))
+        for counts in self.counts.values():
+            counts.extend([0] * more)
+        self.counts["excluded"][-more:] = array("q", [-1] * more)
+        for floats in self.floats.values():
+            floats.extend([0.0] * more)
+        self.tokens.extend([0] * more)
+
+    def put(self, slot: int, state: BeadState | None, part: Part | None, tokens: int) -> None:
+        """The bead's slot: its final state (None: no outcome), its part, its tokens."""
+        f, c, x = self.flags, self.counts, self.floats
+        for name in _FLAGS:
+            f[name][slot] = 0
+        for name in _COUNTS:
+            c[name][slot] = 0
+        for name in _FLOATS:
+            x[name][slot] = 0.0
+        c["excluded"][slot] = -1
+        self.tokens[slot] = 0
+        if state is None:
+            return
+        f["stated"][slot] = 1
+        f["wasted"][slot] = state.last_result_wasted
+        self.tokens[slot] = tokens
+        if state.excluded:
+            if state.excluded not in self.reasons:
+                self.reasons.append(state.excluded)
+            c["excluded"][slot] = self.reasons.index(state.excluded)
+        if part is None:
+            return
+        credited, weight, placed, done, back, escalated, money = part
+        f["active"][slot], f["credited"][slot], f["placed"][slot] = 1, credited, placed
+        f["rework_known"][slot] = money.rework_known
+        c["done"][slot], c["back"][slot], c["escalated"][slot] = len(done), len(back), escalated
+        x["weight"][slot] = weight
+        for name, amount in zip(_FLOATS[1:], money.amounts, strict=True):
+            x[name][slot] = amount
+
+    def dump(self) -> tuple[Any, ...]:
+        return (
+            [self.flags[n].tobytes() for n in _FLAGS],
+            [self.counts[n].tobytes() for n in _COUNTS],
+            [self.floats[n].tobytes() for n in _FLOATS],
+            self.tokens.tobytes(),
+            self.reasons,
+        )
+
+    @classmethod
+    def load(cls, data: tuple[Any, ...]) -> Parts:
+        flags, counts, floats, tokens, reasons = data
+        parts = cls()
+        for name, raw in zip(_FLAGS, flags, strict=True):
+            parts.flags[name].frombytes(raw)
+        for name, raw in zip(_COUNTS, counts, strict=True):
+            parts.counts[name].frombytes(raw)
+        for name, raw in zip(_FLOATS, floats, strict=True):
+            parts.floats[name].frombytes(raw)
+        parts.tokens.frombytes(tokens)
+        parts.reasons = list(reasons)
+        size = len(parts.tokens)
+        lengths = [len(a) for a in (*parts.flags.values(), *parts.counts.values())]
+        lengths += [len(a) for a in parts.floats.values()]
+        if any(length != size for length in lengths):
+            raise ValueError("columns of different lengths")
+        return parts
+
+
+def fleet_document(
+    parts: Parts,
+    order: list[int],
+    names: list[str],
+    sums: list[int],
+    attributed: int,
+    outcome_records: int,
+) -> dict[str, Any]:
+    """summarize_facts(by=None) from the beads' parts; sums and attributed: the usage in the
+    window (Group.sums, attributed_tokens); names: bead number -> bead; order: the beads
+    with an outcome, in the order of their first one. A slot of a bead with no outcome, or
+    none in the window, is all zeros (Parts.put), so whole-column integer sums count only
+    the beads summarize_facts counts; the float sums add in order, one by one, as
+    Group.credit and Group.charge do with a share of 1.0 (sum() would round otherwise)."""
+    f, c, x = parts.flags, parts.counts, parts.floats
+    credited, placed, done = f["credited"], f["placed"], c["done"]
+    total = Group(sums=list(sums), attributed_tokens=attributed)
+    total.wasted_tokens = sum(compress(parts.tokens, f["wasted"]))
+    total.closed = set(compress(names, credited))
+    total.weighted = reduce(
+        add, compress(map(x["weight"].__getitem__, order), _at(credited, order)), 0.0
+    )
+    total.completions = sum(done)
+    total.completed = set(compress(names, done))
+    total.reopens, total.escalations = sum(c["back"]), sum(c["escalated"])
+    for i, name in enumerate(_FLOATS[1:]):
+        amounts = map(x[name].__getitem__, order)
+        total.money[i] = reduce(add, compress(amounts, _at(placed, order)), 0.0)
+    total.rework_known = all(compress(f["rework_known"], placed))
+    totals = total.figures()
+    totals["outcome_records"] = outcome_records
+    counted = Counter(c["excluded"])
+    counted.pop(-1, None)
+    if counted:
+        skipped = {parts.reasons[i]: n for i, n in counted.items()}
+        totals["not_counted"] = dict(sorted(skipped.items()))
+    return {"by": None, "totals": totals, "groups": []}
+
+
+def _at(column: array[int], order: list[int]) -> Iterator[int]:
+    return map(column.__getitem__, order)
+
+
+def usage_sums(facts: Facts) -> tuple[list[int], int]:
+    """The usage of facts (collected by=None) as Group.sums and attributed_tokens: exact
+    integers, so the sums of two ledgers' facts are the facts of both."""
+    total = Group()
+    for (bead, _group), bucket in facts.buckets.items():
+        total.add(bead, bucket)
+    return total.sums, total.attributed_tokens

@@ -1,0 +1,271 @@
+"""A view as a step from one read before: the blobs it dropped and added, and the beads whose
+usage or outcomes that changes. A report kept per bead (reports.py: the fleet summary) is
+then made again from its last result and those beads alone, not from every blob's fold.
+
+An Index is kept only of a view whose blob folds merge as they are (view.py: no id or
+(kind, source_ref) key in two blobs, no retraction, no problem, no day cut by a window):
+its entries, per blob the beads of its outcomes (in the order of their first outcome) and
+of its usage, a number per bead, and every id and source_ref key, sorted, so the blobs a
+step adds are checked against all the others without reading their folds. A step whose
+blobs are anything but plain, or whose keys meet any other blob's, is not taken (None):
+the report goes the full way, as it always may. Kept entries are versioned, written
+atomically, and checked on load; a bad one is ignored.
+"""
+
+from __future__ import annotations
+
+import marshal
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import chain, pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bd_vpt import __version__
+from bd_vpt.ledger.cache import CACHE_FORMAT, ROWS_FORMAT, write_atomic
+from bd_vpt.ledger.records import SCHEMA_VERSION, Record
+from bd_vpt.ledger.rows import BlobFold
+from bd_vpt.ledger.usage import Row, RowKey, merge_row
+
+if TYPE_CHECKING:
+    from bd_vpt.ledger.view import Entry, LedgerView
+
+STEP_FORMAT = 1
+_TAG = f"bd-vpt-step/{STEP_FORMAT}/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}/{__version__}"
+MAX_BLOBS = 64  # a step that drops or adds more blobs than this goes the full way
+
+
+@dataclass
+class Index:
+    """What is kept of a plain view (see the module's text)."""
+
+    entries: list[tuple[str, str]]  # (path, blob id), in the view's order
+    names: list[str]  # bead number -> bead
+    blobs: dict[str, tuple[array[int], array[int]]]  # blob id -> (outcome beads, usage beads)
+    ids: array[int] = field(default_factory=lambda: array("q"))  # sorted, each once
+    refs: array[int] = field(default_factory=lambda: array("Q"))  # sorted, each once
+    numbers: dict[str, int] = field(default_factory=dict)  # bead -> number
+
+    def __post_init__(self) -> None:
+        if not self.numbers:
+            self.numbers = {name: n for n, name in enumerate(self.names)}
+
+    def number(self, bead: str) -> int:
+        found = self.numbers.get(bead)
+        if found is None:
+            found = self.numbers[bead] = len(self.names)
+            self.names.append(bead)
+        return found
+
+    def add_blob(self, sha: str, fold: BlobFold) -> None:
+        number = self.number
+        outcome_beads = array("q", map(number, dict.fromkeys(o["bead"] for o in fold.outcomes)))
+        usage = {key[0] for key in fold.rows if key[0] is not None}
+        self.blobs[sha] = (outcome_beads, array("q", map(number, usage)))
+
+    def order(self) -> list[int]:
+        """The beads with an outcome, in the order of their first one (the views' order)."""
+        blobs = self.blobs
+        return list(dict.fromkeys(chain.from_iterable(blobs[sha][0] for _, sha in self.entries)))
+
+
+def plain(fold: BlobFold) -> bool:
+    """A fold that adds to any view as it is: no problem, no retraction."""
+    return not fold.problems and not fold.retracts
+
+
+def build(
+    entries: list[tuple[str, str]], folds: list[BlobFold], ids: array[int], refs: array[int]
+) -> Index | None:
+    """The index of a view whose folds merged as they are (view.kept: with their id and
+    source_ref keys sorted); None when it is not plain, or a key is there twice."""
+    if not all(map(plain, folds)) or len({sha for _, sha in entries}) != len(entries):
+        return None
+    if len(ids) != sum(len(f.ids) for f in folds) or len(refs) != sum(len(f.refs) for f in folds):
+        return None  # a key twice in one blob (repeated() looks across blobs)
+    index = Index(list(entries), [], {}, ids if ids else array("q"), refs if refs else array("Q"))
+    for (_, sha), fold in zip(entries, folds, strict=True):
+        index.add_blob(sha, fold)
+    return index
+
+
+def _stepped(keys: array[int], dropped: Iterable[int], added: Iterable[int]) -> array[int] | None:
+    """keys (sorted, each once) without dropped (each in keys) and with added; None when an
+    added key is already there or comes twice."""
+    new = sorted(added)
+    if any(a == b for a, b in pairwise(new)):
+        return None
+    was = set(dropped)
+    both = was.intersection(new)  # dropped and added again: no change
+    gone = sorted(was - both)
+    new = [k for k in new if k not in both]
+    cuts = []
+    for key in gone:
+        at = bisect_left(keys, key)
+        if at == len(keys) or keys[at] != key:
+            return None  # not the index it was made with
+        cuts.append(at)
+    kept = array(keys.typecode)
+    start = 0
+    for at in cuts:
+        kept.extend(keys[start:at])
+        start = at + 1
+    kept.extend(keys[start:])
+    out = array(keys.typecode)
+    start = 0
+    for key in new:
+        at = bisect_left(kept, key)
+        if at < len(kept) and kept[at] == key:
+            return None  # in a blob the step keeps
+        out.extend(kept[start:at])
+        out.append(key)
+        start = at
+    out.extend(kept[start:])
+    return out
+
+
+@dataclass
+class Step:
+    """From a kept view to this one."""
+
+    index: Index  # this view's
+    dropped: list[BlobFold]
+    added: list[BlobFold]
+    beads: set[str]  # the beads whose usage or outcomes changed
+    rows: dict[RowKey, Row]  # theirs, over the whole view, merged in its order
+    outcomes: list[Record]  # theirs, in the view's order
+
+
+FoldsOf = Callable[[list["Entry"]], list[BlobFold]]
+
+
+def step(
+    index: Index, entries: list[Entry], folds_of: FoldsOf, cached: Callable[[str], BlobFold | None]
+) -> Step | None:
+    """The step from index's view to the view of entries; None when it is not plain (or
+    too large to be worth it): the report then goes the full way. folds_of: the folds of
+    entries of this view; cached: a blob's fold from the cache (the blobs the step drops)."""
+    was = set(index.entries)
+    now = {(e.path, e.sha) for e in entries}
+    gone = [(path, sha) for path, sha in index.entries if (path, sha) not in now]
+    new = [e for e in entries if (e.path, e.sha) not in was]
+    if len(gone) + len(new) > MAX_BLOBS or len({e.sha for e in entries}) != len(entries):
+        return None
+    found = [cached(sha) for _, sha in gone]
+    dropped = [fold for fold in found if fold is not None]
+    if len(dropped) != len(found):
+        return None
+    added = folds_of(new)
+    if not all(map(plain, added)):
+        return None
+    ids = _stepped(
+        index.ids,
+        chain.from_iterable(f.ids for f in dropped),
+        chain.from_iterable(f.ids for f in added),
+    )
+    refs = _stepped(
+        index.refs,
+        chain.from_iterable(f.refs for f in dropped),
+        chain.from_iterable(f.refs for f in added),
+    )
+    if ids is None or refs is None:
+        return None
+    blobs = dict(index.blobs)
+    for _, sha in gone:
+        del blobs[sha]
+    after = Index([(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers)
+    for entry, fold in zip(new, added, strict=True):
+        after.add_blob(entry.sha, fold)
+    beads = _changed(
+        {path: f for (path, _), f in zip(gone, dropped, strict=True)},
+        {e.path: f for e, f in zip(new, added, strict=True)},
+    )
+    numbers = {after.number(b) for b in beads}
+    holding = [
+        e
+        for e in entries
+        if not numbers.isdisjoint(blobs[e.sha][0]) or not numbers.isdisjoint(blobs[e.sha][1])
+    ]
+    rows: dict[RowKey, Row] = {}
+    outcomes: list[Record] = []
+    for fold in folds_of(holding):
+        for key, row in fold.rows.items():
+            if key[0] in beads:
+                have = rows.get(key)
+                if have is None:
+                    rows[key] = list(row)
+                else:
+                    merge_row(have, row)
+        outcomes.extend(o for o in fold.outcomes if o["bead"] in beads)
+    return Step(after, dropped, added, beads, rows, outcomes)
+
+
+def _changed(gone: dict[str, BlobFold], new: dict[str, BlobFold]) -> set[str]:
+    """The beads whose outcomes or usage rows differ between the files' old and new folds
+    (a file's blobs sit at the same place in the view's order)."""
+    beads: set[str] = set()
+    for path in gone.keys() | new.keys():
+        old, now = _by_bead(gone.get(path)), _by_bead(new.get(path))
+        beads.update(b for b in old.keys() | now.keys() if old.get(b) != now.get(b))
+    return beads
+
+
+def _by_bead(fold: BlobFold | None) -> dict[str, tuple[list[Any], list[Any]]]:
+    """A fold's outcomes and row items per bead, in order (beads with usage only, too)."""
+    found: dict[str, tuple[list[Any], list[Any]]] = {}
+    if fold is None:
+        return found
+    for outcome in fold.outcomes:
+        found.setdefault(outcome["bead"], ([], []))[0].append(outcome)
+    for key, row in fold.rows.items():
+        if key[0] is not None:
+            found.setdefault(key[0], ([], []))[1].append((key, row))
+    return found
+
+
+class Store:
+    """Where a report's last index and result are kept: one entry per report key."""
+
+    def __init__(self, view: LedgerView, key: str) -> None:
+        history = view.history
+        self.path: Path | None = None
+        if history is not None and history.cache.dir is not None and view.entries is not None:
+            self.path = history.info.state_dir / "cache" / f"steps-v{STEP_FORMAT}" / key[:40]
+        self.key = key
+
+    def load(self) -> tuple[Index, Any] | None:
+        if self.path is None:
+            return None
+        try:
+            data = marshal.loads(self.path.read_bytes())
+            tag, key, entries, names, blobs, ids, refs, payload = data
+            if tag != _TAG or key != self.key:
+                raise ValueError("not an entry of this report")
+            index = Index([tuple(e) for e in entries], list(names), {}, array("q"), array("Q"))
+            index.ids.frombytes(ids)
+            index.refs.frombytes(refs)
+            for sha, (outs, usage) in blobs.items():
+                index.blobs[sha] = (array("q", outs), array("q", usage))
+            if any(sha not in index.blobs for _, sha in index.entries):
+                raise ValueError("an entry's blob is missing")
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return index, payload
+
+    def save(self, index: Index, payload: Any) -> None:
+        if self.path is None:
+            return
+        blobs = {sha: (o.tobytes(), u.tobytes()) for sha, (o, u) in index.blobs.items()}
+        data = (
+            _TAG,
+            self.key,
+            index.entries,
+            index.names,
+            blobs,
+            index.ids.tobytes(),
+            index.refs.tobytes(),
+            payload,
+        )
+        write_atomic(self.path, marshal.dumps(data))
