@@ -104,12 +104,10 @@ def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dic
         outcome_records = facts.outcome_records
         parts = Parts()
         parts.grow(len(index.names))
-    states = bead_states(facts)
-    for bead in beads:
-        bucket = facts.buckets.get((bead, ""))
-        parts.put(
-            index.numbers[bead], states.get(bead), found.get(bead), bucket[0] if bucket else 0
-        )
+    states, buckets, numbers = bead_states(facts), facts.buckets, index.numbers
+    parts.put(
+        (numbers[b], states.get(b), found.get(b), buckets.get((b, ""), (0,))[0]) for b in beads
+    )
     result = fleet_document(parts, index.order(), index.names, sums, attributed, outcome_records)
     if document is None or result == document:  # kept only when the two ways agree
         store.save(index, (parts.dump(), sums, attributed, outcome_records))

@@ -10,8 +10,8 @@ first outcomes: float sums depend on it), so both give the same document to the 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import reduce
 from itertools import compress
@@ -74,44 +74,56 @@ class Parts:
         more = size - len(self.tokens)
         if more <= 0:
             return
-        for flags in self.flags.values():
-            flags.extend(bytes(more))
-        for counts in self.counts.values():
-            counts.extend([0] * more)
-        self.counts["excluded"][-more:] = array("q", [-1] * more)
-        for floats in self.floats.values():
-            floats.extend([0.0] * more)
-        self.tokens.extend([0] * more)
+        every: list[array[Any]] = [*self.flags.values(), *self.counts.values()]
+        for column in [*every, *self.floats.values()]:
+            column.frombytes(bytes(more * column.itemsize))  # zeros: 0 and 0.0
+        self.tokens.frombytes(bytes(more * self.tokens.itemsize))
+        self.counts["excluded"][-more:] = array("q", [-1]) * more
 
-    def put(self, slot: int, state: BeadState | None, part: Part | None, tokens: int) -> None:
-        """The bead's slot: its final state (None: no outcome), its part, its tokens."""
-        f, c, x = self.flags, self.counts, self.floats
-        for name in _FLAGS:
-            f[name][slot] = 0
-        for name in _COUNTS:
-            c[name][slot] = 0
-        for name in _FLOATS:
-            x[name][slot] = 0.0
-        c["excluded"][slot] = -1
-        self.tokens[slot] = 0
-        if state is None:
-            return
-        f["stated"][slot] = 1
-        f["wasted"][slot] = state.last_result_wasted
-        self.tokens[slot] = tokens
-        if state.excluded:
-            if state.excluded not in self.reasons:
-                self.reasons.append(state.excluded)
-            c["excluded"][slot] = self.reasons.index(state.excluded)
-        if part is None:
-            return
-        credited, weight, placed, done, back, escalated, money = part
-        f["active"][slot], f["credited"][slot], f["placed"][slot] = 1, credited, placed
-        f["rework_known"][slot] = money.rework_known
-        c["done"][slot], c["back"][slot], c["escalated"][slot] = len(done), len(back), escalated
-        x["weight"][slot] = weight
-        for name, amount in zip(_FLOATS[1:], money.amounts, strict=True):
-            x[name][slot] = amount
+    def put(self, beads: Iterable[tuple[int, BeadState | None, Part | None, int]]) -> None:
+        """Each bead's slot: (slot, its final state (None: no outcome), its part, its
+        tokens). A column at a time (map in C): a ledger's 40,000 beads in milliseconds."""
+        items = list(beads)
+        slots = [i[0] for i in items]
+        states = [i[1] for i in items]
+        live = [i[2] if i[1] is not None else None for i in items]
+        money = [p[6] for p in live if p is not None]
+        amounts = iter(zip(*(m.amounts for m in money), strict=True))
+        flags = {
+            "active": [p is not None for p in live],
+            "credited": [p is not None and p[0] for p in live],
+            "placed": [p is not None and p[2] for p in live],
+            "rework_known": [p is not None and p[6].rework_known for p in live],
+            "wasted": [s is not None and s.last_result_wasted for s in states],
+            "stated": [s is not None for s in states],
+        }
+        counts = {
+            "done": [len(p[3]) if p is not None else 0 for p in live],
+            "back": [len(p[4]) if p is not None else 0 for p in live],
+            "escalated": [p[5] if p is not None else 0 for p in live],
+            "excluded": [self._reason(s) for s in states],
+        }
+        weights = [p[1] if p is not None else 0.0 for p in live]
+        floats = {"weight": weights}
+        for name in _FLOATS[1:]:  # the money amounts, where a bead has a part
+            got = iter(next(amounts, ()))
+            floats[name] = [next(got) if p is not None else 0.0 for p in live]
+        columns: list[tuple[array[Any], list[Any]]] = [
+            *((self.flags[n], v) for n, v in flags.items()),
+            *((self.counts[n], v) for n, v in counts.items()),
+            *((self.floats[n], v) for n, v in floats.items()),
+            (self.tokens, [i[3] if i[1] is not None else 0 for i in items]),
+        ]
+        for column, values in columns:
+            deque(map(column.__setitem__, slots, values), maxlen=0)
+
+    def _reason(self, state: BeadState | None) -> int:
+        """The number of the [outcomes] rule the bead's last close fell under; -1: none."""
+        if state is None or not state.excluded:
+            return -1
+        if state.excluded not in self.reasons:
+            self.reasons.append(state.excluded)
+        return self.reasons.index(state.excluded)
 
     def dump(self) -> tuple[Any, ...]:
         return (

@@ -85,9 +85,16 @@ def build(
         return None
     if len(ids) != sum(len(f.ids) for f in folds) or len(refs) != sum(len(f.refs) for f in folds):
         return None  # a key twice in one blob (repeated() looks across blobs)
-    index = Index(list(entries), [], {}, ids if ids else array("q"), refs if refs else array("Q"))
-    for (_, sha), fold in zip(entries, folds, strict=True):
-        index.add_blob(sha, fold)
+    outcome_beads = [list(dict.fromkeys(o["bead"] for o in f.outcomes)) for f in folds]
+    usage_beads = [list({key[0] for key in f.rows if key[0] is not None}) for f in folds]
+    every = chain(chain.from_iterable(outcome_beads), chain.from_iterable(usage_beads))
+    names = list(dict.fromkeys(every))
+    index = Index(
+        list(entries), names, {}, ids if ids else array("q"), refs if refs else array("Q")
+    )
+    number = index.numbers.__getitem__
+    for (_, sha), outs, usage in zip(entries, outcome_beads, usage_beads, strict=True):
+        index.blobs[sha] = (array("q", map(number, outs)), array("q", map(number, usage)))
     return index
 
 
