@@ -71,6 +71,7 @@ class LedgerView:
     # after folded(): the entries' folds, when each was merged as it is (none re-folded),
     # with every id key and every source_ref key sorted (ledger/delta.py keeps them)
     kept: tuple[list[BlobFold], array[int], array[int]] | None = None
+    memo_key: str | None = None  # after memoised(): the memo entry's key, when there is a memo
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -207,27 +208,12 @@ def working_tree(root: Path) -> LedgerView:
 def _worktree(history: History) -> LedgerView:
     """Files unchanged since `git add` come from the caches (by blob id); others are read,
     and cached by the blob id their bytes would have. The fingerprint names each file by
-    blob id."""
-    import hashlib
-
-    from bd_vpt.files import read_regular
-    from bd_vpt.repo import blob_id, ledger_index
+    blob id (ledger/tree.py)."""
+    from bd_vpt.ledger.tree import worktree
 
     root = history.info.root
-    clean = ledger_index(root)
-    width = len(next(iter(clean.values()), "")) or 40
-    entries: list[Entry] = []
-    digest = hashlib.sha256()
-    skipped: list[Problem] = []  # FIFOs, symlinks out of the repository...: never read
-    for path in ledger.ledger_files(root, skipped):
-        rel = path.relative_to(root).as_posix()
-        sha = clean.get(rel)
-        if sha is None:
-            data = read_regular(path, root=root)
-            entries.append(Entry(rel, blob_id(data, width), data))
-        else:
-            entries.append(Entry(rel, sha, None, on_disk=True))
-        digest.update(f"{rel}\0{entries[-1].sha}\0".encode())
+    files, skipped, fingerprint = worktree(root)
+    entries = [Entry(rel, sha, data, on_disk=data is None) for rel, sha, data in files]
 
     def retracted() -> frozenset[str]:
         from bd_vpt.ledger.known import retractions_in
@@ -240,12 +226,10 @@ def _worktree(history: History) -> LedgerView:
                 gone.update(retractions_in(entry.data))
         return frozenset(gone)
 
-    for problem in skipped:
-        digest.update(f"{problem.path}\0{problem.message}\0".encode())
     view = LedgerView(
         _parsed_blobs(history, entries),
         history,
-        fingerprint="worktree:" + digest.hexdigest(),
+        fingerprint=fingerprint,
         retracted=retracted,
         entries=entries,
     )
@@ -315,6 +299,7 @@ def memoised(
     usable = view.fingerprint is not None and history is not None and history.cache.dir is not None
     memo = Memo(history.info.state_dir if usable and history is not None else None)
     digest = key(report, args, config.raw, view.fingerprint or "")
+    view.memo_key = digest if memo.dir is not None else None
     entry = memo.get(digest)
     if entry is not None:
         problems = [Problem(**p) for p in entry["problems"]]

@@ -1,0 +1,41 @@
+"""The ledger files of the working tree and the fingerprint that names their content: what
+a report's memo is keyed by (view.py), and what a report asked again is answered by
+(integrations/again.py) without importing the rest of the ledger code.
+
+A file unchanged since `git add` is named by its blob id in the index; any other is read
+and named by the blob id its bytes would have (the bytes are kept: the report reads those).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from bd_vpt.errors import Problem
+from bd_vpt.files import read_regular, regular_files
+from bd_vpt.repo import LEDGER_PATHSPEC, blob_id, ledger_index
+
+# (path relative to the root, blob id, the bytes when read: a file changed since `git add`)
+File = tuple[str, str, bytes | None]
+
+
+def worktree(root: Path) -> tuple[list[File], list[Problem], str]:
+    """The ledger's files in order, what was skipped (FIFOs, symlinks out of the
+    repository...: never read), and the fingerprint of both."""
+    clean = ledger_index(root)
+    width = len(next(iter(clean.values()), "")) or 40
+    files: list[File] = []
+    digest = hashlib.sha256()
+    found, skipped = regular_files(root / LEDGER_PATHSPEC, root, ".jsonl")
+    for path in found:
+        rel = path.relative_to(root).as_posix()
+        sha = clean.get(rel)
+        if sha is None:
+            data = read_regular(path, root=root)
+            files.append((rel, blob_id(data, width), data))
+        else:
+            files.append((rel, sha, None))
+        digest.update(f"{rel}\0{files[-1][1]}\0".encode())
+    for problem in skipped:
+        digest.update(f"{problem.path}\0{problem.message}\0".encode())
+    return files, skipped, "worktree:" + digest.hexdigest()
