@@ -61,7 +61,9 @@ def summary(
 def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dict[str, Any]:
     """summary with no --by over a window whose ends fall on midnights: made again from the
     last one kept (ledger/delta.py) and the beads a few changed blobs touch, else the full
-    way (then kept). Parts (economics/parts.py) holds what each bead adds."""
+    way. Parts (economics/parts.py) holds what each bead adds. What the full way finds is
+    kept from the second time this report is made in a repository on (keeping costs a
+    tenth of a cold report: a report made once, in a fresh clone or CI, does not pay it)."""
     from bd_vpt.economics.facts import collect_rows
     from bd_vpt.economics.metrics import bead_states, summarize_facts, window
     from bd_vpt.economics.parts import Part, Parts, fleet_document, usage_sums
@@ -91,13 +93,15 @@ def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dic
     else:
         ledger = view.folded(win, ())
         facts = collect_rows(ledger.rows, ledger.outcomes, config, win)
-        document = summarize_facts(facts, config, win=win, parts=found)
+        keeping = view.kept is not None and store.asked()  # a report asked once is not kept
+        document = summarize_facts(facts, config, win=win, parts=found if keeping else None)
         made = (
             delta.build([(e.path, e.sha) for e in view.entries or []], *view.kept)
-            if view.kept is not None
+            if keeping and view.kept is not None
             else None
         )
         if made is None:
+            store.mark()
             return document
         index, beads = made, set(found)
         sums, attributed = usage_sums(facts)

@@ -265,3 +265,20 @@ def test_a_bad_kept_entry_is_ignored(tmp_path: Path) -> None:
         path.write_bytes(b"not marshal")
     history.commit([(1, "outcome", 3, 4, 1)])
     _agree(tmp_path)
+
+
+def test_a_report_made_once_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping costs the full way time: a report made once (a fresh clone, CI) does not
+    pay it; from the second on, it is kept, and the third steps."""
+    counted = Counted(monkeypatch)
+    history = History(tmp_path)
+    history.commit(PLAIN)
+    steps = tmp_path / ".git/bd-vpt/cache/steps-v1"
+    _agree(tmp_path, counted)
+    assert sorted(p.suffix for p in steps.iterdir()) == [".asked", ".asked"]  # two windows
+    history.commit([(0, "usage", 3, 4, 1)])
+    _agree(tmp_path, counted)
+    assert len([p for p in steps.iterdir() if not p.suffix]) == 2 and counted.stepped == 0
+    history.commit([(1, "outcome", 3, 5, 1)])
+    _agree(tmp_path, counted)
+    assert counted.stepped == 2

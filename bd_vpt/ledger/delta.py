@@ -242,6 +242,17 @@ class Store:
             self.path = history.info.state_dir / "cache" / f"steps-v{STEP_FORMAT}" / key[:40]
         self.key = key
 
+    def asked(self) -> bool:
+        """Whether this report was made here before (kept, or marked)."""
+        return self.path is not None and (
+            self.path.exists() or self.path.with_suffix(".asked").exists()
+        )
+
+    def mark(self) -> None:
+        """Remember that this report was made (the next full one is kept)."""
+        if self.path is not None and not self.path.with_suffix(".asked").exists():
+            write_atomic(self.path.with_suffix(".asked"), b"")
+
     def load(self) -> tuple[Index, Any] | None:
         if self.path is None:
             return None
