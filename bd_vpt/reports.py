@@ -91,9 +91,10 @@ def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dic
         index, beads = stepped.index, stepped.beads
         parts.grow(len(index.names))
     else:
-        ledger = view.folded(win, ())
+        asked = store.asked()  # a report made once is not kept
+        ledger = view.folded(win, (), keep=asked)
         facts = collect_rows(ledger.rows, ledger.outcomes, config, win)
-        keeping = view.kept is not None and store.asked()  # a report asked once is not kept
+        keeping = asked and view.kept is not None
         document = summarize_facts(facts, config, win=win, parts=found if keeping else None)
         made = (
             delta.build([(e.path, e.sha) for e in view.entries or []], *view.kept)

@@ -254,16 +254,20 @@ class Store:
             write_atomic(self.path.with_suffix(".asked"), b"")
 
     def load(self) -> tuple[Index, Any] | None:
+        """The kept index and result; None when there is none, or not a good one. The file:
+        8 bytes giving the length of the marshalled rest of the index and the result, then
+        that, then the sorted id keys and source_ref keys as they are in memory."""
         if self.path is None:
             return None
         try:
-            data = marshal.loads(self.path.read_bytes())
-            tag, key, entries, names, blobs, ids, refs, payload = data
-            if tag != _TAG or key != self.key:
+            data = memoryview(self.path.read_bytes())
+            size = int.from_bytes(data[:8], "little")
+            tag, key, entries, names, blobs, sizes, payload = marshal.loads(data[8 : 8 + size])
+            if tag != _TAG or key != self.key or 8 + size + sum(sizes) != len(data):
                 raise ValueError("not an entry of this report")
             index = Index([tuple(e) for e in entries], list(names), {}, array("q"), array("Q"))
-            index.ids.frombytes(ids)
-            index.refs.frombytes(refs)
+            index.ids.frombytes(data[8 + size : 8 + size + sizes[0]])
+            index.refs.frombytes(data[8 + size + sizes[0] :])
             for sha, (outs, usage) in blobs.items():
                 index.blobs[sha] = (array("q", outs), array("q", usage))
             if any(sha not in index.blobs for _, sha in index.entries):
@@ -276,14 +280,8 @@ class Store:
         if self.path is None:
             return
         blobs = {sha: (o.tobytes(), u.tobytes()) for sha, (o, u) in index.blobs.items()}
-        data = (
-            _TAG,
-            self.key,
-            index.entries,
-            index.names,
-            blobs,
-            index.ids.tobytes(),
-            index.refs.tobytes(),
-            payload,
-        )
-        write_atomic(self.path, marshal.dumps(data))
+        sizes = (len(index.ids) * index.ids.itemsize, len(index.refs) * index.refs.itemsize)
+        head = marshal.dumps((_TAG, self.key, index.entries, index.names, blobs, sizes, payload))
+        chunks: list[bytes | memoryview] = [len(head).to_bytes(8, "little"), head]
+        chunks += [memoryview(index.ids), memoryview(index.refs)]
+        write_atomic(self.path, chunks)

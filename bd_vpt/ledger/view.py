@@ -90,14 +90,14 @@ class LedgerView:
             self.scan.problems.extend(self.history.warnings)
             self.history.close()
 
-    def folded(self, cut: Any = None, halves: Iterable[str] = ()) -> Folded:
+    def folded(self, cut: Any = None, halves: Iterable[str] = (), keep: bool = False) -> Folded:
         """The view's usage as rows and its outcomes (ledger/rows.py): per-blob folds merged,
         each from the cache or folded once (in worker processes when there is much to fold).
         The same figures as folding records() (a test holds the two together): a blob with a
         retracted record, or with usage on a day the window cuts (halves; cut places its
         records one by one), is folded from its records; so are the blobs that share an id
         or a source_ref with another (a record copied into a second shard), through one
-        dedupe in the blobs' order, as the record route reads them."""
+        dedupe in the blobs' order, as the record route reads them. keep: set self.kept."""
         from bd_vpt.ledger.rows import Folded, exact, id_keys, repeated
 
         with gc_paused():
@@ -107,7 +107,7 @@ class LedgerView:
             halves = set(halves)
             cut = cut if halves else None
             folds = list(_folds(history, entries))
-            keys: list[array[int]] = []  # every id key, every source_ref key, sorted
+            keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
             twice = repeated([f.ids for f in folds], keys)
             twice_refs = repeated([f.refs for f in folds], keys)
             retracted = frozenset(rid for f in folds for rid in f.retracts)
@@ -127,7 +127,7 @@ class LedgerView:
                     fold = exact(_parsed(history, entry), retracted, cut)
                     kept = False
                 out.add(entry.path, fold)
-            self.kept = (folds, keys[0], keys[1]) if kept else None
+            self.kept = (folds, keys[0], keys[1]) if kept and keys is not None else None
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)
             out.problems = self.scan.problems
