@@ -174,14 +174,15 @@ def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str,
 
 def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     """Each entry's fold, in order: from the cache, else folded (and cached)."""
-    from bd_vpt.ledger import parallel
     from bd_vpt.ledger.rows import fold_blob
 
     cache = history.cache
     found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
     missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
-    if parallel.worth_it(history.info.root, jobs):  # worker processes, results in order
+    if jobs:
+        from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
+    if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
         for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
