@@ -3,13 +3,13 @@ usage or outcomes that changes. A report kept per bead (reports.py: the fleet su
 then made again from its last result and those beads alone, not from every blob's fold.
 
 An Index is kept only of a view whose blob folds merge as they are (view.py: no id or
-(kind, source_ref) key in two blobs, no retraction, no problem, no day cut by a window):
-its entries, per blob the beads of its outcomes (in the order of their first outcome) and
-of its usage, a number per bead, and every id and source_ref key, sorted, so the blobs a
-step adds are checked against all the others without reading their folds. A step whose
-blobs are anything but plain, or whose keys meet any other blob's, is not taken (None):
-the report goes the full way, as it always may. Kept entries are versioned, written
-atomically, and checked on load; a bad one is ignored.
+(kind, source_ref) key in two blobs, no retraction, no day cut by a window): its entries,
+per blob the beads of its outcomes (in the order of their first outcome) and of its usage
+and the problems of its lines, a number per bead, and every id and source_ref key, sorted,
+so the blobs a step adds are checked against all the others without reading their folds.
+A step whose blobs are anything but plain, or whose keys meet any other blob's, is not
+taken (None): the report goes the full way, as it always may. Kept entries are versioned,
+written atomically, and checked on load; a bad one is ignored.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bd_vpt.ledger.usage import Row, RowKey, merge_row
 if TYPE_CHECKING:
     from bd_vpt.ledger.view import Entry, LedgerView
 
-STEP_FORMAT = 1
+STEP_FORMAT = 2  # 2: the problems of each blob; the keys as they lie in memory
 _TAG = f"bd-vpt-step/{STEP_FORMAT}/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}/{__version__}"
 MAX_BLOBS = 64  # a step that drops or adds more blobs than this goes the full way
 
@@ -47,6 +47,7 @@ class Index:
     ids: array[int] = field(default_factory=lambda: array("q"))  # sorted, each once
     refs: array[int] = field(default_factory=lambda: array("Q"))  # sorted, each once
     numbers: dict[str, int] = field(default_factory=dict)  # bead -> number
+    problems: dict[str, list[Any]] = field(default_factory=dict)  # blob id -> its problems
 
     def __post_init__(self) -> None:
         if not self.numbers:
@@ -64,6 +65,13 @@ class Index:
         outcome_beads = array("q", map(number, dict.fromkeys(o["bead"] for o in fold.outcomes)))
         usage = {key[0] for key in fold.rows if key[0] is not None}
         self.blobs[sha] = (outcome_beads, array("q", map(number, usage)))
+        if fold.problems:
+            self.problems[sha] = list(fold.problems)
+
+    def problems_in_order(self) -> list[tuple[str, Any]]:
+        """(path, problem) of every blob, in the view's order (what folded() reports)."""
+        kept = self.problems
+        return [(path, p) for path, sha in self.entries for p in kept.get(sha, ())]
 
     def order(self) -> list[int]:
         """The beads with an outcome, in the order of their first one (the views' order)."""
@@ -72,8 +80,9 @@ class Index:
 
 
 def plain(fold: BlobFold) -> bool:
-    """A fold that adds to any view as it is: no problem, no retraction."""
-    return not fold.problems and not fold.retracts
+    """A fold that adds to any view as it is: no retraction (its problems are the blob's,
+    kept with the index and reported in the view's order)."""
+    return not fold.retracts
 
 
 def build(
@@ -92,6 +101,9 @@ def build(
     index = Index(
         list(entries), names, {}, ids if ids else array("q"), refs if refs else array("Q")
     )
+    index.problems = {
+        sha: list(f.problems) for (_, sha), f in zip(entries, folds, strict=True) if f.problems
+    }
     number = index.numbers.__getitem__
     for (_, sha), outs, usage in zip(entries, outcome_beads, usage_beads, strict=True):
         index.blobs[sha] = (array("q", map(number, outs)), array("q", map(number, usage)))
@@ -180,9 +192,13 @@ def step(
     if ids is None or refs is None:
         return None
     blobs = dict(index.blobs)
+    problems = dict(index.problems)
     for _, sha in gone:
         del blobs[sha]
-    after = Index([(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers)
+        problems.pop(sha, None)
+    after = Index(
+        [(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers, problems
+    )
     for entry, fold in zip(new, added, strict=True):
         after.add_blob(entry.sha, fold)
     beads = _changed(
@@ -262,10 +278,12 @@ class Store:
         try:
             data = memoryview(self.path.read_bytes())
             size = int.from_bytes(data[:8], "little")
-            tag, key, entries, names, blobs, sizes, payload = marshal.loads(data[8 : 8 + size])
+            head = marshal.loads(data[8 : 8 + size])
+            tag, key, entries, names, blobs, problems, sizes, payload = head
             if tag != _TAG or key != self.key or 8 + size + sum(sizes) != len(data):
                 raise ValueError("not an entry of this report")
             index = Index([tuple(e) for e in entries], list(names), {}, array("q"), array("Q"))
+            index.problems = {sha: [tuple(p) for p in found] for sha, found in problems.items()}
             index.ids.frombytes(data[8 + size : 8 + size + sizes[0]])
             index.refs.frombytes(data[8 + size + sizes[0] :])
             for sha, (outs, usage) in blobs.items():
@@ -281,7 +299,9 @@ class Store:
             return
         blobs = {sha: (o.tobytes(), u.tobytes()) for sha, (o, u) in index.blobs.items()}
         sizes = (len(index.ids) * index.ids.itemsize, len(index.refs) * index.refs.itemsize)
-        head = marshal.dumps((_TAG, self.key, index.entries, index.names, blobs, sizes, payload))
+        head = marshal.dumps(
+            (_TAG, self.key, index.entries, index.names, blobs, index.problems, sizes, payload)
+        )
         chunks: list[bytes | memoryview] = [len(head).to_bytes(8, "little"), head]
         chunks += [memoryview(index.ids), memoryview(index.refs)]
         write_atomic(self.path, chunks)

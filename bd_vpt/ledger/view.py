@@ -147,6 +147,9 @@ class LedgerView:
                 index, self.entries, lambda e: list(_folds(history, e)), history.cache.get_fold
             )
         if found is not None:
+            self.scan.problems.extend(
+                Problem(path, *p) for path, p in found.index.problems_in_order()
+            )
             history.close()
         return found
 
