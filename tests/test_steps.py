@@ -138,6 +138,7 @@ class History:
 
 PLAIN_KINDS = ["usage", "usage", "unpriced", "unsplit", "offset", "int-cost", "outcome", "reopen"]
 PLAIN_KINDS += ["bad"]  # a bad line is a problem of its blob, reported the same either way
+PLAIN_KINDS += ["retract"]  # a step keeps the ids retracted: the commits after one step
 PLAIN_STEPS = st.lists(
     st.tuples(
         st.integers(0, len(SHARDS) - 1),
@@ -278,8 +279,8 @@ def test_a_report_made_once_is_not_kept(tmp_path: Path, monkeypatch: pytest.Monk
     counted = Counted(monkeypatch)
     history = History(tmp_path)
     history.commit(PLAIN)
-    steps = tmp_path / ".git/bd-vpt/cache/steps-v2"
     _agree(tmp_path, counted)
+    (steps,) = (tmp_path / ".git/bd-vpt/cache").glob("steps-v*")
     assert sorted(p.suffix for p in steps.iterdir()) == [".asked", ".asked"]  # two windows
     history.commit([(0, "usage", 3, 4, 1)])
     _agree(tmp_path, counted)
@@ -287,3 +288,21 @@ def test_a_report_made_once_is_not_kept(tmp_path: Path, monkeypatch: pytest.Monk
     history.commit([(1, "outcome", 3, 5, 1)])
     _agree(tmp_path, counted)
     assert counted.stepped == 2
+
+
+def test_steps_after_a_retraction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retraction changes what is withdrawn: the full way; the commits after it step, the
+    blobs holding a withdrawn record folded again with it withdrawn."""
+    counted = Counted(monkeypatch)
+    history = History(tmp_path)
+    history.commit(PLAIN)
+    _agree(tmp_path, counted)
+    history.commit([(0, "outcome", 3, 4, 6), (0, "retract", 3, 5, 2)])  # its one close, withdrawn
+    _agree(tmp_path, counted)
+    before = counted.stepped
+    for n in range(4):  # on that bead, to the shard holding the retraction and to others
+        history.commit([(n % 3, ("usage", "outcome")[n % 2], 4, 6 + n, 6)])
+        _agree(tmp_path, counted)
+    assert counted.stepped == before + 8
+    history.rewrite(0, drop=False)  # lines reversed: the retraction moves, the same ids
+    _agree(tmp_path, counted)

@@ -3,10 +3,11 @@ usage or outcomes that changes. A report kept per bead (reports.py: the fleet su
 then made again from its last result and those beads alone, not from every blob's fold.
 
 An Index is kept only of a view whose blob folds merge as they are (view.py: no id or
-(kind, source_ref) key in two blobs, no retraction, no day cut by a window): its entries,
+(kind, source_ref) key in two blobs, no day cut by a window): its entries,
 per blob the beads of its outcomes (in the order of their first outcome) and of its usage
 and the problems of its lines, a number per bead, and every id and source_ref key, sorted,
-so the blobs a step adds are checked against all the others without reading their folds.
+so the blobs a step adds are checked against all the others without reading their folds;
+the ids retracted (bd-vpt undo), and the blobs that hold one and so are folded again.
 A step whose blobs are anything but plain, or whose keys meet any other blob's, is not
 taken (None): the report goes the full way, as it always may. Kept entries are versioned,
 written atomically, and checked on load; a bad one is ignored.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import marshal
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, pairwise
@@ -26,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 from bd_vpt import __version__
 from bd_vpt.ledger.cache import CACHE_FORMAT, ROWS_FORMAT, write_atomic
 from bd_vpt.ledger.records import SCHEMA_VERSION, Record
-from bd_vpt.ledger.rows import BlobFold
+from bd_vpt.ledger.rows import BlobFold, id_keys
 from bd_vpt.ledger.usage import Row, RowKey, merge_row
 
 if TYPE_CHECKING:
     from bd_vpt.ledger.view import Entry, LedgerView
 
-STEP_FORMAT = 2  # 2: the problems of each blob; the keys as they lie in memory
+STEP_FORMAT = 3  # 2: each blob's problems, keys as they lie in memory; 3: retractions
 _TAG = f"bd-vpt-step/{STEP_FORMAT}/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}/{__version__}"
 MAX_BLOBS = 64  # a step that drops or adds more blobs than this goes the full way
 
@@ -48,6 +50,8 @@ class Index:
     refs: array[int] = field(default_factory=lambda: array("Q"))  # sorted, each once
     numbers: dict[str, int] = field(default_factory=dict)  # bead -> number
     problems: dict[str, list[Any]] = field(default_factory=dict)  # blob id -> its problems
+    retracted: dict[str, int] = field(default_factory=dict)  # id -> retractions of it
+    rerouted: set[str] = field(default_factory=set)  # blobs folded with the retracted ids
 
     def __post_init__(self) -> None:
         if not self.numbers:
@@ -79,18 +83,17 @@ class Index:
         return list(dict.fromkeys(chain.from_iterable(blobs[sha][0] for _, sha in self.entries)))
 
 
-def plain(fold: BlobFold) -> bool:
-    """A fold that adds to any view as it is: no retraction (its problems are the blob's,
-    kept with the index and reported in the view's order)."""
-    return not fold.retracts
-
-
 def build(
-    entries: list[tuple[str, str]], folds: list[BlobFold], ids: array[int], refs: array[int]
+    entries: list[tuple[str, str]],
+    folds: list[BlobFold],
+    ids: array[int],
+    refs: array[int],
+    rerouted: set[str],
 ) -> Index | None:
-    """The index of a view whose folds merged as they are (view.kept: with their id and
-    source_ref keys sorted); None when it is not plain, or a key is there twice."""
-    if not all(map(plain, folds)) or len({sha for _, sha in entries}) != len(entries):
+    """The index of a view whose folds merged as they are, but for the blobs rerouted:
+    folded again with the ids the view's retractions withdraw (view.kept: the folds merged,
+    the id and source_ref keys sorted, the blobs rerouted); None when a key is there twice."""
+    if len({sha for _, sha in entries}) != len(entries):
         return None
     if len(ids) != sum(len(f.ids) for f in folds) or len(refs) != sum(len(f.refs) for f in folds):
         return None  # a key twice in one blob (repeated() looks across blobs)
@@ -104,6 +107,8 @@ def build(
     index.problems = {
         sha: list(f.problems) for (_, sha), f in zip(entries, folds, strict=True) if f.problems
     }
+    index.retracted = dict(Counter(chain.from_iterable(f.retracts for f in folds)))
+    index.rerouted = set(rerouted)
     number = index.numbers.__getitem__
     for (_, sha), outs, usage in zip(entries, outcome_beads, usage_beads, strict=True):
         index.blobs[sha] = (array("q", map(number, outs)), array("q", map(number, usage)))
@@ -158,14 +163,22 @@ class Step:
 
 
 FoldsOf = Callable[[list["Entry"]], list[BlobFold]]
+# a blob of this view (an Entry) or of the kept one ((path, blob id)) folded with these ids
+# withdrawn, as view.folded() folds a blob holding a retracted record; None: it cannot be
+Refold = Callable[["Entry | tuple[str, str]", frozenset[str]], "BlobFold | None"]
 
 
 def step(
-    index: Index, entries: list[Entry], folds_of: FoldsOf, cached: Callable[[str], BlobFold | None]
+    index: Index,
+    entries: list[Entry],
+    folds_of: FoldsOf,
+    cached: Callable[[str], BlobFold | None],
+    refold: Refold,
 ) -> Step | None:
     """The step from index's view to the view of entries; None when it is not plain (or
     too large to be worth it): the report then goes the full way. folds_of: the folds of
-    entries of this view; cached: a blob's fold from the cache (the blobs the step drops)."""
+    entries of this view; cached: a blob's fold from the cache (the blobs the step drops).
+    The ids retracted must be the same before and after (the blobs rerouted stay so)."""
     was = set(index.entries)
     now = {(e.path, e.sha) for e in entries}
     gone = [(path, sha) for path, sha in index.entries if (path, sha) not in now]
@@ -177,7 +190,11 @@ def step(
     if len(dropped) != len(found):
         return None
     added = folds_of(new)
-    if not all(map(plain, added)):
+    count = Counter(index.retracted)
+    count.subtract(chain.from_iterable(f.retracts for f in dropped))
+    count.update(chain.from_iterable(f.retracts for f in added))
+    retracted = frozenset(index.retracted)
+    if {rid for rid, n in count.items() if n > 0} != retracted:
         return None
     ids = _stepped(
         index.ids,
@@ -191,6 +208,23 @@ def step(
     )
     if ids is None or refs is None:
         return None
+    withdrawn = set(id_keys(retracted))
+    rerouted = index.rerouted - {sha for _, sha in gone}
+    rerouted.update(
+        e.sha for e, f in zip(new, added, strict=True) if not withdrawn.isdisjoint(f.ids)
+    )
+    were = [
+        refold(item, retracted) if item[1] in index.rerouted else fold
+        for item, fold in zip(gone, dropped, strict=True)
+    ]
+    are = [
+        refold(e, retracted) if e.sha in rerouted else fold
+        for e, fold in zip(new, added, strict=True)
+    ]
+    dropped = [fold for fold in were if fold is not None]
+    added = [fold for fold in are if fold is not None]
+    if len(dropped) != len(were) or len(added) != len(are):
+        return None
     blobs = dict(index.blobs)
     problems = dict(index.problems)
     for _, sha in gone:
@@ -199,6 +233,7 @@ def step(
     after = Index(
         [(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers, problems
     )
+    after.retracted, after.rerouted = {k: n for k, n in count.items() if n > 0}, rerouted
     for entry, fold in zip(new, added, strict=True):
         after.add_blob(entry.sha, fold)
     beads = _changed(
@@ -213,15 +248,18 @@ def step(
     ]
     rows: dict[RowKey, Row] = {}
     outcomes: list[Record] = []
-    for fold in folds_of(holding):
-        for key, row in fold.rows.items():
+    for entry, held in zip(holding, folds_of(holding), strict=True):
+        merged = refold(entry, retracted) if entry.sha in rerouted else held
+        if merged is None:
+            return None
+        for key, row in merged.rows.items():
             if key[0] in beads:
                 have = rows.get(key)
                 if have is None:
                     rows[key] = list(row)
                 else:
                     merge_row(have, row)
-        outcomes.extend(o for o in fold.outcomes if o["bead"] in beads)
+        outcomes.extend(o for o in merged.outcomes if o["bead"] in beads)
     return Step(after, dropped, added, beads, rows, outcomes)
 
 
@@ -279,11 +317,12 @@ class Store:
             data = memoryview(self.path.read_bytes())
             size = int.from_bytes(data[:8], "little")
             head = marshal.loads(data[8 : 8 + size])
-            tag, key, entries, names, blobs, problems, sizes, payload = head
+            tag, key, entries, names, blobs, problems, retracted, rerouted, sizes, payload = head
             if tag != _TAG or key != self.key or 8 + size + sum(sizes) != len(data):
                 raise ValueError("not an entry of this report")
             index = Index([tuple(e) for e in entries], list(names), {}, array("q"), array("Q"))
             index.problems = {sha: [tuple(p) for p in found] for sha, found in problems.items()}
+            index.retracted, index.rerouted = dict(retracted), set(rerouted)
             index.ids.frombytes(data[8 + size : 8 + size + sizes[0]])
             index.refs.frombytes(data[8 + size + sizes[0] :])
             for sha, (outs, usage) in blobs.items():
@@ -300,7 +339,10 @@ class Store:
         blobs = {sha: (o.tobytes(), u.tobytes()) for sha, (o, u) in index.blobs.items()}
         sizes = (len(index.ids) * index.ids.itemsize, len(index.refs) * index.refs.itemsize)
         head = marshal.dumps(
-            (_TAG, self.key, index.entries, index.names, blobs, index.problems, sizes, payload)
+            (
+                *(_TAG, self.key, index.entries, index.names, blobs, index.problems),
+                *(index.retracted, index.rerouted, sizes, payload),
+            )
         )
         chunks: list[bytes | memoryview] = [len(head).to_bytes(8, "little"), head]
         chunks += [memoryview(index.ids), memoryview(index.refs)]

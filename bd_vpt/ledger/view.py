@@ -68,9 +68,10 @@ class LedgerView:
     # the blobs by id, when the view is whole blobs (the working tree, --rev): usage reports
     # can then merge per-blob folds (folded()) instead of reading every record
     entries: list[Entry] | None = None
-    # after folded(): the entries' folds, when each was merged as it is (none re-folded),
-    # with every id key and every source_ref key sorted (ledger/delta.py keeps them)
-    kept: tuple[list[BlobFold], array[int], array[int]] | None = None
+    # after folded(keep=True): the entries' folds as merged, when none was re-folded but for
+    # the ids retracted, every id key and every source_ref key sorted, and the blobs
+    # re-folded for retracted ids (ledger/delta.py keeps them)
+    kept: tuple[list[BlobFold], array[int], array[int], set[str]] | None = None
     memo_key: str | None = None  # after memoised(): the memo entry's key, when there is a memo
 
     def records(self) -> Iterator[Record]:
@@ -115,6 +116,8 @@ class LedgerView:
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
             out = Folded()
             kept = True
+            merged: list[BlobFold] = []
+            rerouted: set[str] = set()  # only for the retracted ids
             for entry, fold in zip(entries, folds, strict=True):
                 if (twice and not twice.isdisjoint(fold.ids)) or (
                     twice_refs and not twice_refs.isdisjoint(fold.refs)
@@ -124,10 +127,13 @@ class LedgerView:
                 elif (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
                     halves and not halves.isdisjoint(fold.days())
                 ):
+                    kept = kept and not (halves and not halves.isdisjoint(fold.days()))
                     fold = exact(_parsed(history, entry), retracted, cut)
-                    kept = False
+                    rerouted.add(entry.sha)
                 out.add(entry.path, fold)
-            self.kept = (folds, keys[0], keys[1]) if kept and keys is not None else None
+                merged.append(fold)
+            if kept and keys is not None:
+                self.kept = (merged, keys[0], keys[1], rerouted)
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)
             out.problems = self.scan.problems
@@ -142,9 +148,22 @@ class LedgerView:
         history = self.history
         if self.entries is None or history is None or history.warnings:
             return None
+        from bd_vpt.ledger.rows import exact
+
+        def refold(item: Entry | tuple[str, str], retracted: frozenset[str]) -> BlobFold | None:
+            entry = item if isinstance(item, Entry) else Entry(*item)
+            try:
+                return exact(_parsed(history, entry), retracted)
+            except Exception:  # not in git (a file changed since `git add`, gone): full way
+                return None
+
         with gc_paused():
             found = step(
-                index, self.entries, lambda e: list(_folds(history, e)), history.cache.get_fold
+                index,
+                self.entries,
+                lambda e: list(_folds(history, e)),
+                history.cache.get_fold,
+                refold,
             )
         if found is not None:
             self.scan.problems.extend(
