@@ -36,9 +36,11 @@ ENV_DROP = (
 def hermetic_seal(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bd_vpt.economics.timeline import forget_states
     from bd_vpt.ledger.cache import forget_folds
 
     forget_folds()  # each test reads its repos afresh (the process keeps folds by blob id)
+    forget_states()  # and bead states by their records
     home = tmp_path_factory.mktemp("home")
     templates = tmp_path_factory.mktemp("templates")
     monkeypatch.setenv("HOME", str(home))

@@ -39,7 +39,8 @@ from bd_vpt.economics.metrics import (
 )
 from bd_vpt.ledger import fast
 from bd_vpt.ledger.records import check
-from bd_vpt.ledger.rows import BlobFold, collide, fold_blob, id_keys
+from bd_vpt.ledger.rows import BlobFold, collide, cut_fold, exact, fold_blob, id_keys
+from bd_vpt.ledger.usage import merge_row
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
 from tests.helpers import Repo, outcome, run_cli, ulid, usage
@@ -137,6 +138,49 @@ def test_a_cached_fold_loads_as_it_was_dumped() -> None:
     assert loaded.rows == fold.rows and loaded.outcomes == fold.outcomes
     assert list(loaded.ids) == list(fold.ids) and list(loaded.refs) == list(fold.refs)
     assert loaded.problems == fold.problems and loaded.lines_read == fold.lines_read
+
+
+def _by_day_unless(halves: set[str], fold: BlobFold) -> dict[Any, list[Any]]:
+    """fold's rows as reports read them: only on a cut day does a row's cut matter (the
+    exact way places every record; cut_fold only those of the cut days)."""
+    rows: dict[Any, list[Any]] = {}
+    for key, row in fold.rows.items():
+        key = key if key[3] in halves else (*key[:5], 0, key[6])
+        if key in rows:
+            merge_row(rows[key], row)
+        else:
+            rows[key] = list(row)
+    return rows
+
+
+def _cut_both_ways(data: bytes, win: Any) -> tuple[BlobFold | None, BlobFold]:
+    from bd_vpt.ledger.store import parse_blob
+
+    halves = cut_days(win)
+    placed = cut_fold(fold_blob(data), data, win, halves)
+    expected = exact(parse_blob(data), cut=win)
+    expected.rows = _by_day_unless(halves, expected)
+    return placed, expected
+
+
+def test_a_cut_day_is_placed_record_by_record_from_its_lines_alone() -> None:
+    lines = [
+        usage(ulid(n), f"2026-11-0{3 + n % 3}T{n:02d}:10:00.000Z", "b", "a", "m", n, n + 1)
+        for n in range(1, 20)
+    ]
+    lines.append(outcome(ulid(40), "2026-11-04T11:00:00.000Z", "b", "a", "completed", 2))
+    data = b"".join(orjson.dumps(r) + b"\n" for r in lines)
+    win = window("2026-11-03T00:00:00Z", "2026-11-04T09:30:00Z")  # cuts the 4th
+    placed, expected = _cut_both_ways(data, win)
+    assert placed is not None and {k[5] for k in placed.rows} == {0, 1, 2}
+    assert placed.rows == expected.rows and placed.outcomes == expected.outcomes
+    # a cut day's ts written with an escape is not found by its text: the exact way
+    escaped = data.replace(b'"ts":"2026-11-04T04', b'"ts":"2026\\u002d11-04T04', 1)
+    assert escaped != data and fold_blob(escaped).rows == fold_blob(data).rows
+    placed, expected = _cut_both_ways(escaped, win)
+    assert placed is None and expected.rows == _cut_both_ways(data, win)[1].rows
+    # a line the fold did not keep (a problem): the exact way
+    assert _cut_both_ways(data + b"not json\n", win)[0] is None
 
 
 SHARDS = [
@@ -345,3 +389,21 @@ def test_folded_and_record_routes_agree_on_random_ledgers(
     _both_routes(root)
     repo.commit_all("and those")
     _both_routes(root)
+
+
+def test_merging_folds_leaves_each_blob_s_fold_as_it_was() -> None:
+    from bd_vpt.ledger.rows import Folded
+
+    def blob(n: int) -> bytes:
+        rec = usage(ulid(n), "2026-11-02T10:00:00.000Z", "b", "a", "m", n, n)
+        return orjson.dumps(rec) + b"\n"
+
+    first, second = fold_blob(blob(1)), fold_blob(blob(2))
+    before = (copy.deepcopy(first.rows), copy.deepcopy(second.rows))
+    for _ in range(2):  # a second view of the same blobs (pr's base and head)
+        merged = Folded()
+        merged.add("x", first)
+        merged.add("y", second)
+        [row] = merged.rows.values()
+        assert row[0] == 2 and row[1] == 3  # two records, input 1 + 2
+    assert (first.rows, second.rows) == before

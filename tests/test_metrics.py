@@ -261,3 +261,18 @@ def test_model_efficiency_per_mtok_and_per_dollar() -> None:
     assert rows["m1"]["bc_mt"] == pytest.approx(11 / 0.38, abs=1e-5)
     assert rows["m2"]["weighted_per_usd"] is None  # m2's cost is unknown (C)
     assert rows["m2"]["priced_cost_usd"] == pytest.approx(0.40)
+
+
+def test_a_bead_state_is_reused_only_for_the_same_records() -> None:
+    import copy
+
+    from bd_vpt.economics.timeline import fold, ordered, state_of
+
+    done = outcome(ulid(1), "2026-11-02T10:00:00.000Z", "b", "a", "completed", 2)
+    back = outcome(ulid(2), "2026-11-03T10:00:00.000Z", "b", "a", "reopened", 2)
+    first = state_of("b", [done])
+    assert state_of("b", [done]) is first  # the same record objects: folded once
+    assert state_of("b", [copy.deepcopy(done)]) is not first  # equal, not the same: folded
+    later = state_of("b", [done, back])
+    assert later is not first and not later.closed and later.reopens
+    assert later == fold("b", *ordered([done, back]))

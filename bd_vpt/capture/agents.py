@@ -20,7 +20,16 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture import claude_code, codex, gastown, gemini_cli, openclaw, opencode, pi
+from bd_vpt.capture import (
+    claude_code,
+    codex,
+    gastown,
+    gemini_cli,
+    openclaw,
+    opencode,
+    pi,
+    ratecards,
+)
 from bd_vpt.capture.fileindex import FileIndex, Tail
 from bd_vpt.capture.transcripts import (
     Attribution,
@@ -170,7 +179,8 @@ def run_import(
             starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
         if skip:
             stats.skip("unchanged file", len(skip))
-        cards = RateCards(config)
+        prices = ratecards.kept(info)
+        cards = RateCards(config, prices.cards)
         joined = gastown.join(gastown.rows(Stats()), sessions)
         extra = Attribution(
             session_beads=_session_beads(info),
@@ -189,6 +199,7 @@ def run_import(
         records = build_records(
             sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
         )
+        prices.save(cards.made)
 
     def remember() -> None:
         """Note the files read (only once their records are written)."""

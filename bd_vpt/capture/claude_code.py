@@ -27,7 +27,7 @@ from bd_vpt.capture.transcripts import (
     Stats,
     inside,
     read_data,
-    split_lines,
+    split_counted,
 )
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
 from bd_vpt.ledger.records import parse_ts
@@ -183,18 +183,23 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     if tail is not None and len(data) >= tail[0] and _sum_before(data, tail[0]) == tail[2]:
         start, first = tail[0], tail[1]
     end = data.rfind(b"\n") + 1  # where the complete lines end: the next read starts there
-    for number, line in enumerate(split_lines(data[start:] if start else data, stats), first + 1):
+    text = data[start:] if start else data
+    plain = text.isascii()  # (then so is every line: none needs its UTF-8 checked)
+    lines = not_usage = 0  # (counted here, added to stats once)
+    get = best.get
+    lines_read, newlines = split_counted(text, stats)
+    for number, line in enumerate(lines_read, first + 1):
         if not line.strip():
             continue
-        stats.lines += 1
+        lines += 1
         if len(line) > MAX_LINE:
             stats.skip("line too long")
             continue
         if line.rfind(b'"usage"') < 0:  # (it sits near the end: rfind finds it soonest)
-            stats.skip("not a usage line")
+            not_usage += 1
             continue
         message = None
-        usual = line.isascii() or _utf8(line)
+        usual = plain or line.isascii() or _utf8(line)
         if usual:
             try:
                 message = _fast(decode(line), path, number, allowed, stats, known_cwds)
@@ -210,19 +215,22 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
         if message is None:
             continue
         sessions.add(message.session)
-        held = best.get(message.key)
+        held = get(message.key)
         if held is None:
             best[message.key] = message
             continue
         stats.duplicates += 1
         _merge(held, message, best)
+    stats.lines += lines
+    if not_usage:
+        stats.skip("not a usage line", not_usage)
     if sessions:
         stats.file_sessions[str(path)] = sessions
     found.messages = list(best.values())
     stats.file_reads[str(path)] = {
         "tail": start > 0,
         "offset": end,
-        "newlines": data.count(b"\n", 0, end),
+        "newlines": (data.count(b"\n", 0, start) if start else 0) + newlines,
         "check": _sum_before(data, end),
         "keys": key_sums(best),
     }
@@ -245,8 +253,8 @@ def _utf8(line: bytes) -> bool:
 
 
 # The fields of a usage line that are read, and nothing else (msgspec skips the rest unbuilt).
-# Values are Any where _message() checks their type itself; a container of another shape
-# (message or usage not an object, ...) fails to decode and the line goes to _message().
+# A value of another type than the one given here (a model that is not a string, message or
+# usage not an object, ...) fails to decode and the line goes to _message(), which judges it.
 # A token count: an int64 (orjson reads a larger one as a float, and _message() counts the
 # line as missing fields); anything else sends the line to _message().
 _Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
@@ -265,28 +273,28 @@ class _Usage(msgspec.Struct, gc=False):
 
 
 class _Input(msgspec.Struct, gc=False):
-    command: Any = None
+    command: str | None = None
 
 
 class _Block(msgspec.Struct, gc=False):
-    type: Any = None
+    type: str | None = None
     input: _Input | None = None
 
 
 class _Body(msgspec.Struct, gc=False):
-    id: Any = None
-    model: Any = None
+    id: str | None = None
+    model: str | None = None
     usage: _Usage | None = None
     content: list[_Block] | None = None
 
 
 class _Entry(msgspec.Struct, gc=False):
     message: _Body | None = None
-    timestamp: Any = None
-    sessionId: Any = None  # (the transcript's own names)
-    requestId: Any = None
+    timestamp: str | None = None
+    sessionId: str | None = None  # (the transcript's own names)
+    requestId: str | None = None
     isSidechain: Any = None
-    cwd: Any = None
+    cwd: str | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Entry)
@@ -307,7 +315,7 @@ def _fast(
         stats.skip("not a usage line")
         return None
     model, stamp, session = body.model, entry.timestamp, entry.sessionId
-    if type(model) is not str or type(stamp) is not str or type(session) is not str:
+    if model is None or stamp is None or session is None:
         stats.skip("missing fields")
         return None
     if model == "<synthetic>":
@@ -316,7 +324,7 @@ def _fast(
     cwd = entry.cwd
     if allowed is not None:
         known: bool | None = False
-        if type(cwd) is str:
+        if cwd is not None:
             known = known_cwds.get(cwd)
             if known is None:
                 known = known_cwds[cwd] = inside(cwd, allowed)
@@ -342,13 +350,13 @@ def _fast(
         stats.skip("missing fields")
         return None
     mid, rid = body.id, entry.requestId
-    key = f"{mid}:{rid}" if type(mid) is str and type(rid) is str else f"{path.name}:{number:09d}"
+    key = f"{mid}:{rid}" if mid is not None and rid is not None else f"{path.name}:{number:09d}"
     commands = []
     if body.content is not None:
         for block in body.content:
             if block.type == "tool_use" and block.input is not None:
                 command = block.input.command
-                if type(command) is str and "bd" in command:
+                if command is not None and "bd" in command:
                     commands.append(command)
     return Message(  # (by position: a third of the time keywords take)
         key,
@@ -359,7 +367,7 @@ def _fast(
         entry.isSidechain is True,
         commands,
         stamp[:10] if stamp.endswith("Z") else "",
-        cwd if type(cwd) is str else "",
+        cwd if cwd is not None else "",
     )
 
 

@@ -1,12 +1,13 @@
-"""Reading many transcript files at once: one worker process per core when there is enough
-to read, results handed back in the files' order (so what is built from them is the same,
-byte for byte, as from a serial read).
+"""Reading many transcript files at once: worker processes read some of the files while
+this process reads the rest, results handed back in the files' order (so what is built from
+them is the same, byte for byte, as from a serial read).
 
-$BD_VPT_JOBS sets the number of workers: 1 reads serially; unset or 0 picks one per core but
-one (this process merges and builds the records meanwhile), so with 3 cores or more, and only
-for more than PARALLEL_BYTES of files. Handing the messages back costs about a third of reading
-them: on 2 cores a pool was slower than one process (measured), and on less data it costs more
-than it saves.
+$BD_VPT_JOBS sets the number of processes reading (this one included): 1 reads serially;
+unset or 0 picks one per core, only for more than PARALLEL_BYTES of files. Handing a file's
+messages back costs about a third of reading it, so this process, which would otherwise
+wait, reads files itself: the runs of files no worker has started yet, from the last one
+on, which shares the work out however busy the cores are (on 2 cores: one worker and this
+process; measured faster than one process, where a pool of workers alone was slower).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def cores() -> int:
 
 
 def jobs(total_bytes: int, files: int) -> int:
-    """How many workers read `files` files of `total_bytes` bytes (1: serially, no pool)."""
+    """How many processes read `files` files of `total_bytes` bytes (1: this one alone)."""
     wanted = os.environ.get("BD_VPT_JOBS", "").strip()
     try:
         asked = int(wanted) if wanted else 0
@@ -46,8 +47,7 @@ def jobs(total_bytes: int, files: int) -> int:
         return max(1, min(asked, files))
     if total_bytes < PARALLEL_BYTES:
         return 1
-    workers = min(cores() - 1, files)
-    return workers if workers >= 2 else 1
+    return max(1, min(cores(), files))
 
 
 def _sizes(paths: Sequence[Path]) -> list[int]:
@@ -86,25 +86,37 @@ def read_all(
     unpack: Callable[[U], T],
     meanwhile: Callable[[], None] | None = None,
 ) -> list[T]:
-    """read(path) for each path, in the paths' order. With enough to read, worker processes
-    run packed(path) (module-level, its result picklable and quick to pickle) and this
-    process unpack()s each result in order, after running meanwhile() while they start;
-    else read() runs here."""
+    """read(path) for each path, in the paths' order. With enough to read, the files are
+    handed to worker processes in runs, each run()ning packed(path) (module-level, its result
+    picklable and quick to pickle); this process runs meanwhile(), then takes back the runs
+    no worker has started yet, from the last one on, and read()s them itself, then
+    unpack()s the workers' results in order. Else read() runs here."""
     sizes = _sizes(paths)
-    workers = jobs(sum(sizes), len(paths))
-    if workers <= 1:
+    processes = jobs(sum(sizes), len(paths))
+    if processes <= 1:
         return [read(path) for path in paths]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    runs = [[paths[i] for i in run] for run in _runs(sizes, workers)]
+    runs = [[paths[i] for i in run] for run in _runs(sizes, processes)]
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context) as pool:
             futures = [pool.submit(_run, packed, run) for run in runs]
             if meanwhile is not None:
                 meanwhile()
-            return [unpack(found) for future in futures for found in future.result()]
+            here: dict[int, list[T]] = {}
+            for index in reversed(range(len(runs))):
+                if not futures[index].cancel():  # a worker has it (and every run before it)
+                    break
+                here[index] = [read(path) for path in runs[index]]
+            found: list[T] = []
+            for index, future in enumerate(futures):
+                if index in here:
+                    found += here[index]
+                else:
+                    found += [unpack(result) for result in future.result()]
+            return found
     except (OSError, ImportError, BrokenProcessPool):  # no pool here (no /dev/shm), a worker killed
         return [read(path) for path in paths]

@@ -50,7 +50,9 @@ class Message:
 
     @property
     def size(self) -> int:
-        return sum(v for k, v in self.tokens.items() if k != "cache_write_1h")
+        """Its tokens (the 1h cache writes are counted in cache_write already)."""
+        tokens = self.tokens
+        return sum(tokens.values()) - tokens.get("cache_write_1h", 0)
 
 
 @dataclass
@@ -149,12 +151,18 @@ def read_data(path: Path, stats: Stats) -> bytes | None:
 def split_lines(data: bytes, stats: Stats) -> list[bytes]:
     """Lines of a transcript; a truncated last line (a writer cut off mid-line) is dropped
     and counted."""
+    return split_counted(data, stats)[0]
+
+
+def split_counted(data: bytes, stats: Stats) -> tuple[list[bytes], int]:
+    """split_lines(), and how many newlines data holds (counted without a second pass)."""
     lines = data.split(b"\n")
+    newlines = len(lines) - 1
     if lines[-1].strip() and not _parses(lines[-1]):
         stats.lines += 1
         stats.skip("truncated last line")
         lines.pop()
-    return lines
+    return lines, newlines
 
 
 def read_lines(path: Path, stats: Stats) -> list[bytes]:
@@ -365,16 +373,14 @@ def _record(
     source: str,
 ) -> Record:
     tokens: dict[str, int] = {}
-    cost: float | None = 0.0
-    ref = provider = None
     first, last = group[0], group[-1]
-    price, get = cards.price, tokens.get
-    for message in group:
-        for kind, value in message.tokens.items():
+    get = tokens.get
+    used = [message.tokens for message in group]
+    for counts in used:
+        for kind, value in counts.items():
             tokens[kind] = get(kind, 0) + value
-        priced, ref, provider = price(model, message.moment, message.tokens, message.day)
-        if cost is not None:
-            cost = None if priced is None else cost + priced
+    # (one model, one day: the group's messages are priced from one rate card)
+    cost, ref, provider = cards.total(model, [m.moment for m in group], used, first.day)
     extra: dict[str, Any] = {
         "messages": len(group),
         "first_ts": format_ts(first.moment),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.facts import Facts
 from bd_vpt.economics.metrics import (
     Window,
     bead_states,
@@ -22,6 +23,7 @@ from bd_vpt.economics.metrics import (
     cut_days,
     period,
     period_window,
+    summarize_facts,
     summarize_rows,
     trend_rows,
 )
@@ -235,7 +237,8 @@ def check_rows(
     ) -> None:
         alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
 
-    fleet = summarize_rows(rows, outcomes, config)["totals"]
+    everything = collect_rows(rows, outcomes, config)  # the fleet's and _variation's
+    fleet = summarize_facts(everything, config)["totals"]
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
@@ -254,7 +257,7 @@ def check_rows(
                 )
     _spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
-    _variation(rows, outcomes, config, limits, fire)
+    _variation(everything, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
     rate_lines = (
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
@@ -402,15 +405,9 @@ def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> N
         )
 
 
-def _variation(
-    rows: dict[RowKey, Row],
-    outcomes: list[Record],
-    config: Config,
-    limits: dict[str, Any],
-    fire: Any,
-) -> None:
-    """Coefficient of variation of tokens per closed bead, per bead type."""
-    facts = collect_rows(rows, outcomes, config)
+def _variation(facts: Facts, limits: dict[str, Any], fire: Any) -> None:
+    """Coefficient of variation of tokens per closed bead, per bead type (facts: the whole
+    ledger's)."""
     states = bead_states(facts)
     spent: dict[str, int] = defaultdict(int)
     for (bead, _group), bucket in facts.buckets.items():

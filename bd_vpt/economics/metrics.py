@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from bd_vpt.config import Config
@@ -46,8 +47,8 @@ from bd_vpt.economics.periods import (
     utc_day,
     window,
 )
-from bd_vpt.economics.timeline import BeadState, fold, ordered
-from bd_vpt.ledger.records import Record, parse_ts
+from bd_vpt.economics.timeline import BeadState, state_of
+from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
 __all__ = [  # the periods' names are re-exported: callers name them from metrics
@@ -115,8 +116,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
         facts.states = {}
         for bead, outcomes in facts.outcomes.items():
             if outcomes:
-                moments, in_order = ordered(outcomes)
-                facts.states[bead] = fold(bead, moments, in_order)
+                facts.states[bead] = state_of(bead, outcomes)
         if source is not None:
             _STATES.insert(0, (source, facts.states))
             del _STATES[2:]
@@ -160,6 +160,21 @@ def _placements(
     if split and spent:
         return [(key, tokens / spent) for key, tokens in split.items()]
     return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
+
+
+def _wasted(states: dict[str, BeadState]) -> set[str]:
+    """The beads whose last result wasted their tokens: once per states (a trend asks it
+    for every period)."""
+    for held, found in _WASTED:
+        if held is states:
+            return found
+    found = {b for b, st in states.items() if st.last_result_wasted}
+    _WASTED.insert(0, (states, found))
+    del _WASTED[2:]
+    return found
+
+
+_WASTED: list[tuple[object, set[str]]] = []  # held, so an identity is never reused
 
 
 def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
@@ -221,7 +236,7 @@ def summarize_facts(
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    wasted = {b for b, st in states.items() if st.last_result_wasted}
+    wasted = _wasted(states)
     for (bead, group), bucket in facts.buckets.items():
         total.add(bead, bucket)
         if bead in wasted:
@@ -328,11 +343,18 @@ def _trend(
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
     outcome_counts: dict[str, int] = defaultdict(int)
+    holds = win.holds if win.since is not None or win.until is not None else None
+    placed: dict[str, str] = {}  # UTC day -> its period
     for outcomes in facts.outcomes.values():
         for outcome in outcomes:
-            moment = parse_ts(outcome["ts"])
-            if win.contains(moment):
-                outcome_counts[period_of(moment, every)] += 1
+            ts = outcome["ts"]
+            if holds is not None and not holds(ts):
+                continue
+            day = utc_day(ts)
+            key = placed.get(day)
+            if key is None:
+                key = placed[day] = period(day, every)
+            outcome_counts[key] += 1
     seen = set(by_period) | set(outcome_counts)
     if not seen:
         return []
@@ -346,7 +368,11 @@ def _trend(
         if state.anchor is not None:
             moments.append(state.anchor)
         for moment in moments:
-            movers[period_of(moment, every)].add(bead)
+            day = moment.astimezone(UTC).date().isoformat()
+            key = placed.get(day)
+            if key is None:
+                key = placed[day] = period(day, every)
+            movers[key].add(bead)
     for key in keys:
         sub = Facts(
             buckets=by_period.get(key, {}),

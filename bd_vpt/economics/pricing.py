@@ -10,7 +10,7 @@ a warning: never a silent $0. A local model at $0 is an explicit override
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,23 +175,29 @@ def rates(model: str, moment: datetime, config: Config) -> dict[str, Any]:
     return out
 
 
+Card = tuple[dict[str, float | None], float, str, str]  # rates, tier start, price_ref, provider
+
+
 class RateCards:
     """Per-message prices for imports (hundreds of thousands of calls): one genai-prices
     lookup per (model, day) yields the base USD-per-Mtok rates; a message whose input is
-    below every tier's start is priced from them, any other through genai-prices itself."""
+    below every tier's start is priced from them, any other through genai-prices itself.
+
+    kept: cards an earlier import looked up ("model\nday" -> card_entry(); the caller keeps
+    them for the genai-prices it has), used instead of importing genai-prices (a tenth of a
+    second) when the card cannot depend on the moment within the day; `made` holds the cards
+    looked up now that may be kept so."""
 
     KINDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h")
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, kept: dict[str, Any] | None = None) -> None:
         self.config = config
-        self._cards: dict[
-            tuple[str, str], tuple[dict[str, float | None], float, str, str] | None
-        ] = {}
+        self._cards: dict[tuple[str, str], Card | None] = {}
         self.unknown: set[str] = set()
+        self.kept = kept if kept is not None else {}
+        self.made: dict[str, Any] = {}
 
-    def _card(
-        self, model: str, moment: datetime, day: str | None = None
-    ) -> tuple[dict[str, float | None], float, str, str] | None:
+    def _card(self, model: str, moment: datetime, day: str | None = None) -> Card | None:
         key = (model, day or moment.date().isoformat())
         if key in self._cards:
             return self._cards[key]
@@ -205,30 +211,17 @@ class RateCards:
             rates["cache_write_1h"] = rates["cache_write"]
             card = (rates, float("inf"), f"config:prices.{name}", "")
         else:
-            from genai_prices import __version__
-
-            calc = lookup(model, moment)
-            if calc is None:
+            # a card kept for a day holds for every moment of it (see _daylong)
+            whole_day = key[1] == moment.date().isoformat()
+            named = f"{model}\n{key[1]}"
+            held, card = _from_entry(self.kept[named]) if named in self.kept else (False, None)
+            if not (whole_day and held):
+                calc = lookup(model, moment)
+                card = None if calc is None else _made(calc, key[1])
+                if whole_day and (calc is None or _daylong(calc)):
+                    self.made[named] = card_entry(card)
+            if card is None:
                 self.unknown.add(model)
-            else:
-                price = calc.model_price
-                rates, start = {}, float("inf")
-                for kind, attr in (
-                    ("input", "input_mtok"),
-                    ("output", "output_mtok"),
-                    ("cache_read", "cache_read_mtok"),
-                    ("cache_write", "cache_write_mtok"),
-                    ("cache_write_1h", "cache_write_1h_mtok"),
-                ):
-                    value = getattr(price, attr, None)
-                    if value is not None and hasattr(value, "base"):
-                        start = min([start, *(float(t.start) for t in value.tiers)])
-                        value = value.base
-                    rates[kind] = float(value) if value is not None else None
-                if rates["cache_write_1h"] is None:
-                    rates["cache_write_1h"] = rates["cache_write"]
-                ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {key[1]}"
-                card = (rates, start, ref, calc.provider.id)
         self._cards[key] = card
         return card
 
@@ -236,25 +229,111 @@ class RateCards:
         self, model: str, moment: datetime, tokens: dict[str, int], day: str | None = None
     ) -> tuple[float | None, str | None, str | None]:
         """(cost_usd, price_ref, provider) of one message; cost None for an unknown model."""
-        card = self._card(model, moment, day)
+        return self.total(model, [moment], [tokens], day)
+
+    def total(
+        self,
+        model: str,
+        moments: Sequence[datetime],
+        tokens: Sequence[dict[str, int]],
+        day: str | None = None,
+    ) -> tuple[float | None, str | None, str | None]:
+        """The messages of one model on one day (moments[i] used tokens[i]), priced one by
+        one and summed in order: (cost_usd, price_ref and provider of the last message);
+        cost None when one has no price. The card is looked up once, not per message."""
+        card = self._card(model, moments[0], day) if moments else None
         if card is None:
             return None, None, None
-        rates, start, ref, provider = card
-        get = tokens.get
-        inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
-        write, hour = get("cache_write", 0), get("cache_write_1h", 0)
+        rates, start, card_ref, card_provider = card
         r_in, r_out, r_read = rates["input"], rates["output"], rates["cache_read"]
         r_write, r_hour = rates["cache_write"], rates["cache_write_1h"]
+        base = r_in is not None and r_out is not None
+        read_rate, write_rate, hour_rate = r_read or 0.0, r_write or 0.0, r_hour or 0.0
+        cost: float | None = 0.0
+        ref: str | None = card_ref
+        provider: str | None = card_provider or None
+        for moment, used in zip(moments, tokens, strict=True):
+            get = used.get
+            inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
+            write, hour = get("cache_write", 0), get("cache_write_1h", 0)
+            priced: float | None
+            if (
+                base
+                and inp + read + write < start
+                and (r_read is not None or not read)
+                and (r_write is not None or write == hour)
+                and (r_hour is not None or not hour)
+            ):
+                one = inp * r_in + out * r_out + read * read_rate  # type: ignore[operator]
+                one += (write - hour) * write_rate + hour * hour_rate
+                priced, ref, provider = round(one / 1e6, 10), card_ref, card_provider or None
+            else:
+                exact = price(model, used, moment, self.config)
+                priced, ref, provider = exact.cost_usd, exact.price_ref, exact.provider
+            if cost is not None:
+                cost = None if priced is None else cost + priced
+        return cost, ref, provider
+
+
+def _made(calc: Any, day: str) -> Card:
+    """The rate card of a genai-prices calculation (for one token of each kind)."""
+    from genai_prices import __version__
+
+    price = calc.model_price
+    rates: dict[str, float | None] = {}
+    start = float("inf")
+    for kind, attr in (
+        ("input", "input_mtok"),
+        ("output", "output_mtok"),
+        ("cache_read", "cache_read_mtok"),
+        ("cache_write", "cache_write_mtok"),
+        ("cache_write_1h", "cache_write_1h_mtok"),
+    ):
+        value = getattr(price, attr, None)
+        if value is not None and hasattr(value, "base"):
+            start = min([start, *(float(t.start) for t in value.tiers)])
+            value = value.base
+        rates[kind] = float(value) if value is not None else None
+    if rates["cache_write_1h"] is None:
+        rates["cache_write_1h"] = rates["cache_write"]
+    ref = f"genai-prices {__version__} {calc.provider.id}/{calc.model.id} {day}"
+    return rates, start, ref, calc.provider.id
+
+
+def _daylong(calc: Any) -> bool:
+    """Are the model's prices the same at every moment of a day (no price by time of day)?
+    A start date is a whole day: the day's card holds all day."""
+    from genai_prices.types import StartDateConstraint
+
+    prices = calc.model.prices
+    return not isinstance(prices, list) or all(
+        c.constraint is None or isinstance(c.constraint, StartDateConstraint) for c in prices
+    )
+
+
+def card_entry(card: Card | None) -> Any:
+    """A card as JSON values (None: a model genai-prices does not know)."""
+    if card is None:
+        return None
+    rates, start, ref, provider = card
+    return [rates, None if start == float("inf") else start, ref, provider]
+
+
+def _from_entry(entry: Any) -> tuple[bool, Card | None]:
+    """(True, the card) of a kept entry; (False, None) when it is not a good entry."""
+    if entry is None:
+        return True, None
+    try:
+        rates, start, ref, provider = entry
         if (
-            inp + read + write < start
-            and r_in is not None
-            and r_out is not None
-            and (r_read is not None or not read)
-            and (r_write is not None or write == hour)
-            and (r_hour is not None or not hour)
+            not isinstance(rates, dict)
+            or sorted(rates) != sorted(RateCards.KINDS)
+            or not all(v is None or type(v) is float for v in rates.values())
+            or not (start is None or type(start) is float)
+            or type(ref) is not str
+            or type(provider) is not str
         ):
-            cost = inp * r_in + out * r_out + read * (r_read or 0.0)
-            cost += (write - hour) * (r_write or 0.0) + hour * (r_hour or 0.0)
-            return round(cost / 1e6, 10), ref, provider or None
-        exact = price(model, tokens, moment, self.config)
-        return exact.cost_usd, exact.price_ref, exact.provider
+            return False, None
+    except (TypeError, ValueError):
+        return False, None
+    return True, (dict(rates), float("inf") if start is None else start, ref, provider)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import is_, itemgetter
 from typing import Any
 
 from bd_vpt.config import Config
 from bd_vpt.ledger.records import Record, parse_ts
 
 
-@dataclass
+@dataclass(slots=True)
 class Completion:
     """One completion transition (and any restatement of it before the next reopen)."""
 
@@ -34,7 +35,7 @@ class Completion:
     value: float  # value_usd recorded on this completion
 
 
-@dataclass
+@dataclass(slots=True)
 class BeadState:
     """A bead as its outcome records tell it."""
 
@@ -71,8 +72,32 @@ class BeadState:
 
 def ordered(outcomes: list[Record]) -> tuple[list[datetime], list[Record]]:
     """Outcomes in time order (then id), with their parsed times."""
-    keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=lambda t: t[:2])
+    if len(outcomes) == 1:
+        return [parse_ts(outcomes[0]["ts"])], outcomes
+    keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=_WHEN)
     return [t[0] for t in keyed], [t[2] for t in keyed]
+
+
+_WHEN = itemgetter(0, 1)
+
+
+def state_of(bead: str, outcomes: list[Record]) -> BeadState:
+    """fold() of the bead's outcomes; the same records (the same objects, as two views of one
+    repository share their blobs' folds) give the state already folded: pr reads base and
+    head, which differ in a few beads, and folds only those twice."""
+    held = _HELD.get(bead)
+    if held is not None and len(held[0]) == len(outcomes) and all(map(is_, held[0], outcomes)):
+        return held[1]
+    state = fold(bead, *ordered(outcomes))
+    _HELD[bead] = (tuple(outcomes), state)  # held: the records stay alive, so are not reused
+    return state
+
+
+_HELD: dict[str, tuple[tuple[Record, ...], BeadState]] = {}
+
+
+def forget_states() -> None:
+    _HELD.clear()
 
 
 def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:
@@ -146,7 +171,7 @@ def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadStat
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Money:
     """What a bead cost beyond its tokens, and what it was worth."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from bd_vpt.ledger.cache import BlobCache, OutcomeKey
@@ -19,6 +20,9 @@ from bd_vpt.repo import RepoInfo
 KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
 RETRACTION = "retraction"
 PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
+KEEP_BYTES = (
+    32 * 1024 * 1024
+)  # the files read for their usage marks are kept (to compare) up to this
 
 
 def keys_in(data: bytes) -> list[OutcomeKey]:
@@ -95,6 +99,10 @@ class Sources:
                 seen.add(sha)
                 self.items.append((shown, sha))
         self._stashed = {shown for shown, _ in self.items if shown.startswith("stash@")}
+        # work-tree files changed since `git add` whose usage marks were read: (the blob id
+        # of the bytes read, the bytes themselves when small, else their length)
+        self.read_as: dict[str, tuple[str, bytes | int]] = {}
+        self._kept = 0  # bytes held in read_as
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -148,14 +156,72 @@ class Sources:
                 missing.append((shown, sha))
             else:
                 yield cached
+        from bd_vpt.repo import blob_id
+
         shas = dict(self.items)
         for shown, data in self._data(missing):
             sha = shas[shown]
-            blob = self.cache.get(sha) if sha else None
+            if sha is None:  # changed since `git add`: the entry of the blob its bytes make
+                sha = blob_id(data)
+                self._note(shown, sha, data)
+                cached = self.cache.get_usage(sha)
+                if cached is not None:
+                    yield cached
+                    continue
+            blob = self.cache.get(sha)
             marks = usage_marks_of(blob if blob is not None else parse_blob(data))
-            if sha:
-                self.cache.put_usage(sha, marks)
+            self.cache.put_usage(sha, marks)
             yield marks
+
+    def _note(self, shown: str, sha: str, data: bytes) -> None:
+        """Note the blob id of a work-tree file's bytes; the bytes too while those kept stay
+        under KEEP_BYTES in all (else only their length: then an append hashes them again)."""
+        held = self.read_as.get(shown)
+        if held is not None and isinstance(held[1], bytes):
+            self._kept -= len(held[1])
+        if self._kept + len(data) <= KEEP_BYTES:
+            self._kept += len(data)
+            self.read_as[shown] = (sha, data)
+        else:
+            self.read_as[shown] = (sha, len(data))
+
+    def appended(self, shown: str, path: Path, payload: bytes, records: list[Record]) -> None:
+        """payload, the lines of records, was just appended to path (the ledger lock held):
+        when that file is now the bytes its usage marks were read from and then payload, note
+        the marks of those bytes, so that the next writer finds them instead of parsing the
+        file again."""
+        if self.cache.dir is None:
+            return
+        from bd_vpt.repo import blob_id
+
+        before = self.read_as.get(shown)
+        if before is None and any(item == shown for item, _ in self.items):
+            return  # (a clean file: its entry is the index's blob's)
+        sha, kept = before if before is not None else ("", b"")
+        size = len(kept) if isinstance(kept, bytes) else kept
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) != size + len(payload) or data[size:] != payload:
+            return
+        if size:
+            old = self.cache.get_usage(sha)
+            if (
+                old is None
+                or data[size - 1 : size] != b"\n"
+                or (data[:size] != kept if isinstance(kept, bytes) else blob_id(data[:size]) != sha)
+            ):
+                return
+        else:
+            old = ([], [])
+        # what parsing payload gives (its lines are these records, each checked; a tuple
+        # would read back as a list)
+        refs, marked = marks_of(records)
+        marked = [(i, s, n, list(m) if isinstance(m, tuple) else m, g) for i, s, n, m, g in marked]
+        new = blob_id(data)
+        self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
+        self._note(shown, new, data)
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
         missing: list[tuple[str, str | None]] = []
@@ -254,6 +320,17 @@ class Known:
             return False  # a new id: manual records are never the same record twice
         return ref in self.refs(record["kind"])
 
+    def appended(self, path: Path, payload: bytes, records: list[Record]) -> None:
+        """payload, the lines of records (each checked), was just appended to the ledger
+        file at path."""
+        if self._sources is None or self._usage is None:
+            return  # (the usage marks were not read: none to carry on)
+        try:
+            shown = path.resolve().relative_to(self.info.root.resolve()).as_posix()
+        except (OSError, ValueError):
+            return
+        self._sources.appended(shown, path, payload, records)
+
     def add(self, record: Record) -> None:
         """Note a record just written (so the rest of a batch, or the next, sees it)."""
         self.written.append(record)
@@ -273,9 +350,14 @@ def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
     """A blob's usage source_refs, and (id, source, session, last_message, gt_session) of
     its usage records that carry an import mark: all a writer reads of usage (dedupe, high
     water, Gas Town's join)."""
+    return marks_of(blob.records)
+
+
+def marks_of(records: list[Record]) -> UsageMarks:
+    """usage_marks_of() of a blob of these records."""
     refs: list[str] = []
     marked: list[tuple[str, str, str | None, Any, str | None]] = []
-    for rec in blob.records:
+    for rec in records:
         if rec["kind"] != "usage":
             continue
         if rec.get("source_ref"):

@@ -61,3 +61,52 @@ def line_problem(raw: bytes) -> str | None:
         if found_text:
             return f"control character U+{ord(found_text.group()):04X} in a string value"
     return None
+
+
+# What every match of SECRET holds: one of these literals, or a run of 40 of the AWS secret
+# key's characters (each alternative of SECRET starts with a literal of this list but that
+# one). A line with none of them, no control byte and no backslash has no line_problem().
+_SECRET_LITERALS = re.compile(
+    rb"sk-|github_pat_|gh[pousr]_|AKIA|ASIA|ABIA|ACCA|xox[abposr]-|xapp-"
+    rb"|hooks\.slack\.com|AIza|-----BEGIN"
+)
+_RUN = b"a" * 40
+_ODD = b"!"
+_CLASSES = bytes(
+    (
+        ord("a")
+        if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "/+")
+        else ord("!")
+        if (i < 0x20 and i != 0x0A) or i in (0x7F, 0x5C)  # control bytes (but \n), backslash
+        else ord(" ")
+    )
+    for i in range(256)
+)
+
+
+def _suspects(payload: bytes) -> list[int]:
+    """Offsets of the lines of payload that may have a line_problem() (a superset)."""
+    found = {payload.rfind(b"\n", 0, m.start()) + 1 for m in _SECRET_LITERALS.finditer(payload)}
+    classes = payload.translate(_CLASSES)
+    for needle in (_ODD, _RUN):
+        at = classes.find(needle)
+        while at >= 0:
+            start = payload.rfind(b"\n", 0, at) + 1
+            found.add(start)
+            end = payload.find(b"\n", at)
+            if end < 0:
+                break
+            at = classes.find(needle, end)
+    return sorted(found)
+
+
+def first_line_problem(payload: bytes) -> tuple[int, str] | None:
+    """(index, problem) of the first of payload's lines (each ended by a newline) with a
+    line_problem(), or None: what line_problem() over each line finds, in one pass over the
+    batch (only a line that may hold a problem is looked at on its own)."""
+    for start in _suspects(payload):
+        end = payload.find(b"\n", start)
+        problem = line_problem(payload[start : end if end >= 0 else len(payload)])
+        if problem is not None:
+            return payload.count(b"\n", 0, start), problem
+    return None

@@ -99,7 +99,7 @@ class LedgerView:
         records one by one), is folded from its records; so are the blobs that share an id
         or a source_ref with another (a record copied into a second shard), through one
         dedupe in the blobs' order, as the record route reads them. keep: set self.kept."""
-        from bd_vpt.ledger.rows import Folded, exact, id_keys, repeated
+        from bd_vpt.ledger.rows import Folded, cut_fold, exact, id_keys, repeated
 
         with gc_paused():
             if self.entries is None or self.history is None:
@@ -124,15 +124,16 @@ class LedgerView:
                 ):
                     fold = exact(_parsed(history, entry), retracted, cut, shared)
                     kept = False
-                elif (withdrawn and not withdrawn.isdisjoint(fold.ids)) or (
-                    halves and not halves.isdisjoint(fold.days())
-                ):
-                    kept = kept and not (halves and not halves.isdisjoint(fold.days()))
+                elif withdrawn and not withdrawn.isdisjoint(fold.ids):
                     fold = exact(_parsed(history, entry), retracted, cut)
                     rerouted.add(entry.sha)
+                elif halves and not halves.isdisjoint(fold.days()):
+                    placed = cut_fold(fold, _data(history, entry), cut, halves)
+                    fold = placed or exact(_parsed(history, entry), retracted, cut)
+                    kept = False
                 out.add(entry.path, fold)
                 merged.append(fold)
-            if kept and keys is not None:
+            if kept and keys is not None and not halves:
                 self.kept = (merged, keys[0], keys[1], rerouted)
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)
@@ -189,6 +190,12 @@ def _parsed(history: History, entry: Entry) -> ParsedBlob:
     return history.parsed(entry.sha, entry.path if entry.on_disk else None)
 
 
+def _data(history: History, entry: Entry) -> bytes:
+    if entry.data is not None:
+        return entry.data
+    return history.read(entry.sha, entry.path if entry.on_disk else None)
+
+
 def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str, ParsedBlob]]:
     for entry in entries:
         yield entry.path, _parsed(history, entry)
@@ -212,10 +219,7 @@ def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
         if have is not None:
             yield have
             continue
-        data = entry.data
-        if data is None:
-            data = history.read(entry.sha, entry.path if entry.on_disk else None)
-        fold = fold_blob(data)
+        fold = fold_blob(_data(history, entry))
         cache.put_fold(entry.sha, fold)
         yield fold
 

@@ -24,7 +24,7 @@ import orjson
 from bd_vpt import state
 from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError, warn
 from bd_vpt.ledger.known import Known
-from bd_vpt.ledger.lines import line_problem
+from bd_vpt.ledger.lines import first_line_problem, line_problem
 from bd_vpt.ledger.records import Record, check
 from bd_vpt.repo import RepoInfo
 
@@ -34,19 +34,25 @@ def encode(record: Record) -> bytes:
 
 
 def refuse_bad(records: Iterable[Record]) -> list[bytes]:
-    """Each record as its ledger line; a record the validator rejects stops everything."""
+    """Each record as its ledger line; a record the validator rejects stops everything (the
+    first in order: its check() problem, else its line's line_problem())."""
     lines = []
-    for record in records:
-        wrong = check(record)
-        line = encode(record)
-        wrong = wrong or line_problem(line[:-1])
-        if wrong:
-            raise VptError(
-                f"refusing to write a bad record: {wrong}",
-                hint="nothing was written; fix the value given (see schema/record.schema.json)",
-                exit_code=EXIT_BAD,
-            )
-        lines.append(line)
+    wrong: tuple[int, str] | None = None
+    for index, record in enumerate(records):
+        problem = check(record)
+        if problem is not None:
+            wrong = (index, problem)
+            break
+        lines.append(encode(record))
+    unfit = first_line_problem(b"".join(lines))
+    if unfit is not None and (wrong is None or unfit[0] < wrong[0]):
+        wrong = unfit
+    if wrong is not None:
+        raise VptError(
+            f"refusing to write a bad record: {wrong[1]}",
+            hint="nothing was written; fix the value given (see schema/record.schema.json)",
+            exit_code=EXIT_BAD,
+        )
     return lines
 
 
@@ -80,6 +86,7 @@ class Writer:
         for warning in write_lines(self.info, shard, payload):
             warn(warning)  # a repaired tail is news whichever command wrote
             done.warnings.append(warning)
+        self.known.appended(shard, payload, fresh)
         for record in fresh:
             self.known.add(record)
         done.records = fresh
