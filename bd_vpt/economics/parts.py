@@ -180,6 +180,8 @@ def fleet_document(
     total.completed = set(compress(names, done))
     total.reopens, total.escalations = sum(c["back"]), sum(c["escalated"])
     for i, name in enumerate(_FLOATS[1:]):
+        if not any(x[name]):  # zeros add up to 0.0 in any order (no delay rate, say)
+            continue
         amounts = map(x[name].__getitem__, order)
         total.money[i] = reduce(add, compress(amounts, _at(placed, order)), 0.0)
     total.rework_known = all(compress(f["rework_known"], placed))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bd_vpt import __version__
 from bd_vpt.ledger.cache import CACHE_FORMAT, ROWS_FORMAT, write_atomic
@@ -38,6 +38,9 @@ STEP_FORMAT = 3  # 2: each blob's problems, keys as they lie in memory; 3: retra
 _TAG = f"bd-vpt-step/{STEP_FORMAT}/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}/{__version__}"
 MAX_BLOBS = 64  # a step that drops or adds more blobs than this goes the full way
 
+Keys: TypeAlias = "array[int] | memoryview"  # sorted, each once: an array, or the file's
+Pieces: TypeAlias = "list[bytes | memoryview]"  # sorted keys' bytes, in pieces (written in turn)
+
 
 @dataclass
 class Index:
@@ -46,8 +49,8 @@ class Index:
     entries: list[tuple[str, str]]  # (path, blob id), in the view's order
     names: list[str]  # bead number -> bead
     blobs: dict[str, tuple[array[int], array[int]]]  # blob id -> (outcome beads, usage beads)
-    ids: array[int] = field(default_factory=lambda: array("q"))  # sorted, each once
-    refs: array[int] = field(default_factory=lambda: array("Q"))  # sorted, each once
+    ids: Keys | Pieces = field(default_factory=lambda: array("q"))  # id keys
+    refs: Keys | Pieces = field(default_factory=lambda: array("Q"))  # (kind, source_ref) keys
     numbers: dict[str, int] = field(default_factory=dict)  # bead -> number
     problems: dict[str, list[Any]] = field(default_factory=dict)  # blob id -> its problems
     retracted: dict[str, int] = field(default_factory=dict)  # id -> retractions of it
@@ -115,39 +118,47 @@ def build(
     return index
 
 
-def _stepped(keys: array[int], dropped: Iterable[int], added: Iterable[int]) -> array[int] | None:
-    """keys (sorted, each once) without dropped (each in keys) and with added; None when an
-    added key is already there or comes twice."""
+def _stepped(keys: Keys, dropped: Iterable[int], added: Iterable[int]) -> Pieces | None:
+    """keys without dropped (each in keys) and with added, as pieces of keys' own bytes and
+    the added keys' (nothing is copied); None when an added key is already there or comes
+    twice."""
     new = sorted(added)
     if any(a == b for a, b in pairwise(new)):
         return None
     was = set(dropped)
     both = was.intersection(new)  # dropped and added again: no change
-    gone = sorted(was - both)
-    new = [k for k in new if k not in both]
-    cuts = []
-    for key in gone:
+    events: list[tuple[int, int, int]] = []  # (position in keys, 0 insert / 1 drop, key)
+    for key in was - both:
         at = bisect_left(keys, key)
         if at == len(keys) or keys[at] != key:
             return None  # not the index it was made with
-        cuts.append(at)
-    kept = array(keys.typecode)
-    start = 0
-    for at in cuts:
-        kept.extend(keys[start:at])
-        start = at + 1
-    kept.extend(keys[start:])
-    out = array(keys.typecode)
-    start = 0
+        events.append((at, 1, key))
+    gone = was - both
     for key in new:
-        at = bisect_left(kept, key)
-        if at < len(kept) and kept[at] == key:
+        if key in both:
+            continue
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key and key not in gone:
             return None  # in a blob the step keeps
-        out.extend(kept[start:at])
-        out.append(key)
-        start = at
-    out.extend(kept[start:])
-    return out
+        events.append((at, 0, key))
+    events.sort()
+    raw = memoryview(keys).cast("B")
+    size, code = memoryview(keys).itemsize, memoryview(keys).format
+    pieces: Pieces = []
+    start = 0
+    for at, drop, key in events:
+        pieces.append(raw[start * size : at * size])
+        if drop:
+            start = at + 1
+        else:
+            pieces.append(array(code[-1], [key]).tobytes())
+            start = at
+    pieces.append(raw[start * size :])
+    return pieces
+
+
+def _pieces(keys: Keys | Pieces) -> Pieces:
+    return keys if isinstance(keys, list) else [memoryview(keys).cast("B")]
 
 
 @dataclass
@@ -196,6 +207,8 @@ def step(
     retracted = frozenset(index.retracted)
     if {rid for rid, n in count.items() if n > 0} != retracted:
         return None
+    if isinstance(index.ids, list) or isinstance(index.refs, list):
+        return None  # an index a step made: only for keeping
     ids = _stepped(
         index.ids,
         chain.from_iterable(f.ids for f in dropped),
@@ -320,11 +333,11 @@ class Store:
             tag, key, entries, names, blobs, problems, retracted, rerouted, sizes, payload = head
             if tag != _TAG or key != self.key or 8 + size + sum(sizes) != len(data):
                 raise ValueError("not an entry of this report")
-            index = Index([tuple(e) for e in entries], list(names), {}, array("q"), array("Q"))
+            keys = data[8 + size :]
+            ids, refs = keys[: sizes[0]].cast("q"), keys[sizes[0] :].cast("Q")
+            index = Index([tuple(e) for e in entries], list(names), {}, ids, refs)
             index.problems = {sha: [tuple(p) for p in found] for sha, found in problems.items()}
             index.retracted, index.rerouted = dict(retracted), set(rerouted)
-            index.ids.frombytes(data[8 + size : 8 + size + sizes[0]])
-            index.refs.frombytes(data[8 + size + sizes[0] :])
             for sha, (outs, usage) in blobs.items():
                 index.blobs[sha] = (array("q", outs), array("q", usage))
             if any(sha not in index.blobs for _, sha in index.entries):
@@ -337,7 +350,8 @@ class Store:
         if self.path is None:
             return
         blobs = {sha: (o.tobytes(), u.tobytes()) for sha, (o, u) in index.blobs.items()}
-        sizes = (len(index.ids) * index.ids.itemsize, len(index.refs) * index.refs.itemsize)
+        ids, refs = _pieces(index.ids), _pieces(index.refs)
+        sizes = (sum(len(p) for p in ids), sum(len(p) for p in refs))
         head = marshal.dumps(
             (
                 *(_TAG, self.key, index.entries, index.names, blobs, index.problems),
@@ -345,5 +359,5 @@ class Store:
             )
         )
         chunks: list[bytes | memoryview] = [len(head).to_bytes(8, "little"), head]
-        chunks += [memoryview(index.ids), memoryview(index.refs)]
+        chunks += [*ids, *refs]
         write_atomic(self.path, chunks)

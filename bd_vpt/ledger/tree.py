@@ -9,6 +9,7 @@ and named by the blob id its bytes would have (the bytes are kept: the report re
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from bd_vpt.errors import Problem
@@ -27,8 +28,13 @@ def worktree(root: Path) -> tuple[list[File], list[Problem], str]:
     files: list[File] = []
     digest = hashlib.sha256()
     found, skipped = regular_files(root / LEDGER_PATHSPEC, root, ".jsonl")
+    prefix = os.path.join(str(root), "")
     for path in found:
-        rel = path.relative_to(root).as_posix()
+        text = str(path)  # under root (made from it): cut, not Path.relative_to (1,000s)
+        if text.startswith(prefix):
+            rel = text[len(prefix) :].replace(os.sep, "/")
+        else:
+            rel = path.relative_to(root).as_posix()
         sha = clean.get(rel)
         if sha is None:
             data = read_regular(path, root=root)
