@@ -145,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bd_vpt.cli import main as cli_main
 
-    code = cli_main(args)
+    try:
+        code = cli_main(args)
+    finally:
+        if args[:1] == ["summary"]:
+            from bd_vpt.integrations.again import forget
+
+            forget()
     import gc
 
     # The process ends here. What a report read (a million records' folds) stays alive to the

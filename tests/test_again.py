@@ -13,6 +13,7 @@ import pytest
 
 from bd_vpt import cli, launch
 from bd_vpt.integrations.again import summary_args
+from bd_vpt.ledger import tree
 from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, ulid, usage
 
 FORMS = [
@@ -30,6 +31,7 @@ def _launch(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = launch.main(list(argv))
+    assert not tree._HANDED  # what the early answer made went to the report, or is forgotten
     return code, out.getvalue(), err.getvalue()
 
 

@@ -62,9 +62,11 @@ def answer(argv: list[str]) -> bool:
     try:
         text = _kept(by, fmt, wide)
     except Exception:  # anything unusual: the slow way says what it is
+        forget()
         return False
     if text is None:
         return False
+    forget()
     sys.stdout.write(text)
     return True
 
@@ -81,11 +83,18 @@ def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
     root = info.root
     data = optional_regular(root / ".beads" / "vpt" / "config.toml", root=root, what="config")
     raw = tomllib.loads(data.decode("utf-8")) if data is not None else {}
-    _files, skipped, fingerprint = worktree(root)
+    _files, skipped, fingerprint = worktree(root, hand_on=True)  # the report's, if no answer
     if skipped:
         return None  # the report warns about them
     digest = key("summary", {"by": by, "since": None, "until": None}, raw, fingerprint)
     return Memo(info.state_dir).get_answer(digest, variant(fmt, wide))
+
+
+def forget() -> None:
+    """Nothing made here outlives the command (ledger/tree.py hands one answer on)."""
+    from bd_vpt.ledger.tree import forget as forget_tree
+
+    forget_tree()
 
 
 def keep(info: RepoInfo, digest: str, report: Report, fmt: str, wide: bool) -> None:

@@ -20,9 +20,29 @@ from bd_vpt.repo import LEDGER_PATHSPEC, blob_id, ledger_index
 File = tuple[str, str, bytes | None]
 
 
-def worktree(root: Path) -> tuple[list[File], list[Problem], str]:
+Tree = tuple[list[File], list[Problem], str]
+_HANDED: dict[Path, Tree] = {}  # made for launch's early answer, for the report after it
+
+
+def worktree(root: Path, hand_on: bool = False) -> Tree:
     """The ledger's files in order, what was skipped (FIFOs, symlinks out of the
-    repository...: never read), and the fingerprint of both."""
+    repository...: never read), and the fingerprint of both. hand_on: the next call in
+    this process gets this same answer (launch asked first, the report it hands over to
+    reads what it asked about; launch forgets it when the command is done)."""
+    handed = _HANDED.pop(root, None)
+    if handed is not None:
+        return handed
+    found = _worktree(root)
+    if hand_on:
+        _HANDED[root] = found
+    return found
+
+
+def forget() -> None:
+    _HANDED.clear()
+
+
+def _worktree(root: Path) -> Tree:
     clean = ledger_index(root)
     width = len(next(iter(clean.values()), "")) or 40
     files: list[File] = []
