@@ -10,8 +10,10 @@ importing click and the command table (most of a start-up).
   every shell start-up).
 - `bd-vpt hook pre-commit` (the pre-commit framework's entry): done at once when there is
   nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
+- `bd-vpt summary` asked again (its plain forms): the text it printed the last time for the
+  same ledger and config (bd_vpt.integrations.again); else the command runs as usual.
 
-Everything else, and anything unusual about these two (other options, bad values), goes to
+Everything else, and anything unusual about these (other options, bad values), goes to
 `bd_vpt.cli.main`, which gives the same answers the slow way.
 """
 
@@ -122,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args in (["--help"], ["-h"]):
             return _help()
+        if args[:1] == ["summary"]:
+            from bd_vpt.integrations.again import answer
+
+            if answer(args):
+                return 0
         if args == ["hook", "pre-commit"]:
             from bd_vpt.integrations.quiet import nothing_to_do
 
@@ -138,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bd_vpt.cli import main as cli_main
 
-    code = cli_main(args)
+    try:
+        code = cli_main(args)
+    finally:
+        if args[:1] == ["summary"]:
+            from bd_vpt.integrations.again import forget
+
+            forget()
     import gc
 
     # The process ends here. What a report read (a million records' folds) stays alive to the

@@ -48,12 +48,75 @@ def summary(
     args: dict[str, Any] = {"by": by, "since": since, "until": until}
 
     def folded(view: LedgerView) -> dict[str, Any]:
-        from bd_vpt.economics.metrics import summarize_rows
+        from bd_vpt.economics.metrics import cut_days, summarize_rows, window
 
+        if by is None and not cut_days(window(since, until)):
+            return fleet_summary(view, config, args)
         ledger = _folded(view, since, until)
         return summarize_rows(ledger.rows, ledger.outcomes, config, **args)
 
     return _labelled(view, "summary", args, config, strict, folded)
+
+
+def fleet_summary(view: LedgerView, config: Config, args: dict[str, Any]) -> dict[str, Any]:
+    """summary with no --by over a window whose ends fall on midnights: made again from the
+    last one kept (ledger/delta.py) and the beads a few changed blobs touch, else the full
+    way. Parts (economics/parts.py) holds what each bead adds. What the full way finds is
+    kept from the second time this report is made in a repository on (keeping costs a
+    tenth of a cold report: a report made once, in a fresh clone or CI, does not pay it)."""
+    from bd_vpt.economics.facts import collect_rows
+    from bd_vpt.economics.metrics import bead_states, summarize_facts, window
+    from bd_vpt.economics.parts import Part, Parts, fleet_document, usage_sums
+    from bd_vpt.ledger import delta
+    from bd_vpt.ledger.memo import key
+
+    win = window(args["since"], args["until"])
+    store = delta.Store(view, key("summary-parts", args, config.raw, ""))
+    kept = store.load()
+    stepped = view.stepped(kept[0]) if kept is not None else None
+    found: dict[str, Part | None] = {}
+    document: dict[str, Any] | None = None  # the full way's
+    if kept is not None and stepped is not None:
+        dumped, sums, attributed, outcome_records = kept[1]
+        parts = Parts.load(dumped)
+        for sign, folds in ((-1, stepped.dropped), (1, stepped.added)):
+            for fold in folds:
+                facts = collect_rows(fold.rows, fold.outcomes, config, win)
+                more, more_attributed = usage_sums(facts)
+                sums = [a + sign * b for a, b in zip(sums, more, strict=True)]
+                attributed += sign * more_attributed
+                outcome_records += sign * facts.outcome_records
+        facts = collect_rows(stepped.rows, stepped.outcomes, config, win)
+        summarize_facts(facts, config, win=win, parts=found)
+        index, beads = stepped.index, stepped.beads
+        parts.grow(len(index.names))
+    else:
+        asked = store.asked()  # a report made once is not kept
+        ledger = view.folded(win, (), keep=asked)
+        facts = collect_rows(ledger.rows, ledger.outcomes, config, win)
+        keeping = asked and view.kept is not None
+        document = summarize_facts(facts, config, win=win, parts=found if keeping else None)
+        made = (
+            delta.build([(e.path, e.sha) for e in view.entries or []], *view.kept)
+            if keeping and view.kept is not None
+            else None
+        )
+        if made is None:
+            store.mark()
+            return document
+        index, beads = made, set(found)
+        sums, attributed = usage_sums(facts)
+        outcome_records = facts.outcome_records
+        parts = Parts()
+        parts.grow(len(index.names))
+    states, buckets, numbers = bead_states(facts), facts.buckets, index.numbers
+    parts.put(
+        (numbers[b], states.get(b), found.get(b), buckets.get((b, ""), (0,))[0]) for b in beads
+    )
+    result = fleet_document(parts, index.order(), index.names, sums, attributed, outcome_records)
+    if document is None or result == document:  # kept only when the two ways agree
+        store.save(index, (parts.dump(), sums, attributed, outcome_records))
+    return document or result
 
 
 def _folded(view: LedgerView, since: str | None, until: str | None) -> Folded:

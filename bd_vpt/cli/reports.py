@@ -157,7 +157,14 @@ def summary(
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
     document = reports.summary(view, config, by=by, since=since, until=until, strict=strict)
-    show(summary_report(document, wide), fmt)
+    report = summary_report(document, wide)
+    asked_again = rev is None and range_ is None and since is None and until is None
+    if view.memo_key is None or document["problems"] or not asked_again:
+        show(report, fmt)
+        return
+    from bd_vpt.integrations.again import keep
+
+    keep(info, view.memo_key, report, fmt, wide)  # the same question is answered from it
 
 
 @cli.command()

@@ -37,6 +37,7 @@ from bd_vpt.economics.groups import (
     zero_figures,
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
+from bd_vpt.economics.parts import Part, bead_part
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -46,7 +47,7 @@ from bd_vpt.economics.periods import (
     utc_day,
     window,
 )
-from bd_vpt.economics.timeline import BeadState, bead_money, state_of
+from bd_vpt.economics.timeline import BeadState, state_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -221,9 +222,11 @@ def summarize_facts(
     by: str | None = None,
     win: Window | None = None,
     movers: Iterable[str] | None = None,
+    parts: dict[str, Part | None] | None = None,
 ) -> dict[str, Any]:
     """movers: the beads whose transitions may fall in the window (default: every bead);
-    trend passes each period's, so a period does not walk every bead of the ledger."""
+    trend passes each period's, so a period does not walk every bead of the ledger.
+    parts: filled with each moving bead's part (economics/parts.py)."""
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
     win = win or Window()
@@ -255,15 +258,12 @@ def summarize_facts(
     limit = config.escalation_minutes
     moving = states.items() if movers is None else ((b, states[b]) for b in movers)
     for bead, state in moving:
-        weight = config.weight(state.snapshot.get("priority")) * state.completion
-        credited = state.closed and inside(state.closed_at)
-        placed = inside(state.anchor)
-        done = [c for c in state.completions if inside(c.at)]
-        back = [m for m in state.reopens if inside(m)]
-        escalated = sum(1 for c in done if c.minutes > limit)
-        if not (credited or placed or done or back):
+        part = bead_part(bead, state, facts, config, inside, limit)
+        if parts is not None:
+            parts[bead] = part
+        if part is None:
             continue
-        money = bead_money(state, facts.bead_days.get(bead), facts.unpriced_days.get(bead), config)
+        credited, weight, placed, done, back, escalated, money = part
         total.credit(bead, 1.0 if credited else 0.0, weight)
         total.count(bead, len(done), len(back), escalated)
         if placed:

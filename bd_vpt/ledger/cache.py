@@ -158,13 +158,15 @@ class BlobCache:
         self._put_small(sha, ".k1", keys)
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """All or nothing, so a concurrent reader never sees half an entry."""
+def write_atomic(path: Path, payload: bytes | list[bytes | memoryview]) -> None:
+    """All or nothing, so a concurrent reader never sees half an entry. payload: the bytes,
+    or the pieces they are made of (written one after the other, never joined)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as out:
-            out.write(payload)
+            for piece in [payload] if isinstance(payload, bytes) else payload:
+                out.write(piece)
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written is only slower

@@ -5,13 +5,17 @@ ledger's fingerprint (git tree or blob ids, or content hashes of files changed s
 `git add`). The same question about the same ledger is answered without reading it again;
 any change to any of those makes a new key. Entries live beside the blob cache, are written
 atomically, and a bad entry is ignored (and rebuilt).
+
+Beside an entry, its answers: the text a command printed from it, per way of printing it
+(`summary --format json`, `summary --wide`...), so the same question asked again is answered
+before the command line is parsed (integrations/again.py). An answer is pruned with its
+entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +50,40 @@ class Memo:
             return None
         return entry
 
+    def get_answer(self, digest: str, variant: str) -> str | None:
+        """The text printed for the entry digest names, the variant way (None: not kept)."""
+        if self.dir is None:
+            return None
+        try:
+            with open(self.dir / f"{digest}.{variant}.out", encoding="utf-8", newline="") as kept:
+                text = kept.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        head, _, body = text.partition("\n")
+        return body if head == f"{digest} {variant}" else None
+
+    def put_answer(self, digest: str, variant: str, text: str) -> None:
+        if self.dir is not None:
+            self._write(f"{digest}.{variant}.out", f"{digest} {variant}\n{text}".encode())
+
+    def _write(self, name: str, data: bytes) -> None:
+        import tempfile
+
+        assert self.dir is not None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, self.dir / name)
+        except OSError:
+            pass  # a memo that cannot be written is only slower
+
     def put(self, digest: str, result: Any, problems: list[dict[str, Any]]) -> None:
         if self.dir is None:
             return
+        import tempfile
+
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
@@ -64,3 +99,5 @@ class Memo:
         entries = sorted(self.dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-KEEP]:
             old.unlink(missing_ok=True)
+            for answer in self.dir.glob(f"{old.stem}.*.out"):
+                answer.unlink(missing_ok=True)

@@ -67,20 +67,26 @@ def ref_keys(kind: str, refs: Iterable[str]) -> array[int]:
 SMALL = 200_000  # keys below which a set is quicker than numpy's sort (and its import)
 
 
-def repeated(arrays: list[array[int]]) -> set[int]:
+def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> set[int]:
     """The keys found in more than one of the arrays (each holds distinct keys): one sort of
-    all the keys (numpy), so a million records cost milliseconds, not a million set inserts."""
+    all the keys (numpy), so a million records cost milliseconds, not a million set inserts.
+    keep: given, the keys sorted are appended to it (ledger/delta.py keeps them)."""
+    code = arrays[0].typecode if arrays else "q"
     if sum(len(a) for a in arrays) < SMALL:
         seen: set[int] = set()
         again: set[int] = set()
         for keys in arrays:
             again.update(seen.intersection(keys))
             seen.update(keys)
+        if keep is not None:
+            keep.append(array(code, sorted(seen)))
         return again
     import numpy
 
     joined = numpy.concatenate([numpy.frombuffer(a, dtype=f"={a.typecode}") for a in arrays if a])
     joined.sort()
+    if keep is not None:
+        keep.append(array(code, joined.tobytes()))
     return {int(k) for k in joined[1:][joined[1:] == joined[:-1]]}
 
 

@@ -6,6 +6,7 @@ strictness). Every report takes its records from here.
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
 
 if TYPE_CHECKING:
+    from bd_vpt.ledger.delta import Index, Step
     from bd_vpt.ledger.rows import BlobFold, Folded
 
 
@@ -66,6 +68,11 @@ class LedgerView:
     # the blobs by id, when the view is whole blobs (the working tree, --rev): usage reports
     # can then merge per-blob folds (folded()) instead of reading every record
     entries: list[Entry] | None = None
+    # after folded(keep=True): the entries' folds as merged, when none was re-folded but for
+    # the ids retracted, every id key and every source_ref key sorted, and the blobs
+    # re-folded for retracted ids (ledger/delta.py keeps them)
+    kept: tuple[list[BlobFold], array[int], array[int], set[str]] | None = None
+    memo_key: str | None = None  # after memoised(): the memo entry's key, when there is a memo
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -84,14 +91,14 @@ class LedgerView:
             self.scan.problems.extend(self.history.warnings)
             self.history.close()
 
-    def folded(self, cut: Any = None, halves: Iterable[str] = ()) -> Folded:
+    def folded(self, cut: Any = None, halves: Iterable[str] = (), keep: bool = False) -> Folded:
         """The view's usage as rows and its outcomes (ledger/rows.py): per-blob folds merged,
         each from the cache or folded once (in worker processes when there is much to fold).
         The same figures as folding records() (a test holds the two together): a blob with a
         retracted record, or with usage on a day the window cuts (halves; cut places its
         records one by one), is folded from its records; so are the blobs that share an id
         or a source_ref with another (a record copied into a second shard), through one
-        dedupe in the blobs' order, as the record route reads them."""
+        dedupe in the blobs' order, as the record route reads them. keep: set self.kept."""
         from bd_vpt.ledger.rows import Folded, cut_fold, exact, id_keys, repeated
 
         with gc_paused():
@@ -101,28 +108,70 @@ class LedgerView:
             halves = set(halves)
             cut = cut if halves else None
             folds = list(_folds(history, entries))
-            twice = repeated([f.ids for f in folds])
-            twice_refs = repeated([f.refs for f in folds])
+            keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
+            twice = repeated([f.ids for f in folds], keys)
+            twice_refs = repeated([f.refs for f in folds], keys)
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
             out = Folded()
+            kept = True
+            merged: list[BlobFold] = []
+            rerouted: set[str] = set()  # only for the retracted ids
             for entry, fold in zip(entries, folds, strict=True):
                 if (twice and not twice.isdisjoint(fold.ids)) or (
                     twice_refs and not twice_refs.isdisjoint(fold.refs)
                 ):
                     fold = exact(_parsed(history, entry), retracted, cut, shared)
+                    kept = False
                 elif withdrawn and not withdrawn.isdisjoint(fold.ids):
                     fold = exact(_parsed(history, entry), retracted, cut)
+                    rerouted.add(entry.sha)
                 elif halves and not halves.isdisjoint(fold.days()):
                     placed = cut_fold(fold, _data(history, entry), cut, halves)
                     fold = placed or exact(_parsed(history, entry), retracted, cut)
+                    kept = False
                 out.add(entry.path, fold)
+                merged.append(fold)
+            if kept and keys is not None and not halves:
+                self.kept = (merged, keys[0], keys[1], rerouted)
             self.scan.problems.extend(out.problems)
             self.scan.problems.extend(history.warnings)
             out.problems = self.scan.problems
             history.close()
             return out
+
+    def stepped(self, index: Index) -> Step | None:
+        """The step from index's view to this one (ledger/delta.py): folds from the cache,
+        else folded; None when it is not plain (the report then calls folded())."""
+        from bd_vpt.ledger.delta import step
+
+        history = self.history
+        if self.entries is None or history is None or history.warnings:
+            return None
+        from bd_vpt.ledger.rows import exact
+
+        def refold(item: Entry | tuple[str, str], retracted: frozenset[str]) -> BlobFold | None:
+            entry = item if isinstance(item, Entry) else Entry(*item)
+            try:
+                return exact(_parsed(history, entry), retracted)
+            except Exception:  # not in git (a file changed since `git add`, gone): full way
+                return None
+
+        with gc_paused():
+            found = step(
+                index,
+                self.entries,
+                lambda e: list(_folds(history, e)),
+                history.cache.get_fold,
+                refold,
+            )
+        if found is not None:
+            self.scan.problems.extend(
+                Problem(path, *p) for path, p in found.index.problems_in_order()
+            )
+            history.close()
+        return found
 
     def _through_records(self, cut: Any) -> Folded:
         from bd_vpt.ledger.rows import Folded
@@ -154,14 +203,15 @@ def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str,
 
 def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     """Each entry's fold, in order: from the cache, else folded (and cached)."""
-    from bd_vpt.ledger import parallel
     from bd_vpt.ledger.rows import fold_blob
 
     cache = history.cache
     found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
     missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
-    if parallel.worth_it(history.info.root, jobs):  # worker processes, results in order
+    if jobs:
+        from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
+    if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
         for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
@@ -185,27 +235,12 @@ def working_tree(root: Path) -> LedgerView:
 def _worktree(history: History) -> LedgerView:
     """Files unchanged since `git add` come from the caches (by blob id); others are read,
     and cached by the blob id their bytes would have. The fingerprint names each file by
-    blob id."""
-    import hashlib
-
-    from bd_vpt.files import read_regular
-    from bd_vpt.repo import blob_id, ledger_index
+    blob id (ledger/tree.py)."""
+    from bd_vpt.ledger.tree import worktree
 
     root = history.info.root
-    clean = ledger_index(root)
-    width = len(next(iter(clean.values()), "")) or 40
-    entries: list[Entry] = []
-    digest = hashlib.sha256()
-    skipped: list[Problem] = []  # FIFOs, symlinks out of the repository...: never read
-    for path in ledger.ledger_files(root, skipped):
-        rel = path.relative_to(root).as_posix()
-        sha = clean.get(rel)
-        if sha is None:
-            data = read_regular(path, root=root)
-            entries.append(Entry(rel, blob_id(data, width), data))
-        else:
-            entries.append(Entry(rel, sha, None, on_disk=True))
-        digest.update(f"{rel}\0{entries[-1].sha}\0".encode())
+    files, skipped, fingerprint = worktree(root)
+    entries = [Entry(rel, sha, data, on_disk=data is None) for rel, sha, data in files]
 
     def retracted() -> frozenset[str]:
         from bd_vpt.ledger.known import retractions_in
@@ -218,12 +253,10 @@ def _worktree(history: History) -> LedgerView:
                 gone.update(retractions_in(entry.data))
         return frozenset(gone)
 
-    for problem in skipped:
-        digest.update(f"{problem.path}\0{problem.message}\0".encode())
     view = LedgerView(
         _parsed_blobs(history, entries),
         history,
-        fingerprint="worktree:" + digest.hexdigest(),
+        fingerprint=fingerprint,
         retracted=retracted,
         entries=entries,
     )
@@ -293,6 +326,7 @@ def memoised(
     usable = view.fingerprint is not None and history is not None and history.cache.dir is not None
     memo = Memo(history.info.state_dir if usable and history is not None else None)
     digest = key(report, args, config.raw, view.fingerprint or "")
+    view.memo_key = digest if memo.dir is not None else None
     entry = memo.get(digest)
     if entry is not None:
         problems = [Problem(**p) for p in entry["problems"]]

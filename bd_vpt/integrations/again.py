@@ -1,0 +1,111 @@
+"""A report asked again: answered with the text it printed the last time, before click,
+the command table and the report code are imported (most of a warm report's time).
+
+`summary` in its plain forms (`--by`, `--format`, `--wide`, nothing else) over the working
+tree: its memo key is made here as the report makes it (ledger/memo.py: the report, its
+arguments, the config as parsed, the ledger's fingerprint from ledger/tree.py), and the text
+kept beside that memo entry for this way of printing it is printed. A report that met any
+problem, or anything not kept, or anything unusual (other options, bad values, no
+repository, a config that does not parse) goes to `bd_vpt.cli`, which answers the slow way
+and keeps the text (keep) for the next time.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from bd_vpt.economics.keys import GROUP_KEYS
+
+if TYPE_CHECKING:
+    from bd_vpt.render.report import Report
+    from bd_vpt.repo import RepoInfo
+
+FORMATS = ("table", "json", "csv", "markdown")  # summary's (cli/options.py REPORT_FORMATS)
+
+
+def variant(fmt: str, wide: bool) -> str:
+    """How an answer was printed (its name beside the memo entry)."""
+    return f"summary-{fmt}{'-wide' if wide else ''}"
+
+
+def summary_args(argv: list[str]) -> tuple[str | None, str, bool] | None:
+    """(by, format, wide) of `summary` in a plain form; None for anything else."""
+    if argv[:1] != ["summary"]:
+        return None
+    found: dict[str, str] = {}
+    rest = argv[1:]
+    while rest:
+        arg = rest.pop(0)
+        name, eq, value = arg.partition("=")
+        if arg == "--wide" and arg not in found:
+            found[arg] = ""
+            continue
+        if name not in ("--by", "--format") or name in found:
+            return None
+        if not eq:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        if value not in (GROUP_KEYS if name == "--by" else FORMATS):
+            return None
+        found[name] = value
+    return found.get("--by"), found.get("--format", "table"), "--wide" in found
+
+
+def answer(argv: list[str]) -> bool:
+    """Print the kept answer to argv (True), or nothing (False: ask bd_vpt.cli)."""
+    asked = summary_args(argv)
+    if asked is None:
+        return False
+    by, fmt, wide = asked
+    try:
+        text = _kept(by, fmt, wide)
+    except Exception:  # anything unusual: the slow way says what it is
+        forget()
+        return False
+    if text is None:
+        return False
+    forget()
+    sys.stdout.write(text)
+    return True
+
+
+def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
+    import tomllib
+
+    from bd_vpt.files import optional_regular
+    from bd_vpt.ledger.memo import Memo, key
+    from bd_vpt.ledger.tree import worktree
+    from bd_vpt.repo import discover
+
+    info = discover()
+    root = info.root
+    data = optional_regular(root / ".beads" / "vpt" / "config.toml", root=root, what="config")
+    raw = tomllib.loads(data.decode("utf-8")) if data is not None else {}
+    _files, skipped, fingerprint = worktree(root, hand_on=True)  # the report's, if no answer
+    if skipped:
+        return None  # the report warns about them
+    digest = key("summary", {"by": by, "since": None, "until": None}, raw, fingerprint)
+    return Memo(info.state_dir).get_answer(digest, variant(fmt, wide))
+
+
+def forget() -> None:
+    """Nothing made here outlives the command (ledger/tree.py hands one answer on)."""
+    from bd_vpt.ledger.tree import forget as forget_tree
+
+    forget_tree()
+
+
+def keep(info: RepoInfo, digest: str, report: Report, fmt: str, wide: bool) -> None:
+    """Print the summary report, and keep the text beside its memo entry (digest)."""
+    import io
+
+    from bd_vpt.ledger.memo import Memo
+    from bd_vpt.render.report import emit
+
+    out = io.StringIO()
+    emit(report, fmt, out)
+    text = out.getvalue()
+    sys.stdout.write(text)
+    Memo(info.state_dir).put_answer(digest, variant(fmt, wide), text)
