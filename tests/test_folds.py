@@ -407,3 +407,63 @@ def test_merging_folds_leaves_each_blob_s_fold_as_it_was() -> None:
         [row] = merged.rows.values()
         assert row[0] == 2 and row[1] == 3  # two records, input 1 + 2
     assert (first.rows, second.rows) == before
+
+
+def test_worker_processes_fold_what_one_process_folds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folded in worker processes and in this one (ledger/parallel.py), the view is the same
+    as folded serially: the same rows, outcomes and problems, in the blobs' order."""
+    import shutil
+
+    from bd_vpt.ledger import parallel
+    from bd_vpt.ledger.cache import forget_folds
+
+    if parallel.cores() < 2 or "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("worker processes need two cores and fork")
+    root = tmp_path / "many"
+    root.mkdir()
+    repo = Repo(root)
+    repo.git("init", "-q")
+    os.chdir(root)
+    assert run_cli("init").code == 0
+    steps: list[Step] = [(n % 3, KINDS[n % 11], 1 + n % 6, n % 24, n % 5) for n in range(60)]
+    _write(root, steps, 100)
+    for n in range(20):  # twenty more shards, so there are runs for every process
+        path = root / f".beads/vpt/ledger/2026-11/w{n}-cccccc.jsonl"
+        recs = [
+            usage(
+                ulid(1000 + 10 * n + k),
+                f"2026-11-0{1 + k % 5}T10:00:00.000Z",
+                "F-1",
+                f"agent-{n}",
+                "m1",
+                k + 1,
+                2 * k,
+            )
+            for k in range(8)
+        ]
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs) + b"not json\n")
+    repo.commit_all("shards")
+    info = discover(root)
+
+    def folded(workers: str) -> tuple[Any, ...]:
+        forget_folds()
+        shutil.rmtree(info.state_dir / "cache", ignore_errors=True)
+        monkeypatch.setenv("BD_VPT_WORKERS", workers)
+        ledger = open_view(info).folded()
+        problems = [p.render() for p in ledger.problems]
+        return ledger.rows, [o["id"] for o in ledger.outcomes], problems
+
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_JOBS", 2)
+    took: list[int] = []
+    real = parallel.fold_all
+
+    def counted(history: Any, jobs: list[Any]) -> Any:
+        took.append(len(jobs))
+        return real(history, jobs)
+
+    monkeypatch.setattr(parallel, "fold_all", counted)
+    assert folded("0") == folded("1")
+    assert took and took[0] >= 20  # the parallel route was taken (and serially it was not)
