@@ -412,8 +412,8 @@ def test_merging_folds_leaves_each_blob_s_fold_as_it_was() -> None:
 def test_worker_processes_fold_what_one_process_folds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Folded in worker processes and in this one (ledger/parallel.py), the view is the same
-    as folded serially: the same rows, outcomes and problems, in the blobs' order."""
+    """Folded in worker processes (ledger/parallel.py), the view is the same as folded
+    serially: the same rows, outcomes and problems, in the blobs' order."""
     import shutil
 
     from bd_vpt.ledger import parallel
@@ -429,7 +429,7 @@ def test_worker_processes_fold_what_one_process_folds(
     assert run_cli("init").code == 0
     steps: list[Step] = [(n % 3, KINDS[n % 11], 1 + n % 6, n % 24, n % 5) for n in range(60)]
     _write(root, steps, 100)
-    for n in range(20):  # twenty more shards, so there are runs for every process
+    for n in range(20):  # twenty more shards, so each worker has runs of its own
         path = root / f".beads/vpt/ledger/2026-11/w{n}-cccccc.jsonl"
         recs = [
             usage(
