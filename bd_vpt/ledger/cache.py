@@ -37,8 +37,19 @@ def forget_folds() -> None:
 
 
 def fold_entry(sha: str, fold: BlobFold) -> bytes:
-    """A cache entry's bytes for the blob's fold (worker processes write them too)."""
+    """A cache entry's bytes for the blob's fold (worker processes write them, and hand
+    them back: marshal is quicker than pickle both ways)."""
     return marshal.dumps((_FOLD_TAG, sha, fold.dump()))
+
+
+def fold_of_entry(sha: str, data: bytes) -> BlobFold:
+    """The fold an entry's bytes hold (ValueError: not an entry for this blob)."""
+    from bd_vpt.ledger.rows import BlobFold
+
+    tag, key, dump = marshal.loads(data)
+    if tag != _FOLD_TAG or key != sha:
+        raise ValueError("not an entry for this blob")
+    return BlobFold.load(dump)
 
 
 class BlobCache:
@@ -95,13 +106,8 @@ class BlobCache:
             data = self._path(sha).with_suffix(_FOLD).read_bytes()
         except OSError:
             return None
-        from bd_vpt.ledger.rows import BlobFold
-
         try:
-            tag, key, dump = marshal.loads(data)
-            if tag != _FOLD_TAG or key != sha:
-                raise ValueError("not an entry for this blob")
-            fold = BlobFold.load(dump)
+            fold = fold_of_entry(sha, data)
         except (ValueError, EOFError, TypeError):
             self.rebuilt += 1  # corrupt or truncated: fold the blob again
             return None
@@ -113,7 +119,12 @@ class BlobCache:
         """Keep the fold (in memory, and on disk unless a worker process wrote it)."""
         _FOLDS[sha] = fold
         if self.dir is not None and not written:
-            write_atomic(self._path(sha).with_suffix(_FOLD), fold_entry(sha, fold))
+            self.put_fold_entry(sha, fold_entry(sha, fold))
+
+    def put_fold_entry(self, sha: str, entry: bytes) -> None:
+        """Write a fold's entry (fold_entry) on disk."""
+        if self.dir is not None:
+            write_atomic(self._path(sha).with_suffix(_FOLD), entry)
 
     def _small(self, sha: str, suffix: str, kind: type) -> Any:
         """A small entry beside the blob's full one (suffix names what it holds), or None."""

@@ -14,7 +14,6 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from bd_vpt.ledger.history import History
 from bd_vpt.ledger.rows import BlobFold
@@ -56,18 +55,21 @@ def _start(info: RepoInfo, use_cache: bool) -> None:
     _WORKER = History.open(info, use_cache=use_cache)
 
 
-def _fold(job: Job) -> tuple[Any, ...]:
+def _fold(job: Job) -> bytes:
+    from bd_vpt.ledger.cache import fold_entry
     from bd_vpt.ledger.rows import fold_blob
 
     assert _WORKER is not None
     sha, path = job
-    fold = fold_blob(_WORKER.read(sha, path))
-    _WORKER.cache.put_fold(sha, fold)
-    return fold.dump()
+    entry = fold_entry(sha, fold_blob(_WORKER.read(sha, path)))
+    _WORKER.cache.put_fold_entry(sha, entry)
+    return entry  # what the cache holds: the parent loads it as it loads the cache
 
 
 def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
     """The folds of jobs, in order, folded by worker processes."""
+    from bd_vpt.ledger.cache import fold_of_entry
+
     workers = min(cores(), 8)
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(jobs) // (workers * 8))
@@ -77,5 +79,5 @@ def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
         initializer=_start,
         initargs=(history.info, history.cache.dir is not None),
     ) as pool:
-        for dump in pool.map(_fold, jobs, chunksize=chunk):
-            yield BlobFold.load(dump)
+        for (sha, _path), entry in zip(jobs, pool.map(_fold, jobs, chunksize=chunk), strict=True):
+            yield fold_of_entry(sha, entry)
