@@ -15,7 +15,7 @@ entry.
 from __future__ import annotations
 
 import hashlib
-import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -67,32 +67,18 @@ class Memo:
             self._write(f"{digest}.{variant}.out", f"{digest} {variant}\n{text}".encode())
 
     def _write(self, name: str, data: bytes) -> None:
-        import tempfile
+        from bd_vpt.ledger.cache import write_atomic  # all or nothing; a failure is only slower
 
         assert self.dir is not None
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, self.dir / name)
-        except OSError:
-            pass  # a memo that cannot be written is only slower
+        write_atomic(self.dir / name, data)
 
     def put(self, digest: str, result: Any, problems: list[dict[str, Any]]) -> None:
         if self.dir is None:
             return
-        import tempfile
-
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(orjson.dumps({"key": digest, "result": result, "problems": problems}))
-            os.replace(tmp, self.dir / f"{digest}.json")
+        document = {"key": digest, "result": result, "problems": problems}
+        self._write(f"{digest}.json", orjson.dumps(document))
+        with suppress(OSError):  # a memo that cannot be pruned is only bigger
             self._prune()
-        except OSError:
-            pass  # a memo that cannot be written is only slower
 
     def _prune(self) -> None:
         assert self.dir is not None
