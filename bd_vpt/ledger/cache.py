@@ -11,6 +11,7 @@ from __future__ import annotations
 import marshal
 import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +173,7 @@ class BlobCache:
 def write_atomic(path: Path, payload: bytes | list[bytes | memoryview]) -> None:
     """All or nothing, so a concurrent reader never sees half an entry. payload: the bytes,
     or the pieces they are made of (written one after the other, never joined)."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -179,5 +181,7 @@ def write_atomic(path: Path, payload: bytes | list[bytes | memoryview]) -> None:
             for piece in [payload] if isinstance(payload, bytes) else payload:
                 out.write(piece)
         os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written is only slower
+    except OSError:  # a cache that cannot be written is only slower (no fsync: a cache)
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)  # a full disk keeps no half entry
