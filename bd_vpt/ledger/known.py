@@ -20,9 +20,8 @@ from bd_vpt.repo import RepoInfo
 KEY_LINE = re.compile(rb'"kind"\s*:\s*"(?:outcome|retraction)"')
 RETRACTION = "retraction"
 PRE_COMMIT_PATCH = "(unstaged lines the pre-commit framework set aside)"
-KEEP_BYTES = (
-    32 * 1024 * 1024
-)  # the files read for their usage marks are kept (to compare) up to this
+# the files read for their usage marks are kept (to compare after an append) up to this
+KEEP_BYTES = 32 * 1024 * 1024
 
 
 def keys_in(data: bytes) -> list[OutcomeKey]:
