@@ -166,6 +166,20 @@ def append(repo: Repo, shard: str, *records: dict[str, Any]) -> None:
             f.write(orjson.dumps(record) + b"\n")
 
 
+def two_shards(repo: Repo) -> Repo:
+    """A small committed ledger in two shards: bead A used and closed by agent a, and
+    agent b's usage on no bead."""
+    append(
+        repo,
+        SHARD_A,
+        usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 60_000, 40_000, 1.0),
+        outcome(ulid(2), "2026-11-02T17:00:00Z", "A", "a", "completed", 1),
+    )
+    append(repo, SHARD_B, usage(ulid(3), "2026-11-03T09:00:00Z", None, "b", "m", 7, 3, 0.5))
+    repo.commit_all("ledger")
+    return repo
+
+
 def golden(name: str, text: str) -> str:
     """The golden file's text; BD_VPT_UPDATE_GOLDEN=1 rewrites it from text first."""
     path = GOLDEN / name

@@ -14,7 +14,7 @@ import pytest
 from bd_vpt import cli, launch
 from bd_vpt.integrations.again import summary_args
 from bd_vpt.ledger import tree
-from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, ulid, usage
+from tests.helpers import SHARD_A, SHARD_B, Repo, append, run_cli, two_shards, ulid, usage
 
 FORMS = [
     (),
@@ -44,14 +44,7 @@ def _no_click(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def ledger(repo: Repo) -> Repo:
-    append(
-        repo,
-        SHARD_A,
-        usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 60_000, 40_000, 1.0),
-        outcome(ulid(2), "2026-11-02T17:00:00Z", "A", "a", "completed", 1),
-    )
-    append(repo, SHARD_B, usage(ulid(3), "2026-11-03T09:00:00Z", None, "b", "m", 7, 3, 0.5))
-    repo.commit_all("ledger")
+    two_shards(repo)
     return repo
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bd_vpt.ledger.view import gc_paused
-from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, ulid, usage
+from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, two_shards, ulid, usage
 
 RACY = 1_790_000_000  # a moment in the past, in whole seconds
 
@@ -31,14 +31,7 @@ def racy(repo: Repo) -> Repo:
     """A committed ledger whose index is racily clean, as a fresh clone leaves it: the files
     and the index carry the same modification time, so git re-hashes the files on every
     `git diff-files` until the index is written again."""
-    append(
-        repo,
-        SHARD_A,
-        usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 60_000, 40_000, 1.0),
-        outcome(ulid(2), "2026-11-02T17:00:00Z", "A", "a", "completed", 1),
-    )
-    append(repo, SHARD_B, usage(ulid(3), "2026-11-03T09:00:00Z", None, "b", "m", 7, 3, 0.5))
-    repo.commit_all("ledger")
+    two_shards(repo)
     for shard in (SHARD_A, SHARD_B):
         os.utime(repo.root / shard, (RACY, RACY))
     repo.git("update-index", "-q", "--refresh")  # the index records the files' time...
