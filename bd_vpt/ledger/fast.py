@@ -9,12 +9,20 @@ message. So `check` stays the one validator; this is only its fast lane.
 
 The id and ts patterns are checked over a whole blob at once (see rows.py): a regular
 expression over the joined column costs far less than one call per record.
+
+Faster still, a compiled lane (`_lane.c`, built at install where a C compiler is found) reads a
+whole blob and sums the usage lines it can prove are in bd-vpt's own shape straight into rows;
+it hands every other line back to this module's lane. It only ever takes a subset of what
+`decode` takes and gives the same rows (tests/test_lane.py holds the two together). Without it
+(no compiler, or BD_VPT_LANE=python), every line goes the Python way, with the same results.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Annotated, Literal
+from types import ModuleType
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -98,3 +106,34 @@ def decode(raw: bytes) -> Usage | None:
     if tokens.input is UNSET and tokens.output is UNSET:
         return None
     return usage
+
+
+def _compiled() -> ModuleType | None:
+    if os.environ.get("BD_VPT_LANE") == "python":
+        return None
+    try:
+        from bd_vpt.ledger import _lane
+    except ImportError:  # installed where no C compiler was found
+        return None
+    return _lane
+
+
+LANE = _compiled()  # the compiled lane, or None (tests set it to None for the Python way)
+
+# rows, id keys (int64), ref keys (uint64), the lines left (index, bytes), lines read
+Taken = tuple[dict[Any, Any], bytes, bytes, list[tuple[int, bytes]], int]
+
+
+def take(data: bytes) -> Taken:
+    """A blob (with no torn tail) split between the lanes: the usage lines the compiled lane
+    summed (rows and their id and source_ref keys), and every other non-blank line left for
+    the Python lane, in order, with its 0-based index. Without the compiled lane, or when it
+    leaves the whole blob (an id or source_ref repeated among its lines), nothing is taken."""
+    if LANE is not None:
+        taken: Taken | None = LANE.fold(data)
+        if taken is not None:
+            return taken
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: blank (the caller checks)
+    rest = [(i, raw) for i, raw in enumerate(lines) if raw and not raw.isspace()]
+    return {}, b"", b"", rest, len(rest)

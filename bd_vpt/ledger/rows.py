@@ -30,7 +30,7 @@ from msgspec import UNSET
 from bd_vpt.errors import Problem
 from bd_vpt.ledger import fast
 from bd_vpt.ledger.records import Record, check
-from bd_vpt.ledger.store import LineReader, ParsedBlob, Scan, parse_blob, split_lines
+from bd_vpt.ledger.store import LineReader, ParsedBlob, Scan, parse_blob
 from bd_vpt.ledger.usage import (
     BY_DAY,
     INSIDE,
@@ -198,28 +198,24 @@ def fold_blob(data: bytes) -> BlobFold:
 
 
 def _fold_blob(data: bytes) -> BlobFold:
-    """Fold one ledger blob. The common usage line is decoded typed (fast.py); any other
-    line is read by the record route's LineReader, so problems are the same, line by line.
-    A blob with a repeated id or source_ref, a retraction, a torn tail, or an id or time not
-    in the shape bd-vpt writes is folded the exact way instead (rare)."""
-    lines, torn = split_lines(data)
-    if torn:
+    """Fold one ledger blob. Usage lines in bd-vpt's own shape are summed by the compiled
+    lane (fast.take) or decoded typed (fast.decode); any other line is read by the record
+    route's LineReader, so problems are the same, line by line. A blob with a repeated id or
+    source_ref, a retraction, a torn tail, or an id or time not in the shape bd-vpt writes is
+    folded the exact way instead (rare)."""
+    if data[data.rfind(b"\n") + 1 :].strip():  # a torn tail
         return exact(parse_blob(data))
+    rows, taken_ids, taken_refs, rest, lines_read = fast.take(data)
     decode = fast.decode
     unset = UNSET
     parsed = ParsedBlob()
     reader = LineReader(parsed)
-    rows: dict[RowKey, Row] = {}
     outcomes: list[Record] = []
     ids: list[str] = []
     stamps: list[str] = []
     refs: list[str] = []
     other_refs: list[tuple[str, str]] = []
-    lines_read = 0
-    for index, raw in enumerate(lines):
-        if not raw or raw.isspace():
-            continue
-        lines_read += 1
+    for index, raw in rest:
         u = decode(raw)
         if u is not None:
             t = u.tokens
@@ -273,6 +269,7 @@ def _fold_blob(data: bytes) -> BlobFold:
         if cost is not None:
             row[7] += round(cost * PICO)
     usage_refs = set(refs)
+    id_array, ref_array = array("q", taken_ids), array("Q", taken_refs)
     if (
         len(set(ids)) != len(ids)
         or len(usage_refs) != len(refs)
@@ -281,10 +278,19 @@ def _fold_blob(data: bytes) -> BlobFold:
         or not fast.columns_ok(ids, stamps)
     ):
         return exact(parse_blob(data))
-    fold = BlobFold(rows, outcomes, id_keys(ids), ref_keys("usage", refs), parsed.problems)
+    ids_left, usage_left = id_keys(ids), ref_keys("usage", refs)
     by_kind: dict[str, list[str]] = {}
     for kind, ref in other_refs:
         by_kind.setdefault(kind, []).append(ref)
+    # the lanes' ids or usage refs may meet (or only their keys: that costs only speed)
+    usage_refs_left = usage_left + ref_keys("usage", by_kind.get("usage", []))
+    if (id_array and ids_left and collide([id_array, ids_left])) or (
+        ref_array and usage_refs_left and collide([ref_array, usage_refs_left])
+    ):
+        return exact(parse_blob(data))
+    fold = BlobFold(rows, outcomes, id_array, ref_array, parsed.problems)
+    fold.ids.extend(ids_left)
+    fold.refs.extend(usage_left)
     for kind, kind_refs in by_kind.items():
         fold.refs.extend(ref_keys(kind, kind_refs))
     fold.lines_read = lines_read

@@ -1,0 +1,282 @@
+"""The compiled lane (ledger/_lane.c) folds a blob exactly as the Python lane does.
+
+The compiled lane takes only usage lines it can prove are in bd-vpt's own shape and hands every
+other line to the Python lane. Whatever the bytes, a blob's fold is the same with it and
+without it: rows, outcomes, id and source_ref keys, problems and counts. Explored here with
+every single change of a usage line, lines written by hand in every JSON form (spaces, escapes,
+number forms, repeated keys, odd days), random blobs of such lines, random bytes, and costs
+that test the rounding to picodollars.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bd_vpt.ledger import fast
+from bd_vpt.ledger.rows import BlobFold, fold_blob
+from tests.helpers import outcome, ulid, usage
+from tests.test_folds import FULL_USAGE, USAGE_FIELDS
+from tests.test_validator_agrees import EDGES, MISSING, change, near_valid
+
+COMPILED = fast.LANE
+needs_lane = pytest.mark.skipif(COMPILED is None, reason="the compiled lane is not built here")
+
+
+def test_the_compiled_lane_is_built_where_a_c_compiler_is() -> None:
+    """setup.py builds it optionally; where cc exists (CI), a failed build is a failure."""
+    if shutil.which("cc") or shutil.which("gcc"):
+        assert COMPILED is not None
+
+
+def _both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[BlobFold, BlobFold]:
+    fast_fold = fold_blob(data)
+    with monkeypatch.context() as m:
+        m.setattr(fast, "LANE", None)
+        slow_fold = fold_blob(data)
+    return fast_fold, slow_fold
+
+
+def _same(data: bytes, monkeypatch: pytest.MonkeyPatch) -> BlobFold:
+    a, b = _both(data, monkeypatch)
+    assert a.rows == b.rows, data
+    assert a.outcomes == b.outcomes
+    assert sorted(a.ids) == sorted(b.ids) and sorted(a.refs) == sorted(b.refs)
+    assert a.problems == b.problems
+    assert (a.lines_read, a.duplicates, a.withdrawn, a.retracts) == (
+        b.lines_read,
+        b.duplicates,
+        b.withdrawn,
+        b.retracts,
+    )
+    return a
+
+
+def _taken(data: bytes) -> int:
+    """How many lines the compiled lane summed."""
+    assert COMPILED is not None
+    got = COMPILED.fold(data)
+    return 0 if got is None else got[4] - len(got[3])
+
+
+LINE = orjson.dumps(FULL_USAGE)
+
+# (what to find, what to put instead): each a line the compiled lane must judge alone
+TEXT_CHANGES: list[tuple[bytes, bytes]] = [
+    (b'{"v"', b'{ "v"'),
+    (b'"v":1', b'"v": 1'),
+    (b'"v":1', b'"v":1.0'),
+    (b'"v":1', b'"v":1e0'),
+    (b'"v":1', b'"v":01'),
+    (b'"v":1', b'"v":1,"v":1'),
+    (b'"kind":"usage"', b'"kind":"usag\\u0065"'),
+    (b'"kind":"usage"', b'"kind":"usage","kind":"usage"'),
+    (b'"actor":"a"', b'"actor":"\\u00e9"'),
+    (b'"actor":"a"', b'"actor":"\xc3\xa9"'),
+    (b'"actor":"a"', b'"actor":"\xff"'),
+    (b'"actor":"a"', b'"actor":"a\\"b"'),
+    (b'"actor":"a"', b'"actor":"a\tb"'),
+    (b'"actor":"a"', b'"actor":"\x7f"'),
+    (b'"actor":"a"', b'"act\\u006fr":"a"'),
+    (b'"actor":"a"', b'"actor":"a","extra":1'),
+    (b'"input":1', b'"input":1,"input":2'),
+    (b'"input":1', b'"input":-0'),
+    (b'"input":1', b'"input":1E0'),
+    (b'"input":1', b'"input":999999999999999'),
+    (b'"input":1', b'"input":1000000000000000'),
+    (b'"input":1', b'"input":1000000000000001'),
+    (b'"input":1', b'"input":99999999999999999999'),
+    (b'"cost_usd":0.5', b'"cost_usd":5e-1'),
+    (b'"cost_usd":0.5', b'"cost_usd":5E-1'),
+    (b'"cost_usd":0.5', b'"cost_usd":0.05e+1'),
+    (b'"cost_usd":0.5', b'"cost_usd":0'),
+    (b'"cost_usd":0.5', b'"cost_usd":-0.0'),
+    (b'"cost_usd":0.5', b'"cost_usd":.5'),
+    (b'"cost_usd":0.5', b'"cost_usd":0.'),
+    (b'"cost_usd":0.5', b'"cost_usd":00.5'),
+    (b'"cost_usd":0.5', b'"cost_usd":1e15'),
+    (b'"cost_usd":0.5', b'"cost_usd":1e16'),
+    (b'"cost_usd":0.5', b'"cost_usd":1e400'),
+    (b'"cost_usd":0.5', b'"cost_usd":1000000000000000'),
+    (b'"cost_usd":0.5', b'"cost_usd":9999999'),
+    (b'"cost_usd":0.5', b'"cost_usd":5e-13'),
+    (b'"cost_usd":0.5', b'"cost_usd":1.5e-12'),
+    (b'"cost_usd":0.5', b'"cost_usd":2.5e-12'),
+    (b'"cost_usd":0.5', b'"cost_usd":0.1000000000000000055511151231257827'),
+    (b'"cost_usd":0.5', b'"cost_usd":null'),
+    (b'"cost_usd":0.5', b'"cost_usd":nul'),
+    (b'"cost_usd":0.5', b'"cost_usd":true'),
+    (b'"cost_usd":0.5', b'"cost_usd":"0.5"'),
+    (b'"reported_cost_usd":0.4', b'"reported_cost_usd":-1'),
+    (b'"reported_cost_usd":0.4', b'"reported_cost_usd":null'),
+    (b'"requests":2', b'"requests":0'),
+    (b'"messages":3', b'"messages":0'),
+    (b'"gt_session":"gt-1"', b'"gt_session":null'),
+    (b'"bead":"bd-1"', b'"bead":null'),
+    (b'"bead":"bd-1"', b'"bead":""'),
+    (b'"source":"manual"', b'"source":""'),
+    (b'"source_ref":null', b'"source_ref":""'),
+    (b'"session":null', b'"session":"s-1"'),
+    (b"2026-11-24T10:00:00.000Z", b"2024-02-29T10:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2023-02-29T10:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"1900-02-29T10:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2000-02-29T10:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"0000-01-01T00:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"0001-01-01T00:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"9999-12-31T23:59:59.999Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2026-04-31T10:00:00.000Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2026-11-24T10:00:00.000+00:00"),
+    (b"2026-11-24T10:00:00.000Z", b"2026-11-24T10:00:00.00Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2026-11-00T10:00:00.000Z"),
+    (b"01JD0000000000000000000000", b"01JD000000000000000000000I"),
+    (b"01JD0000000000000000000000", b"01JD000000000000000000000u"),
+    (b"01JD0000000000000000000000", b"01JD00000000000000000000ZZ"),
+    (b'"reasoning":1}', b'"reasoning":1 }'),
+    (b'"reasoning":1}', b'"reasoning":1,}'),
+    (b'"requests":2}', b'"requests":2} '),
+    (b'"requests":2}', b'"requests":2}\r'),
+    (b'"requests":2}', b'"requests":2,}'),
+    (b'"requests":2}', b'"requests":2'),
+    (b'"requests":2}', b'"requests":2}}'),
+    (b'{"v"', b'\xef\xbb\xbf{"v"'),
+    (b'"tokens":{', b'"tokens":{},"x":{'),
+]
+
+
+def _variants() -> list[bytes]:
+    lines = []
+    for name in USAGE_FIELDS:
+        for value in [MISSING, *EDGES]:
+            record = copy.deepcopy(FULL_USAGE)
+            change(record, name, value)
+            try:
+                lines.append(orjson.dumps(record))
+            except TypeError:  # nan and inf: no JSON
+                continue
+    for find, put in TEXT_CHANGES:
+        assert find in LINE, find
+        lines.append(LINE.replace(find, put, 1))
+    return lines
+
+
+VARIANTS = _variants()
+
+
+@needs_lane
+def test_every_variant_of_a_usage_line_folds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = 0
+    for line in VARIANTS:
+        _same(line + b"\n", monkeypatch)
+        taken += _taken(line + b"\n")
+    assert taken > 60 and len(VARIANTS) - taken > 600  # both lanes really exercised
+
+
+@needs_lane
+def test_the_compiled_lane_takes_the_lines_bd_vpt_writes() -> None:
+    lines = [
+        orjson.dumps(usage(ulid(n), "2026-11-24T10:00:00.000Z", "b", "a", "m", n, 2, 0.25))
+        for n in range(1, 50)
+    ]
+    assert _taken(b"\n".join(lines) + b"\n") == 49
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_valid())
+def test_near_valid_records_fold_the_same(record: dict[str, Any]) -> None:
+    try:
+        line = orjson.dumps(record)
+    except TypeError:
+        return
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same(line + b"\n", monkeypatch)
+
+
+def _blob_lines() -> st.SearchStrategy[bytes]:
+    n = st.integers(1, 6)
+    made = st.builds(
+        lambda k, day, bead, model, inp, cost, ref, session: orjson.dumps(
+            usage(
+                ulid(k),
+                f"2026-11-{day:02d}T{k % 24:02d}:00:00.000Z",
+                bead,
+                "a",
+                model,
+                inp,
+                k,
+                cost,
+                source_ref=ref,
+                session=session,
+            )
+        ),
+        n,
+        st.integers(1, 3),
+        st.sampled_from([None, "b-1", "b-2"]),
+        st.sampled_from(["m", "n"]),
+        st.integers(0, 10**15),
+        st.one_of(st.none(), st.floats(0, 1e15), st.sampled_from([0.1, 2.5e-12, 1e-13])),
+        st.one_of(st.none(), st.sampled_from(["r1", "r2", "r3"])),
+        st.sampled_from([None, "s1", "s2"]),
+    )
+    ended = st.builds(
+        lambda k, bead: orjson.dumps(
+            outcome(ulid(k), "2026-11-02T10:00:00.000Z", bead, "a", "completed", 2)
+        ),
+        n,
+        st.sampled_from(["b-1", "b-2"]),
+    )
+    odd = st.sampled_from([b"", b"   ", b"not json", b"{}", *VARIANTS[::37]])
+    return st.one_of(made, made, ended, odd)
+
+
+@needs_lane
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_blob_lines(), max_size=12))
+def test_random_blobs_fold_the_same(lines: list[bytes]) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same(b"".join(line + b"\n" for line in lines), monkeypatch)
+
+
+@needs_lane
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300), st.integers(0, len(LINE)))
+def test_random_bytes_fold_the_same(noise: bytes, at: int) -> None:
+    line = LINE[:at] + noise + LINE[at:]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same(line + b"\n" + noise + b"\n", monkeypatch)
+
+
+@needs_lane
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.floats(0, 1e15),
+        st.decimals(0, 10**7, places=20).map(str),
+        st.decimals(0, 1, places=15).map(lambda d: f"{Decimal(d):.15E}"),
+    )
+)
+def test_costs_round_to_the_same_picodollars(cost: float | str) -> None:
+    line = LINE.replace(b'"cost_usd":0.5', b'"cost_usd":' + str(cost).encode())
+    assert line != LINE or cost == 0.5
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same(line + b"\n", monkeypatch)
+
+
+@needs_lane
+def test_repeated_ids_and_refs_send_the_blob_the_python_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = usage(ulid(1), "2026-11-24T10:00:00.000Z", "b", "a", "m", 1, 2, 0.25, source_ref="r")
+    same_id = {**a, "source_ref": "s"}
+    same_ref = {**a, "id": ulid(2)}
+    as_outcome = outcome(ulid(1), "2026-11-24T11:00:00.000Z", "b", "a", "completed", 2)
+    for other in (same_id, same_ref, as_outcome):
+        fold = _same(orjson.dumps(a) + b"\n" + orjson.dumps(other) + b"\n", monkeypatch)
+        kept = sum(row[0] for row in fold.rows.values()) + len(fold.outcomes)
+        assert kept == 1 and fold.duplicates + len(fold.problems) == 1, other
