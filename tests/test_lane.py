@@ -24,7 +24,7 @@ from bd_vpt.ledger import fast
 from bd_vpt.ledger.rows import BlobFold, fold_blob
 from tests.helpers import outcome, ulid, usage
 from tests.test_folds import FULL_USAGE, USAGE_FIELDS
-from tests.test_validator_agrees import EDGES, MISSING, change, near_valid
+from tests.test_validator_agrees import EDGES, MISSING, OUTCOME, change, near_valid
 
 COMPILED = fast.LANE
 needs_lane = pytest.mark.skipif(COMPILED is None, reason="the compiled lane is not built here")
@@ -47,7 +47,8 @@ def _both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[BlobFold, BlobF
 def _same(data: bytes, monkeypatch: pytest.MonkeyPatch) -> BlobFold:
     a, b = _both(data, monkeypatch)
     assert a.rows == b.rows, data
-    assert a.outcomes == b.outcomes
+    # the same outcomes, key order and number types included (1 == 1.0 in Python)
+    assert orjson.dumps(a.outcomes) == orjson.dumps(b.outcomes), data
     assert sorted(a.ids) == sorted(b.ids) and sorted(a.refs) == sorted(b.refs)
     assert a.problems == b.problems
     assert (a.lines_read, a.duplicates, a.withdrawn, a.retracts) == (
@@ -60,10 +61,13 @@ def _same(data: bytes, monkeypatch: pytest.MonkeyPatch) -> BlobFold:
 
 
 def _taken(data: bytes) -> int:
-    """How many lines the compiled lane summed."""
+    """How many lines the compiled lane read (usage summed, outcomes read)."""
     assert COMPILED is not None
     got = COMPILED.fold(data)
-    return 0 if got is None else got[4] - len(got[3])
+    if got is None:
+        return 0
+    left: int = sum(type(raw) is bytes for _, raw in got[3])
+    return got[4] - left
 
 
 LINE = orjson.dumps(FULL_USAGE)
@@ -168,6 +172,107 @@ def _variants() -> list[bytes]:
 
 VARIANTS = _variants()
 
+FULL_OUTCOME: dict[str, Any] = {
+    **OUTCOME,
+    "ts": "2026-11-24T10:00:00.000Z",
+    "completion": 1,
+    "human_minutes": 5,
+    "quality": 0.5,
+    "confidence": 1.0,
+    "reason": "r",
+    "evidence": "e",
+    "commit": "c0ffee",
+}
+OUTCOME_LINE = orjson.dumps(FULL_OUTCOME)
+OUTCOME_FIELDS = [
+    *FULL_OUTCOME,
+    "snapshot.priority",
+    "snapshot.type",
+    "snapshot.labels",
+    "snapshot.title",
+    "snapshot.extra",
+]
+OUTCOME_TEXT_CHANGES: list[tuple[bytes, bytes]] = [
+    (b'"completion":1', b'"completion":1.0'),
+    (b'"completion":1', b'"completion":1e0'),
+    (b'"completion":1', b'"completion":0.25E1'),
+    (b'"completion":1', b'"completion":0'),
+    (b'"completion":1', b'"completion":-0'),
+    (b'"completion":1', b'"completion":null'),
+    (b'"human_minutes":5', b'"human_minutes":5.5'),
+    (b'"human_minutes":5', b'"human_minutes":1000000000000000'),
+    (b'"human_minutes":5', b'"human_minutes":1000000000000001'),
+    (b'"human_minutes":5', b'"human_minutes":1e15'),
+    (b'"human_minutes":5', b'"human_minutes":0.1000000000000000055511151231257827'),
+    (b'"value_usd":10', b'"value_usd":10,"value_usd":10'),
+    (b'"value_usd":10', b'"value_usd":null'),
+    (b'"value_usd":10', b'"value_usd":"10"'),
+    (b'"quality":0.5', b'"quality":1'),
+    (b'"quality":0.5', b'"quality":1.0000001'),
+    (b'"priority":2', b'"priority":4'),
+    (b'"priority":2', b'"priority":5'),
+    (b'"priority":2', b'"priority":2.0'),
+    (b'"priority":2', b'"priority":null'),
+    (b'"priority":2', b'"priority":2,"priority":2'),
+    (b'"labels":["x"]', b'"labels":[]'),
+    (b'"labels":["x"]', b'"labels":["x","y",""]'),
+    (b'"labels":["x"]', b'"labels":[ "x"]'),
+    (b'"labels":["x"]', b'"labels":["x",]'),
+    (b'"labels":["x"]', b'"labels":[1]'),
+    (b'"labels":["x"]', b'"labels":null'),
+    (b'"labels":["x"]', b'"labels":["\\u0078"]'),
+    (b'"labels":["x"]', b'"labels":["x"'),
+    (b'"snapshot":{', b'"snapshot":{"extra":1,'),
+    (b'"title":"t"}', b'"title":"t"},"snapshot":null'),
+    (b'"result":"completed"', b'"result":"reopened"'),
+    (b'"result":"completed"', b'"result":"bogus"'),
+    (b'"result":"completed"', b'"result":"complete"'),
+    (b'"kind":"outcome"', b'"kind":"outcome","kind":"outcome"'),
+    (b'"kind":"outcome"', b'"kind": "outcome"'),
+    (b'"bead":"bd-1"', b'"bead":null'),
+    (b'"bead":"bd-1"', b'"bead":""'),
+    (b'"source_ref":"bd:bd-1:closed:x"', b'"source_ref":null'),
+    (b'"source_ref":"bd:bd-1:closed:x"', b'"source_ref":""'),
+    (b'"source_ref":"bd:bd-1:closed:x"', b'"source_ref":1'),
+    (b'"reason":"r"', b'"reason":"caf\\u00e9"'),
+    (b'"reason":"r"', b'"reason":"caf\xc3\xa9"'),
+    (b'"commit":"c0ffee"}', b'"commit":"c0ffee"} '),
+    (b'"commit":"c0ffee"}', b'"commit":"c0ffee","extra":[1]}'),
+    (b"2026-11-24T10:00:00.000Z", b"2026-11-24T10:00:00Z"),
+    (b"2026-11-24T10:00:00.000Z", b"2024-02-29T23:59:59.999Z"),
+    (b'"v":1', b'"v":2'),
+]
+
+
+def _outcome_variants() -> list[bytes]:
+    lines = []
+    for name in OUTCOME_FIELDS:
+        for value in [MISSING, *EDGES]:
+            record = copy.deepcopy(FULL_OUTCOME)
+            change(record, name, value)
+            try:
+                lines.append(orjson.dumps(record))
+            except TypeError:
+                continue
+    for find, put in OUTCOME_TEXT_CHANGES:
+        assert find in OUTCOME_LINE, find
+        lines.append(OUTCOME_LINE.replace(find, put, 1))
+    return lines
+
+
+OUTCOME_VARIANTS = _outcome_variants()
+
+
+@needs_lane
+def test_every_variant_of_an_outcome_line_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taken = 0
+    for line in OUTCOME_VARIANTS:
+        _same(line + b"\n", monkeypatch)
+        taken += _taken(line + b"\n")
+    assert taken > 150 and len(OUTCOME_VARIANTS) - taken > 600  # both lanes really exercised
+
 
 @needs_lane
 def test_every_variant_of_a_usage_line_folds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +336,9 @@ def _blob_lines() -> st.SearchStrategy[bytes]:
         n,
         st.sampled_from(["b-1", "b-2"]),
     )
-    odd = st.sampled_from([b"", b"   ", b"not json", b"{}", *VARIANTS[::37]])
+    odd = st.sampled_from(
+        [b"", b"   ", b"not json", b"{}", *VARIANTS[::37], *OUTCOME_VARIANTS[::41]]
+    )
     return st.one_of(made, made, ended, odd)
 
 

@@ -1,17 +1,20 @@
 /* bd_vpt.ledger._lane: the compiled fast lane of a blob's fold (see fast.py).
  *
- * fold(data) reads a ledger blob's lines and takes those it can prove are usage records in
- * the shape bd-vpt writes (compact JSON, known keys once each, ASCII strings without escapes,
- * plain integers, a ULID id, a UTC millisecond ts on a real day, every schema bound held).
- * It sums them into rows keyed and valued exactly as rows.py's Python lane does. Every other
- * non-blank line (outcomes, retractions, escapes, anything unusual) is handed back untouched
- * for the Python lane, which stays the judge: this lane only ever takes a subset of what the
- * Python lane accepts, and gives the same values for it.
+ * fold(data) reads a ledger blob's lines and takes those it can prove are records in the
+ * shape bd-vpt writes (compact JSON, known keys once each, ASCII strings without escapes,
+ * plain numbers, a ULID id, a UTC millisecond ts on a real day, every schema bound held):
+ * - usage lines are summed into rows keyed and valued exactly as rows.py's Python lane does;
+ * - outcome lines are read into dicts equal to what orjson reads (key order and number types
+ *   included), the equal texts of a blob made one str.
+ * Every other non-blank line (retractions, escapes, offsets, unknown keys, anything unusual)
+ * is handed back untouched for the Python lane, which stays the judge: this lane only ever
+ * takes a subset of what the Python lane accepts, and gives the same values for it.
  *
  * Returns (rows, id_keys, ref_keys, rest, lines_read), or None when the blob must go the
  * Python way whole (an id or source_ref repeated among the lines taken, a sum past 2^63).
  */
 #define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE /* memmem */
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
@@ -167,16 +170,29 @@ static void keys_init(Keys *keys, const char *const *names, int count) {
 
 /* the index of the key read (then past its colon), or -1; prev: the key before (count at
  * the start of an object) */
+static inline int equal(const char *a, const char *b, size_t n) {
+    /* short texts: no call */
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static int read_key(Cur *c, Keys *keys, int prev) {
     Span key;
+    int guess = keys->after[prev];
+    if (guess < keys->count) { /* "name": read in place */
+        size_t n = keys->lens[guess];
+        const char *p = c->p;
+        if ((size_t)(c->end - p) >= n + 3 && p[0] == '"' && p[n + 1] == '"' && p[n + 2] == ':' &&
+            equal(p + 1, keys->names[guess], n)) {
+            c->p = p + n + 3;
+            return guess;
+        }
+    }
     if (read_string(c, &key) < 0 || c->p >= c->end || *c->p != ':') return -1;
     c->p++;
-    int guess = keys->after[prev];
-    if (guess < keys->count && keys->lens[guess] == (size_t)key.n &&
-        memcmp(key.p, keys->names[guess], (size_t)key.n) == 0)
-        return guess;
     for (int i = 0; i < keys->count; i++) {
-        if (keys->lens[i] == (size_t)key.n && memcmp(key.p, keys->names[i], (size_t)key.n) == 0) {
+        if (keys->lens[i] == (size_t)key.n && equal(key.p, keys->names[i], (size_t)key.n)) {
             keys->after[prev] = i;
             return i;
         }
@@ -368,7 +384,7 @@ static int read_line(const char *p, const char *end, Line *line, Keys *fields, K
     return 0;
 }
 
-/* ---- keys of source_refs: crc32 and adler32 of "usage\0" + ref, as rows.ref_keys ---- */
+/* ---- keys of source_refs: crc32 and adler32 of kind NUL ref, as rows.ref_keys ---- */
 
 static uint32_t crc_table[256];
 
@@ -397,7 +413,8 @@ static uint32_t adler_more(uint32_t adler, const char *p, Py_ssize_t n) {
     return (b << 16) | a;
 }
 
-static uint32_t PREFIX_CRC, PREFIX_ADLER; /* of "usage" and its NUL */
+/* crc32 and adler32 of each kind's prefix (its name and a NUL): usage 0, outcome 1 */
+static uint32_t PREFIX_CRC[2], PREFIX_ADLER[2];
 
 static void crc_init(void) {
     for (uint32_t i = 0; i < 256; i++) {
@@ -405,20 +422,25 @@ static void crc_init(void) {
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[i] = c;
     }
-    PREFIX_CRC = crc_more(0, "usage", 6);
-    PREFIX_ADLER = adler_more(1, "usage", 6);
+    PREFIX_CRC[0] = crc_more(0, "usage", 6);
+    PREFIX_ADLER[0] = adler_more(1, "usage", 6);
+    PREFIX_CRC[1] = crc_more(0, "outcome", 8);
+    PREFIX_ADLER[1] = adler_more(1, "outcome", 8);
 }
 
-static uint64_t ref_key(Span ref) {
-    uint32_t crc = crc_more(PREFIX_CRC, ref.p, ref.n);
-    uint32_t adler = adler_more(PREFIX_ADLER, ref.p, ref.n);
+static uint64_t ref_key(int kind, Span ref) {
+    uint32_t crc = crc_more(PREFIX_CRC[kind], ref.p, ref.n);
+    uint32_t adler = adler_more(PREFIX_ADLER[kind], ref.p, ref.n);
     return ((uint64_t)adler << 32) | crc;
 }
 
 /* ---- exact repeats among the lines taken: a set of (key, text) ---- */
 
 static int same(Span a, Span b) {
-    return a.n == b.n && (a.n <= 0 || memcmp(a.p, b.p, (size_t)a.n) == 0);
+    if (a.n != b.n) return 0;
+    for (Py_ssize_t i = 0; i < a.n; i++)
+        if (a.p[i] != b.p[i]) return 0;
+    return 1;
 }
 
 
@@ -661,6 +683,258 @@ static void strings_free(Strings *s) {
     PyMem_Free(s->hashes);
 }
 
+/* ---- outcome lines: a dict equal to orjson's, for those in bd-vpt's own shape ---- */
+
+enum {
+    O_KIND, O_V, O_ID, O_TS, O_BEAD, O_ACTOR, O_SOURCE, O_RESULT, O_SOURCE_REF, O_COMPLETION,
+    O_SNAPSHOT, O_VALUE, O_MINUTES, O_QUALITY, O_CONFIDENCE, O_REASON, O_EVIDENCE, O_COMMIT,
+    O_COUNT
+};
+static const char *const OUTCOME_NAMES[O_COUNT] = {
+    "kind", "v", "id", "ts", "bead", "actor", "source", "result", "source_ref", "completion",
+    "snapshot", "value_usd", "human_minutes", "quality", "confidence", "reason", "evidence",
+    "commit",
+};
+static const uint32_t OUTCOME_REQUIRED = (1u << O_KIND) | (1u << O_V) | (1u << O_ID) |
+                                         (1u << O_TS) | (1u << O_BEAD) | (1u << O_ACTOR) |
+                                         (1u << O_SOURCE) | (1u << O_RESULT);
+enum { S_PRIORITY, S_TYPE, S_TITLE, S_LABELS, S_COUNT };
+static const char *const SNAPSHOT_NAMES[S_COUNT] = {"priority", "type", "title", "labels"};
+static const char *const RESULTS[4] = {"completed", "reopened", "rejected", "abandoned"};
+
+static PyObject *OUTCOME_KEYS[O_COUNT], *SNAPSHOT_KEYS[S_COUNT]; /* interned */
+
+static int outcome_init(void) {
+    for (int i = 0; i < O_COUNT; i++)
+        if ((OUTCOME_KEYS[i] = PyUnicode_InternFromString(OUTCOME_NAMES[i])) == NULL) return -1;
+    for (int i = 0; i < S_COUNT; i++)
+        if ((SNAPSHOT_KEYS[i] = PyUnicode_InternFromString(SNAPSHOT_NAMES[i])) == NULL) return -1;
+    return 0;
+}
+
+typedef struct {
+    Span id, ref;
+    int64_t id_key;
+} Ended;
+
+/* A number in [0, high] as orjson reads it: an int for a plain integer, else a float.
+ * NULL with no exception: leave the line. */
+static PyObject *read_number(Cur *c, double high) {
+    const char *start = c->p;
+    int64_t whole;
+    if (read_count(c, &whole) == 0) {
+        if ((double)whole > high) return NULL;
+        return PyLong_FromLongLong(whole);
+    }
+    c->p = start;
+    double value;
+    if (read_amount(c, &value) < 0 || value > high) return NULL;
+    return PyFloat_FromDouble(value);
+}
+
+/* a str of text (shared), None for null; NULL with no exception: leave the line */
+static PyObject *read_text(Cur *c, Strings *strings, int nullable, int nonempty) {
+    Span text;
+    if (nullable && c->p < c->end && *c->p == 'n') {
+        if (read_null(c) < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    if (read_string(c, &text) < 0 || (nonempty && text.n == 0)) return NULL;
+    return text_of(strings, text);
+}
+
+static PyObject *read_snapshot(Cur *c, Strings *strings, Keys *keys) {
+    if (c->p < c->end && *c->p == 'n') {
+        if (read_null(c) < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    if (c->p >= c->end || *c->p != '{') return NULL;
+    c->p++;
+    PyObject *snapshot = PyDict_New();
+    if (snapshot == NULL) return NULL;
+    unsigned seen = 0;
+    int k = S_COUNT;
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return snapshot;
+    }
+    for (;;) {
+        k = read_key(c, keys, k);
+        if (k < 0 || (seen & (1u << k))) goto leave;
+        seen |= 1u << k;
+        PyObject *value = NULL;
+        if (k == S_PRIORITY) {
+            int64_t priority;
+            if (c->p < c->end && *c->p == 'n') {
+                if (read_null(c) < 0) goto leave;
+                value = Py_None;
+                Py_INCREF(value);
+            } else {
+                if (read_count(c, &priority) < 0 || priority > 4) goto leave;
+                value = PyLong_FromLongLong(priority);
+            }
+        } else if (k == S_LABELS) {
+            if (c->p >= c->end || *c->p != '[') goto leave;
+            c->p++;
+            value = PyList_New(0);
+            if (value == NULL) goto fail;
+            if (c->p < c->end && *c->p == ']') {
+                c->p++;
+            } else {
+                for (;;) {
+                    PyObject *label = read_text(c, strings, 0, 0);
+                    if (label == NULL || PyList_Append(value, label) < 0) {
+                        Py_XDECREF(label);
+                        Py_DECREF(value);
+                        goto leave;
+                    }
+                    Py_DECREF(label);
+                    if (c->p >= c->end) {
+                        Py_DECREF(value);
+                        goto leave;
+                    }
+                    if (*c->p == ']') {
+                        c->p++;
+                        break;
+                    }
+                    if (*c->p != ',') {
+                        Py_DECREF(value);
+                        goto leave;
+                    }
+                    c->p++;
+                }
+            }
+        } else {
+            value = read_text(c, strings, 1, 0);
+        }
+        if (value == NULL) goto leave;
+        int bad = PyDict_SetItem(snapshot, SNAPSHOT_KEYS[k], value);
+        Py_DECREF(value);
+        if (bad < 0) goto fail;
+        if (c->p >= c->end) goto leave;
+        if (*c->p == '}') {
+            c->p++;
+            return snapshot;
+        }
+        if (*c->p != ',') goto leave;
+        c->p++;
+    }
+leave:
+fail:
+    Py_DECREF(snapshot);
+    return NULL;
+}
+
+/* The outcome of a line in bd-vpt's own shape, as a dict equal to orjson.loads(line) that
+ * records.check accepts; NULL: leave the line (an exception set: fail). */
+static PyObject *read_outcome(const char *p, const char *end, Ended *ended, Strings *strings,
+                              Keys *fields, Keys *snapshot_keys) {
+    Cur cur = {p, end};
+    Cur *c = &cur;
+    uint32_t seen = 0;
+    int f = O_COUNT;
+    Span text;
+    PyObject *record = PyDict_New();
+    if (record == NULL) return NULL;
+    ended->ref.n = -1;
+    if (c->p >= c->end || *c->p != '{') goto leave;
+    c->p++;
+    for (;;) {
+        f = read_key(c, fields, f);
+        if (f < 0 || (seen & (1u << f))) goto leave;
+        seen |= 1u << f;
+        PyObject *value = NULL;
+        const char *at = c->p;
+        switch (f) {
+        case O_KIND:
+            if (read_string(c, &text) < 0 || text.n != 7 || memcmp(text.p, "outcome", 7) != 0)
+                goto leave;
+            break;
+        case O_V: {
+            int64_t v;
+            if (read_count(c, &v) < 0 || v != 1) goto leave;
+            value = PyLong_FromLong(1);
+            break;
+        }
+        case O_ID:
+            if (read_string(c, &ended->id) < 0 || !ulid_key(ended->id, &ended->id_key))
+                goto leave;
+            break;
+        case O_TS:
+            if (read_string(c, &text) < 0 || !is_stamp(text)) goto leave;
+            break;
+        case O_RESULT: {
+            int known = 0;
+            if (read_string(c, &text) < 0) goto leave;
+            for (int i = 0; i < 4; i++)
+                known |= (size_t)text.n == strlen(RESULTS[i]) &&
+                         memcmp(text.p, RESULTS[i], (size_t)text.n) == 0;
+            if (!known) goto leave;
+            break;
+        }
+        case O_SOURCE_REF:
+            if (c->p < c->end && *c->p != 'n' && read_string(c, &ended->ref) < 0) goto leave;
+            c->p = at;
+            value = read_text(c, strings, 1, 0);
+            break;
+        case O_BEAD:
+        case O_ACTOR:
+        case O_SOURCE:
+            value = read_text(c, strings, 0, 1);
+            break;
+        case O_REASON:
+        case O_EVIDENCE:
+        case O_COMMIT:
+            value = read_text(c, strings, 1, 0);
+            break;
+        case O_COMPLETION:
+            value = read_number(c, 1.0);
+            break;
+        case O_QUALITY:
+        case O_CONFIDENCE:
+        case O_VALUE:
+        case O_MINUTES:
+            if (c->p < c->end && *c->p == 'n') {
+                if (read_null(c) < 0) goto leave;
+                value = Py_None;
+                Py_INCREF(value);
+            } else {
+                value = read_number(c, f == O_QUALITY || f == O_CONFIDENCE ? 1.0 : 1e15);
+            }
+            break;
+        case O_SNAPSHOT:
+            value = read_snapshot(c, strings, snapshot_keys);
+            break;
+        default:
+            goto leave;
+        }
+        if (value == NULL) { /* kind, id, ts, result: the text as read, one str for all */
+            if (PyErr_Occurred()) goto fail;
+            if (f != O_KIND && f != O_ID && f != O_TS && f != O_RESULT) goto leave;
+            Span read = {at + 1, c->p - at - 2};
+            value = f == O_ID || f == O_TS ? PyUnicode_DecodeASCII(read.p, read.n, NULL)
+                                           : text_of(strings, read);
+            if (value == NULL) goto fail;
+        }
+        int bad = PyDict_SetItem(record, OUTCOME_KEYS[f], value);
+        Py_DECREF(value);
+        if (bad < 0) goto fail;
+        if (c->p >= c->end) goto leave;
+        if (*c->p == '}') {
+            c->p++;
+            break;
+        }
+        if (*c->p != ',') goto leave;
+        c->p++;
+    }
+    if (c->p != c->end || (seen & OUTCOME_REQUIRED) != OUTCOME_REQUIRED) goto leave;
+    return record;
+leave:
+fail:
+    Py_DECREF(record);
+    return NULL;
+}
+
 static PyObject *row_dict(Table *t, Strings *strings) {
     PyObject *rows = PyDict_New();
     if (rows == NULL) return NULL;
@@ -730,8 +1004,9 @@ static PyObject *fold(PyObject *module, PyObject *arg) {
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     const char *data = view.buf, *end = data + view.len;
     PyObject *result = NULL, *rest = NULL, *rows = NULL, *ids = NULL, *refs = NULL;
-    Keys fields, kinds;
-    KeySet id_set = {NULL, 0, 0}, ref_set = {NULL, 0, 0};
+    Keys fields, kinds, outcome_fields, snapshot_fields;
+    KeySet id_set = {NULL, 0, 0}, ref_set = {NULL, 0, 0}, outcome_refs = {NULL, 0, 0};
+    Ended ended;
     Keys64 id_keys = {NULL, 0, 0}, ref_keys = {NULL, 0, 0};
     Table table = {NULL, 0, 0};
     Strings strings = {NULL, NULL, NULL, 0, 0};
@@ -739,13 +1014,16 @@ static PyObject *fold(PyObject *module, PyObject *arg) {
     Line line;
     keys_init(&fields, FIELD_NAMES, F_COUNT);
     keys_init(&kinds, TOKEN_NAMES, T_COUNT);
+    keys_init(&outcome_fields, OUTCOME_NAMES, O_COUNT);
+    keys_init(&snapshot_fields, SNAPSHOT_NAMES, S_COUNT);
     table.slots = PyMem_Calloc(64, sizeof(Slot));
     table.mask = 63;
     strings.items = PyMem_Calloc(64, sizeof(PyObject *));
     strings.texts = PyMem_Calloc(64, sizeof(Span));
     strings.hashes = PyMem_Calloc(64, sizeof(uint64_t));
     strings.mask = 63;
-    if (keyset_init(&id_set) < 0 || keyset_init(&ref_set) < 0 || table.slots == NULL ||
+    if (keyset_init(&id_set) < 0 || keyset_init(&ref_set) < 0 ||
+        keyset_init(&outcome_refs) < 0 || table.slots == NULL ||
         strings.items == NULL || strings.texts == NULL || strings.hashes == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -764,7 +1042,7 @@ static PyObject *fold(PyObject *module, PyObject *arg) {
                 int added = keyset_add(&id_set, id, line.id);
                 uint64_t ref = 0;
                 if (added == 0 && line.ref.n >= 0) {
-                    ref = ref_key(line.ref);
+                    ref = ref_key(0, line.ref);
                     added = keyset_add(&ref_set, ref, line.ref);
                 }
                 if (added == 0) added = table_add(&table, &line);
@@ -780,7 +1058,36 @@ static PyObject *fold(PyObject *module, PyObject *arg) {
                     goto done;
                 }
             } else {
-                PyObject *item = Py_BuildValue("(ny#)", index, p, (Py_ssize_t)(stop - p));
+                PyObject *record = NULL, *item;
+                if (memmem(p, (size_t)(stop - p), "\"kind\":\"outcome\"", 16) != NULL) {
+                    record = read_outcome(p, stop, &ended, &strings, &outcome_fields,
+                                          &snapshot_fields);
+                    if (record == NULL && PyErr_Occurred()) goto done;
+                }
+                if (record != NULL) { /* taken: its id and source_ref join the others */
+                    uint64_t ref = 0;
+                    int added = keyset_add(&id_set, (uint64_t)ended.id_key, ended.id);
+                    if (added == 0 && ended.ref.n >= 0) {
+                        ref = ref_key(1, ended.ref);
+                        added = keyset_add(&outcome_refs, ref, ended.ref);
+                    }
+                    if (added == 0 && keys64_push(&id_keys, (uint64_t)ended.id_key) < 0) added = -1;
+                    if (added == 0 && ended.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0)
+                        added = -1;
+                    if (added != 0) {
+                        Py_DECREF(record);
+                        if (added < 0) {
+                            PyErr_NoMemory();
+                            goto done;
+                        }
+                        result = Py_None;
+                        Py_INCREF(result);
+                        goto done;
+                    }
+                    item = Py_BuildValue("(nN)", index, record);
+                } else {
+                    item = Py_BuildValue("(ny#)", index, p, (Py_ssize_t)(stop - p));
+                }
                 if (item == NULL) goto done;
                 int bad = PyList_Append(rest, item);
                 Py_DECREF(item);
@@ -802,6 +1109,7 @@ done:
     Py_XDECREF(rest);
     PyMem_Free(id_set.entries);
     PyMem_Free(ref_set.entries);
+    PyMem_Free(outcome_refs.entries);
     PyMem_Free(id_keys.items);
     PyMem_Free(ref_keys.items);
     PyMem_Free(table.slots);
@@ -813,7 +1121,8 @@ done:
 static PyMethodDef methods[] = {
     {"fold", fold, METH_O,
      "fold(data) -> (rows, id_keys, ref_keys, rest, lines_read) | None: a blob's usage lines "
-     "in bd-vpt's own shape summed into rows; rest: the other non-blank lines, (index, bytes)."},
+     "in bd-vpt's own shape summed into rows; rest: the other non-blank lines in order, "
+     "(index, bytes), or (index, dict) for an outcome in bd-vpt's own shape, read."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -826,5 +1135,6 @@ PyMODINIT_FUNC PyInit__lane(void) {
     crc_init();
     plain_init();
     ulid_init();
+    if (outcome_init() < 0) return NULL;
     return PyModule_Create(&lane_module);
 }

@@ -1,5 +1,5 @@
+from typing import Any
+
 def fold(
     data: bytes, /
-) -> (
-    tuple[dict[tuple[object, ...], list[object]], bytes, bytes, list[tuple[int, bytes]], int] | None
-): ...
+) -> tuple[dict[tuple[Any, ...], list[Any]], bytes, bytes, list[tuple[int, Any]], int] | None: ...

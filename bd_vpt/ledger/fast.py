@@ -11,9 +11,10 @@ The id and ts patterns are checked over a whole blob at once (see rows.py): a re
 expression over the joined column costs far less than one call per record.
 
 Faster still, a compiled lane (`_lane.c`, built at install where a C compiler is found) reads a
-whole blob and sums the usage lines it can prove are in bd-vpt's own shape straight into rows;
-it hands every other line back to this module's lane. It only ever takes a subset of what
-`decode` takes and gives the same rows (tests/test_lane.py holds the two together). Without it
+whole blob: it sums the usage lines it can prove are in bd-vpt's own shape straight into rows
+and reads its outcomes into dicts; it hands every other line back to the Python lane. It only
+ever takes a subset of what the Python lane takes and gives the same values
+(tests/test_lane.py holds the two together). Without it
 (no compiler, or BD_VPT_LANE=python), every line goes the Python way, with the same results.
 """
 
@@ -120,15 +121,17 @@ def _compiled() -> ModuleType | None:
 
 LANE = _compiled()  # the compiled lane, or None (tests set it to None for the Python way)
 
-# rows, id keys (int64), ref keys (uint64), the lines left (index, bytes), lines read
-Taken = tuple[dict[Any, Any], bytes, bytes, list[tuple[int, bytes]], int]
+# rows, id keys (int64), ref keys (uint64), the other lines (index, bytes; or index, an outcome
+# the compiled lane read: a dict equal to orjson's), lines read
+Taken = tuple[dict[Any, Any], bytes, bytes, list[tuple[int, Any]], int]
 
 
 def take(data: bytes) -> Taken:
     """A blob (with no torn tail) split between the lanes: the usage lines the compiled lane
-    summed (rows and their id and source_ref keys), and every other non-blank line left for
-    the Python lane, in order, with its 0-based index. Without the compiled lane, or when it
-    leaves the whole blob (an id or source_ref repeated among its lines), nothing is taken."""
+    summed (rows, and the id and source_ref keys of every line it read), and every other
+    non-blank line, in order, with its 0-based index: the outcomes it read (dicts), and the
+    lines left for the Python lane (bytes). Without the compiled lane, or when it leaves the
+    whole blob (an id or source_ref repeated among its lines), nothing is taken."""
     if LANE is not None:
         taken: Taken | None = LANE.fold(data)
         if taken is not None:

@@ -193,19 +193,22 @@ def shared(fold: BlobFold) -> BlobFold:
 
 
 def fold_blob(data: bytes) -> BlobFold:
-    """Fold one ledger blob (shared strings: see shared)."""
-    return shared(_fold_blob(data))
+    """Fold one ledger blob (shared strings: see shared; the compiled lane shares what it
+    reads itself)."""
+    fold, compiled = _fold_blob(data)
+    return fold if compiled else shared(fold)
 
 
-def _fold_blob(data: bytes) -> BlobFold:
+def _fold_blob(data: bytes) -> tuple[BlobFold, bool]:
     """Fold one ledger blob. Usage lines in bd-vpt's own shape are summed by the compiled
     lane (fast.take) or decoded typed (fast.decode); any other line is read by the record
     route's LineReader, so problems are the same, line by line. A blob with a repeated id or
     source_ref, a retraction, a torn tail, or an id or time not in the shape bd-vpt writes is
     folded the exact way instead (rare)."""
     if data[data.rfind(b"\n") + 1 :].strip():  # a torn tail
-        return exact(parse_blob(data))
+        return exact(parse_blob(data)), False
     rows, taken_ids, taken_refs, rest, lines_read = fast.take(data)
+    compiled = True  # every line was read by the compiled lane
     decode = fast.decode
     unset = UNSET
     parsed = ParsedBlob()
@@ -216,6 +219,10 @@ def _fold_blob(data: bytes) -> BlobFold:
     refs: list[str] = []
     other_refs: list[tuple[str, str]] = []
     for index, raw in rest:
+        if type(raw) is dict:  # an outcome the compiled lane read (its id and ref taken)
+            outcomes.append(raw)
+            continue
+        compiled = False
         u = decode(raw)
         if u is not None:
             t = u.tokens
@@ -237,7 +244,7 @@ def _fold_blob(data: bytes) -> BlobFold:
             elif kind == "usage":
                 add_usage(rows, record, utc_day(record["ts"]))
             else:  # a retraction withdraws itself here, and its target in the view
-                return exact(parse_blob(data))
+                return exact(parse_blob(data)), False
             continue
         ts = u.ts
         ids.append(u.id)
@@ -277,24 +284,24 @@ def _fold_blob(data: bytes) -> BlobFold:
         or any(k == "usage" and r in usage_refs for k, r in other_refs)
         or not fast.columns_ok(ids, stamps)
     ):
-        return exact(parse_blob(data))
+        return exact(parse_blob(data)), False
     ids_left, usage_left = id_keys(ids), ref_keys("usage", refs)
     by_kind: dict[str, list[str]] = {}
     for kind, ref in other_refs:
         by_kind.setdefault(kind, []).append(ref)
-    # the lanes' ids or usage refs may meet (or only their keys: that costs only speed)
-    usage_refs_left = usage_left + ref_keys("usage", by_kind.get("usage", []))
+    refs_left = usage_left
+    for kind, kind_refs in by_kind.items():
+        refs_left.extend(ref_keys(kind, kind_refs))
+    # the lanes' ids or refs may meet (or only their keys: that costs only speed)
     if (id_array and ids_left and collide([id_array, ids_left])) or (
-        ref_array and usage_refs_left and collide([ref_array, usage_refs_left])
+        ref_array and refs_left and collide([ref_array, refs_left])
     ):
-        return exact(parse_blob(data))
+        return exact(parse_blob(data)), False
     fold = BlobFold(rows, outcomes, id_array, ref_array, parsed.problems)
     fold.ids.extend(ids_left)
-    fold.refs.extend(usage_left)
-    for kind, kind_refs in by_kind.items():
-        fold.refs.extend(ref_keys(kind, kind_refs))
+    fold.refs.extend(refs_left)
     fold.lines_read = lines_read
-    return fold
+    return fold, compiled and fast.LANE is not None
 
 
 def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFold | None:
