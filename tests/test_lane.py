@@ -63,11 +63,10 @@ def _same(data: bytes, monkeypatch: pytest.MonkeyPatch) -> BlobFold:
 def _taken(data: bytes) -> int:
     """How many lines the compiled lane read (usage summed, outcomes read)."""
     assert COMPILED is not None
-    got = COMPILED.fold(data)
+    got: fast.Taken | None = COMPILED.fold(data)
     if got is None:
         return 0
-    left: int = sum(type(raw) is bytes for _, raw in got[3])
-    return got[4] - left
+    return got[4] - sum(type(raw) is bytes for _, raw in got[3])
 
 
 LINE = orjson.dumps(FULL_USAGE)
