@@ -386,3 +386,17 @@ def test_repeated_ids_and_refs_send_the_blob_the_python_way(
         fold = _same(orjson.dumps(a) + b"\n" + orjson.dumps(other) + b"\n", monkeypatch)
         kept = sum(row[0] for row in fold.rows.values()) + len(fold.outcomes)
         assert kept == 1 and fold.duplicates + len(fold.problems) == 1, other
+
+
+def test_random_ledgers_agree_without_the_compiled_lane(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no C compiler built the lane, the Python lane alone folds (the suite's other
+    tests run with the compiled lane where it is built): the folded and record routes still
+    agree on random ledgers."""
+    from bd_vpt.ledger.cache import forget_folds
+    from tests.test_folds import test_folded_and_record_routes_agree_on_random_ledgers as agree
+
+    monkeypatch.setattr(fast, "LANE", None)
+    forget_folds()
+    agree(tmp_path_factory)
