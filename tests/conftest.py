@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,7 @@ ENV_DROP = (
 @pytest.fixture(autouse=True)
 def hermetic_seal(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[None]:
     from bd_vpt.economics.timeline import forget_states
     from bd_vpt.ledger.cache import forget_folds
 
@@ -60,6 +61,10 @@ def hermetic_seal(
         "[user]\n\tname = Test User\n\temail = user@example.invalid\n"
         "[init]\n\tdefaultBranch = main\n"
     )
+    yield
+    parallel = sys.modules.get("bd_vpt.ledger.parallel")
+    if parallel is not None:
+        parallel.settle()  # worker processes write their cache entries as they exit
 
 
 @pytest.fixture

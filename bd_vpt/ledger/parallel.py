@@ -2,9 +2,14 @@
 
 A cold report over a big ledger folds every blob (rows.py). Blobs are independent, so they
 are folded in worker processes when there is enough to fold to pay for starting them; each
-worker reads its blobs (the work-tree file, or git), folds them, writes their cache entries,
-and sends the folds back, which are taken in the order the blobs were given: the result is
-the same as folding them one after another.
+worker reads its blobs (the work-tree file, or git), folds them, and sends their cache entries
+back, which are taken in the order the blobs were given: the result is the same as folding them
+one after another.
+
+A worker writes its entries to the cache as it exits, not while the report waits for its folds:
+the report goes on (its figures take one core) while the workers write on the other. The
+process waits for them before it ends (concurrent.futures joins its workers at exit); settle()
+waits for them sooner (tests, which read the cache next).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ Job = tuple[str, str | None]  # blob id, work-tree path holding exactly it (or N
 MIN_BYTES = 24 * 2**20  # below this, one process folds faster than starting workers
 MIN_JOBS = 4
 _WORKER: History | None = None  # each worker's own reader (one `git cat-file` per worker)
+_WRITES: list[tuple[str, bytes]] = []  # each worker's entries, written as it exits
+_POOLS: list[ProcessPoolExecutor] = []  # pools whose workers may still be writing
 
 
 def cores() -> int:
@@ -51,8 +58,12 @@ def worth_it(root: Path, jobs: list[Job]) -> bool:
 
 
 def _start(info: RepoInfo, use_cache: bool) -> None:
+    from multiprocessing.util import Finalize
+
     global _WORKER
     _WORKER = History.open(info, use_cache=use_cache)
+    _WRITES.clear()
+    Finalize(None, _write_all, exitpriority=10)  # run as the worker exits
 
 
 def _fold(job: Job) -> bytes:
@@ -62,8 +73,21 @@ def _fold(job: Job) -> bytes:
     assert _WORKER is not None
     sha, path = job
     entry = fold_entry(sha, fold_blob(_WORKER.read(sha, path)))
-    _WORKER.cache.put_fold_entry(sha, entry)
+    _WRITES.append((sha, entry))
     return entry  # what the cache holds: the parent loads it as it loads the cache
+
+
+def _write_all() -> None:
+    if _WORKER is not None:
+        for sha, entry in _WRITES:
+            _WORKER.cache.put_fold_entry(sha, entry)
+    _WRITES.clear()
+
+
+def settle() -> None:
+    """Wait for the workers of every pool to exit (their cache entries written)."""
+    while _POOLS:
+        _POOLS.pop().shutdown(wait=True)
 
 
 def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
@@ -73,11 +97,15 @@ def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
     workers = min(cores(), 8)
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
         initializer=_start,
         initargs=(history.info, history.cache.dir is not None),
-    ) as pool:
+    )
+    _POOLS.append(pool)
+    try:
         for (sha, _path), entry in zip(jobs, pool.map(_fold, jobs, chunksize=chunk), strict=True):
             yield fold_of_entry(sha, entry)
+    finally:
+        pool.shutdown(wait=False)  # the workers write their entries as they exit
