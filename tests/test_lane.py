@@ -400,3 +400,29 @@ def test_random_ledgers_agree_without_the_compiled_lane(
     monkeypatch.setattr(fast, "LANE", None)
     forget_folds()
     agree(tmp_path_factory)
+
+
+@needs_lane
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["q", "Q"]),
+    st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 50)), max_size=6),
+)
+def test_repeated_keys_are_found_by_the_radix_sort_as_by_numpy(
+    code: str, sets: list[set[int]]
+) -> None:
+    """rows.repeated: the compiled lane's sort gives numpy's keys, in numpy's order."""
+    from array import array
+
+    from bd_vpt.ledger.rows import SMALL, repeated
+
+    shift = 2**63 if code == "q" else 0
+    arrays = [array(code, sorted(k - shift for k in keys)) for keys in sets]
+    arrays.append(array(code, range(SMALL)))  # past SMALL: the sorting route, not sets
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        kept_c: list[Any] = []
+        found_c = repeated(arrays, kept_c)
+        monkeypatch.setattr(fast, "LANE", None)
+        kept_numpy: list[Any] = []
+        assert repeated(arrays, kept_numpy) == found_c
+        assert kept_c == kept_numpy

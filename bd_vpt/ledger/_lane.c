@@ -1118,11 +1118,95 @@ done:
     return result;
 }
 
+/* ---- repeated(arrays, signed): keys in more than one array, and all keys sorted ---- */
+
+static void radix_sort(uint64_t *keys, uint64_t *spare, Py_ssize_t n) {
+    /* least significant 16 bits first; a pass where every key has the same digit is skipped */
+    static Py_ssize_t counts[65536];
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(counts, 0, sizeof(counts));
+        for (Py_ssize_t i = 0; i < n; i++) counts[(keys[i] >> shift) & 0xffff]++;
+        if (n == 0 || counts[(keys[0] >> shift) & 0xffff] == n) continue;
+        Py_ssize_t at = 0;
+        for (int d = 0; d < 65536; d++) {
+            Py_ssize_t c = counts[d];
+            counts[d] = at;
+            at += c;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) spare[counts[(keys[i] >> shift) & 0xffff]++] = keys[i];
+        memcpy(keys, spare, (size_t)n * sizeof(uint64_t));
+    }
+}
+
+static PyObject *repeated(PyObject *module, PyObject *args) {
+    PyObject *arrays;
+    int is_signed;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &arrays, &is_signed)) return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(arrays), n = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, i), &view, PyBUF_SIMPLE) < 0) return NULL;
+        if (view.len % 8 != 0) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "arrays of 8-byte keys");
+            return NULL;
+        }
+        n += view.len / 8;
+        PyBuffer_Release(&view);
+    }
+    uint64_t *keys = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    uint64_t *spare = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    PyObject *again = NULL, *sorted = NULL, *result = NULL;
+    if (keys == NULL || spare == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, i), &view, PyBUF_SIMPLE) < 0) goto done;
+        Py_ssize_t items = view.len / 8;
+        if (at + items > n) items = n - at; /* an array grown meanwhile: not possible here */
+        memcpy(keys + at, view.buf, (size_t)items * 8);
+        at += items;
+        PyBuffer_Release(&view);
+    }
+    uint64_t flip = is_signed ? (1ull << 63) : 0; /* signed order as unsigned order */
+    for (Py_ssize_t i = 0; i < at; i++) keys[i] ^= flip;
+    radix_sort(keys, spare, at);
+    again = PySet_New(NULL);
+    if (again == NULL) goto done;
+    for (Py_ssize_t i = 1; i < at; i++) {
+        if (keys[i] != keys[i - 1]) continue;
+        uint64_t key = keys[i] ^ flip;
+        PyObject *value = is_signed ? PyLong_FromLongLong((long long)key)
+                                    : PyLong_FromUnsignedLongLong(key);
+        if (value == NULL || PySet_Add(again, value) < 0) {
+            Py_XDECREF(value);
+            goto done;
+        }
+        Py_DECREF(value);
+    }
+    for (Py_ssize_t i = 0; i < at; i++) keys[i] ^= flip;
+    sorted = PyBytes_FromStringAndSize((const char *)keys, at * 8);
+    if (sorted == NULL) goto done;
+    result = PyTuple_Pack(2, again, sorted);
+done:
+    Py_XDECREF(again);
+    Py_XDECREF(sorted);
+    PyMem_Free(keys);
+    PyMem_Free(spare);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fold", fold, METH_O,
      "fold(data) -> (rows, id_keys, ref_keys, rest, lines_read) | None: a blob's usage lines "
      "in bd-vpt's own shape summed into rows; rest: the other non-blank lines in order, "
      "(index, bytes), or (index, dict) for an outcome in bd-vpt's own shape, read."},
+    {"repeated", repeated, METH_VARARGS,
+     "repeated(arrays, signed) -> (keys in more than one array, every key sorted as bytes): "
+     "arrays of 8-byte keys (signed: int64, else uint64), each holding distinct keys."},
     {NULL, NULL, 0, NULL},
 };
 
