@@ -1121,21 +1121,27 @@ done:
 /* ---- repeated(arrays, signed): keys in more than one array, and all keys sorted ---- */
 
 static void radix_sort(uint64_t *keys, uint64_t *spare, Py_ssize_t n) {
-    /* least significant 16 bits first; a pass where every key has the same digit is skipped */
-    static Py_ssize_t counts[65536];
-    for (int shift = 0; shift < 64; shift += 16) {
+    /* 11 bits a pass, the least significant first (buckets that stay in the caches); a pass
+     * where every key has the same digit is skipped */
+    static Py_ssize_t counts[2048];
+    int swapped = 0;
+    for (int shift = 0; shift < 64; shift += 11) {
         memset(counts, 0, sizeof(counts));
-        for (Py_ssize_t i = 0; i < n; i++) counts[(keys[i] >> shift) & 0xffff]++;
-        if (n == 0 || counts[(keys[0] >> shift) & 0xffff] == n) continue;
+        for (Py_ssize_t i = 0; i < n; i++) counts[(keys[i] >> shift) & 2047]++;
+        if (n == 0 || counts[(keys[0] >> shift) & 2047] == n) continue;
         Py_ssize_t at = 0;
-        for (int d = 0; d < 65536; d++) {
+        for (int d = 0; d < 2048; d++) {
             Py_ssize_t c = counts[d];
             counts[d] = at;
             at += c;
         }
-        for (Py_ssize_t i = 0; i < n; i++) spare[counts[(keys[i] >> shift) & 0xffff]++] = keys[i];
-        memcpy(keys, spare, (size_t)n * sizeof(uint64_t));
+        for (Py_ssize_t i = 0; i < n; i++) spare[counts[(keys[i] >> shift) & 2047]++] = keys[i];
+        uint64_t *swap = keys;
+        keys = spare;
+        spare = swap;
+        swapped = !swapped;
     }
+    if (swapped) memcpy(spare, keys, (size_t)n * sizeof(uint64_t));
 }
 
 static PyObject *repeated(PyObject *module, PyObject *args) {
