@@ -426,3 +426,54 @@ def test_repeated_keys_are_found_by_the_radix_sort_as_by_numpy(
         kept_numpy: list[Any] = []
         assert repeated(arrays, kept_numpy) == found_c
         assert kept_c == kept_numpy
+
+
+@needs_lane
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00",
+            "1969-12-31T23:59:59",
+            "1970-01-01T00:00:00",
+            "2024-02-29T23:59:59",
+            "2026-11-04T09:30:00",
+            "9999-12-31T23:59:58",
+        ]
+    ),
+    st.lists(st.integers(-1500, 1500), min_size=1, max_size=12),
+    st.integers(-1_500_000, 1_500_000) | st.sampled_from([0, -1000, 1000, 1, -1]),
+    st.none() | st.integers(0, 3_000_000),
+)
+def test_a_cut_day_is_placed_to_the_microsecond_as_the_record_route_places_it(
+    base: str, offsets: list[int], since_us: int, span_us: int | None
+) -> None:
+    """Records a millisecond apart around a window's bounds, bounds off by microseconds:
+    the compiled lane places each record on the side the record route does."""
+    from datetime import datetime, timedelta
+
+    from bd_vpt.economics.periods import Window
+    from bd_vpt.ledger.records import format_ts
+    from tests.test_folds import _cut_both_ways
+
+    start = datetime.fromisoformat(base + "+00:00")
+    moments = []
+    for n, ms in enumerate(offsets):
+        try:
+            moments.append((n, format_ts(start + timedelta(milliseconds=ms))))
+        except OverflowError:
+            continue
+    lines = [usage(ulid(n + 1), ts, "b", "a", "m", n, 1, 0.5) for n, ts in moments]
+    data = b"".join(orjson.dumps(r) + b"\n" for r in lines)
+    try:
+        since = start + timedelta(microseconds=since_us)
+        until = None if span_us is None else since + timedelta(microseconds=span_us)
+    except OverflowError:
+        return
+    win = Window(since, until)
+    placed, expected = _cut_both_ways(data, win)
+    assert placed is not None and placed.rows == expected.rows
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(fast, "LANE", None)
+        python_placed, _ = _cut_both_ways(data, win)
+    assert python_placed is not None and python_placed.rows == placed.rows

@@ -12,6 +12,8 @@
  *
  * Returns (rows, id_keys, ref_keys, rest, lines_read), or None when the blob must go the
  * Python way whole (an id or source_ref repeated among the lines taken, a sum past 2^63).
+ * fold(data, cut): the usage on the days a window cuts is placed in or out of it record by
+ * record (the rows' cut field, as rows.cut_fold places it).
  */
 #define PY_SSIZE_T_CLEAN
 #define _GNU_SOURCE /* memmem */
@@ -52,6 +54,7 @@ typedef struct {
     int64_t id_key;
     int64_t tokens[5]; /* input, output, cache_read, cache_write, reasoning */
     int priced;
+    int cut; /* 0: its day places it; 1, 2: inside, outside a window that cuts its day */
     int64_t pico;
 } Line;
 
@@ -253,6 +256,44 @@ static int is_stamp(Span s) {
     int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     int last = month_days[month - 1] + (month == 2 && leap);
     return day <= last;
+}
+
+static int64_t stamp_micros(Span s) {
+    /* a checked stamp (is_stamp) as microseconds since 1970-01-01T00:00:00Z */
+    int y, m, d, hh, mm, ss, ms;
+    digits(s.p, 4, &y);
+    digits(s.p + 5, 2, &m);
+    digits(s.p + 8, 2, &d);
+    digits(s.p + 11, 2, &hh);
+    digits(s.p + 14, 2, &mm);
+    digits(s.p + 17, 2, &ss);
+    digits(s.p + 20, 3, &ms);
+    int64_t year = y - (m <= 2);
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t yoe = year - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    return ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms) * 1000;
+}
+
+/* A window that cuts days: its usage on those days is placed record by record. */
+typedef struct {
+    char days[64][10];
+    int count;
+    int has_since, has_until;
+    int64_t since, until; /* microseconds since the epoch: since <= t < until */
+} Cut;
+
+static int cut_of(Cut *cut, const Span *ts) {
+    for (int i = 0; i < cut->count; i++) {
+        if (memcmp(cut->days[i], ts->p, 10) == 0) {
+            int64_t t = stamp_micros(*ts);
+            int inside = (!cut->has_since || t >= cut->since) && (!cut->has_until || t < cut->until);
+            return inside ? 1 : 2;
+        }
+    }
+    return 0;
 }
 
 static int read_tokens(Cur *c, Line *line, Keys *keys) {
@@ -523,7 +564,7 @@ static int keys64_push(Keys64 *k, uint64_t value) {
 
 typedef struct {
     Span bead, actor, model, day, session;
-    int priced;
+    int priced, cut;
     int64_t sums[6]; /* records, input, output, cache_read, cache_write, reasoning */
     int64_t pico;
     Span first; /* the smallest ts */
@@ -582,13 +623,14 @@ static int table_add(Table *t, const Line *line) {
     h = mix(h, line->model);
     h = mix(h, day);
     h = mix(h, line->session);
-    h = (h ^ (uint64_t)line->priced) * 1099511628211ull;
+    h = (h ^ (uint64_t)line->priced ^ ((uint64_t)line->cut << 2)) * 1099511628211ull;
     size_t j = h & t->mask;
     Slot *slot;
     for (;;) {
         slot = &t->slots[j];
         if (!slot->used) break;
-        if (slot->hash == h && slot->priced == line->priced && same(slot->bead, line->bead) &&
+        if (slot->hash == h && slot->priced == line->priced && slot->cut == line->cut &&
+            same(slot->bead, line->bead) &&
             same(slot->actor, line->actor) && same(slot->model, line->model) &&
             same(slot->day, day) && same(slot->session, line->session))
             break;
@@ -603,6 +645,7 @@ static int table_add(Table *t, const Line *line) {
         slot->day = day;
         slot->session = line->session;
         slot->priced = line->priced;
+        slot->cut = line->cut;
         slot->first = line->ts;
         t->used++;
     } else if (span_less(line->ts, slot->first)) {
@@ -953,7 +996,7 @@ static PyObject *row_dict(Table *t, Strings *strings) {
             PyTuple_SET_ITEM(key, places[k], text);
         }
         PyObject *shape = PyLong_FromLong(slot->priced ? 0 : 1);
-        PyObject *cut = PyLong_FromLong(0);
+        PyObject *cut = PyLong_FromLong(slot->cut);
         if (shape == NULL || cut == NULL) {
             Py_XDECREF(shape);
             Py_XDECREF(cut);
@@ -999,7 +1042,43 @@ static int is_blank(const char *p, const char *end) {
     return 1;
 }
 
-static PyObject *fold(PyObject *module, PyObject *arg) {
+static int read_cut(PyObject *spec, Cut *cut) {
+    /* (days: tuple of "YYYY-MM-DD", since: int | None, until: int | None), in microseconds */
+    PyObject *days, *since, *until;
+    memset(cut, 0, sizeof(*cut));
+    if (spec == Py_None) return 0;
+    if (!PyArg_ParseTuple(spec, "O!OO", &PyTuple_Type, &days, &since, &until)) return -1;
+    if (PyTuple_GET_SIZE(days) > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 cut days");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(days); i++) {
+        Py_ssize_t n;
+        const char *day = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(days, i), &n);
+        if (day == NULL) return -1;
+        if (n != 10) {
+            PyErr_SetString(PyExc_ValueError, "a cut day is YYYY-MM-DD");
+            return -1;
+        }
+        memcpy(cut->days[cut->count++], day, 10);
+    }
+    if (since != Py_None) {
+        cut->has_since = 1;
+        cut->since = PyLong_AsLongLong(since);
+        if (cut->since == -1 && PyErr_Occurred()) return -1;
+    }
+    if (until != Py_None) {
+        cut->has_until = 1;
+        cut->until = PyLong_AsLongLong(until);
+        if (cut->until == -1 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
+static PyObject *fold(PyObject *module, PyObject *args) {
+    PyObject *arg, *spec = Py_None;
+    Cut cut;
+    if (!PyArg_ParseTuple(args, "O|O", &arg, &spec) || read_cut(spec, &cut) < 0) return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     const char *data = view.buf, *end = data + view.len;
@@ -1038,6 +1117,7 @@ static PyObject *fold(PyObject *module, PyObject *arg) {
         if (!is_blank(p, stop)) {
             lines_read++;
             if (read_line(p, stop, &line, &fields, &kinds) == 0) {
+                line.cut = cut.count ? cut_of(&cut, &line.ts) : 0;
                 uint64_t id = (uint64_t)line.id_key;
                 int added = keyset_add(&id_set, id, line.id);
                 uint64_t ref = 0;
@@ -1206,8 +1286,9 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"fold", fold, METH_O,
-     "fold(data) -> (rows, id_keys, ref_keys, rest, lines_read) | None: a blob's usage lines "
+    {"fold", fold, METH_VARARGS,
+     "fold(data, cut=None) -> (rows, id_keys, ref_keys, rest, lines_read) | None: a blob's "
+     "usage lines "
      "in bd-vpt's own shape summed into rows; rest: the other non-blank lines in order, "
      "(index, bytes), or (index, dict) for an outcome in bd-vpt's own shape, read."},
     {"repeated", repeated, METH_VARARGS,

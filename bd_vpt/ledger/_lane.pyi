@@ -1,6 +1,6 @@
 from typing import Any
 
 def fold(
-    data: bytes, /
+    data: bytes, cut: tuple[tuple[str, ...], int | None, int | None] | None = None, /
 ) -> tuple[dict[tuple[Any, ...], list[Any]], bytes, bytes, list[tuple[int, Any]], int] | None: ...
 def repeated(arrays: list[Any], signed: bool, /) -> tuple[set[int], bytes]: ...
