@@ -116,42 +116,63 @@ static int read_count(Cur *c, int64_t *out) {
     return 0;
 }
 
+static const double POWERS[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
 static int read_amount(Cur *c, double *out) {
-    /* a non-negative JSON number (integer, fraction, exponent), read as Python's float()
-     * reads it: correctly rounded, whatever the locale */
-    const char *start = c->p, *q = c->p, *end = c->end;
+    /* A non-negative JSON number (integer, fraction, exponent), read as Python's float()
+     * reads it, correctly rounded, when at most 15 significant digits times a power of ten
+     * up to 10^22 make it: both are exact doubles, and one IEEE multiplication or division
+     * of exact doubles is correctly rounded (Clinger's fast path). Any other number (more
+     * digits, a larger exponent) leaves the line to the Python lane. */
+    const char *q = c->p, *end = c->end;
+    int64_t mantissa = 0;
+    int significant = 0, exponent = 0;
     if (q < end && *q == '0') {
         q++;
     } else if (q < end && *q >= '1' && *q <= '9') {
-        while (q < end && *q >= '0' && *q <= '9') q++;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (significant || *q != '0') significant++;
+            if (significant > 15) return -1;
+            mantissa = mantissa * 10 + (*q - '0');
+            q++;
+        }
     } else {
         return -1;
     }
     if (q < end && *q == '.') {
         q++;
         const char *digits = q;
-        while (q < end && *q >= '0' && *q <= '9') q++;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (significant || *q != '0') significant++;
+            if (significant > 15) return -1;
+            mantissa = mantissa * 10 + (*q - '0');
+            exponent--;
+            q++;
+        }
         if (q == digits) return -1;
     }
     if (q < end && (*q == 'e' || *q == 'E')) {
         q++;
-        if (q < end && (*q == '+' || *q == '-')) q++;
+        int negative = 0, power = 0;
+        if (q < end && (*q == '+' || *q == '-')) negative = *q++ == '-';
         const char *digits = q;
-        while (q < end && *q >= '0' && *q <= '9') q++;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (power > 10000) return -1;
+            power = power * 10 + (*q - '0');
+            q++;
+        }
         if (q == digits) return -1;
+        exponent += negative ? -power : power;
     }
-    char buf[64];
-    Py_ssize_t n = q - start;
-    if (n >= (Py_ssize_t)sizeof(buf)) return -1;
-    memcpy(buf, start, (size_t)n);
-    buf[n] = '\0';
-    char *stop = NULL;
-    double value = PyOS_string_to_double(buf, &stop, NULL);
-    if (value == -1.0 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return -1;
+    double value = (double)mantissa;
+    if (mantissa != 0) {
+        if (exponent > 22 || exponent < -22) return -1;
+        value = exponent >= 0 ? value * POWERS[exponent] : value / POWERS[-exponent];
     }
-    if (stop != buf + n || !(value >= 0.0 && value <= 1e15)) return -1;
+    if (!(value >= 0.0 && value <= 1e15)) return -1;
     c->p = q;
     *out = value;
     return 0;
@@ -497,7 +518,7 @@ typedef struct {
 } KeySet;
 
 static int keyset_init(KeySet *set) {
-    set->entries = PyMem_Calloc(64, sizeof(Entry));
+    set->entries = PyMem_RawCalloc(64, sizeof(Entry));
     set->mask = 63;
     set->used = 0;
     return set->entries == NULL ? -1 : 0;
@@ -527,7 +548,7 @@ static int keyset_add(KeySet *set, uint64_t key, Span text) {
     set->entries[j].text = text;
     if (++set->used * 2 > set->mask + 1) {
         size_t size = (set->mask + 1) * 2;
-        Entry *entries = PyMem_Calloc(size, sizeof(Entry));
+        Entry *entries = PyMem_RawCalloc(size, sizeof(Entry));
         if (entries == NULL) return -1;
         for (size_t i = 0; i <= set->mask; i++) {
             if (!set->entries[i].used) continue;
@@ -535,7 +556,7 @@ static int keyset_add(KeySet *set, uint64_t key, Span text) {
             while (entries[k].used) k = (k + 1) & (size - 1);
             entries[k] = set->entries[i];
         }
-        PyMem_Free(set->entries);
+        PyMem_RawFree(set->entries);
         set->entries = entries;
         set->mask = size - 1;
     }
@@ -551,7 +572,7 @@ typedef struct {
 static int keys64_push(Keys64 *k, uint64_t value) {
     if (k->n == k->cap) {
         Py_ssize_t cap = k->cap ? k->cap * 2 : 256;
-        uint64_t *items = PyMem_Realloc(k->items, (size_t)cap * sizeof(uint64_t));
+        uint64_t *items = PyMem_RawRealloc(k->items, (size_t)cap * sizeof(uint64_t));
         if (items == NULL) return -1;
         k->items = items;
         k->cap = cap;
@@ -600,7 +621,7 @@ typedef struct {
 
 static int table_grow(Table *t) {
     size_t size = (t->mask + 1) * 2;
-    Slot *slots = PyMem_Calloc(size, sizeof(Slot));
+    Slot *slots = PyMem_RawCalloc(size, sizeof(Slot));
     if (slots == NULL) return -1;
     for (size_t i = 0; i <= t->mask; i++) {
         if (!t->slots[i].used) continue;
@@ -608,7 +629,7 @@ static int table_grow(Table *t) {
         while (slots[j].used) j = (j + 1) & (size - 1);
         slots[j] = t->slots[i];
     }
-    PyMem_Free(t->slots);
+    PyMem_RawFree(t->slots);
     t->slots = slots;
     t->mask = size - 1;
     return 0;
@@ -675,13 +696,13 @@ static PyObject *text_of(Strings *s, Span text) {
     uint64_t h = mix(14695981039346656037ull, text);
     if ((s->used + 1) * 2 > s->mask + 1) {
         size_t size = (s->mask + 1) * 2;
-        PyObject **items = PyMem_Calloc(size, sizeof(PyObject *));
-        Span *texts = PyMem_Calloc(size, sizeof(Span));
-        uint64_t *hashes = PyMem_Calloc(size, sizeof(uint64_t));
+        PyObject **items = PyMem_RawCalloc(size, sizeof(PyObject *));
+        Span *texts = PyMem_RawCalloc(size, sizeof(Span));
+        uint64_t *hashes = PyMem_RawCalloc(size, sizeof(uint64_t));
         if (items == NULL || texts == NULL || hashes == NULL) {
-            PyMem_Free(items);
-            PyMem_Free(texts);
-            PyMem_Free(hashes);
+            PyMem_RawFree(items);
+            PyMem_RawFree(texts);
+            PyMem_RawFree(hashes);
             return PyErr_NoMemory();
         }
         for (size_t i = 0; i <= s->mask; i++) {
@@ -692,9 +713,9 @@ static PyObject *text_of(Strings *s, Span text) {
             texts[j] = s->texts[i];
             hashes[j] = s->hashes[i];
         }
-        PyMem_Free(s->items);
-        PyMem_Free(s->texts);
-        PyMem_Free(s->hashes);
+        PyMem_RawFree(s->items);
+        PyMem_RawFree(s->texts);
+        PyMem_RawFree(s->hashes);
         s->items = items;
         s->texts = texts;
         s->hashes = hashes;
@@ -721,9 +742,9 @@ static PyObject *text_of(Strings *s, Span text) {
 static void strings_free(Strings *s) {
     if (s->items != NULL)
         for (size_t i = 0; i <= s->mask; i++) Py_XDECREF(s->items[i]);
-    PyMem_Free(s->items);
-    PyMem_Free(s->texts);
-    PyMem_Free(s->hashes);
+    PyMem_RawFree(s->items);
+    PyMem_RawFree(s->texts);
+    PyMem_RawFree(s->hashes);
 }
 
 /* ---- outcome lines: a dict equal to orjson's, for those in bd-vpt's own shape ---- */
@@ -1042,6 +1063,32 @@ static int is_blank(const char *p, const char *end) {
     return 1;
 }
 
+/* the lines phase 1 left for phase 2, in order */
+typedef struct {
+    Py_ssize_t index;
+    const char *p, *stop;
+} Left;
+
+typedef struct {
+    Left *items;
+    Py_ssize_t n, cap;
+} Lefts;
+
+static int lefts_push(Lefts *lefts, Py_ssize_t index, const char *p, const char *stop) {
+    if (lefts->n == lefts->cap) {
+        Py_ssize_t cap = lefts->cap ? lefts->cap * 2 : 64;
+        Left *items = PyMem_RawRealloc(lefts->items, (size_t)cap * sizeof(Left));
+        if (items == NULL) return -1;
+        lefts->items = items;
+        lefts->cap = cap;
+    }
+    lefts->items[lefts->n].index = index;
+    lefts->items[lefts->n].p = p;
+    lefts->items[lefts->n].stop = stop;
+    lefts->n++;
+    return 0;
+}
+
 static int read_cut(PyObject *spec, Cut *cut) {
     /* (days: tuple of "YYYY-MM-DD", since: int | None, until: int | None), in microseconds */
     PyObject *days, *since, *until;
@@ -1087,6 +1134,7 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     KeySet id_set = {NULL, 0, 0}, ref_set = {NULL, 0, 0}, outcome_refs = {NULL, 0, 0};
     Ended ended;
     Keys64 id_keys = {NULL, 0, 0}, ref_keys = {NULL, 0, 0};
+    Lefts lefts = {NULL, 0, 0};
     Table table = {NULL, 0, 0};
     Strings strings = {NULL, NULL, NULL, 0, 0};
     Py_ssize_t lines_read = 0;
@@ -1095,11 +1143,11 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     keys_init(&kinds, TOKEN_NAMES, T_COUNT);
     keys_init(&outcome_fields, OUTCOME_NAMES, O_COUNT);
     keys_init(&snapshot_fields, SNAPSHOT_NAMES, S_COUNT);
-    table.slots = PyMem_Calloc(64, sizeof(Slot));
+    table.slots = PyMem_RawCalloc(64, sizeof(Slot));
     table.mask = 63;
-    strings.items = PyMem_Calloc(64, sizeof(PyObject *));
-    strings.texts = PyMem_Calloc(64, sizeof(Span));
-    strings.hashes = PyMem_Calloc(64, sizeof(uint64_t));
+    strings.items = PyMem_RawCalloc(64, sizeof(PyObject *));
+    strings.texts = PyMem_RawCalloc(64, sizeof(Span));
+    strings.hashes = PyMem_RawCalloc(64, sizeof(uint64_t));
     strings.mask = 63;
     if (keyset_init(&id_set) < 0 || keyset_init(&ref_set) < 0 ||
         keyset_init(&outcome_refs) < 0 || table.slots == NULL ||
@@ -1109,7 +1157,11 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     }
     rest = PyList_New(0);
     if (rest == NULL) goto done;
-    /* the lines before the last newline (what follows it is blank: the caller checks) */
+    /* Phase 1, without the GIL (other threads fold other blobs meanwhile): the usage lines
+     * summed, every other non-blank line noted. The lines before the last newline (what
+     * follows it is blank: the caller checks). */
+    int status = 0; /* 1: the Python way (a repeat, a sum past 2^63); -1: no memory */
+    Py_BEGIN_ALLOW_THREADS
     Py_ssize_t index = 0;
     for (const char *p = data; p < end; index++) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
@@ -1128,53 +1180,63 @@ static PyObject *fold(PyObject *module, PyObject *args) {
                 if (added == 0) added = table_add(&table, &line);
                 if (added == 0 && keys64_push(&id_keys, id) < 0) added = -1;
                 if (added == 0 && line.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0) added = -1;
+                if (added != 0) {
+                    status = added;
+                    break;
+                }
+            } else if (lefts_push(&lefts, index, p, stop) < 0) {
+                status = -1;
+                break;
+            }
+        }
+        p = stop + 1;
+    }
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (status > 0) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    /* Phase 2, with the GIL: the outcomes read, every other line handed on as bytes */
+    for (Py_ssize_t i = 0; i < lefts.n; i++) {
+        const Left *left = &lefts.items[i];
+        const char *p = left->p, *stop = left->stop;
+        PyObject *record = NULL, *item;
+        if (memmem(p, (size_t)(stop - p), "\"kind\":\"outcome\"", 16) != NULL) {
+            record = read_outcome(p, stop, &ended, &strings, &outcome_fields, &snapshot_fields);
+            if (record == NULL && PyErr_Occurred()) goto done;
+        }
+        if (record != NULL) { /* taken: its id and source_ref join the others */
+            uint64_t ref = 0;
+            int added = keyset_add(&id_set, (uint64_t)ended.id_key, ended.id);
+            if (added == 0 && ended.ref.n >= 0) {
+                ref = ref_key(1, ended.ref);
+                added = keyset_add(&outcome_refs, ref, ended.ref);
+            }
+            if (added == 0 && keys64_push(&id_keys, (uint64_t)ended.id_key) < 0) added = -1;
+            if (added == 0 && ended.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0) added = -1;
+            if (added != 0) {
+                Py_DECREF(record);
                 if (added < 0) {
                     PyErr_NoMemory();
                     goto done;
                 }
-                if (added > 0) { /* a repeat, or a sum past 2^63: the Python way */
-                    result = Py_None;
-                    Py_INCREF(result);
-                    goto done;
-                }
-            } else {
-                PyObject *record = NULL, *item;
-                if (memmem(p, (size_t)(stop - p), "\"kind\":\"outcome\"", 16) != NULL) {
-                    record = read_outcome(p, stop, &ended, &strings, &outcome_fields,
-                                          &snapshot_fields);
-                    if (record == NULL && PyErr_Occurred()) goto done;
-                }
-                if (record != NULL) { /* taken: its id and source_ref join the others */
-                    uint64_t ref = 0;
-                    int added = keyset_add(&id_set, (uint64_t)ended.id_key, ended.id);
-                    if (added == 0 && ended.ref.n >= 0) {
-                        ref = ref_key(1, ended.ref);
-                        added = keyset_add(&outcome_refs, ref, ended.ref);
-                    }
-                    if (added == 0 && keys64_push(&id_keys, (uint64_t)ended.id_key) < 0) added = -1;
-                    if (added == 0 && ended.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0)
-                        added = -1;
-                    if (added != 0) {
-                        Py_DECREF(record);
-                        if (added < 0) {
-                            PyErr_NoMemory();
-                            goto done;
-                        }
-                        result = Py_None;
-                        Py_INCREF(result);
-                        goto done;
-                    }
-                    item = Py_BuildValue("(nN)", index, record);
-                } else {
-                    item = Py_BuildValue("(ny#)", index, p, (Py_ssize_t)(stop - p));
-                }
-                if (item == NULL) goto done;
-                int bad = PyList_Append(rest, item);
-                Py_DECREF(item);
-                if (bad < 0) goto done;
+                result = Py_None;
+                Py_INCREF(result);
+                goto done;
             }
+            item = Py_BuildValue("(nN)", left->index, record);
+        } else {
+            item = Py_BuildValue("(ny#)", left->index, p, (Py_ssize_t)(stop - p));
         }
-        p = stop + 1;
+        if (item == NULL) goto done;
+        int bad = PyList_Append(rest, item);
+        Py_DECREF(item);
+        if (bad < 0) goto done;
     }
     ids = PyBytes_FromStringAndSize((const char *)id_keys.items, id_keys.n * 8);
     refs = PyBytes_FromStringAndSize((const char *)ref_keys.items, ref_keys.n * 8);
@@ -1187,12 +1249,13 @@ done:
     Py_XDECREF(ids);
     Py_XDECREF(refs);
     Py_XDECREF(rest);
-    PyMem_Free(id_set.entries);
-    PyMem_Free(ref_set.entries);
-    PyMem_Free(outcome_refs.entries);
-    PyMem_Free(id_keys.items);
-    PyMem_Free(ref_keys.items);
-    PyMem_Free(table.slots);
+    PyMem_RawFree(id_set.entries);
+    PyMem_RawFree(ref_set.entries);
+    PyMem_RawFree(outcome_refs.entries);
+    PyMem_RawFree(id_keys.items);
+    PyMem_RawFree(ref_keys.items);
+    PyMem_RawFree(lefts.items);
+    PyMem_RawFree(table.slots);
     strings_free(&strings);
     PyBuffer_Release(&view);
     return result;
@@ -1240,8 +1303,8 @@ static PyObject *repeated(PyObject *module, PyObject *args) {
         n += view.len / 8;
         PyBuffer_Release(&view);
     }
-    uint64_t *keys = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
-    uint64_t *spare = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    uint64_t *keys = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    uint64_t *spare = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
     PyObject *again = NULL, *sorted = NULL, *result = NULL;
     if (keys == NULL || spare == NULL) {
         PyErr_NoMemory();
@@ -1280,8 +1343,8 @@ static PyObject *repeated(PyObject *module, PyObject *args) {
 done:
     Py_XDECREF(again);
     Py_XDECREF(sorted);
-    PyMem_Free(keys);
-    PyMem_Free(spare);
+    PyMem_RawFree(keys);
+    PyMem_RawFree(spare);
     return result;
 }
 
