@@ -1,4 +1,4 @@
-"""The compiled lane (ledger/_lane.c) folds a blob exactly as the Python lane does.
+"""The compiled lane (ledger/lane/*.c) folds a blob exactly as the Python lane does.
 
 The compiled lane takes only usage lines it can prove are in bd-vpt's own shape and hands every
 other line to the Python lane. Whatever the bytes, a blob's fold is the same with it and

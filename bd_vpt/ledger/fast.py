@@ -10,7 +10,7 @@ message. So `check` stays the one validator; this is only its fast lane.
 The id and ts patterns are checked over a whole blob at once (see rows.py): a regular
 expression over the joined column costs far less than one call per record.
 
-Faster still, a compiled lane (`_lane.c`, built at install where a C compiler is found) reads a
+Faster still, a compiled lane (`lane/*.c`, built at install where a C compiler is found) reads a
 whole blob: it sums the usage lines it can prove are in bd-vpt's own shape straight into rows
 and reads its outcomes into dicts; it hands every other line back to the Python lane. It only
 ever takes a subset of what the Python lane takes and gives the same values

@@ -1,0 +1,252 @@
+/* Reading the JSON texts of a line in bd-vpt's own shape: strings of printable ASCII without
+ * escapes, plain integers, amounts, object keys, ULIDs and UTC millisecond stamps. A reader
+ * gives 0 (read) or -1 (not in that shape: the line is left to the Python lane). */
+#include "lane.h"
+
+static unsigned char PLAIN[256]; /* printable ASCII but the quote and the backslash */
+
+static void plain_init(void) {
+    for (int ch = 0x20; ch < 0x7f; ch++) PLAIN[ch] = ch != '"' && ch != '\\';
+}
+
+int read_string(Cur *c, Span *out) {
+    /* a JSON string of printable ASCII without escapes */
+    if (c->p >= c->end || *c->p != '"') return -1;
+    const char *start = ++c->p, *q = start, *end = c->end;
+    while (q < end && PLAIN[(unsigned char)*q]) q++;
+    if (q >= end || *q != '"') return -1;
+    out->p = start;
+    out->n = q - start;
+    c->p = q + 1;
+    return 0;
+}
+
+int read_null(Cur *c) {
+    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
+        c->p += 4;
+        return 0;
+    }
+    return -1;
+}
+
+int read_string_or_null(Cur *c, Span *out) {
+    if (c->p < c->end && *c->p == 'n') {
+        out->p = NULL;
+        out->n = -1;
+        return read_null(c);
+    }
+    return read_string(c, out);
+}
+
+int read_count(Cur *c, int64_t *out) {
+    /* a plain non-negative JSON integer of at most 16 digits: 0 or no leading zero */
+    const char *start = c->p;
+    int64_t value = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+        if (c->p - start >= 16) return -1;
+        value = value * 10 + (*c->p - '0');
+        c->p++;
+    }
+    Py_ssize_t digits = c->p - start;
+    if (digits == 0 || (digits > 1 && *start == '0')) return -1;
+    if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E')) return -1;
+    if (value > MAX_COUNT) return -1;
+    *out = value;
+    return 0;
+}
+
+static const double POWERS[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int read_amount(Cur *c, double *out) {
+    /* A non-negative JSON number (integer, fraction, exponent), read as Python's float()
+     * reads it, correctly rounded, when at most 15 significant digits times a power of ten
+     * up to 10^22 make it: both are exact doubles, and one IEEE multiplication or division
+     * of exact doubles is correctly rounded (Clinger's fast path). Any other number (more
+     * digits, a larger exponent) leaves the line to the Python lane. */
+    const char *q = c->p, *end = c->end;
+    int64_t mantissa = 0;
+    int significant = 0, exponent = 0;
+    if (q < end && *q == '0') {
+        q++;
+    } else if (q < end && *q >= '1' && *q <= '9') {
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (significant || *q != '0') significant++;
+            if (significant > 15) return -1;
+            mantissa = mantissa * 10 + (*q - '0');
+            q++;
+        }
+    } else {
+        return -1;
+    }
+    if (q < end && *q == '.') {
+        q++;
+        const char *digits = q;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (significant || *q != '0') significant++;
+            if (significant > 15) return -1;
+            mantissa = mantissa * 10 + (*q - '0');
+            exponent--;
+            q++;
+        }
+        if (q == digits) return -1;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        int negative = 0, power = 0;
+        if (q < end && (*q == '+' || *q == '-')) negative = *q++ == '-';
+        const char *digits = q;
+        while (q < end && *q >= '0' && *q <= '9') {
+            if (power > 10000) return -1;
+            power = power * 10 + (*q - '0');
+            q++;
+        }
+        if (q == digits) return -1;
+        exponent += negative ? -power : power;
+    }
+    double value = (double)mantissa;
+    if (mantissa != 0) {
+        if (exponent > 22 || exponent < -22) return -1;
+        value = exponent >= 0 ? value * POWERS[exponent] : value / POWERS[-exponent];
+    }
+    if (!(value >= 0.0 && value <= 1e15)) return -1;
+    c->p = q;
+    *out = value;
+    return 0;
+}
+
+void keys_init(Keys *keys, const char *const *names, int count) {
+    keys->names = names;
+    keys->count = count;
+    for (int i = 0; i < count; i++) keys->lens[i] = strlen(names[i]);
+    for (int i = 0; i <= count; i++) keys->after[i] = i < count ? i + 1 : 0;
+}
+
+/* the index of the key read (then past its colon), or -1; prev: the key before (count at
+ * the start of an object) */
+static inline int equal(const char *a, const char *b, size_t n) {
+    /* short texts: no call */
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+int read_key(Cur *c, Keys *keys, int prev) {
+    Span key;
+    int guess = keys->after[prev];
+    if (guess < keys->count) { /* "name": read in place */
+        size_t n = keys->lens[guess];
+        const char *p = c->p;
+        if ((size_t)(c->end - p) >= n + 3 && p[0] == '"' && p[n + 1] == '"' && p[n + 2] == ':' &&
+            equal(p + 1, keys->names[guess], n)) {
+            c->p = p + n + 3;
+            return guess;
+        }
+    }
+    if (read_string(c, &key) < 0 || c->p >= c->end || *c->p != ':') return -1;
+    c->p++;
+    for (int i = 0; i < keys->count; i++) {
+        if (keys->lens[i] == (size_t)key.n && equal(key.p, keys->names[i], (size_t)key.n)) {
+            keys->after[prev] = i;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static signed char ULID_DIGIT[256]; /* Crockford's base 32 (no I, L, O, U): base-36 value */
+
+static void ulid_init(void) {
+    memset(ULID_DIGIT, -1, sizeof(ULID_DIGIT));
+    for (int ch = '0'; ch <= '9'; ch++) ULID_DIGIT[ch] = (signed char)(ch - '0');
+    for (int ch = 'A'; ch <= 'Z'; ch++)
+        if (ch != 'I' && ch != 'L' && ch != 'O' && ch != 'U')
+            ULID_DIGIT[ch] = (signed char)(ch - 'A' + 10);
+}
+
+/* whether s is a ULID; if so, *key = int(s[-12:], 36), as rows.id_keys reads it */
+int ulid_key(Span s, int64_t *key) {
+    if (s.n != 26) return 0;
+    int bad = 0;
+    int64_t value = 0;
+    for (int i = 0; i < 14; i++) bad |= ULID_DIGIT[(unsigned char)s.p[i]];
+    for (int i = 14; i < 26; i++) {
+        int digit = ULID_DIGIT[(unsigned char)s.p[i]];
+        bad |= digit;
+        value = value * 36 + digit;
+    }
+    if (bad < 0) return 0;
+    *key = value;
+    return 1;
+}
+
+static int digits(const char *p, int n, int *out) {
+    int value = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        value = value * 10 + (p[i] - '0');
+    }
+    *out = value;
+    return 0;
+}
+
+int is_stamp(Span s) {
+    /* YYYY-MM-DDTHH:MM:SS.mmmZ on a day that exists (years 1-9999, as Python's date) */
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s.p;
+    int year, month, day, hour, minute, second, milli;
+    if (s.n != 24 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[19] != '.' || p[23] != 'Z')
+        return 0;
+    if (digits(p, 4, &year) || digits(p + 5, 2, &month) || digits(p + 8, 2, &day) ||
+        digits(p + 11, 2, &hour) || digits(p + 14, 2, &minute) || digits(p + 17, 2, &second) ||
+        digits(p + 20, 3, &milli))
+        return 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1) return 0;
+    if (hour > 23 || minute > 59 || second > 59) return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    int last = month_days[month - 1] + (month == 2 && leap);
+    return day <= last;
+}
+
+int64_t stamp_micros(Span s) {
+    /* a checked stamp (is_stamp) as microseconds since 1970-01-01T00:00:00Z */
+    int y, m, d, hh, mm, ss, ms;
+    digits(s.p, 4, &y);
+    digits(s.p + 5, 2, &m);
+    digits(s.p + 8, 2, &d);
+    digits(s.p + 11, 2, &hh);
+    digits(s.p + 14, 2, &mm);
+    digits(s.p + 17, 2, &ss);
+    digits(s.p + 20, 3, &ms);
+    int64_t year = y - (m <= 2);
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t yoe = year - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    return ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms) * 1000;
+}
+
+int same(Span a, Span b) {
+    if (a.n != b.n) return 0;
+    for (Py_ssize_t i = 0; i < a.n; i++)
+        if (a.p[i] != b.p[i]) return 0;
+    return 1;
+}
+
+int is_blank(const char *p, const char *end) {
+    /* bytes.isspace() of a line, or an empty line */
+    for (; p < end; p++) {
+        char ch = *p;
+        if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\v' && ch != '\f') return 0;
+    }
+    return 1;
+}
+
+void text_init(void) {
+    plain_init();
+    ulid_init();
+}
