@@ -346,7 +346,15 @@ def _fast(
     detail = usage.cache_creation
     if detail is not None and detail.ephemeral_1h_input_tokens > 0:
         tokens["cache_write_1h"] = detail.ephemeral_1h_input_tokens
-    moment = _moment(stamp)
+    # (Claude Code's own form, …T12:34:56.789Z: its day is its first ten characters)
+    if len(stamp) == 24 and stamp[23] == "Z" and stamp[10] == "T" and stamp[4] == stamp[7] == "-":
+        try:
+            moment: datetime | None = _fromisoformat(stamp)
+            day = stamp[:10]
+        except ValueError:
+            moment, day = _moment(stamp), stamp_day(stamp)
+    else:
+        moment, day = _moment(stamp), stamp_day(stamp)
     if moment is None:
         stats.skip("missing fields")
         return None
@@ -367,7 +375,7 @@ def _fast(
         tokens,
         entry.isSidechain is True,
         commands,
-        stamp_day(stamp),
+        day,
         cwd if cwd is not None else "",
     )
 
