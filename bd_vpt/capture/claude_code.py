@@ -10,6 +10,7 @@ bead windows.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -62,11 +63,17 @@ def scan(
     much to read), each deduplicated on its own, then merged in the files' order: the same
     messages, winners and commands as one pass over every line. tails: files to read from
     where the last import stopped (if the bytes before are unchanged: see fileindex.py)."""
-    best: dict[str, Message] = {}
     tails = tails or {}
     read = partial(_scan_file, allowed=allowed_cwds, tails=tails)
     packed = partial(_packed, allowed=allowed_cwds, tails=tails)
-    for found in read_all(read, paths, packed, _unpack, meanwhile=_price_tables):
+    return merged(read_all(read, paths, packed, _unpack, meanwhile=_price_tables), stats)
+
+
+def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
+    """The files' messages (each file's read apart), deduplicated across them in order, by
+    session."""
+    best: dict[str, Message] = {}
+    for found in scans:
         stats.add(found.stats)
         for message in found.messages:
             held = best.get(message.key)
