@@ -46,6 +46,7 @@ class Built:
     made: dict[str, Any] = field(default_factory=dict)  # RateCards.made
     unknown: set[str] = field(default_factory=set)  # RateCards.unknown
     moment_bound: bool = False  # RateCards.moment_bound
+    subagents: bool = False  # a session names its parent (it inherits the parent's windows)
 
 
 @dataclass
@@ -96,6 +97,7 @@ def _build(paths: list[Path]) -> Built:
         cards.made,
         cards.unknown,
         cards.moment_bound,
+        bool(extra.parents),
     )
 
 
@@ -134,7 +136,7 @@ def build(
     total = Built()
     keys = array("q")
     for _here, built in done:
-        if built.moment_bound or not total.sessions.isdisjoint(built.sessions):
+        if built.moment_bound or built.subagents or not total.sessions.isdisjoint(built.sessions):
             return None
         total.records += built.records
         total.stats.add(built.stats)
