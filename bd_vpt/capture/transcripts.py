@@ -16,8 +16,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 from datetime import datetime
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
