@@ -12,25 +12,17 @@ The hook's capture takes only sessions run in its own worktree: they belong to i
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import orjson
 
-from bd_vpt.capture import (
-    apart,
-    claude_code,
-    codex,
-    gastown,
-    gemini_cli,
-    openclaw,
-    opencode,
-    pi,
-    ratecards,
-)
+from bd_vpt.capture import apart, claude_code, gastown, ratecards
 from bd_vpt.capture.fileindex import FileIndex, Tail
 from bd_vpt.capture.transcripts import (
     Attribution,
@@ -50,19 +42,24 @@ from bd_vpt.repo import RepoInfo, worktree_roots
 
 Sessions = dict[str, list[Message]]
 
-SOURCES = {
-    "claude-code": claude_code,
-    "codex": codex,
-    "openclaw": openclaw,
-    "pi": pi,
-    "opencode": opencode,
-    "gemini-cli": gemini_cli,
+SOURCES = {  # each source's module, imported when used (sqlite3 and the rest cost start-up)
+    "claude-code": "claude_code",
+    "codex": "codex",
+    "openclaw": "openclaw",
+    "pi": "pi",
+    "opencode": "opencode",
+    "gemini-cli": "gemini_cli",
 }
+
+
+def source(kind: str) -> ModuleType:
+    """The module that reads one agent source (roots(), files(), scan())."""
+    return importlib.import_module(f"bd_vpt.capture.{SOURCES[kind]}")
 
 
 def detected() -> list[str]:
     """The agent sources whose transcripts are present on this machine."""
-    return [kind for kind, module in SOURCES.items() if module.roots(None)]
+    return [kind for kind in SOURCES if source(kind).roots(None)]
 
 
 def _current_log(info: RepoInfo) -> Path:
@@ -140,7 +137,7 @@ def run_import(
                 shard=shard,
                 own_worktree=own_worktree,
             )
-    module = SOURCES[kind]
+    module = source(kind)
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
     allowed = (
