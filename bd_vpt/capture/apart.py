@@ -59,6 +59,7 @@ class _Job:
     actor: str
     source: str
     since: datetime | None
+    cards: RateCards | None = None  # each process's own, made at its first run
 
 
 _JOB: list[_Job] = []  # the job at hand (worker processes are forked with it)
@@ -76,7 +77,9 @@ def _build(paths: list[Path]) -> Built:
         manual=job.extra.manual,
         env_bead=job.extra.env_bead,
     )
-    cards = RateCards(job.config, job.kept)
+    if job.cards is None:  # (one per process: a card is looked up once, not once per run)
+        job.cards = RateCards(job.config, job.kept)
+    cards = job.cards
     records = build_records(
         sessions,
         extra,
