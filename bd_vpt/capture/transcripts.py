@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -341,7 +342,7 @@ def build_records(
     extra.needed = set(extra.parents.values())
     for session in sorted(sessions, key=lambda s: _depth(s, extra.parents)):  # parents first
         messages = sessions[session]
-        messages.sort(key=lambda m: (m.moment, m.key))
+        messages.sort(key=_WHEN)
         mark = marks.get(session)
         window = 0
         previous: object = object()
@@ -363,6 +364,9 @@ def build_records(
             records.append(record)
     records.sort(key=lambda r: (r["ts"], r["source_ref"]))
     return records
+
+
+_WHEN = attrgetter("moment", "key")  # a message's place in its session: (moment, key)
 
 
 def _depth(session: str, parents: dict[str, str]) -> int:
