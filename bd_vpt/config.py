@@ -7,9 +7,12 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bd_vpt.errors import VptError
+
+if TYPE_CHECKING:
+    from bd_vpt.repo import RepoInfo
 
 CONFIG_PATH = Path(".beads/vpt/config.toml")
 LEDGER_DIR = Path(".beads/vpt/ledger")
@@ -92,6 +95,14 @@ def default_document(sync_since: str) -> dict[str, Any]:
         "thresholds": {"escalation_minutes": 30.0},
         "outcomes": outcomes_table(),
     }
+
+
+def here() -> tuple[RepoInfo, Config]:
+    """The repository bd-vpt runs in (from the current folder) and its config."""
+    from bd_vpt import repo
+
+    info = repo.discover()
+    return info, load(info.root, known_good=info.state_dir / "config-ok")
 
 
 def load(root: Path, known_good: Path | None = None) -> Config:

@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD = 2
@@ -112,3 +116,41 @@ def warn(message: str) -> None:
 def report_problems(problems: list[Problem]) -> None:
     for problem in problems:
         print(problem.render(), file=sys.stderr)
+
+
+def to_stderr(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def failed(exc: BaseException, debug: bool, echo: Callable[[str], None] = to_stderr) -> int | None:
+    """What a command that raised exc says (echo: on stderr) and exits with; None: raise it
+    (--debug). A user error: its message and hint, exit 2; the machine saying no (a full
+    disk): what and where, exit 1; a bug: one line, exit 1."""
+    if isinstance(exc, VptError):
+        echo(exc.render())
+        return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        sys.stderr.close()  # `bd-vpt summary | head`: not an error
+        return 0
+    if isinstance(exc, KeyboardInterrupt):
+        echo("bd-vpt: interrupted")
+        return 130
+    if isinstance(exc, OSError):  # the machine said no (a full disk, a read-only folder)
+        if debug:
+            return None
+        where = f" ({exc.filename})" if exc.filename else ""
+        echo(
+            f"bd-vpt: error: {exc.strerror or exc}{where}\n"
+            "  hint: free some space or fix the permissions, then run the command again"
+        )
+        return EXIT_FAILED
+    if isinstance(exc, Exception):  # a bug: one line, the traceback only on request
+        if debug:
+            return None
+        line = (
+            f"bd-vpt: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback, and please report it)"
+        )
+        echo(redact(line))
+        return EXIT_FAILED
+    return None

@@ -10,6 +10,8 @@ importing click and the command table (most of a start-up).
   every shell start-up).
 - `bd-vpt hook pre-commit` (the pre-commit framework's entry): done at once when there is
   nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
+- `bd-vpt import claude-code` and `bd-vpt import claude-code --hook` (Claude Code's hook, run
+  after every reply): run without click (bd_vpt.integrations.importing), the same output and exit code.
 - `bd-vpt summary` asked again (its plain forms): the text it printed the last time for the
   same ledger and config (bd_vpt.integrations.again); else the command runs as usual.
 
@@ -134,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
 
             if nothing_to_do():
                 return 0
+        if args[:2] == ["import", "claude-code"] and args[2:] in ([], ["--hook"]):
+            from bd_vpt.integrations.importing import plain
+
+            return plain("claude-code", hook=len(args) == 3)
         dialect = _shell(args)
         if dialect is not None:
             from bd_vpt.integrations.shell import shell_function

@@ -316,7 +316,14 @@ def bead_story(
             commits[rid] = {"commit": commit, "date": date, "subject": subject}
     rows = [{**r, "brought_by": commits.get(r["id"])} for r in records]
     document = summarize(records, config)
-    snapshot = next((r.get("snapshot") for r in reversed(records) if r.get("snapshot")), None)
+    snapshot = next(  # (an outcome's; a field of that name on another record may be anything)
+        (
+            r["snapshot"]
+            for r in reversed(records)
+            if isinstance(r.get("snapshot"), dict) and r["snapshot"]
+        ),
+        None,
+    )
     return {
         "bead": bead,
         "source": view.label,

@@ -435,3 +435,31 @@ def test_config_digest_skips_only_an_unchanged_config(repo: Repo) -> None:
     path.write_text(path.read_text().replace('token_basis = "total"', 'token_basis = "lots"'))
     with pytest.raises(VptError, match="token_basis"):
         load(repo.root, known_good=known)
+
+
+def test_bead_reads_a_usage_record_with_a_field_named_snapshot(repo: Repo) -> None:
+    """A usage record may carry any extra field, "snapshot" too: `bead` shows the bead with
+    no snapshot then (it raised AttributeError on a string; found by test_accepted_lines)."""
+    from tests.helpers import append
+
+    line = {
+        "v": 1,
+        "id": "00000000000000000000000001",
+        "ts": "2026-11-02T00:00:00+00:00",
+        "actor": "a",
+        "source": "manual",
+        "kind": "usage",
+        "bead": "bd-1",
+        "model": "m",
+        "provider": None,
+        "session": None,
+        "tokens": {"input": 1, "output": 2},
+        "cost_usd": None,
+        "price_ref": None,
+        "snapshot": "0",
+    }
+    append(repo, ".beads/vpt/ledger/2026-11/a.jsonl", line)
+    for fmt in ("table", "json"):
+        result = repo.ok("bead", "bd-1", "--format", fmt)
+        assert "bd-1" in result.out and "internal error" not in result.err
+    assert orjson.loads(repo.ok("bead", "bd-1", "--format", "json").out)["snapshot"] is None

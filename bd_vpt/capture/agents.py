@@ -12,24 +12,17 @@ The hook's capture takes only sessions run in its own worktree: they belong to i
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import orjson
 
-from bd_vpt.capture import (
-    claude_code,
-    codex,
-    gastown,
-    gemini_cli,
-    openclaw,
-    opencode,
-    pi,
-    ratecards,
-)
+from bd_vpt.capture import apart, claude_code, gastown, ratecards
 from bd_vpt.capture.fileindex import FileIndex, Tail
 from bd_vpt.capture.transcripts import (
     Attribution,
@@ -49,19 +42,24 @@ from bd_vpt.repo import RepoInfo, worktree_roots
 
 Sessions = dict[str, list[Message]]
 
-SOURCES = {
-    "claude-code": claude_code,
-    "codex": codex,
-    "openclaw": openclaw,
-    "pi": pi,
-    "opencode": opencode,
-    "gemini-cli": gemini_cli,
+SOURCES = {  # each source's module, imported when used (sqlite3 and the rest cost start-up)
+    "claude-code": "claude_code",
+    "codex": "codex",
+    "openclaw": "openclaw",
+    "pi": "pi",
+    "opencode": "opencode",
+    "gemini-cli": "gemini_cli",
 }
+
+
+def source(kind: str) -> ModuleType:
+    """The module that reads one agent source (roots(), files(), scan())."""
+    return importlib.import_module(f"bd_vpt.capture.{SOURCES[kind]}")
 
 
 def detected() -> list[str]:
     """The agent sources whose transcripts are present on this machine."""
-    return [kind for kind, module in SOURCES.items() if module.roots(None)]
+    return [kind for kind in SOURCES if source(kind).roots(None)]
 
 
 def _current_log(info: RepoInfo) -> Path:
@@ -139,7 +137,7 @@ def run_import(
                 shard=shard,
                 own_worktree=own_worktree,
             )
-    module = SOURCES[kind]
+    module = source(kind)
     stats = Stats()
     found = list(files) if files is not None else module.files(module.roots(path))
     allowed = (
@@ -154,41 +152,13 @@ def run_import(
         to_scan = [f for f in found if f not in skip]
         # grown Claude Code transcripts: read from where the last import stopped
         tails = index.tails(to_scan, marks) if module is claude_code else {}
-
-        def scan(files: list[Path], stats: Stats, tails: dict[Path, Tail]) -> Sessions:
-            if tails:
-                return claude_code.scan(files, allowed, stats, tails)
-            read: Sessions = module.scan(files, allowed, stats)
-            return read
-
-        sessions = scan(to_scan, stats, tails)
-        # every session is walked whole (its bd commands open and close the windows of the
-        # messages after them): unchanged files holding a session read now are read too
-        seen = set(sessions).union(*(index.sessions_of(f) for f in tails))
-        shared = index.sharing(skip, seen)
-        if shared:
-            skip -= shared
-            to_scan = [f for f in found if f not in skip]
-            stats = Stats()
-            sessions = scan(to_scan, stats, tails)
-        starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
-        while refused:  # reading these from where they stopped could differ: read them whole
-            tails = {f: tail for f, tail in tails.items() if f not in refused}
-            stats = Stats()
-            sessions = scan(to_scan, stats, tails)
-            starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
-        if skip:
-            stats.skip("unchanged file", len(skip))
         prices = ratecards.kept(info)
         cards = RateCards(config, prices.cards)
-        joined = gastown.join(gastown.rows(Stats()), sessions)
+        gastown_rows = gastown.rows(Stats())
         extra = Attribution(
             session_beads=_session_beads(info),
             manual=current_log(info),
             env_bead=os.environ.get("BD_VPT_BEAD") or None,
-            work_items=joined.work_items,
-            gt_sessions=joined.names,
-            starts=starts,
         )
         try:
             start = parse_ts(since) if since else None
@@ -196,9 +166,52 @@ def run_import(
             raise VptError(
                 f"--since {since!r} is not a date", hint="e.g. --since 2026-11-01"
             ) from None
-        records = build_records(
-            sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
-        )
+        built = None
+        if module is claude_code and not tails and not gastown_rows:
+            # much to read: records built in worker processes (see apart.py)
+            built = apart.build(
+                to_scan, allowed, extra, marks, cards, actor=actor, source=kind, since=start
+            )
+            if built is not None and index.sharing(skip, built.sessions):
+                built = None  # an unchanged file holds one of its sessions: the usual way
+        if built is not None:
+            stats, records = built.stats, built.records
+            extra.ends.update(built.ends)
+            cards.made.update(built.made)
+            cards.unknown |= built.unknown
+            joined = gastown.join(gastown_rows, {})
+        else:
+
+            def scan(files: list[Path], stats: Stats, tails: dict[Path, Tail]) -> Sessions:
+                if tails:
+                    return claude_code.scan(files, allowed, stats, tails)
+                read: Sessions = module.scan(files, allowed, stats)
+                return read
+
+            sessions = scan(to_scan, stats, tails)
+            # every session is walked whole (its bd commands open and close the windows of
+            # the messages after them): unchanged files holding a session read now are read
+            seen = set(sessions).union(*(index.sessions_of(f) for f in tails))
+            shared = index.sharing(skip, seen)
+            if shared:
+                skip -= shared
+                to_scan = [f for f in found if f not in skip]
+                stats = Stats()
+                sessions = scan(to_scan, stats, tails)
+            starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
+            while refused:  # reading these from where they stopped could differ: read whole
+                tails = {f: tail for f, tail in tails.items() if f not in refused}
+                stats = Stats()
+                sessions = scan(to_scan, stats, tails)
+                starts, refused = index.agree(to_scan, skip, stats, sessions, marks)
+            joined = gastown.join(gastown_rows, sessions)
+            extra.work_items, extra.gt_sessions = joined.work_items, joined.names
+            extra.starts = starts
+            records = build_records(
+                sessions, extra, marks, cards, actor=actor, source=kind, stats=stats, since=start
+            )
+        if skip:
+            stats.skip("unchanged file", len(skip))
         prices.save(cards.made)
 
     def remember() -> None:

@@ -10,6 +10,7 @@ bead windows.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -62,11 +63,17 @@ def scan(
     much to read), each deduplicated on its own, then merged in the files' order: the same
     messages, winners and commands as one pass over every line. tails: files to read from
     where the last import stopped (if the bytes before are unchanged: see fileindex.py)."""
-    best: dict[str, Message] = {}
     tails = tails or {}
     read = partial(_scan_file, allowed=allowed_cwds, tails=tails)
     packed = partial(_packed, allowed=allowed_cwds, tails=tails)
-    for found in read_all(read, paths, packed, _unpack, meanwhile=_price_tables):
+    return merged(read_all(read, paths, packed, _unpack, meanwhile=_price_tables), stats)
+
+
+def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
+    """The files' messages (each file's read apart), deduplicated across them in order, by
+    session."""
+    best: dict[str, Message] = {}
+    for found in scans:
         stats.add(found.stats)
         for message in found.messages:
             held = best.get(message.key)
@@ -346,7 +353,15 @@ def _fast(
     detail = usage.cache_creation
     if detail is not None and detail.ephemeral_1h_input_tokens > 0:
         tokens["cache_write_1h"] = detail.ephemeral_1h_input_tokens
-    moment = _moment(stamp)
+    # (Claude Code's own form, …T12:34:56.789Z: its day is its first ten characters)
+    if len(stamp) == 24 and stamp[23] == "Z" and stamp[10] == "T" and stamp[4] == stamp[7] == "-":
+        try:
+            moment: datetime | None = _fromisoformat(stamp)
+            day = stamp[:10]
+        except ValueError:
+            moment, day = _moment(stamp), stamp_day(stamp)
+    else:
+        moment, day = _moment(stamp), stamp_day(stamp)
     if moment is None:
         stats.skip("missing fields")
         return None
@@ -367,7 +382,7 @@ def _fast(
         tokens,
         entry.isSidechain is True,
         commands,
-        stamp_day(stamp),
+        day,
         cwd if cwd is not None else "",
     )
 

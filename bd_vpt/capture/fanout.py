@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -91,32 +92,55 @@ def read_all(
     picklable and quick to pickle); this process runs meanwhile(), then takes back the runs
     no worker has started yet, from the last one on, and read()s them itself, then
     unpack()s the workers' results in order. Else read() runs here."""
+    shared = share(partial(_run, packed), partial(_run, read), paths, meanwhile)
+    if shared is None:
+        return [read(path) for path in paths]
+    found: list[T] = []
+    for here, results in shared:
+        if here:
+            found += cast(list[T], results)
+        else:
+            found += [unpack(result) for result in cast(list[U], results)]
+    return found
+
+
+def share(
+    remote: Callable[[list[Path]], U],
+    local: Callable[[list[Path]], T],
+    paths: Sequence[Path],
+    meanwhile: Callable[[], None] | None = None,
+    first: Callable[[], None] | None = None,
+) -> list[tuple[bool, T | U]] | None:
+    """The paths in runs (in order), each run done by remote(run) in a worker process
+    (module-level, picklable, its result quick to pickle) or by local(run) here: this
+    process runs first() before the workers start (what they inherit), meanwhile() once
+    they have, then takes back the runs no worker has started yet, from the last one on. (done here?, result) per run, in order; None when one process should do it
+    all (too little to read, $BD_VPT_JOBS=1, not Linux) or no pool could start."""
     sizes = _sizes(paths)
     processes = jobs(sum(sizes), len(paths))
     if processes <= 1:
-        return [read(path) for path in paths]
+        return None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     runs = [[paths[i] for i in run] for run in _runs(sizes, processes)]
+    if first is not None:
+        first()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=processes - 1, mp_context=context) as pool:
-            futures = [pool.submit(_run, packed, run) for run in runs]
+            futures = [pool.submit(remote, run) for run in runs]
             if meanwhile is not None:
                 meanwhile()
-            here: dict[int, list[T]] = {}
+            here: dict[int, T] = {}
             for index in reversed(range(len(runs))):
                 if not futures[index].cancel():  # a worker has it (and every run before it)
                     break
-                here[index] = [read(path) for path in runs[index]]
-            found: list[T] = []
+                here[index] = local(runs[index])
+            done: list[tuple[bool, T | U]] = []
             for index, future in enumerate(futures):
-                if index in here:
-                    found += here[index]
-                else:
-                    found += [unpack(result) for result in future.result()]
-            return found
+                done.append((True, here[index]) if index in here else (False, future.result()))
+            return done
     except (OSError, ImportError, BrokenProcessPool):  # no pool here (no /dev/shm), a worker killed
-        return [read(path) for path in paths]
+        return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +118,8 @@ def check_bead(info: RepoInfo, bead: str, *, force: bool) -> None:
     source = open_source(info.root)
     if source is None or source.get(bead) is not None:
         return  # no bead facts here at all: nothing to check against
+    import difflib  # (only for a bead no one knows)
+
     close_ones = difflib.get_close_matches(bead, list(source.all()), n=3, cutoff=0.6)
     guess = f"; did you mean {' or '.join(close_ones)}?" if close_ones else ""
     raise VptError(

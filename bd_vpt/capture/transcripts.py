@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -340,7 +342,7 @@ def build_records(
     extra.needed = set(extra.parents.values())
     for session in sorted(sessions, key=lambda s: _depth(s, extra.parents)):  # parents first
         messages = sessions[session]
-        messages.sort(key=lambda m: (m.moment, m.key))
+        messages.sort(key=_WHEN)
         mark = marks.get(session)
         window = 0
         previous: object = object()
@@ -364,6 +366,9 @@ def build_records(
     return records
 
 
+_WHEN = attrgetter("moment", "key")  # a message's place in its session: (moment, key)
+
+
 def _depth(session: str, parents: dict[str, str]) -> int:
     depth = 0
     while session in parents and depth < 8:
@@ -381,13 +386,14 @@ def _record(
     actor: str,
     source: str,
 ) -> Record:
-    tokens: dict[str, int] = {}
     first, last = group[0], group[-1]
-    get = tokens.get
     used = [message.tokens for message in group]
-    for counts in used:
-        for kind, value in counts.items():
-            tokens[kind] = get(kind, 0) + value
+    # each kind summed over the messages, the kinds in order of first use (loops in C)
+    get = dict.get
+    tokens: dict[str, int] = {
+        kind: sum(map(get, used, repeat(kind), repeat(0)))
+        for kind in dict.fromkeys(chain.from_iterable(used))
+    }
     # (one model, one day: the group's messages are priced from one rate card)
     cost, ref, provider = cards.total(model, [m.moment for m in group], used, first.day)
     extra: dict[str, Any] = {

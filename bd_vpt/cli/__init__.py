@@ -25,7 +25,7 @@ from bd_vpt.cli import (  # noqa: F401
     reports,
 )
 from bd_vpt.cli.options import cli
-from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, VptError, redact
+from bd_vpt.errors import EXIT_BAD, EXIT_FAILED, failed
 
 __all__ = ["cli", "main"]
 
@@ -47,9 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     file_size_limit_is_an_error()
     try:
         result = cli.main(args=args, prog_name="bd-vpt", standalone_mode=False)
-    except VptError as exc:
-        click.echo(exc.render(), err=True)
-        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_FAILED
@@ -58,29 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD if exc.exit_code == 2 else exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except BrokenPipeError:
-        sys.stderr.close()  # `bd-vpt summary | head`: not an error
-        return 0
-    except KeyboardInterrupt:
-        click.echo("bd-vpt: interrupted", err=True)
-        return 130
-    except OSError as exc:  # the machine said no (a full disk, a read-only folder)
-        if debug:
+    except (Exception, KeyboardInterrupt) as exc:  # (a user error, the machine, a bug)
+        code = failed(exc, debug, lambda text: click.echo(text, err=True))
+        if code is None:
             raise
-        where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(
-            f"bd-vpt: error: {exc.strerror or exc}{where}\n"
-            "  hint: free some space or fix the permissions, then run the command again",
-            err=True,
-        )
-        return EXIT_FAILED
-    except Exception as exc:  # a bug: one line, the traceback only on request
-        if debug:
-            raise
-        line = (
-            f"bd-vpt: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback, and please report it)"
-        )
-        click.echo(redact(line), err=True)
-        return EXIT_FAILED
+        return code
     return result if isinstance(result, int) else 0

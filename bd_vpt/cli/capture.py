@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -17,6 +16,7 @@ from bd_vpt.cli.options import (
     since_option,
     warn_all,
 )
+from bd_vpt.integrations.importing import run_one, written_line
 
 
 @cli.command()
@@ -68,82 +68,6 @@ def sync(since: str | None, dry_run: bool, explain: bool, actor: str | None, fmt
     if result["not_counted"]:
         lines.append(not_counted_line(result["not_counted"]))
     show(Report(result, before=before, after=lines), fmt)
-
-
-def _import(
-    kind: str,
-    path: Path | None,
-    since: str | None,
-    all_projects: bool,
-    dry_run: bool,
-    actor: str | None,
-    hook: bool,
-    fmt: str,
-) -> None:
-    import sys
-
-    import orjson
-
-    from bd_vpt.capture import manual
-    from bd_vpt.capture.agents import run_import
-    from bd_vpt.render.report import Report
-
-    info, config = open_repo()
-    files = None
-    if hook:  # Claude Code's hook: {"session_id": ..., "transcript_path": ...} on stdin
-        try:
-            event = orjson.loads(sys.stdin.buffer.read() or b"{}")
-            files = [Path(event["transcript_path"])] if event.get("transcript_path") else None
-        except (orjson.JSONDecodeError, AttributeError, TypeError):
-            files = None
-    result = run_import(
-        info,
-        config,
-        kind,
-        actor=manual.resolve_actor(actor, info.root),
-        path=path,
-        files=files,
-        since=since,
-        all_projects=all_projects,
-        dry_run=dry_run,
-    )
-    result.pop("remember")  # done: run_import noted the files it read
-    if fmt != "json":
-        warn_all(
-            [
-                f"no known price for model {m!r}: cost_usd left null"
-                for m in result["unknown_models"]
-            ]
-        )
-    verb = "would write" if dry_run else "wrote"
-    lines = [
-        f"{result['files']} file(s), {result['messages']:,} message(s) "
-        f"({result['duplicates']:,} duplicate line(s), {result['already_imported']:,} "
-        f"already in the ledger)"
-    ]
-    if result["skipped"]:
-        lines.append(
-            "skipped: " + ", ".join(f"{n:,} {why}" for why, n in result["skipped"].items())
-        )
-    lines.append(_written_line(result, verb))
-    show(Report(result, after=lines), fmt)
-
-
-def _written_line(result: dict[str, Any], verb: str) -> str:
-    """What an import wrote: records, tokens, the cost (unknown is not zero: "?" with the
-    priced part), the agent's own figure when it logs one, and the tokens with no bead."""
-    reported = result["reported_cost_usd"]
-    return (
-        f"{verb} {len(result['records'])} usage record(s): {result['tokens']:,} tokens, "
-        + (
-            f"${result['cost_usd']:.4f}"
-            if result["cost_usd"] is not None
-            else f"cost ? (${result['priced_cost_usd']:.4f} priced; "
-            f"{result['unpriced_records']:,} record(s) of no known price)"
-        )
-        + (f" (the agent's own figure: ${reported:.4f})" if reported is not None else "")
-        + f"; {result['unattributed_tokens']:,} tokens with no bead"
-    )
 
 
 def import_options(func: F) -> F:
@@ -214,7 +138,7 @@ def _import_all(
             f"{part['source']}: {part['files']} file(s), {part['messages']:,} message(s), "
             f"{part['already_imported']:,} already in the ledger, {skipped:,} line(s) skipped"
         )
-    lines.append(_written_line(result, verb))
+    lines.append(written_line(result, verb))
     if gastown and "gastown" not in result:
         from bd_vpt.capture.gastown import costs_file
 
@@ -292,7 +216,7 @@ def import_claude_code(
       bd-vpt import claude-code
       bd-vpt import claude-code --since 2026-11-01 --dry-run
     """
-    _import("claude-code", path, since, all_projects, dry_run, actor, hook, fmt)
+    run_one("claude-code", path, since, all_projects, dry_run, actor, hook, fmt)
 
 
 # One subcommand per agent source with the same options: (name, help with an example).
@@ -360,7 +284,7 @@ def _source_command(kind: str, help_text: str) -> None:
         actor: str | None,
         fmt: str,
     ) -> None:
-        _import(kind, path, since, all_projects, dry_run, actor, False, fmt)
+        run_one(kind, path, since, all_projects, dry_run, actor, False, fmt)
 
 
 for _kind, _help in SOURCE_HELP:

@@ -139,10 +139,9 @@ def source_options(func: F) -> F:
 
 def open_repo() -> tuple[RepoInfo, Config]:
     """The repository bd-vpt runs in and its config."""
-    from bd_vpt import config, repo
+    from bd_vpt.config import here
 
-    info = repo.discover()
-    return info, config.load(info.root, known_good=info.state_dir / "config-ok")
+    return here()
 
 
 def warn_all(warnings: list[str]) -> None:

@@ -196,6 +196,7 @@ class RateCards:
         self.unknown: set[str] = set()
         self.kept = kept if kept is not None else {}
         self.made: dict[str, Any] = {}
+        self.moment_bound = False  # a card was looked up that holds for its moment only
 
     def _card(self, model: str, moment: datetime, day: str | None = None) -> Card | None:
         key = (model, day or moment.date().isoformat())
@@ -220,6 +221,8 @@ class RateCards:
                 card = None if calc is None else _made(calc, key[1])
                 if whole_day and (calc is None or _daylong(calc)):
                     self.made[named] = card_entry(card)
+                else:  # another moment of the day could have given another card
+                    self.moment_bound = True
             if card is None:
                 self.unknown.add(model)
         self._cards[key] = card
