@@ -108,7 +108,9 @@ int read_string_or_null(Cur *c, Span *out);
 int read_count(Cur *c, int64_t *out);
 int read_amount(Cur *c, double *out);
 void keys_init(Keys *keys, const char *const *names, int count);
+#define UNKNOWN_KEY (-2)
 int read_key(Cur *c, Keys *keys, int prev);
+int skip_value(Cur *c, int depth);
 int ulid_key(Span s, int64_t *key);
 int is_stamp(Span s);
 int64_t stamp_micros(Span s);

@@ -153,7 +153,89 @@ int read_key(Cur *c, Keys *keys, int prev) {
             return i;
         }
     }
-    return -1;
+    return UNKNOWN_KEY; /* read, with its colon: the caller skips its value or leaves */
+}
+
+static int skip_number(Cur *c) {
+    /* the JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *q = c->p, *end = c->end;
+    if (q < end && *q == '-') q++;
+    if (q < end && *q == '0') {
+        q++;
+    } else if (q < end && *q >= '1' && *q <= '9') {
+        while (q < end && *q >= '0' && *q <= '9') q++;
+    } else {
+        return -1;
+    }
+    if (q < end && *q == '.') {
+        const char *digits = ++q;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        if (q == digits) return -1;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < end && (*q == '+' || *q == '-')) q++;
+        const char *digits = q;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+        if (q == digits) return -1;
+    }
+    c->p = q;
+    return 0;
+}
+
+static int literal(Cur *c, const char *word, size_t n) {
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return -1;
+    c->p += n;
+    return 0;
+}
+
+int skip_value(Cur *c, int depth) {
+    /* Past one JSON value in the shape the lane reads (compact, strings of printable ASCII
+     * without escapes, nested at most 32 deep): the value of a key the record does not
+     * define, which the Python lane's struct reads past too. */
+    Span text;
+    if (c->p >= c->end || depth > 32) return -1;
+    switch (*c->p) {
+    case '"':
+        return read_string(c, &text);
+    case 't':
+        return literal(c, "true", 4);
+    case 'f':
+        return literal(c, "false", 5);
+    case 'n':
+        return literal(c, "null", 4);
+    case '[':
+        c->p++;
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
+            if (skip_value(c, depth + 1) < 0 || c->p >= c->end) return -1;
+            if (*c->p == ']') {
+                c->p++;
+                return 0;
+            }
+            if (*c->p++ != ',') return -1;
+        }
+    case '{':
+        c->p++;
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
+            if (read_string(c, &text) < 0 || c->p >= c->end || *c->p++ != ':') return -1;
+            if (skip_value(c, depth + 1) < 0 || c->p >= c->end) return -1;
+            if (*c->p == '}') {
+                c->p++;
+                return 0;
+            }
+            if (*c->p++ != ',') return -1;
+        }
+    default:
+        return skip_number(c);
+    }
 }
 
 static signed char ULID_DIGIT[256]; /* Crockford's base 32 (no I, L, O, U): base-36 value */

@@ -83,7 +83,12 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
     if (c->p >= c->end || *c->p != '{') return -1;
     c->p++;
     for (;;) {
-        f = read_key(c, fields, f);
+        int key = read_key(c, fields, f);
+        if (key == UNKNOWN_KEY) { /* a field the record does not define: read past */
+            if (skip_value(c, 0) < 0) return -1;
+            goto next;
+        }
+        f = key;
         if (f < 0 || (seen & (1u << f))) return -1;
         seen |= 1u << f;
         switch (f) {
@@ -158,6 +163,7 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
         default:
             return -1;
         }
+    next:
         if (c->p >= c->end) return -1;
         if (*c->p == '}') {
             c->p++;
