@@ -111,6 +111,76 @@ static PyObject *read_number(Cur *c, double high) {
     return PyFloat_FromDouble(value);
 }
 
+/* Any JSON value in the lane's shape as orjson reads it: str, int (a plain integer of at most
+ * 18 digits), float (correctly rounded: read_amount's numbers and their negatives, never a
+ * negative zero), True, False, None, list, dict (a key given twice keeps its first place and
+ * its last value, as a dict filled in order does). The value of a key the outcome does not
+ * define. NULL with no exception: leave the line. */
+static PyObject *build_value(Cur *c, Strings *strings, int depth) {
+    Span text;
+    if (c->p >= c->end || depth > 32) return NULL;
+    char first = *c->p;
+    if (first == '"') return read_string(c, &text) < 0 ? NULL : text_of(strings, text);
+    if (first == 't' || first == 'f' || first == 'n') {
+        const char *word = first == 't' ? "true" : first == 'f' ? "false" : "null";
+        size_t n = strlen(word);
+        if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) return NULL;
+        c->p += n;
+        PyObject *value = first == 't' ? Py_True : first == 'f' ? Py_False : Py_None;
+        Py_INCREF(value);
+        return value;
+    }
+    if (first == '[' || first == '{') {
+        int list = first == '[';
+        char close = list ? ']' : '}';
+        PyObject *made = list ? PyList_New(0) : PyDict_New();
+        if (made == NULL) return NULL;
+        c->p++;
+        if (c->p < c->end && *c->p == close) {
+            c->p++;
+            return made;
+        }
+        for (;;) {
+            PyObject *key = NULL, *value;
+            if (!list) {
+                if (read_string(c, &text) < 0 || c->p >= c->end || *c->p++ != ':') break;
+                if ((key = text_of(strings, text)) == NULL) break;
+            }
+            value = build_value(c, strings, depth + 1);
+            int bad = value == NULL || (list ? PyList_Append(made, value)
+                                             : PyDict_SetItem(made, key, value)) < 0;
+            Py_XDECREF(key);
+            Py_XDECREF(value);
+            if (bad || c->p >= c->end) break;
+            if (*c->p == close) {
+                c->p++;
+                return made;
+            }
+            if (*c->p++ != ',') break;
+        }
+        Py_DECREF(made);
+        return NULL;
+    }
+    int negative = first == '-';
+    if (negative) c->p++;
+    const char *start = c->p;
+    int digits = 0;
+    while (start + digits < c->end && start[digits] >= '0' && start[digits] <= '9') digits++;
+    const char *after = start + digits;
+    int whole = digits > 0 && digits <= 18 && (digits == 1 || *start != '0') &&
+                !(after < c->end && (*after == '.' || *after == 'e' || *after == 'E'));
+    if (whole) {
+        long long value = 0;
+        for (int i = 0; i < digits; i++) value = value * 10 + (start[i] - '0');
+        if (negative && value == 0) return NULL; /* -0 */
+        c->p = after;
+        return PyLong_FromLongLong(negative ? -value : value);
+    }
+    double amount;
+    if (read_amount(c, &amount) < 0 || (negative && amount == 0.0)) return NULL;
+    return PyFloat_FromDouble(negative ? -amount : amount);
+}
+
 /* a str of text (shared), None for null; NULL with no exception: leave the line */
 static PyObject *read_text(Cur *c, Strings *strings, int nullable, int nonempty) {
     Span text;
@@ -219,7 +289,20 @@ PyObject *read_outcome(const char *p, const char *end, Ended *ended, Strings *st
     if (c->p >= c->end || *c->p != '{') goto leave;
     c->p++;
     for (;;) {
-        f = read_key(c, fields, f);
+        const char *key_at = c->p;
+        int key = read_key(c, fields, f);
+        if (key == UNKNOWN_KEY) { /* a field the outcome does not define: kept as read */
+            Span name = {key_at + 1, (c->p - 2) - (key_at + 1)};
+            PyObject *name_text = text_of(strings, name);
+            if (name_text == NULL) goto fail;
+            PyObject *value = build_value(c, strings, 0);
+            int bad = value == NULL || PyDict_SetItem(record, name_text, value) < 0;
+            Py_DECREF(name_text);
+            Py_XDECREF(value);
+            if (bad) goto leave; /* (a failure too, when an exception is set) */
+            goto next;
+        }
+        f = key;
         if (f < 0 || (seen & (1u << f))) goto leave;
         seen |= 1u << f;
         PyObject *value = NULL;
@@ -298,6 +381,7 @@ PyObject *read_outcome(const char *p, const char *end, Ended *ended, Strings *st
         int bad = PyDict_SetItem(record, OUTCOME_KEYS[f], value);
         Py_DECREF(value);
         if (bad < 0) goto fail;
+    next:
         if (c->p >= c->end) goto leave;
         if (*c->p == '}') {
             c->p++;
