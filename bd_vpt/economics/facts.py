@@ -131,13 +131,16 @@ def collect_rows(
     high = until.date().isoformat() if until is not None else None
     halves = cut_days(win)
     usage_records = outcome_records = 0
+    total_basis = basis == "total"  # the common basis, summed here (else counted())
+    plain = by is None and period_by is None  # one bucket per bead
     for (bead, actor, model, day, shape, cut, _session), row in rows.items():
         cost = row[COST_SLOT]
         if bead is not None:
             days = bead_days.get(bead)
             if days is None:
-                days = bead_days[bead] = {}
-            days[day] = days.get(day, 0) + cost
+                bead_days[bead] = {day: cost}
+            else:
+                days[day] = days.get(day, 0) + cost
             if shape & ROW_UNPRICED:
                 unpriced_days.setdefault(bead, set()).add(day)
         if filtering:
@@ -152,16 +155,22 @@ def collect_rows(
                 continue
         count = row[0]
         usage_records += count
-        if period_by is None:
-            key: tuple[Any, ...] = (bead, group_of(actor, model, day))
+        if plain:
+            key: tuple[Any, ...] = (bead, "")
+        elif period_by is None:
+            key = (bead, group_of(actor, model, day))
         else:
             key = (bead, period_by(actor, model, day), group_of(actor, model, day))
         bucket = buckets.get(key)
         if bucket is None:
             bucket = buckets[key] = new_bucket()
-        tokens = counted(row, shape, basis)
         if shape & UNSPLIT:
+            tokens = int(row[6])
             bucket[6] += tokens
+        elif total_basis:
+            tokens = int(row[1] + row[2] + row[3] + row[4])
+        else:
+            tokens = counted(row, shape, basis)
         bucket[0] += tokens
         bucket[1] += row[1]
         bucket[2] += row[2]
