@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import partial
+from operator import is_not
 from typing import Any
 
 from bd_vpt.config import Config
@@ -130,6 +132,9 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
 _STATES: list[tuple[object, dict[str, BeadState]]] = []
 
 
+_PRESENT = partial(is_not, None)
+
+
 def bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
     if bead is None:
         return [NO_BEAD]
@@ -162,19 +167,21 @@ def _placements(
     return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
 
 
-def _wasted(states: dict[str, BeadState]) -> set[str]:
-    """The beads whose last result wasted their tokens: once per states (a trend asks it
-    for every period)."""
+def _wasted(states: dict[str, BeadState]) -> tuple[set[str], dict[str, int]]:
+    """The beads whose last result wasted their tokens, and not_counted(states): once per
+    states (a trend asks them for every period)."""
     for held, found in _WASTED:
         if held is states:
             return found
-    found = {b for b, st in states.items() if st.last_result_wasted}
+    wasted = {b for b, st in states.items() if st.last_result_wasted}
+    found = (wasted, not_counted(states))
     _WASTED.insert(0, (states, found))
     del _WASTED[2:]
     return found
 
 
-_WASTED: list[tuple[object, set[str]]] = []  # held, so an identity is never reused
+# held, so an identity is never reused
+_WASTED: list[tuple[object, tuple[set[str], dict[str, int]]]] = []
 
 
 def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
@@ -230,13 +237,14 @@ def summarize_facts(
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
     win = win or Window()
-    inside = win.contains
+    # with no end, a moment is inside when there is one (a C call, 100,000 times a report)
+    inside = win.contains if win.since is not None or win.until is not None else _PRESENT
     states = bead_states(facts)
     total = Group()
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    wasted = _wasted(states)
+    wasted, skipped = _wasted(states)
     for (bead, group), bucket in facts.buckets.items():
         total.add(bead, bucket)
         if bead in wasted:
@@ -287,9 +295,8 @@ def summarize_facts(
                 groups[key].charge(share, money)
     totals = total.figures()
     totals["outcome_records"] = facts.outcome_records
-    skipped = not_counted(states)
     if skipped:  # closes kept but not counted (sync's [outcomes] rules), by rule
-        totals["not_counted"] = skipped
+        totals["not_counted"] = dict(skipped)
     rows = [{"key": key, **group.figures()} for key, group in groups.items()]
     if by in TIME_KEYS and rows:
         assert by is not None
@@ -342,19 +349,20 @@ def _trend(
     by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
-    outcome_counts: dict[str, int] = defaultdict(int)
     holds = win.holds if win.since is not None or win.until is not None else None
-    placed: dict[str, str] = {}  # UTC day -> its period
+    per_day: dict[str, int] = {}  # outcomes in the window by UTC day
     for outcomes in facts.outcomes.values():
         for outcome in outcomes:
             ts = outcome["ts"]
             if holds is not None and not holds(ts):
                 continue
-            day = utc_day(ts)
-            key = placed.get(day)
-            if key is None:
-                key = placed[day] = period(day, every)
-            outcome_counts[key] += 1
+            day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
+            per_day[day] = per_day.get(day, 0) + 1
+    placed: dict[str, str] = {}  # UTC day -> its period
+    outcome_counts: dict[str, int] = defaultdict(int)
+    for day, count in per_day.items():
+        key = placed[day] = period(day, every)
+        outcome_counts[key] += count
     seen = set(by_period) | set(outcome_counts)
     if not seen:
         return []
@@ -362,17 +370,20 @@ def _trend(
     rows = []
     groups_seen: set[str] = set()
     keys = periods_between(min(seen), max(seen), every, seen)
-    movers: dict[str, set[str]] = defaultdict(set)  # period -> beads with something in it
+    # period -> beads with something in it (a completion, a reopen, the anchor), in the
+    # order of states: each period's sums add in the order a report of that period does
+    movers: dict[str, dict[str, None]] = defaultdict(dict)
     for bead, state in states.items():
-        moments = [c.at for c in state.completions] + state.reopens
-        if state.anchor is not None:
-            moments.append(state.anchor)
-        for moment in moments:
-            day = moment.astimezone(UTC).date().isoformat()
+        days = [c.ts[:10] if c.ts[-1] == "Z" else _day(c.at) for c in state.completions]
+        days.extend(map(_day, state.reopens))
+        if not state.closed and state.last_at is not None:  # else the anchor is a completion
+            ts = state.last_ts
+            days.append(ts[:10] if ts is not None and ts[-1] == "Z" else _day(state.last_at))
+        for day in days:
             key = placed.get(day)
             if key is None:
                 key = placed[day] = period(day, every)
-            movers[key].add(bead)
+            movers[key][bead] = None
     for key in keys:
         sub = Facts(
             buckets=by_period.get(key, {}),
@@ -400,6 +411,11 @@ def _trend(
         ]
         rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
+
+
+def _day(moment: datetime) -> str:
+    """The UTC day of a moment (a bead's story keeps moments; its records' times are text)."""
+    return moment.astimezone(UTC).date().isoformat()
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
