@@ -138,6 +138,9 @@ def budget_rows(
     rows: dict[RowKey, Row], outcomes: Iterable[Record], config: Config, now: datetime
 ) -> list[dict[str, Any]]:
     """budget_status over usage rows folded with judged_at(now)."""
+    caps = budgets(config)
+    if not caps:
+        return []
     labels_of: dict[str, set[str]] = {}
     for record in outcomes:
         if record.get("snapshot"):
@@ -145,7 +148,7 @@ def budget_rows(
     today = now.astimezone(UTC).date().isoformat()
     placed = today in cut_days(judged_at(now))  # now's day: its records placed one by one
     found = []
-    for budget in budgets(config):
+    for budget in caps:
         key = period(now.date().isoformat(), budget.period)
         win = period_window(key, budget.period)
         assert win.since is not None and win.until is not None
@@ -219,8 +222,10 @@ def check_rows(
     config: Config,
     now: datetime,
     weekly: list[dict[str, Any]] | None = None,
+    everything: Facts | None = None,
 ) -> list[Alert]:
-    """check() over usage rows folded with judged_at(now) (ledger/usage.py)."""
+    """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
+    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts)."""
     if weekly is None:
         weekly = trend_rows(rows, outcomes, config, every="week")
     limits = thresholds(config)
@@ -237,7 +242,8 @@ def check_rows(
     ) -> None:
         alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
 
-    everything = collect_rows(rows, outcomes, config)  # the fleet's and _variation's
+    if everything is None:  # the fleet's and _variation's
+        everything = collect_rows(rows, outcomes, config)
     fleet = summarize_facts(everything, config)["totals"]
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
@@ -380,9 +386,10 @@ def _above_trailing_median(
     """(key, value, trailing median) where value >= spike_factor x the median of up to
     `lookback` values before it (once spike_history values exist)."""
     found = []
+    values = [v for _, v in series]
     for index in range(limits["spike_history"], len(series)):
         key, value = series[index]
-        median = statistics.median(v for _, v in series[max(0, index - lookback) : index])
+        median = statistics.median(values[max(0, index - lookback) : index])
         if median and value >= limits["spike_factor"] * median:
             found.append((key, value, median))
     return found

@@ -122,7 +122,9 @@ def collect_rows(
     bead_days: dict[str, dict[str, int]] = {}
     unpriced_days = facts.unpriced_days
     group_of = _group_of(by)
-    period_by = _group_of(every) if every else None
+    every = every or None
+    if every is not None and every not in TIME_KEYS:
+        raise ValueError(f"unknown period {every!r}")
     filtering = win is not None and (win.since is not None or win.until is not None)
     since = win.since if win is not None and win.since is not None else None
     until = win.until if win is not None and win.until is not None else None
@@ -132,7 +134,8 @@ def collect_rows(
     halves = cut_days(win)
     usage_records = outcome_records = 0
     total_basis = basis == "total"  # the common basis, summed here (else counted())
-    plain = by is None and period_by is None  # one bucket per bead
+    plain = by is None and not every  # one bucket per bead
+    periods: dict[str, str] = {}  # UTC day -> its period (every)
     for (bead, actor, model, day, shape, cut, _session), row in rows.items():
         cost = row[COST_SLOT]
         if bead is not None:
@@ -157,10 +160,13 @@ def collect_rows(
         usage_records += count
         if plain:
             key: tuple[Any, ...] = (bead, "")
-        elif period_by is None:
+        elif every is None:
             key = (bead, group_of(actor, model, day))
         else:
-            key = (bead, period_by(actor, model, day), group_of(actor, model, day))
+            when = periods.get(day)
+            if when is None:
+                when = periods[day] = period(day, every)
+            key = (bead, when, "" if by is None else group_of(actor, model, day))
         bucket = buckets.get(key)
         if bucket is None:
             bucket = buckets[key] = new_bucket()

@@ -18,7 +18,7 @@ and the additive ones (README) sum over periods to the whole range.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from operator import is_not
@@ -66,6 +66,7 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "collect_rows",
     "cut_days",
     "day_aligned",
+    "fleet_facts",
     "period",
     "period_of",
     "period_window",
@@ -75,6 +76,7 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "summarize_facts",
     "summarize_rows",
     "trend",
+    "trend_of",
     "trend_rows",
     "utc_day",
     "window",
@@ -184,6 +186,22 @@ def _wasted(states: dict[str, BeadState]) -> tuple[set[str], dict[str, int]]:
 _WASTED: list[tuple[object, tuple[set[str], dict[str, int]]]] = []
 
 
+def _meeting(states: dict[str, BeadState], win: Window) -> Iterator[tuple[str, BeadState]]:
+    """The beads whose story may meet the window: a bead adds nothing to a report (its part
+    is None) when its first completion (or, with none, its latest outcome) and its latest
+    outcome, between which all its moves lie, are both before it or both after it."""
+    since, until = win.since, win.until
+    for bead, state in states.items():
+        last = state.last_at
+        if last is not None:
+            if since is not None and last < since:
+                continue
+            first = state.completions[0].at if state.completions else last
+            if until is not None and first >= until:
+                continue
+        yield bead, state
+
+
 def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
     """Closes kept in the ledger but not counted, by rule (duplicate, wisp, parent, ...)."""
     counts: dict[str, int] = {}
@@ -264,7 +282,13 @@ def summarize_facts(
             if bead in wasted:
                 groups[key].wasted_tokens += int(bucket[0])
     limit = config.escalation_minutes
-    moving = states.items() if movers is None else ((b, states[b]) for b in movers)
+    moving: Iterable[tuple[str, BeadState]]
+    if movers is not None:
+        moving = ((b, states[b]) for b in movers)
+    elif parts is None and (win.since is not None or win.until is not None):
+        moving = _meeting(states, win)  # (parts are kept of every bead)
+    else:
+        moving = states.items()
     for bead, state in moving:
         part = bead_part(bead, state, facts, config, inside, limit)
         if parts is not None:
@@ -340,12 +364,13 @@ def trend_rows(
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
     facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
-    return _trend(facts, config, win, every, by)
+    return trend_of(facts, config, win, every, by)
 
 
-def _trend(
+def trend_of(
     facts: Facts, config: Config, win: Window, every: str, by: str | None
 ) -> list[dict[str, Any]]:
+    """trend_rows() of facts collected with win, by and every."""
     by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
@@ -377,13 +402,13 @@ def _trend(
         days = [c.ts[:10] if c.ts[-1] == "Z" else _day(c.at) for c in state.completions]
         days.extend(map(_day, state.reopens))
         if not state.closed and state.last_at is not None:  # else the anchor is a completion
-            ts = state.last_ts
-            days.append(ts[:10] if ts is not None and ts[-1] == "Z" else _day(state.last_at))
+            last = state.last_ts
+            days.append(last[:10] if last and last[-1] == "Z" else _day(state.last_at))
         for day in days:
-            key = placed.get(day)
-            if key is None:
-                key = placed[day] = period(day, every)
-            movers[key][bead] = None
+            when = placed.get(day)
+            if when is None:
+                when = placed[day] = period(day, every)
+            movers[when][bead] = None
     for key in keys:
         sub = Facts(
             buckets=by_period.get(key, {}),
@@ -411,6 +436,33 @@ def _trend(
         ]
         rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
+
+
+def fleet_facts(facts: Facts) -> Facts:
+    """The facts collect_rows gives with no --by and no period, from facts collected by
+    period (no --by) with the same window: each bead's buckets summed over the periods
+    (exact integers, and in the order of the beads' first rows, as collect_rows makes
+    them); the outcomes, days and bead states are the same objects."""
+    buckets: dict[tuple[Any, ...], Bucket] = {}
+    for (bead, _when, group), bucket in facts.buckets.items():
+        if group != "":
+            raise ValueError("facts collected --by a group")
+        have = buckets.get((bead, ""))
+        if have is None:
+            buckets[(bead, "")] = list(bucket)
+        else:
+            for i, value in enumerate(bucket):
+                have[i] += value
+    return Facts(
+        buckets=buckets,
+        outcomes=facts.outcomes,
+        usage_records=facts.usage_records,
+        outcome_records=facts.outcome_records,
+        states=facts.states,
+        bead_days=facts.bead_days,
+        unpriced_days=facts.unpriced_days,
+        source=facts.source,
+    )
 
 
 def _day(moment: datetime) -> str:
