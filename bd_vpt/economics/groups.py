@@ -4,6 +4,7 @@ Pure arithmetic: what goes into which group is decided in metrics.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import add
 from typing import Any
 
 from bd_vpt.economics.timeline import Money
@@ -39,8 +40,7 @@ class Group:
 
     def add(self, bead: str | None, bucket: Bucket) -> None:
         sums = self.sums
-        for i, value in enumerate(bucket):
-            sums[i] += value
+        sums[:] = map(add, sums, bucket)  # slot by slot, in C
         if bead is not None:
             self.attributed_tokens += int(bucket[0])
 

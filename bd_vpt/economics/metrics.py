@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
-from operator import is_not
+from operator import add, is_not
 from typing import Any
 
 from bd_vpt.config import Config
@@ -451,8 +451,7 @@ def fleet_facts(facts: Facts) -> Facts:
         if have is None:
             buckets[(bead, "")] = list(bucket)
         else:
-            for i, value in enumerate(bucket):
-                have[i] += value
+            have[:] = map(add, have, bucket)
     return Facts(
         buckets=buckets,
         outcomes=facts.outcomes,
