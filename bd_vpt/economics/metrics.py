@@ -18,7 +18,7 @@ and the additive ones (README) sum over periods to the whole range.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from operator import add, is_not
@@ -135,6 +135,17 @@ _STATES: list[tuple[object, dict[str, BeadState]]] = []
 
 
 _PRESENT = partial(is_not, None)
+
+
+def _inside(win: Window) -> Callable[[datetime | None], bool]:
+    """win.contains, quicker (it is asked 100,000 times a report): with no end, whether
+    there is a moment (a C call); with both, one comparison chain."""
+    since, until = win.since, win.until
+    if since is None and until is None:
+        return _PRESENT
+    if since is None or until is None:
+        return win.contains
+    return lambda moment: moment is not None and since <= moment < until
 
 
 def bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
@@ -255,8 +266,7 @@ def summarize_facts(
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
     win = win or Window()
-    # with no end, a moment is inside when there is one (a C call, 100,000 times a report)
-    inside = win.contains if win.since is not None or win.until is not None else _PRESENT
+    inside = _inside(win)
     states = bead_states(facts)
     total = Group()
     groups: dict[str, Group] = defaultdict(Group)

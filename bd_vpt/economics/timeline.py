@@ -102,7 +102,7 @@ def state_of(bead: str, outcomes: list[Record]) -> BeadState:
     held = _HELD.get(bead)
     if held is not None and len(held[0]) == len(outcomes) and all(map(is_, held[0], outcomes)):
         return held[1]
-    state = fold(bead, *ordered(outcomes))
+    state = _alone(bead, outcomes[0]) if len(outcomes) == 1 else fold(bead, *ordered(outcomes))
     _HELD[bead] = (tuple(outcomes), state)  # held: the records stay alive, so are not reused
     return state
 
@@ -188,6 +188,35 @@ def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadStat
         reopens,
         latest.get("excluded") or None,  # excluded
     )
+
+
+def _alone(bead: str, outcome: Record) -> BeadState:
+    """fold() of a bead's one outcome (most beads have one): the same state, without the
+    loop."""
+    moment = parse_ts(outcome["ts"])
+    get = outcome.get
+    snapshot = get("snapshot") or {}
+    minutes = float(get("human_minutes") or 0.0)
+    result = outcome["result"]
+    excluded = get("excluded")
+    if result != "completed" or excluded:
+        return BeadState(
+            bead, snapshot, False, 0.0, None, None, None, False, False, 0.0, 0.0,
+            outcome["ts"], moment, None, result, [], [], excluded or None,
+        )  # fmt: skip
+    ts = outcome["ts"]
+    run = Completion(
+        moment,
+        ts,
+        outcome["actor"],
+        float(get("completion", 1.0)),
+        minutes + 0.0,  # as fold adds the (no) minutes pending before it
+        float(get("value_usd") or 0.0),
+    )
+    return BeadState(
+        bead, snapshot, True, run.completion, ts, moment, run.actor, True, False,
+        0 + run.minutes, run.value, ts, moment, None, result, [run], [], None,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
