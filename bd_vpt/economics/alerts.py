@@ -21,11 +21,13 @@ from bd_vpt.economics.metrics import (
     bead_states,
     collect_rows,
     cut_days,
+    fleet_facts,
     period,
     period_window,
     summarize_facts,
     summarize_rows,
-    trend_rows,
+    trend_of,
+    window,
 )
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import (
@@ -225,9 +227,14 @@ def check_rows(
     everything: Facts | None = None,
 ) -> list[Alert]:
     """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
-    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts)."""
+    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
+    With neither, the rows are collected by week once for both."""
     if weekly is None:
-        weekly = trend_rows(rows, outcomes, config, every="week")
+        whole = window(None, None)
+        by_week = collect_rows(rows, outcomes, config, whole, every="week")
+        weekly = trend_of(by_week, config, whole, "week", None)
+        if everything is None:
+            everything = fleet_facts(by_week)
     limits = thresholds(config)
     hard = set(limits["hard"])
     alerts: list[Alert] = []
