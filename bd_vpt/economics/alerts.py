@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.facts import Facts, transitions
 from bd_vpt.economics.metrics import (
     Window,
     bead_states,
@@ -24,7 +24,6 @@ from bd_vpt.economics.metrics import (
     fleet_facts,
     period,
     period_window,
-    summarize_facts,
     summarize_rows,
     trend_of,
     window,
@@ -251,7 +250,9 @@ def check_rows(
 
     if everything is None:  # the fleet's and _variation's
         everything = collect_rows(rows, outcomes, config)
-    fleet = summarize_facts(everything, config)["totals"]
+    # the rates, counts and shares read below, without placing every bead's credit and money
+    states = bead_states(everything)
+    fleet = transitions(everything, states, config.escalation_minutes).figures()
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:

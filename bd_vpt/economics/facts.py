@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.groups import COST, RECORDS, UNPRICED, UNPRICED_TOKENS, Bucket, new_bucket
+from bd_vpt.economics.groups import (
+    COST,
+    RECORDS,
+    UNPRICED,
+    UNPRICED_TOKENS,
+    Bucket,
+    Group,
+    new_bucket,
+)
 from bd_vpt.economics.keys import TIME_KEYS
 from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import Window, period
@@ -202,3 +210,19 @@ def collect_rows(
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts
+
+
+def transitions(facts: Facts, states: dict[str, BeadState], limit: float) -> Group:
+    """The whole ledger's usage (facts collected with no window) and every transition of
+    its beads (completions, reopens, escalations: completions of more than limit human
+    minutes), as summarize_facts counts them with no window, where every bead moves and
+    all of its transitions are inside; no credit and no money are placed. What check reads
+    of the fleet's figures (rates, counts, coverage, priced share) is then the same."""
+    total = Group()
+    for (bead, _group), bucket in facts.buckets.items():
+        total.add(bead, bucket)
+    for bead, state in states.items():
+        done = state.completions
+        escalated = sum(1 for c in done if c.minutes > limit) if done else 0
+        total.count(bead, len(done), len(state.reopens), escalated)
+    return total
