@@ -55,12 +55,17 @@ class Config:
     def delay_rate(self, snapshot: dict[str, Any]) -> float:
         """Cost of delay per day of a bead: the highest of its labels' rates, else its
         type's, else the default."""
-        by_label = [
-            self.delay_by_label[x] for x in snapshot.get("labels") or [] if x in self.delay_by_label
-        ]
-        if by_label:
-            return max(by_label)
-        return self.delay_by_type.get(snapshot.get("type") or "", self.delay_usd_per_day)
+        if self.delay_by_label:
+            by_label = [
+                self.delay_by_label[x]
+                for x in snapshot.get("labels") or []
+                if x in self.delay_by_label
+            ]
+            if by_label:
+                return max(by_label)
+        if self.delay_by_type:
+            return self.delay_by_type.get(snapshot.get("type") or "", self.delay_usd_per_day)
+        return self.delay_usd_per_day
 
     def weight(self, priority: int | None) -> float:
         """Weight of a bead's priority; unknown priority weighs as P2 (bd's default)."""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import marshal
 import os
 import tomllib
@@ -30,10 +31,13 @@ from bd_vpt import config as config_file
 from bd_vpt.economics.alerts import budget_rows, budget_status, check_rows, judged_at
 from bd_vpt.economics.alerts import check as judge
 from bd_vpt.economics.metrics import (
+    collect_rows,
     cut_days,
+    fleet_facts,
     summarize,
     summarize_rows,
     trend,
+    trend_of,
     trend_rows,
     window,
 )
@@ -319,6 +323,31 @@ def _judged_both_ways(info: Any, config: Any) -> int:
         got = [a.as_dict() for a in check_rows(ledger.rows, ledger.outcomes, config, now)]
         assert got == expected, now
         assert budget_rows(ledger.rows, ledger.outcomes, config, now) == spent, now
+        # pr's way: the head's usage collected by week once, its sum over the weeks for the
+        # whole-ledger figures; with no budget, the head is folded without placing now's day
+        every = window(None, None)
+        by_week = collect_rows(ledger.rows, ledger.outcomes, config, every, every="week")
+        fleet = fleet_facts(by_week)
+        direct = collect_rows(ledger.rows, ledger.outcomes, config)
+        assert (fleet.buckets, fleet.bead_days, fleet.unpriced_days) == (
+            direct.buckets,
+            direct.bead_days,
+            direct.unpriced_days,
+        )
+        assert list(fleet.buckets) == list(direct.buckets)
+        assert (fleet.usage_records, fleet.outcome_records) == (
+            direct.usage_records,
+            direct.outcome_records,
+        )
+        weekly = trend_of(by_week, config, every, "week", None)
+        shared = check_rows(ledger.rows, ledger.outcomes, config, now, weekly, fleet)
+        assert [a.as_dict() for a in shared] == expected, now
+        bare = dataclasses.replace(config, raw={**config.raw, "budgets": []})
+        unplaced = open_view(info).folded()
+        records = open_view(info, use_cache=False).records()
+        assert [a.as_dict() for a in judge(records, bare, now)] == [
+            a.as_dict() for a in check_rows(unplaced.rows, unplaced.outcomes, bare, now)
+        ], now
         fired += len(got)
     return fired
 

@@ -276,3 +276,29 @@ def test_a_bead_state_is_reused_only_for_the_same_records() -> None:
     later = state_of("b", [done, back])
     assert later is not first and not later.closed and later.reopens
     assert later == fold("b", *ordered([done, back]))
+
+
+@pytest.mark.parametrize("result", ["completed", "reopened", "rejected", "abandoned"])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"human_minutes": 25, "value_usd": 120.5, "completion": 0.5},
+        {"human_minutes": 0, "value_usd": None, "completion": None},
+        {"excluded": "wisp", "human_minutes": 3},
+        {"snapshot": None},
+        {"snapshot": {}},
+    ],
+)
+def test_a_bead_of_one_outcome_is_the_state_fold_makes(result: str, extra: Any) -> None:
+    from bd_vpt.economics.timeline import fold, forget_states, ordered, state_of
+
+    record = outcome(ulid(1), "2026-11-02T10:00:00.000Z", "b", "a", result, 1)
+    record.update(extra)
+    if record.get("completion") is None:
+        record.pop("completion")
+    forget_states()
+    assert state_of("b", [record]) == fold("b", *ordered([record]))
+    slow = outcome(ulid(1), "2026-11-02T11:00:00+01:00", "b", "a", result, 1)  # not Z: parsed
+    slow.update({k: v for k, v in record.items() if k not in ("ts", "id")})
+    assert state_of("b", [slow]) == fold("b", *ordered([slow]))

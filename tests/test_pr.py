@@ -203,6 +203,23 @@ def test_json_is_the_same_document(branched: Repo) -> None:
     assert [w["period"] for w in document["weekly"]] == ["2026-W45", "2026-W46", "2026-W47"]
 
 
+def test_the_baseline_over_other_days_is_the_summary_of_that_window(branched: Repo) -> None:
+    """--baseline-days 11 from main's commit (2026-11-20 12:00) starts at 2026-11-09 12:00,
+    inside a day with usage before it (B's) and an outcome after it: the base ledger is
+    folded for that window (it was folded for 30 days, and the report failed)."""
+    document = pr(
+        "--base", "main", "--head", "feature", "--baseline-days", "11", "--format", "json"
+    )
+    baseline = document.json()["baseline"]
+    assert (baseline["days"], baseline["since"]) == (11, "2026-11-09T12:00:00+00:00")
+    window = ("--since", baseline["since"], "--until", "2026-11-20T12:00:01+00:00")
+    summary = run_cli("summary", "--rev", "main", *window, "--format", "json")
+    assert summary.code == 0, summary.err
+    assert baseline["totals"] == summary.json()["totals"]
+    assert baseline["totals"]["tokens"] == 20_000  # D's; B's usage is before the window
+    assert baseline["totals"]["beads_closed"] == 1  # B, closed after it began
+
+
 def test_a_shallow_clone_is_told_to_fetch_the_history(
     branched: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -256,3 +256,31 @@ def test_the_readme_example() -> None:
         "2026-W47": (1, 0, 0.0, 1, 4.0, 1, 800.0),
     }
     assert tuple(whole[n] for n in names) == (2, 1, 0.5, 1, 4.0, 1, 800.0)
+
+
+CHECKED = (  # what check reads of the whole ledger's figures
+    "reopen_rate",
+    "escalation_rate",
+    "reopens",
+    "escalations",
+    "completions",
+    "coverage",
+    "priced_share",
+    "unpriced_records",
+    "unpriced_tokens",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers())
+def test_transitions_count_what_a_report_with_no_window_counts(
+    ledger: list[dict[str, Any]],
+) -> None:
+    from bd_vpt.economics.facts import transitions
+    from bd_vpt.economics.metrics import bead_states, collect, summarize_facts
+
+    config = Config()
+    facts = collect(ledger, config)
+    totals = summarize_facts(facts, config)["totals"]
+    counted = transitions(facts, bead_states(facts), config.escalation_minutes).figures()
+    assert {k: counted[k] for k in CHECKED} == {k: totals[k] for k in CHECKED}

@@ -60,9 +60,11 @@ def pr(
 
     # no _repo(): the config that judges a pull request is base's, read by gather()
     with gc_paused():  # the head's records are held at once while folded
-        read = pull_request.gather(repo.discover(), base, head, use_cache=not no_cache)
+        read = pull_request.gather(
+            repo.discover(), base, head, use_cache=not no_cache, baseline_days=baseline_days
+        )
         finish(Scan(problems=read.problems), strict=strict)
-        document = pull_request.compose(read, baseline_days=baseline_days)
+        document = pull_request.compose(read)
     show(Report(document, after=[pr_comment(document)]), fmt)
     if fail_on_alert and document["hard_alerts"]:
         click.echo(f"bd-vpt: {document['hard_alerts']} hard alert(s)", err=True)

@@ -15,17 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.facts import Facts, transitions
 from bd_vpt.economics.metrics import (
     Window,
     bead_states,
     collect_rows,
     cut_days,
+    fleet_facts,
     period,
     period_window,
-    summarize_facts,
     summarize_rows,
-    trend_rows,
+    trend_of,
+    window,
 )
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import (
@@ -138,6 +139,9 @@ def budget_rows(
     rows: dict[RowKey, Row], outcomes: Iterable[Record], config: Config, now: datetime
 ) -> list[dict[str, Any]]:
     """budget_status over usage rows folded with judged_at(now)."""
+    caps = budgets(config)
+    if not caps:
+        return []
     labels_of: dict[str, set[str]] = {}
     for record in outcomes:
         if record.get("snapshot"):
@@ -145,7 +149,7 @@ def budget_rows(
     today = now.astimezone(UTC).date().isoformat()
     placed = today in cut_days(judged_at(now))  # now's day: its records placed one by one
     found = []
-    for budget in budgets(config):
+    for budget in caps:
         key = period(now.date().isoformat(), budget.period)
         win = period_window(key, budget.period)
         assert win.since is not None and win.until is not None
@@ -219,10 +223,17 @@ def check_rows(
     config: Config,
     now: datetime,
     weekly: list[dict[str, Any]] | None = None,
+    everything: Facts | None = None,
 ) -> list[Alert]:
-    """check() over usage rows folded with judged_at(now) (ledger/usage.py)."""
+    """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
+    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
+    With neither, the rows are collected by week once for both."""
     if weekly is None:
-        weekly = trend_rows(rows, outcomes, config, every="week")
+        whole = window(None, None)
+        by_week = collect_rows(rows, outcomes, config, whole, every="week")
+        weekly = trend_of(by_week, config, whole, "week", None)
+        if everything is None:
+            everything = fleet_facts(by_week)
     limits = thresholds(config)
     hard = set(limits["hard"])
     alerts: list[Alert] = []
@@ -237,8 +248,11 @@ def check_rows(
     ) -> None:
         alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
 
-    everything = collect_rows(rows, outcomes, config)  # the fleet's and _variation's
-    fleet = summarize_facts(everything, config)["totals"]
+    if everything is None:  # the fleet's and _variation's
+        everything = collect_rows(rows, outcomes, config)
+    # the rates, counts and shares read below, without placing every bead's credit and money
+    states = bead_states(everything)
+    fleet = transitions(everything, states, config.escalation_minutes).figures()
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
@@ -380,9 +394,10 @@ def _above_trailing_median(
     """(key, value, trailing median) where value >= spike_factor x the median of up to
     `lookback` values before it (once spike_history values exist)."""
     found = []
+    values = [v for _, v in series]
     for index in range(limits["spike_history"], len(series)):
         key, value = series[index]
-        median = statistics.median(v for _, v in series[max(0, index - lookback) : index])
+        median = statistics.median(values[max(0, index - lookback) : index])
         if median and value >= limits["spike_factor"] * median:
             found.append((key, value, median))
     return found

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.groups import COST, RECORDS, UNPRICED, UNPRICED_TOKENS, Bucket, new_bucket
+from bd_vpt.economics.groups import (
+    COST,
+    RECORDS,
+    UNPRICED,
+    UNPRICED_TOKENS,
+    Bucket,
+    Group,
+    new_bucket,
+)
 from bd_vpt.economics.keys import TIME_KEYS
 from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import Window, period
@@ -122,7 +130,9 @@ def collect_rows(
     bead_days: dict[str, dict[str, int]] = {}
     unpriced_days = facts.unpriced_days
     group_of = _group_of(by)
-    period_by = _group_of(every) if every else None
+    every = every or None
+    if every is not None and every not in TIME_KEYS:
+        raise ValueError(f"unknown period {every!r}")
     filtering = win is not None and (win.since is not None or win.until is not None)
     since = win.since if win is not None and win.since is not None else None
     until = win.until if win is not None and win.until is not None else None
@@ -131,13 +141,17 @@ def collect_rows(
     high = until.date().isoformat() if until is not None else None
     halves = cut_days(win)
     usage_records = outcome_records = 0
+    total_basis = basis == "total"  # the common basis, summed here (else counted())
+    plain = by is None and not every  # one bucket per bead
+    periods: dict[str, str] = {}  # UTC day -> its period (every)
     for (bead, actor, model, day, shape, cut, _session), row in rows.items():
         cost = row[COST_SLOT]
         if bead is not None:
             days = bead_days.get(bead)
             if days is None:
-                days = bead_days[bead] = {}
-            days[day] = days.get(day, 0) + cost
+                bead_days[bead] = {day: cost}
+            else:
+                days[day] = days.get(day, 0) + cost
             if shape & ROW_UNPRICED:
                 unpriced_days.setdefault(bead, set()).add(day)
         if filtering:
@@ -152,16 +166,25 @@ def collect_rows(
                 continue
         count = row[0]
         usage_records += count
-        if period_by is None:
-            key: tuple[Any, ...] = (bead, group_of(actor, model, day))
+        if plain:
+            key: tuple[Any, ...] = (bead, "")
+        elif every is None:
+            key = (bead, group_of(actor, model, day))
         else:
-            key = (bead, period_by(actor, model, day), group_of(actor, model, day))
+            when = periods.get(day)
+            if when is None:
+                when = periods[day] = period(day, every)
+            key = (bead, when, "" if by is None else group_of(actor, model, day))
         bucket = buckets.get(key)
         if bucket is None:
             bucket = buckets[key] = new_bucket()
-        tokens = counted(row, shape, basis)
         if shape & UNSPLIT:
+            tokens = int(row[6])
             bucket[6] += tokens
+        elif total_basis:
+            tokens = int(row[1] + row[2] + row[3] + row[4])
+        else:
+            tokens = counted(row, shape, basis)
         bucket[0] += tokens
         bucket[1] += row[1]
         bucket[2] += row[2]
@@ -187,3 +210,19 @@ def collect_rows(
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts
+
+
+def transitions(facts: Facts, states: dict[str, BeadState], limit: float) -> Group:
+    """The whole ledger's usage (facts collected with no window) and every transition of
+    its beads (completions, reopens, escalations: completions of more than limit human
+    minutes), as summarize_facts counts them with no window, where every bead moves and
+    all of its transitions are inside; no credit and no money are placed. What check reads
+    of the fleet's figures (rates, counts, coverage, priced share) is then the same."""
+    total = Group()
+    for (bead, _group), bucket in facts.buckets.items():
+        total.add(bead, bucket)
+    for bead, state in states.items():
+        done = state.completions
+        escalated = sum(1 for c in done if c.minutes > limit) if done else 0
+        total.count(bead, len(done), len(state.reopens), escalated)
+    return total

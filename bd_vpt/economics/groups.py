@@ -4,6 +4,7 @@ Pure arithmetic: what goes into which group is decided in metrics.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import add
 from typing import Any
 
 from bd_vpt.economics.timeline import Money
@@ -39,8 +40,7 @@ class Group:
 
     def add(self, bead: str | None, bucket: Bucket) -> None:
         sums = self.sums
-        for i, value in enumerate(bucket):
-            sums[i] += value
+        sums[:] = map(add, sums, bucket)  # slot by slot, in C
         if bead is not None:
             self.attributed_tokens += int(bucket[0])
 
@@ -58,8 +58,12 @@ class Group:
 
     def charge(self, share: float, money: Money) -> None:
         """The bead's human attention, value, delay and rework, by share."""
-        for i, amount in enumerate(money.amounts):
-            self.money[i] += share * amount
+        mine = self.money  # as Money.amounts orders them
+        mine[0] += share * money.minutes
+        mine[1] += share * money.human_usd
+        mine[2] += share * money.value_usd
+        mine[3] += share * money.delay_usd
+        mine[4] += share * money.rework_usd
         self.rework_known = self.rework_known and (money.rework_known or share == 0)
 
     def figures(self) -> dict[str, Any]:

@@ -18,8 +18,10 @@ and the additive ones (README) sum over periods to the whole range.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from operator import add, is_not
 from typing import Any
 
 from bd_vpt.config import Config
@@ -64,6 +66,7 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "collect_rows",
     "cut_days",
     "day_aligned",
+    "fleet_facts",
     "period",
     "period_of",
     "period_window",
@@ -73,6 +76,7 @@ __all__ = [  # the periods' names are re-exported: callers name them from metric
     "summarize_facts",
     "summarize_rows",
     "trend",
+    "trend_of",
     "trend_rows",
     "utc_day",
     "window",
@@ -130,6 +134,20 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
 _STATES: list[tuple[object, dict[str, BeadState]]] = []
 
 
+_PRESENT = partial(is_not, None)
+
+
+def _inside(win: Window) -> Callable[[datetime | None], bool]:
+    """win.contains, quicker (it is asked 100,000 times a report): with no end, whether
+    there is a moment (a C call); with both, one comparison chain."""
+    since, until = win.since, win.until
+    if since is None and until is None:
+        return _PRESENT
+    if since is None or until is None:
+        return win.contains
+    return lambda moment: moment is not None and since <= moment < until
+
+
 def bead_keys(by: str, bead: str | None, state: BeadState | None) -> list[str]:
     if bead is None:
         return [NO_BEAD]
@@ -162,19 +180,37 @@ def _placements(
     return [((state.closer or UNKNOWN) if by == "agent" else NO_BEAD, 1.0)]
 
 
-def _wasted(states: dict[str, BeadState]) -> set[str]:
-    """The beads whose last result wasted their tokens: once per states (a trend asks it
-    for every period)."""
+def _wasted(states: dict[str, BeadState]) -> tuple[set[str], dict[str, int]]:
+    """The beads whose last result wasted their tokens, and not_counted(states): once per
+    states (a trend asks them for every period)."""
     for held, found in _WASTED:
         if held is states:
             return found
-    found = {b for b, st in states.items() if st.last_result_wasted}
+    wasted = {b for b, st in states.items() if st.last_result_wasted}
+    found = (wasted, not_counted(states))
     _WASTED.insert(0, (states, found))
     del _WASTED[2:]
     return found
 
 
-_WASTED: list[tuple[object, set[str]]] = []  # held, so an identity is never reused
+# held, so an identity is never reused
+_WASTED: list[tuple[object, tuple[set[str], dict[str, int]]]] = []
+
+
+def _meeting(states: dict[str, BeadState], win: Window) -> Iterator[tuple[str, BeadState]]:
+    """The beads whose story may meet the window: a bead adds nothing to a report (its part
+    is None) when its first completion (or, with none, its latest outcome) and its latest
+    outcome, between which all its moves lie, are both before it or both after it."""
+    since, until = win.since, win.until
+    for bead, state in states.items():
+        last = state.last_at
+        if last is not None:
+            if since is not None and last < since:
+                continue
+            first = state.completions[0].at if state.completions else last
+            if until is not None and first >= until:
+                continue
+        yield bead, state
 
 
 def not_counted(states: dict[str, BeadState]) -> dict[str, int]:
@@ -230,13 +266,13 @@ def summarize_facts(
     if by is not None and by not in GROUP_KEYS:
         raise ValueError(f"unknown grouping {by!r}")
     win = win or Window()
-    inside = win.contains
+    inside = _inside(win)
     states = bead_states(facts)
     total = Group()
     groups: dict[str, Group] = defaultdict(Group)
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    wasted = _wasted(states)
+    wasted, skipped = _wasted(states)
     for (bead, group), bucket in facts.buckets.items():
         total.add(bead, bucket)
         if bead in wasted:
@@ -256,7 +292,13 @@ def summarize_facts(
             if bead in wasted:
                 groups[key].wasted_tokens += int(bucket[0])
     limit = config.escalation_minutes
-    moving = states.items() if movers is None else ((b, states[b]) for b in movers)
+    moving: Iterable[tuple[str, BeadState]]
+    if movers is not None:
+        moving = ((b, states[b]) for b in movers)
+    elif parts is None and (win.since is not None or win.until is not None):
+        moving = _meeting(states, win)  # (parts are kept of every bead)
+    else:
+        moving = states.items()
     for bead, state in moving:
         part = bead_part(bead, state, facts, config, inside, limit)
         if parts is not None:
@@ -287,9 +329,8 @@ def summarize_facts(
                 groups[key].charge(share, money)
     totals = total.figures()
     totals["outcome_records"] = facts.outcome_records
-    skipped = not_counted(states)
     if skipped:  # closes kept but not counted (sync's [outcomes] rules), by rule
-        totals["not_counted"] = skipped
+        totals["not_counted"] = dict(skipped)
     rows = [{"key": key, **group.figures()} for key, group in groups.items()]
     if by in TIME_KEYS and rows:
         assert by is not None
@@ -333,28 +374,30 @@ def trend_rows(
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
     facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
-    return _trend(facts, config, win, every, by)
+    return trend_of(facts, config, win, every, by)
 
 
-def _trend(
+def trend_of(
     facts: Facts, config: Config, win: Window, every: str, by: str | None
 ) -> list[dict[str, Any]]:
+    """trend_rows() of facts collected with win, by and every."""
     by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
-    outcome_counts: dict[str, int] = defaultdict(int)
     holds = win.holds if win.since is not None or win.until is not None else None
-    placed: dict[str, str] = {}  # UTC day -> its period
+    per_day: dict[str, int] = {}  # outcomes in the window by UTC day
     for outcomes in facts.outcomes.values():
         for outcome in outcomes:
             ts = outcome["ts"]
             if holds is not None and not holds(ts):
                 continue
-            day = utc_day(ts)
-            key = placed.get(day)
-            if key is None:
-                key = placed[day] = period(day, every)
-            outcome_counts[key] += 1
+            day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
+            per_day[day] = per_day.get(day, 0) + 1
+    placed: dict[str, str] = {}  # UTC day -> its period
+    outcome_counts: dict[str, int] = defaultdict(int)
+    for day, count in per_day.items():
+        key = placed[day] = period(day, every)
+        outcome_counts[key] += count
     seen = set(by_period) | set(outcome_counts)
     if not seen:
         return []
@@ -362,17 +405,20 @@ def _trend(
     rows = []
     groups_seen: set[str] = set()
     keys = periods_between(min(seen), max(seen), every, seen)
-    movers: dict[str, set[str]] = defaultdict(set)  # period -> beads with something in it
+    # period -> beads with something in it (a completion, a reopen, the anchor), in the
+    # order of states: each period's sums add in the order a report of that period does
+    movers: dict[str, dict[str, None]] = defaultdict(dict)
     for bead, state in states.items():
-        moments = [c.at for c in state.completions] + state.reopens
-        if state.anchor is not None:
-            moments.append(state.anchor)
-        for moment in moments:
-            day = moment.astimezone(UTC).date().isoformat()
-            key = placed.get(day)
-            if key is None:
-                key = placed[day] = period(day, every)
-            movers[key].add(bead)
+        days = [c.ts[:10] if c.ts[-1] == "Z" else _day(c.at) for c in state.completions]
+        days.extend(map(_day, state.reopens))
+        if not state.closed and state.last_at is not None:  # else the anchor is a completion
+            last = state.last_ts
+            days.append(last[:10] if last and last[-1] == "Z" else _day(state.last_at))
+        for day in days:
+            when = placed.get(day)
+            if when is None:
+                when = placed[day] = period(day, every)
+            movers[when][bead] = None
     for key in keys:
         sub = Facts(
             buckets=by_period.get(key, {}),
@@ -400,6 +446,37 @@ def _trend(
         ]
         rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
+
+
+def fleet_facts(facts: Facts) -> Facts:
+    """The facts collect_rows gives with no --by and no period, from facts collected by
+    period (no --by) with the same window: each bead's buckets summed over the periods
+    (exact integers, and in the order of the beads' first rows, as collect_rows makes
+    them); the outcomes, days and bead states are the same objects."""
+    buckets: dict[tuple[Any, ...], Bucket] = {}
+    for (bead, _when, group), bucket in facts.buckets.items():
+        if group != "":
+            raise ValueError("facts collected --by a group")
+        have = buckets.get((bead, ""))
+        if have is None:
+            buckets[(bead, "")] = list(bucket)
+        else:
+            have[:] = map(add, have, bucket)
+    return Facts(
+        buckets=buckets,
+        outcomes=facts.outcomes,
+        usage_records=facts.usage_records,
+        outcome_records=facts.outcome_records,
+        states=facts.states,
+        bead_days=facts.bead_days,
+        unpriced_days=facts.unpriced_days,
+        source=facts.source,
+    )
+
+
+def _day(moment: datetime) -> str:
+    """The UTC day of a moment (a bead's story keeps moments; its records' times are text)."""
+    return moment.astimezone(UTC).date().isoformat()
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -37,14 +37,17 @@ def bead_part(
     limit: float,
 ) -> Part | None:
     """What the bead adds to a report over the window inside() tells; None: nothing."""
-    weight = config.weight(state.snapshot.get("priority")) * state.completion
-    credited = state.closed and inside(state.closed_at)
-    placed = inside(state.anchor)
-    done = [c for c in state.completions if inside(c.at)]
-    back = [m for m in state.reopens if inside(m)]
-    escalated = sum(1 for c in done if c.minutes > limit)
+    closed = state.closed
+    closed_at = state.closed_at
+    credited = closed and inside(closed_at)
+    placed = inside(closed_at if closed else state.last_at)  # its anchor
+    completions, reopens = state.completions, state.reopens
+    done = [c for c in completions if inside(c.at)] if completions else []
+    back = [m for m in reopens if inside(m)] if reopens else []
     if not (credited or placed or done or back):
         return None
+    weight = config.weight(state.snapshot.get("priority")) * state.completion
+    escalated = sum(1 for c in done if c.minutes > limit) if done else 0
     money = bead_money(state, facts.bead_days.get(bead), facts.unpriced_days.get(bead), config)
     return credited, weight, placed, done, back, escalated, money
 

@@ -71,14 +71,28 @@ class BeadState:
 
 
 def ordered(outcomes: list[Record]) -> tuple[list[datetime], list[Record]]:
-    """Outcomes in time order (then id), with their parsed times."""
+    """Outcomes in time order (then id), with their parsed times. Times in the shape
+    format_ts writes (what the validator takes as 24 characters ending in Z) sort as text
+    in time order, and one text is one moment: those are sorted without parsing first."""
     if len(outcomes) == 1:
         return [parse_ts(outcomes[0]["ts"])], outcomes
-    keyed = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=_WHEN)
-    return [t[0] for t in keyed], [t[2] for t in keyed]
+    if all(map(_canonical, map(_TS, outcomes))):
+        keyed = sorted(outcomes, key=_TS_ID)
+        return list(map(_FROM_ISO, map(_TS, keyed))), keyed
+    pairs = sorted(((parse_ts(o["ts"]), o["id"], o) for o in outcomes), key=_WHEN)
+    return [t[0] for t in pairs], [t[2] for t in pairs]
+
+
+def _canonical(ts: str) -> bool:
+    """The shape format_ts writes (2026-11-24T10:00:00.000Z), which parse_ts reads with
+    fromisoformat alone."""
+    return len(ts) == 24 and ts[23] == "Z" and ts[10] == "T" and ts[19] == "." and ts[0].isdigit()
 
 
 _WHEN = itemgetter(0, 1)
+_TS = itemgetter("ts")
+_TS_ID = itemgetter("ts", "id")
+_FROM_ISO = datetime.fromisoformat
 
 
 def state_of(bead: str, outcomes: list[Record]) -> BeadState:
@@ -88,7 +102,7 @@ def state_of(bead: str, outcomes: list[Record]) -> BeadState:
     held = _HELD.get(bead)
     if held is not None and len(held[0]) == len(outcomes) and all(map(is_, held[0], outcomes)):
         return held[1]
-    state = fold(bead, *ordered(outcomes))
+    state = _alone(bead, outcomes[0]) if len(outcomes) == 1 else fold(bead, *ordered(outcomes))
     _HELD[bead] = (tuple(outcomes), state)  # held: the records stay alive, so are not reused
     return state
 
@@ -109,66 +123,100 @@ def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadStat
     last_reopen: datetime | None = None
     pending = 0.0  # minutes recorded on outcomes that were not completions
     for moment, outcome in zip(moments, outcomes, strict=True):
-        if outcome.get("snapshot"):
-            snapshot = outcome["snapshot"]
-        minutes = outcome.get("human_minutes")
-        value = outcome.get("value_usd")
-        if outcome["result"] == "completed" and outcome.get("excluded"):
+        get = outcome.get
+        found = get("snapshot")
+        if found:
+            snapshot = found
+        minutes = get("human_minutes")
+        result = outcome["result"]
+        if result != "completed":
+            pending += float(minutes or 0.0)
+            if completed:
+                completed = False
+                if result == "reopened":
+                    reopens.append(moment)
+                    last_reopen = moment
+            continue
+        if get("excluded"):
             # a close sync keeps but does not count (a wisp, a parent of counted children):
             # no transition; the rule shows when it is the bead's last word
             pending += float(minutes or 0.0)
             continue
-        if outcome["result"] == "completed":
-            if not completed:
-                runs.append(
-                    Completion(
-                        moment,
-                        outcome["ts"],
-                        outcome["actor"],
-                        float(outcome.get("completion", 1.0)),
-                        float(minutes or 0.0) + pending,
-                        float(value or 0.0),
-                    )
+        value = get("value_usd")
+        if not completed:
+            runs.append(
+                Completion(
+                    moment,
+                    outcome["ts"],
+                    outcome["actor"],
+                    float(get("completion", 1.0)),
+                    float(minutes or 0.0) + pending,
+                    float(value or 0.0),
                 )
-                pending = 0.0
-                completed = True
-                continue
-            run = runs[-1]  # a second close without a reopen: the same completion
-            if minutes is not None:
-                run.minutes = float(minutes)
-            if value is not None:
-                run.value = float(value)
-            if outcome.get("completion") is not None:
-                run.completion = float(outcome["completion"])
+            )
+            pending = 0.0
+            completed = True
             continue
-        pending += float(minutes or 0.0)
-        if completed:
-            completed = False
-            if outcome["result"] == "reopened":
-                reopens.append(moment)
-                last_reopen = moment
+        run = runs[-1]  # a second close without a reopen: the same completion
+        if minutes is not None:
+            run.minutes = float(minutes)
+        if value is not None:
+            run.value = float(value)
+        share = get("completion")
+        if share is not None:
+            run.completion = float(share)
     final = runs[-1] if completed else None
     latest = outcomes[-1]
+    # positional, in the order of BeadState's fields (quicker than keywords, 40,000 times)
     return BeadState(
-        bead=bead,
-        snapshot=snapshot,
-        closed=completed,
-        completion=final.completion if final else 0.0,
-        closed_ts=final.ts if final else None,
-        closed_at=final.at if final else None,
-        closer=(final or runs[-1]).actor if runs else None,
-        ever_completed=bool(runs),
-        reopened=bool(reopens),
-        human_minutes=sum(r.minutes for r in runs) if final else 0.0,
-        value_usd=final.value if final else 0.0,
-        last_ts=latest["ts"],
-        last_at=moments[-1],
-        last_reopen=last_reopen,
-        last_result=latest["result"],
-        completions=runs,
-        reopens=reopens,
-        excluded=latest.get("excluded") or None,
+        bead,
+        snapshot,
+        completed,
+        final.completion if final else 0.0,  # completion
+        final.ts if final else None,  # closed_ts
+        final.at if final else None,  # closed_at
+        (final or runs[-1]).actor if runs else None,  # closer
+        bool(runs),  # ever_completed
+        bool(reopens),  # reopened
+        sum(r.minutes for r in runs) if final else 0.0,  # human_minutes
+        final.value if final else 0.0,  # value_usd
+        latest["ts"],  # last_ts
+        moments[-1],  # last_at
+        last_reopen,
+        latest["result"],  # last_result
+        runs,  # completions
+        reopens,
+        latest.get("excluded") or None,  # excluded
     )
+
+
+def _alone(bead: str, outcome: Record) -> BeadState:
+    """fold() of a bead's one outcome (most beads have one): the same state, without the
+    loop."""
+    moment = parse_ts(outcome["ts"])
+    get = outcome.get
+    snapshot = get("snapshot") or {}
+    minutes = float(get("human_minutes") or 0.0)
+    result = outcome["result"]
+    excluded = get("excluded")
+    if result != "completed" or excluded:
+        return BeadState(
+            bead, snapshot, False, 0.0, None, None, None, False, False, 0.0, 0.0,
+            outcome["ts"], moment, None, result, [], [], excluded or None,
+        )  # fmt: skip
+    ts = outcome["ts"]
+    run = Completion(
+        moment,
+        ts,
+        outcome["actor"],
+        float(get("completion", 1.0)),
+        minutes + 0.0,  # as fold adds the (no) minutes pending before it
+        float(get("value_usd") or 0.0),
+    )
+    return BeadState(
+        bead, snapshot, True, run.completion, ts, moment, run.actor, True, False,
+        0 + run.minutes, run.value, ts, moment, None, result, [run], [], None,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -199,11 +247,8 @@ def bead_money(
     days: the bead's model cost per UTC day over all its usage (not only the window's), so
     the figure does not depend on the window it is placed in; unpriced: days with usage of
     no known price."""
-    money = Money(
-        minutes=state.human_minutes,
-        human_usd=state.human_minutes / 60 * config.human_usd_per_hour,
-        value_usd=state.value_usd,
-    )
+    minutes = state.human_minutes
+    money = Money(minutes, minutes / 60 * config.human_usd_per_hour, state.value_usd)
     if days and state.last_reopen is not None:
         cutoff = state.last_reopen.date().isoformat()
         money.rework_usd = sum(cost for day, cost in days.items() if day <= cutoff)

@@ -48,15 +48,23 @@ class Read:
     pr_records: list[Record]
     base_ledger: Folded  # the ledger at base, folded for the baseline window (ledger/rows.py)
     head_ledger: Folded  # the ledger at head, folded for judging at head's commit time
+    baseline_days: int  # the trailing days base_ledger was folded for
     beads: dict[str, Any]  # bead id -> beads.Bead, as committed at head
     config: Config
     problems: list[Problem]
 
 
-def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = True) -> Read:
+def gather(
+    info: RepoInfo,
+    base_rev: str,
+    head_rev: str,
+    *,
+    use_cache: bool = True,
+    baseline_days: int = BASELINE_DAYS,
+) -> Read:
     from bd_vpt import config as config_file
     from bd_vpt.beads.sources import JsonlEras
-    from bd_vpt.economics.alerts import judged_at
+    from bd_vpt.economics.alerts import budgets, judged_at
     from bd_vpt.ledger import view
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
     from bd_vpt.reports import folded_for
@@ -78,9 +86,14 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         view.open_view(info, rev=head, use_cache=use_cache),
     ]
     base_time, head_time = commit_time(info.root, base), commit_time(info.root, head)
+    config = config_file.at_revision(info.root, base)
     pr_records = list(views[0].records())
-    base_ledger = folded_for(views[1], baseline_window(base_time))
-    head_ledger = folded_for(views[2], judged_at(head_time))
+    base_ledger = folded_for(views[1], baseline_window(base_time, baseline_days))
+    # head is judged at its commit's time, but only a budget (its period ends there) reads
+    # the records of that day one by one: the trend and the other alerts read them all
+    head_ledger = (
+        folded_for(views[2], judged_at(head_time)) if budgets(config) else views[2].folded()
+    )
     problems: dict[str, Problem] = {}
     for seen in (views[0], views[2]):  # base's problems are already in head's, or fixed there
         for problem in seen.scan.problems:
@@ -94,8 +107,9 @@ def gather(info: RepoInfo, base_rev: str, head_rev: str, *, use_cache: bool = Tr
         pr_records=pr_records,
         base_ledger=base_ledger,
         head_ledger=head_ledger,
+        baseline_days=baseline_days,
         beads=JsonlEras.at_commit(info.root, head).all(),
-        config=config_file.at_revision(info.root, base),
+        config=config,
         problems=list(problems.values()),
     )
 
@@ -105,12 +119,20 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
     return Window(base_time - timedelta(days=days), base_time + timedelta(seconds=1))
 
 
-def compose(read: Read, *, baseline_days: int = BASELINE_DAYS) -> dict[str, Any]:
+def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
     from bd_vpt.economics.alerts import check_rows
-    from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts, trend_rows
+    from bd_vpt.economics.metrics import (
+        collect_rows,
+        fleet_facts,
+        summarize,
+        summarize_facts,
+        trend_of,
+        window,
+    )
 
     config = read.config
+    baseline_days = read.baseline_days
     pr = summarize(read.pr_records, config, by="bead")
     win = baseline_window(read.base_time, baseline_days)
     since = win.since
@@ -118,9 +140,13 @@ def compose(read: Read, *, baseline_days: int = BASELINE_DAYS) -> dict[str, Any]
     baseline = summarize_facts(
         collect_rows(read.base_ledger.rows, read.base_ledger.outcomes, config, win), config, win=win
     )["totals"]
-    weeks = trend_rows(read.head_ledger.rows, read.head_ledger.outcomes, config, every="week")
+    head = read.head_ledger
+    # the head's usage folded by week once: the weekly chart and check's trend, and (summed
+    # over the weeks) check's whole-ledger figures
+    by_week = collect_rows(head.rows, head.outcomes, config, window(None, None), every="week")
+    weeks = trend_of(by_week, config, window(None, None), "week", None)
     alerts = check_rows(
-        read.head_ledger.rows, read.head_ledger.outcomes, config, read.head_time, weeks
+        head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
     )
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
