@@ -438,13 +438,12 @@ def test_merging_folds_leaves_each_blob_s_fold_as_it_was() -> None:
     assert (first.rows, second.rows) == before
 
 
-@pytest.mark.parametrize("route", ["processes", "threads"])
 def test_worker_processes_fold_what_one_process_folds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, route: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Folded in worker processes or threads (ledger/parallel.py), the view is the same as
-    folded serially: the same rows, outcomes and problems, in the blobs' order; and the
-    cache entries the workers wrote give it again."""
+    """Folded in worker processes (ledger/parallel.py), the view is the same as folded
+    serially: the same rows, outcomes and problems, in the blobs' order; and the cache
+    entries the workers wrote as they exited give it again."""
     import shutil
 
     from bd_vpt.ledger import parallel
@@ -488,22 +487,18 @@ def test_worker_processes_fold_what_one_process_folds(
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_JOBS", 2)
-    if route == "threads" and fast.LANE is None:
-        pytest.skip("threads fold only with the compiled lane")
     took: list[int] = []
-    name = "fold_all" if route == "processes" else "fold_threads"
-    real = getattr(parallel, name)
+    real = parallel.fold_all
 
     def counted(history: Any, jobs: list[Any]) -> Any:
         took.append(len(jobs))
         return real(history, jobs)
 
-    monkeypatch.setattr(parallel, name, counted)
+    monkeypatch.setattr(parallel, "fold_all", counted)
     one = folded("1")
-    many = folded("processes" if route == "processes" else "0")
+    many = folded("0")
     assert many == one
     assert took and took[0] >= 20  # the parallel route was taken (and serially it was not)
-    monkeypatch.setenv("BD_VPT_WORKERS", "processes" if route == "processes" else "0")
     forget_folds()
     parallel.settle()
     ledger = open_view(info).folded()  # from the entries the workers wrote

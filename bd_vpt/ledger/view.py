@@ -214,9 +214,8 @@ def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
     if jobs:
         from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
-    if jobs and parallel.worth_it(history.info.root, jobs):  # threads or processes, in order
-        many = parallel.fold_threads if parallel.threads_fit(jobs) else parallel.fold_all
-        for i, folded in zip(missing, many(history, jobs), strict=True):
+    if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
+        for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
     for entry, have in zip(entries, found, strict=True):
