@@ -319,13 +319,6 @@ def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFol
     line: no problem, duplicate, retraction), else None: fold the blob the exact way."""
     if fold.problems or fold.duplicates or fold.withdrawn or fold.retracts:
         return None
-    if fast.LANE is not None and len(halves) <= 64:
-        # the compiled lane places the records of the cut days as it folds the whole blob;
-        # taken when it read every line (else the lines naming the days are read below)
-        spec = (tuple(sorted(halves)), _micros(cut.since), _micros(cut.until))
-        taken = fast.LANE.fold(data, spec)
-        if taken is not None and all(type(raw) is not bytes for _, raw in taken[3]):
-            return BlobFold(taken[0], fold.outcomes, fold.ids, fold.refs, [], fold.lines_read)
     expected: dict[str, int] = {}
     rows: dict[RowKey, Row] = {}
     for key, row in fold.rows.items():
@@ -333,6 +326,19 @@ def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFol
             expected[key[3]] = expected.get(key[3], 0) + row[0]
         else:
             rows[key] = row
+    if fast.LANE is not None and len(halves) <= 64:
+        # the compiled lane reads and places the lines naming a cut day (in its own shape);
+        # taken when they are the records the fold counted on those days, else read below
+        spec = (tuple(sorted(halves)), _micros(cut.since), _micros(cut.until))
+        taken = fast.LANE.fold(data, spec)
+        if taken is not None:
+            placed_rows = taken[0]
+            found = dict.fromkeys(expected, 0)
+            for key, row in placed_rows.items():
+                found[key[3]] = found.get(key[3], 0) + row[0]
+            if found == expected:
+                rows.update(placed_rows)
+                return BlobFold(rows, fold.outcomes, fold.ids, fold.refs, [], fold.lines_read)
     marks = [day.encode() for day in expected]
     found: dict[str, int] = dict.fromkeys(expected, 0)
     records: list[Record] = []

@@ -12,8 +12,10 @@
  *
  * Returns (rows, id_keys, ref_keys, rest, lines_read), or None when the blob must go the
  * Python way whole (an id or source_ref repeated among the lines taken, a sum past 2^63).
- * fold(data, cut): the usage on the days a window cuts is placed in or out of it record by
- * record (the rows' cut field, as rows.cut_fold places it).
+ * fold(data, cut): only the usage lines on the days a window cuts (those naming such a day,
+ * read in the lane's shape), each placed in or out of the window by its time (the rows' cut
+ * field), for rows.cut_fold, which takes them only when they are exactly the records the
+ * blob's fold counted on those days; ids, refs and the other lines are not read.
  */
 #include "lane.h"
 
@@ -47,6 +49,12 @@ static int read_cut(PyObject *spec, Cut *cut) {
         cut->until = PyLong_AsLongLong(until);
         if (cut->until == -1 && PyErr_Occurred()) return -1;
     }
+    return 0;
+}
+
+static int names_cut_day(const Cut *cut, const char *p, const char *stop) {
+    for (int i = 0; i < cut->count; i++)
+        if (memmem(p, (size_t)(stop - p), cut->days[i], 10) != NULL) return 1;
     return 0;
 }
 
@@ -92,10 +100,14 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     for (const char *p = data; p < end; index++) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
         if (stop == NULL) break;
-        if (!is_blank(p, stop)) {
+        if (cut.count) { /* only the usage on the days cut, placed (see fold's doc) */
+            if (names_cut_day(&cut, p, stop) && read_line(p, stop, &line, &fields, &kinds) == 0 &&
+                (line.cut = cut_of(&cut, &line.ts)) != 0 && (status = table_add(&table, &line)))
+                break;
+        } else if (!is_blank(p, stop)) {
             lines_read++;
             if (read_line(p, stop, &line, &fields, &kinds) == 0) {
-                line.cut = cut.count ? cut_of(&cut, &line.ts) : 0;
+                line.cut = 0;
                 uint64_t id = (uint64_t)line.id_key;
                 int added = keyset_add(&id_set, id, line.id);
                 uint64_t ref = 0;
