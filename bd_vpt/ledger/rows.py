@@ -333,10 +333,10 @@ def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFol
         taken = fast.LANE.fold(data, spec)
         if taken is not None:
             placed_rows = taken[0]
-            found = dict.fromkeys(expected, 0)
+            counts = dict.fromkeys(expected, 0)
             for key, row in placed_rows.items():
-                found[key[3]] = found.get(key[3], 0) + row[0]
-            if found == expected:
+                counts[key[3]] = counts.get(key[3], 0) + row[0]
+            if counts == expected:
                 rows.update(placed_rows)
                 return BlobFold(rows, fold.outcomes, fold.ids, fold.refs, [], fold.lines_read)
     marks = [day.encode() for day in expected]
