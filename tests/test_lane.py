@@ -328,12 +328,17 @@ def test_every_variant_of_a_usage_line_folds_the_same(monkeypatch: pytest.Monkey
 
 
 @needs_lane
-def test_the_compiled_lane_takes_the_lines_bd_vpt_writes() -> None:
+def test_the_compiled_lane_takes_the_lines_bd_vpt_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = [
         orjson.dumps(usage(ulid(n), "2026-11-24T10:00:00.000Z", "b", "a", "m", n, 2, 0.25))
         for n in range(1, 50)
     ]
-    assert _taken(b"\n".join(lines) + b"\n") == 49
+    lines.append(orjson.dumps(FULL_OUTCOME))
+    assert _taken(b"\n".join(lines) + b"\n") == 50
+    # a checkout that turned the newlines into CRLF: the same fold, every line still taken
+    crlf = b"\r\n".join(lines) + b"\r\n"
+    assert _taken(crlf) == 50
+    assert _same(crlf, monkeypatch).rows == fold_blob(b"\n".join(lines) + b"\n").rows
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

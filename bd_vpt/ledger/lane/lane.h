@@ -116,6 +116,7 @@ int is_stamp(Span s);
 int64_t stamp_micros(Span s);
 int same(Span a, Span b);
 int is_blank(const char *p, const char *end);
+const char *trim_end(const char *p, const char *end);
 
 /* usage.c: usage lines summed into rows */
 void usage_keys(Keys *fields, Keys *kinds);

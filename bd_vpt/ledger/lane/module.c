@@ -101,12 +101,13 @@ static PyObject *fold(PyObject *module, PyObject *args) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
         if (stop == NULL) break;
         if (cut.count) { /* only the usage on the days cut, placed (see fold's doc) */
-            if (names_cut_day(&cut, p, stop) && read_line(p, stop, &line, &fields, &kinds) == 0 &&
+            if (names_cut_day(&cut, p, stop) &&
+                read_line(p, trim_end(p, stop), &line, &fields, &kinds) == 0 &&
                 (line.cut = cut_of(&cut, &line.ts)) != 0 && (status = table_add(&table, &line)))
                 break;
         } else if (!is_blank(p, stop)) {
             lines_read++;
-            if (read_line(p, stop, &line, &fields, &kinds) == 0) {
+            if (read_line(p, trim_end(p, stop), &line, &fields, &kinds) == 0) {
                 line.cut = 0;
                 uint64_t id = (uint64_t)line.id_key;
                 int added = keyset_add(&id_set, id, line.id);
@@ -145,7 +146,8 @@ static PyObject *fold(PyObject *module, PyObject *args) {
         const char *p = left->p, *stop = left->stop;
         PyObject *record = NULL, *item;
         if (memmem(p, (size_t)(stop - p), "\"kind\":\"outcome\"", 16) != NULL) {
-            record = read_outcome(p, stop, &ended, &strings, &outcome_fields, &snapshot_fields);
+            record = read_outcome(p, trim_end(p, stop), &ended, &strings, &outcome_fields,
+                                  &snapshot_fields);
             if (record == NULL && PyErr_Occurred()) goto done;
         }
         if (record != NULL) { /* taken: its id and source_ref join the others */

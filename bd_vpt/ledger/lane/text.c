@@ -319,6 +319,12 @@ int same(Span a, Span b) {
     return 1;
 }
 
+const char *trim_end(const char *p, const char *end) {
+    /* the end of a line's text without the JSON whitespace after it (a CRLF file's \r) */
+    while (end > p && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
+    return end;
+}
+
 int is_blank(const char *p, const char *end) {
     /* bytes.isspace() of a line, or an empty line */
     for (; p < end; p++) {
