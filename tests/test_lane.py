@@ -177,23 +177,27 @@ TEXT_CHANGES: list[tuple[bytes, bytes]] = [
 ]
 
 
-def _variants() -> list[bytes]:
+def _variants(
+    base: dict[str, Any], fields: list[str], line: bytes, changes: list[tuple[bytes, bytes]]
+) -> list[bytes]:
+    """base with every field set to every edge value (or removed), and line with each text
+    change made."""
     lines = []
-    for name in USAGE_FIELDS:
+    for name in fields:
         for value in [MISSING, *EDGES]:
-            record = copy.deepcopy(FULL_USAGE)
+            record = copy.deepcopy(base)
             change(record, name, value)
             try:
                 lines.append(orjson.dumps(record))
             except TypeError:  # nan and inf: no JSON
                 continue
-    for find, put in TEXT_CHANGES:
-        assert find in LINE, find
-        lines.append(LINE.replace(find, put, 1))
+    for find, put in changes:
+        assert find in line, find
+        lines.append(line.replace(find, put, 1))
     return lines
 
 
-VARIANTS = _variants()
+VARIANTS = _variants(FULL_USAGE, USAGE_FIELDS, LINE, TEXT_CHANGES)
 
 FULL_OUTCOME: dict[str, Any] = {
     **OUTCOME,
@@ -288,43 +292,18 @@ OUTCOME_TEXT_CHANGES: list[tuple[bytes, bytes]] = [
 ]
 
 
-def _outcome_variants() -> list[bytes]:
-    lines = []
-    for name in OUTCOME_FIELDS:
-        for value in [MISSING, *EDGES]:
-            record = copy.deepcopy(FULL_OUTCOME)
-            change(record, name, value)
-            try:
-                lines.append(orjson.dumps(record))
-            except TypeError:
-                continue
-    for find, put in OUTCOME_TEXT_CHANGES:
-        assert find in OUTCOME_LINE, find
-        lines.append(OUTCOME_LINE.replace(find, put, 1))
-    return lines
-
-
-OUTCOME_VARIANTS = _outcome_variants()
+OUTCOME_VARIANTS = _variants(FULL_OUTCOME, OUTCOME_FIELDS, OUTCOME_LINE, OUTCOME_TEXT_CHANGES)
 
 
 @needs_lane
-def test_every_variant_of_an_outcome_line_reads_the_same(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.mark.parametrize("kind", ["usage", "outcome"])
+def test_every_variant_of_a_line_folds_the_same(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    variants = VARIANTS if kind == "usage" else OUTCOME_VARIANTS
     taken = 0
-    for line in OUTCOME_VARIANTS:
+    for line in variants:
         _same(line + b"\n", monkeypatch)
         taken += _taken(line + b"\n")
-    assert taken > 150 and len(OUTCOME_VARIANTS) - taken > 600  # both lanes really exercised
-
-
-@needs_lane
-def test_every_variant_of_a_usage_line_folds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    taken = 0
-    for line in VARIANTS:
-        _same(line + b"\n", monkeypatch)
-        taken += _taken(line + b"\n")
-    assert taken > 60 and len(VARIANTS) - taken > 600  # both lanes really exercised
+    assert taken > 60 and len(variants) - taken > 600  # both lanes really exercised
 
 
 @needs_lane

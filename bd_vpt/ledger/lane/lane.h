@@ -111,6 +111,7 @@ void keys_init(Keys *keys, const char *const *names, int count);
 #define UNKNOWN_KEY (-2)
 int read_key(Cur *c, Keys *keys, int prev);
 int skip_value(Cur *c, int depth);
+int after_member(Cur *c, char close);
 int ulid_key(Span s, int64_t *key);
 int is_stamp(Span s);
 int64_t stamp_micros(Span s);

@@ -151,12 +151,9 @@ static PyObject *build_value(Cur *c, Strings *strings, int depth) {
                                              : PyDict_SetItem(made, key, value)) < 0;
             Py_XDECREF(key);
             Py_XDECREF(value);
-            if (bad || c->p >= c->end) break;
-            if (*c->p == close) {
-                c->p++;
-                return made;
-            }
-            if (*c->p++ != ',') break;
+            int after = bad ? -1 : after_member(c, close);
+            if (after < 0) break;
+            if (after > 0) return made;
         }
         Py_DECREF(made);
         return NULL;
@@ -238,19 +235,12 @@ static PyObject *read_snapshot(Cur *c, Strings *strings, Keys *keys) {
                         goto leave;
                     }
                     Py_DECREF(label);
-                    if (c->p >= c->end) {
+                    int after = after_member(c, ']');
+                    if (after < 0) {
                         Py_DECREF(value);
                         goto leave;
                     }
-                    if (*c->p == ']') {
-                        c->p++;
-                        break;
-                    }
-                    if (*c->p != ',') {
-                        Py_DECREF(value);
-                        goto leave;
-                    }
-                    c->p++;
+                    if (after > 0) break;
                 }
             }
         } else {
@@ -260,13 +250,9 @@ static PyObject *read_snapshot(Cur *c, Strings *strings, Keys *keys) {
         int bad = PyDict_SetItem(snapshot, SNAPSHOT_KEYS[k], value);
         Py_DECREF(value);
         if (bad < 0) goto fail;
-        if (c->p >= c->end) goto leave;
-        if (*c->p == '}') {
-            c->p++;
-            return snapshot;
-        }
-        if (*c->p != ',') goto leave;
-        c->p++;
+        int after = after_member(c, '}');
+        if (after < 0) goto leave;
+        if (after > 0) return snapshot;
     }
 leave:
 fail:
@@ -381,14 +367,10 @@ PyObject *read_outcome(const char *p, const char *end, Ended *ended, Strings *st
         int bad = PyDict_SetItem(record, OUTCOME_KEYS[f], value);
         Py_DECREF(value);
         if (bad < 0) goto fail;
-    next:
-        if (c->p >= c->end) goto leave;
-        if (*c->p == '}') {
-            c->p++;
-            break;
-        }
-        if (*c->p != ',') goto leave;
-        c->p++;
+    next:;
+        int after = after_member(c, '}');
+        if (after < 0) goto leave;
+        if (after > 0) break;
     }
     if (c->p != c->end || (seen & OUTCOME_REQUIRED) != OUTCOME_REQUIRED) goto leave;
     return record;

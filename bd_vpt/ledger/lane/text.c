@@ -189,6 +189,19 @@ static int literal(Cur *c, const char *word, size_t n) {
     return 0;
 }
 
+int after_member(Cur *c, char close) {
+    /* after a member of an object or an array: 1 at its close, 0 at a comma (either read
+     * past), -1 at anything else */
+    if (c->p >= c->end) return -1;
+    if (*c->p == close) {
+        c->p++;
+        return 1;
+    }
+    if (*c->p != ',') return -1;
+    c->p++;
+    return 0;
+}
+
 int skip_value(Cur *c, int depth) {
     /* Past one JSON value in the shape the lane reads (compact, strings of printable ASCII
      * without escapes, nested at most 32 deep): the value of a key the record does not
@@ -211,12 +224,8 @@ int skip_value(Cur *c, int depth) {
             return 0;
         }
         for (;;) {
-            if (skip_value(c, depth + 1) < 0 || c->p >= c->end) return -1;
-            if (*c->p == ']') {
-                c->p++;
-                return 0;
-            }
-            if (*c->p++ != ',') return -1;
+            int after = skip_value(c, depth + 1) < 0 ? -1 : after_member(c, ']');
+            if (after != 0) return after < 0 ? -1 : 0;
         }
     case '{':
         c->p++;
@@ -226,12 +235,8 @@ int skip_value(Cur *c, int depth) {
         }
         for (;;) {
             if (read_string(c, &text) < 0 || c->p >= c->end || *c->p++ != ':') return -1;
-            if (skip_value(c, depth + 1) < 0 || c->p >= c->end) return -1;
-            if (*c->p == '}') {
-                c->p++;
-                return 0;
-            }
-            if (*c->p++ != ',') return -1;
+            int after = skip_value(c, depth + 1) < 0 ? -1 : after_member(c, '}');
+            if (after != 0) return after < 0 ? -1 : 0;
         }
     default:
         return skip_number(c);

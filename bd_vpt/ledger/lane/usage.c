@@ -56,14 +56,9 @@ static int read_tokens(Cur *c, Line *line, Keys *keys) {
             k = read_key(c, keys, k);
             if (k < 0 || (seen & (1u << k))) return -1;
             seen |= 1u << k;
-            if (read_count(c, &values[k]) < 0) return -1;
-            if (c->p >= c->end) return -1;
-            if (*c->p == '}') {
-                c->p++;
-                break;
-            }
-            if (*c->p != ',') return -1;
-            c->p++;
+            int after = read_count(c, &values[k]) < 0 ? -1 : after_member(c, '}');
+            if (after < 0) return -1;
+            if (after > 0) break;
         }
     }
     /* neither input nor output: its count depends on its kinds (records.token_total) */
@@ -163,14 +158,10 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
         default:
             return -1;
         }
-    next:
-        if (c->p >= c->end) return -1;
-        if (*c->p == '}') {
-            c->p++;
-            break;
-        }
-        if (*c->p != ',') return -1;
-        c->p++;
+    next:;
+        int after = after_member(c, '}');
+        if (after < 0) return -1;
+        if (after > 0) break;
     }
     if (c->p != c->end || (seen & REQUIRED) != REQUIRED) return -1;
     if (!(seen & (1u << F_SOURCE_REF))) line->ref.n = -1;
