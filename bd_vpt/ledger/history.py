@@ -51,21 +51,13 @@ class History:
     show_progress: bool = False
     _reader: repo.BlobReader | None = None
     warnings: list[Problem] = field(default_factory=list)
-    _on_disk: dict[str, str] | None = None  # blob id -> path, of the clean ledger files
+    _on_disk: dict[str, str] | None = None  # blob id -> path, of the ledger files in the index
 
     @classmethod
     def open(
-        cls,
-        info: RepoInfo,
-        *,
-        use_cache: bool = True,
-        show_progress: bool = False,
-        clean: dict[str, str] | None = None,
+        cls, info: RepoInfo, *, use_cache: bool = True, show_progress: bool = False
     ) -> History:
-        """clean: clean_files() as another History of this repository found them."""
-        history = cls(info, BlobCache(info.state_dir if use_cache else None), show_progress)
-        history._on_disk = clean
-        return history
+        return cls(info, BlobCache(info.state_dir if use_cache else None), show_progress)
 
     def parsed(self, sha: str, on_disk: str | None = None) -> ParsedBlob:
         """The blob's records (cached by blob id). on_disk: the work-tree path known to hold
@@ -100,21 +92,17 @@ class History:
             gone.update(retractions_in(data))
         return frozenset(gone)
 
-    def clean_files(self) -> dict[str, str]:
-        """blob id -> path of the ledger files whose working copy is their index blob, as
-        git's status tells (repo.ledger_index: stat data, racily clean files hashed by git):
-        a blob of another revision found there is read from the disk, not from git."""
-        if self._on_disk is None:
-            self._on_disk = {s: p for p, s in repo.ledger_index(self.info.root).items()}
-        return self._on_disk
-
     def _read(self, sha: str) -> bytes:
-        path = self.clean_files().get(sha)
+        if self._on_disk is None:
+            self._on_disk = {s: p for p, s in repo.index_blobs(self.info.root).items()}
+        path = self._on_disk.get(sha)
         if path is not None:
             try:
-                return (self.info.root / path).read_bytes()
-            except OSError:  # gone since: from git
-                pass
+                data = (self.info.root / path).read_bytes()
+            except OSError:
+                data = None
+            if data is not None and repo.blob_id(data, len(sha)) == sha:
+                return data
         if self._reader is None:
             self._reader = repo.BlobReader(self.info.root)
         return self._reader.read(sha)

@@ -61,11 +61,11 @@ def worth_it(root: Path, jobs: list[Job]) -> bool:
     return False
 
 
-def _start(info: RepoInfo, use_cache: bool, clean: dict[str, str] | None) -> None:
+def _start(info: RepoInfo, use_cache: bool) -> None:
     from multiprocessing.util import Finalize
 
     global _WORKER
-    _WORKER = History.open(info, use_cache=use_cache, clean=clean)  # the parent's git status
+    _WORKER = History.open(info, use_cache=use_cache)
     _WRITES.clear()
     Finalize(None, _write_all, exitpriority=10)  # run as the worker exits
 
@@ -107,11 +107,7 @@ def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
         workers,
         mp_context=context,
         initializer=_start,
-        initargs=(
-            history.info,
-            history.cache.dir is not None,
-            history.clean_files() if any(path is None for _sha, path in jobs) else None,
-        ),
+        initargs=(history.info, history.cache.dir is not None),
     )
     _POOLS.append(pool)
     try:
