@@ -1,11 +1,20 @@
 """The compiled lane (ledger/lane/*.c) folds a blob exactly as the Python lane does.
 
-The compiled lane takes only usage lines it can prove are in bd-vpt's own shape and hands every
-other line to the Python lane. Whatever the bytes, a blob's fold is the same with it and
-without it: rows, outcomes, id and source_ref keys, problems and counts. Explored here with
-every single change of a usage line, lines written by hand in every JSON form (spaces, escapes,
-number forms, repeated keys, odd days), random blobs of such lines, random bytes, and costs
-that test the rounding to picodollars.
+The compiled lane takes only the usage and outcome lines it can prove are in bd-vpt's own
+shape, and hands every other line to the Python lane. Whatever the bytes, a blob's fold is the
+same with it and without it: rows, outcomes, id and source_ref keys, problems and counts.
+Explored here with every single change of a usage and an outcome line, lines written by hand
+in every JSON form (spaces, escapes, number forms, repeated keys, unknown fields, odd days,
+CRLF), random blobs of such lines, random bytes, costs that test the rounding to picodollars,
+and records around the bounds of a window that cuts a day.
+
+By hand, after a change to the C (not in CI): build it with the sanitizers and run these tests
+with them preloaded (tests/asan_lane.py loads that build in place of the installed one):
+
+    gcc -shared -fPIC -g -O1 -fsanitize=address,undefined -I/usr/include/python3.11 \
+        bd_vpt/ledger/lane/*.c -o /tmp/asan/_lane.cpython-311-x86_64-linux-gnu.so
+    ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
+        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_lane /tmp/asan
 """
 
 from __future__ import annotations
