@@ -515,3 +515,19 @@ def test_a_cut_day_is_placed_to_the_microsecond_as_the_record_route_places_it(
         monkeypatch.setattr(fast, "LANE", None)
         python_placed, _ = _cut_both_ways(data, win)
     assert python_placed is not None and python_placed.rows == placed.rows
+
+
+@needs_lane
+def test_ids_and_refs_sorted_side_by_side_give_what_one_after_the_other_gives() -> None:
+    from array import array
+
+    from bd_vpt.ledger.rows import SMALL, repeated, repeated_both
+
+    ids = [array("q", range(k, SMALL + 7, 3)) for k in range(3)] + [array("q", [5, 9])]
+    refs = [array("Q", range(2**63, 2**63 + SMALL)), array("Q", [2**63 + 1, 7])]
+    kept_both: list[Any] = []
+    found = repeated_both(ids, refs, kept_both)
+    kept_apart: list[Any] = []
+    assert found == (repeated(ids, kept_apart), repeated(refs, kept_apart))
+    assert found[0] == {5, 9} and found[1] == {2**63 + 1}
+    assert kept_both == kept_apart and [a.typecode for a in kept_both] == ["q", "Q"]

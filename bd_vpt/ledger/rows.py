@@ -97,6 +97,27 @@ def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> 
     return {int(k) for k in joined[1:][joined[1:] == joined[:-1]]}
 
 
+def repeated_both(
+    ids: list[array[int]], refs: list[array[int]], keep: list[array[int]] | None = None
+) -> tuple[set[int], set[int]]:
+    """repeated() of the ids' and of the refs' keys (kept in that order): side by side, in
+    this thread and one more, when both are many and the compiled lane sorts them (it lets
+    go of the GIL)."""
+    many = sum(map(len, ids)) >= SMALL and sum(map(len, refs)) >= SMALL
+    if fast.LANE is None or not many:
+        return repeated(ids, keep), repeated(refs, keep)
+    from concurrent.futures import ThreadPoolExecutor
+
+    kept_refs: list[array[int]] | None = [] if keep is not None else None
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(repeated, refs, kept_refs)
+        twice = repeated(ids, keep)
+        twice_refs = other.result()
+    if keep is not None and kept_refs is not None:
+        keep.extend(kept_refs)
+    return twice, twice_refs
+
+
 def collide(arrays: list[array[int]]) -> bool:
     """Whether any key is in two of the arrays."""
     return bool(repeated(arrays))

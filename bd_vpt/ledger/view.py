@@ -102,7 +102,7 @@ class LedgerView:
         records one by one), is folded from its records; so are the blobs that share an id
         or a source_ref with another (a record copied into a second shard), through one
         dedupe in the blobs' order, as the record route reads them. keep: set self.kept."""
-        from bd_vpt.ledger.rows import Folded, cut_fold, exact, id_keys, repeated
+        from bd_vpt.ledger.rows import Folded, cut_fold, exact, id_keys, repeated_both
 
         with gc_paused():
             if self.entries is None or self.history is None:
@@ -112,8 +112,7 @@ class LedgerView:
             cut = cut if halves else None
             folds = list(_folds(history, entries))
             keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
-            twice = repeated([f.ids for f in folds], keys)
-            twice_refs = repeated([f.refs for f in folds], keys)
+            twice, twice_refs = repeated_both([f.ids for f in folds], [f.refs for f in folds], keys)
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other

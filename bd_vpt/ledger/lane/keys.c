@@ -125,7 +125,7 @@ int lefts_push(Lefts *lefts, Py_ssize_t index, const char *p, const char *stop) 
 static void radix_sort(uint64_t *keys, uint64_t *spare, Py_ssize_t n) {
     /* 11 bits a pass, the least significant first (buckets that stay in the caches); a pass
      * where every key has the same digit is skipped */
-    static Py_ssize_t counts[2048];
+    Py_ssize_t counts[2048]; /* (on the stack: two threads may sort at once) */
     int swapped = 0;
     for (int shift = 0; shift < 64; shift += 11) {
         memset(counts, 0, sizeof(counts));
@@ -180,8 +180,10 @@ PyObject *repeated(PyObject *module, PyObject *args) {
         PyBuffer_Release(&view);
     }
     uint64_t flip = is_signed ? (1ull << 63) : 0; /* signed order as unsigned order */
+    Py_BEGIN_ALLOW_THREADS /* the ids' and the refs' keys are sorted side by side */
     for (Py_ssize_t i = 0; i < at; i++) keys[i] ^= flip;
     radix_sort(keys, spare, at);
+    Py_END_ALLOW_THREADS
     again = PySet_New(NULL);
     if (again == NULL) goto done;
     for (Py_ssize_t i = 1; i < at; i++) {
