@@ -29,12 +29,12 @@ from bd_vpt.capture.transcripts import (
     Message,
     Stats,
     build_records,
-    gc_paused,
     high_water,
 )
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
+from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
 from bd_vpt.ledger.store import shard_path
 from bd_vpt.ledger.writer import Writer, writing

@@ -10,11 +10,9 @@ $BD_VPT_BEAD). What matches nothing is recorded with bead null, never dropped.
 
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, repeat
@@ -96,22 +94,6 @@ class Stats:
         for path, sessions in other.file_sessions.items():
             self.file_sessions.setdefault(path, set()).update(sessions)
         self.file_reads.update(other.file_reads)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector off while an import makes its many small objects (messages,
-    their token dicts; none cyclic): it would walk them all again and again. They are then
-    left out of later collections (frozen: freed as usual when no longer used), or the
-    first one would walk them all once more."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()
-            gc.enable()
 
 
 def amount(value: Any) -> float | None:

@@ -53,8 +53,9 @@ def pr(
     """
     from bd_vpt import repo
     from bd_vpt.integrations import pr as pull_request
+    from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.ledger.store import Scan
-    from bd_vpt.ledger.view import finish, gc_paused
+    from bd_vpt.ledger.view import finish
     from bd_vpt.render.markdown import pr_comment
     from bd_vpt.render.report import Report
 

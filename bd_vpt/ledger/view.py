@@ -5,10 +5,8 @@ strictness). Every report takes its records from here.
 
 from __future__ import annotations
 
-import gc
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,7 @@ from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.history import History
+from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo
@@ -24,26 +23,6 @@ from bd_vpt.repo import RepoInfo
 if TYPE_CHECKING:
     from bd_vpt.ledger.delta import Index, Step
     from bd_vpt.ledger.rows import BlobFold, Folded
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a ledger is read and folded.
-
-    A read makes a million small dicts; CPython's collector would scan the live ones again
-    and again while they are made (a quarter of a cold 10^6-record report). Records hold no
-    reference cycles, so reference counting frees them all the same. Nested pauses are fine;
-    the collector is back on (if it was on) when the outermost one ends, with what was made
-    meanwhile left out of later collections (frozen: still freed as usual when no longer
-    used), or its first collection would walk a million objects once more (0.1 s)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 @dataclass(frozen=True)
