@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from operator import add, is_not
 from typing import Any
@@ -40,6 +40,8 @@ from bd_vpt.economics.groups import (
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.economics.parts import Part, bead_part
+from bd_vpt.economics.periodic import day_of as _day
+from bd_vpt.economics.periodic import fleet_rows, outcome_days
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -378,33 +380,36 @@ def trend_rows(
 
 
 def trend_of(
-    facts: Facts, config: Config, win: Window, every: str, by: str | None
+    facts: Facts,
+    config: Config,
+    win: Window,
+    every: str,
+    by: str | None,
+    *,
+    by_summaries: bool = False,
 ) -> list[dict[str, Any]]:
-    """trend_rows() of facts collected with win, by and every."""
-    by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
-    for (bead, when, group), bucket in facts.buckets.items():
-        by_period[when][(bead, group)] = bucket
+    """trend_rows() of facts collected with win, by and every. by_summaries: each period
+    summarized alone even with no --by (what the one pass is tested against)."""
     holds = win.holds if win.since is not None or win.until is not None else None
-    per_day: dict[str, int] = {}  # outcomes in the window by UTC day
-    for outcomes in facts.outcomes.values():
-        for outcome in outcomes:
-            ts = outcome["ts"]
-            if holds is not None and not holds(ts):
-                continue
-            day = ts[:10] if ts[-1] == "Z" else utc_day(ts)
-            per_day[day] = per_day.get(day, 0) + 1
+    per_day = outcome_days(facts.outcomes.values(), holds)  # outcomes in the window by day
     placed: dict[str, str] = {}  # UTC day -> its period
     outcome_counts: dict[str, int] = defaultdict(int)
     for day, count in per_day.items():
         key = placed[day] = period(day, every)
         outcome_counts[key] += count
-    seen = set(by_period) | set(outcome_counts)
+    seen = {key[1] for key in facts.buckets} | set(outcome_counts)
     if not seen:
         return []
     states = bead_states(facts)
+    keys = periods_between(min(seen), max(seen), every, seen)
+    if by is None and not by_summaries:  # (economics/periodic.py: the same rows, quicker)
+        waste = _wasted(states)
+        return fleet_rows(facts, states, keys, every, config, outcome_counts, waste)
+    by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
+    for (bead, when, group), bucket in facts.buckets.items():
+        by_period[when][(bead, group)] = bucket
     rows = []
     groups_seen: set[str] = set()
-    keys = periods_between(min(seen), max(seen), every, seen)
     # period -> beads with something in it (a completion, a reopen, the anchor), in the
     # order of states: each period's sums add in the order a report of that period does
     movers: dict[str, dict[str, None]] = defaultdict(dict)
@@ -472,11 +477,6 @@ def fleet_facts(facts: Facts) -> Facts:
         unpriced_days=facts.unpriced_days,
         source=facts.source,
     )
-
-
-def _day(moment: datetime) -> str:
-    """The UTC day of a moment (a bead's story keeps moments; its records' times are text)."""
-    return moment.astimezone(UTC).date().isoformat()
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

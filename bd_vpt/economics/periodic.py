@@ -1,0 +1,134 @@
+"""A fleet trend (no --by) in one pass over the beads: each bead's story is read once and
+its credit, transitions and money are placed in the periods its moments fall in.
+
+metrics.trend_of makes each period's row as a report of that period alone would
+(summarize_facts over the period's window, for the beads that move in it). That route asks
+every moving bead for its part once per period; this one asks it once, and gives the same
+rows to the bit: a moment is inside a period's window exactly when the period is that of
+its UTC day (periods.py), and each period's group is handed its beads in the order of the
+states, as summarize_facts hands them (float sums depend on it). tests/test_trend_pass.py
+holds the two routes together.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from itertools import chain
+from operator import itemgetter, methodcaller
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.groups import Group
+from bd_vpt.economics.periods import period, utc_day
+from bd_vpt.economics.timeline import BeadState, bead_money
+from bd_vpt.ledger.records import Record
+
+_Move = list[Any]  # what a bead adds to one period
+
+
+def fleet_rows(
+    facts: Facts,
+    states: dict[str, BeadState],
+    keys: list[str],
+    every: str,
+    config: Config,
+    outcome_counts: dict[str, int],
+    waste: tuple[set[str], dict[str, int]],
+) -> list[dict[str, Any]]:
+    """One row per period in keys: {"period", "key": "fleet", **totals}. facts: collected
+    by period with no --by; waste: the beads whose tokens are wasted, and the closes not
+    counted (metrics._wasted)."""
+    wasted, skipped = waste
+    groups = {key: Group() for key in keys}
+    for (bead, when, _group), bucket in facts.buckets.items():
+        group = groups[when]
+        group.add(bead, bucket)
+        if bead in wasted:
+            group.wasted_tokens += int(bucket[0])
+    limit = config.escalation_minutes
+    placed_at: dict[str, str] = {}  # UTC day -> its period ("" when it is not one of keys)
+
+    def where(ts: str | None, at: datetime) -> str:
+        day = ts[:10] if ts is not None and ts[-1] == "Z" else day_of(at)
+        key = placed_at.get(day)
+        if key is None:
+            key = period(day, every)
+            key = placed_at[day] = key if key in groups else ""
+        return key
+
+    bead_days, unpriced_days = facts.bead_days, facts.unpriced_days
+    for bead, state in states.items():
+        done = state.completions
+        if state.closed and len(done) == 1 and not state.reopens:  # most beads: one close
+            key = where(done[0].ts, done[0].at)  # (its anchor too)
+            if key:
+                group = groups[key]
+                weight = config.weight(state.snapshot.get("priority")) * state.completion
+                group.credit(bead, 1.0, weight)
+                group.count(bead, 1, 0, int(done[0].minutes > limit))
+                days = bead_days.get(bead)
+                group.charge(1.0, bead_money(state, days, unpriced_days.get(bead), config))
+            continue
+        # period -> credited, placed, completions, reopens, escalations
+        moves: dict[str, _Move] = {}
+        for c in done:
+            move = moves.setdefault(where(c.ts, c.at), [False, False, 0, 0, 0])
+            move[2] += 1
+            move[4] += c.minutes > limit
+        for moment in state.reopens:
+            moves.setdefault(where(None, moment), [False, False, 0, 0, 0])[3] += 1
+        ts, at = (
+            (state.closed_ts, state.closed_at) if state.closed else (state.last_ts, state.last_at)
+        )
+        if at is not None:
+            move = moves.setdefault(where(ts, at), [False, False, 0, 0, 0])
+            move[0] = state.closed  # the anchor of a closed bead is its final close
+            move[1] = True
+        moves.pop("", None)  # outside the periods listed
+        if not moves:
+            continue
+        weight = config.weight(state.snapshot.get("priority")) * state.completion
+        money = None
+        for key, (credited, placed, n_done, back, escalated) in moves.items():
+            group = groups[key]
+            group.credit(bead, 1.0 if credited else 0.0, weight)
+            group.count(bead, n_done, back, escalated)
+            if placed:
+                days = bead_days.get(bead)
+                money = money or bead_money(state, days, unpriced_days.get(bead), config)
+                group.charge(1.0, money)
+    rows = []
+    for key, group in groups.items():
+        totals = group.figures()
+        totals["outcome_records"] = outcome_counts.get(key, 0)
+        if skipped:
+            totals["not_counted"] = dict(skipped)
+        rows.append({"period": key, "key": "fleet", **totals})
+    return rows
+
+
+def outcome_days(
+    outcomes: Iterable[list[Record]], holds: Callable[[str], bool] | None
+) -> dict[str, int]:
+    """How many of the outcomes (lists of them) each UTC day holds; holds: the window's
+    test of a time (None: every outcome)."""
+    stamps: Iterable[str] = map(_TS, chain.from_iterable(outcomes))
+    if holds is not None:
+        stamps = filter(holds, stamps)
+    stamps = list(stamps)
+    if all(map(_ENDS_Z, stamps)):  # the shape bd-vpt writes: the day is the first ten
+        return Counter(map(_DAY, stamps))
+    return Counter(map(utc_day, stamps))
+
+
+_TS = itemgetter("ts")
+_ENDS_Z = methodcaller("endswith", "Z")
+_DAY = itemgetter(slice(0, 10))
+
+
+def day_of(moment: datetime) -> str:
+    """The UTC day of a moment (a bead's story keeps moments; its records' times are text)."""
+    return moment.astimezone(UTC).date().isoformat()
