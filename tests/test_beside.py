@@ -42,10 +42,10 @@ def test_an_error_in_the_child_is_raised_here() -> None:
 def test_a_result_marshal_cannot_send_is_computed_here() -> None:
     here = os.getpid()
 
-    def unsendable() -> object:
+    def unsendable() -> tuple[int, object]:
         return (os.getpid(), object())
 
-    pid, thing = parallel.beside(unsendable)()  # type: ignore[misc]
+    pid, thing = parallel.beside(unsendable)()
     assert pid == here and type(thing) is object
 
 

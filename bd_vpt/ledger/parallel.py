@@ -143,7 +143,7 @@ def beside(fn: Callable[[], T]) -> Callable[[], T]:
         try:
             os.close(read)
             gc.disable()
-            data = marshal.dumps(fn())
+            data = marshal.dumps(fn())  # type: ignore[arg-type]
             with os.fdopen(write, "wb") as out:
                 out.write(data)
             code = 0
