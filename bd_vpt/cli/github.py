@@ -52,6 +52,7 @@ def pr(
       bd-vpt pr --base "$BASE_SHA" --head "$HEAD_SHA" --fail-on-alert
     """
     from bd_vpt import repo
+    from bd_vpt.errors import Problem
     from bd_vpt.integrations import pr as pull_request
     from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.ledger.store import Scan
@@ -64,8 +65,8 @@ def pr(
         read = pull_request.gather(
             repo.discover(), base, head, use_cache=not no_cache, baseline_days=baseline_days
         )
-        finish(Scan(problems=read.problems), strict=strict)
         document = pull_request.compose(read)
+    finish(Scan(problems=[Problem(**p) for p in document["problems"]]), strict=strict)
     show(Report(document, after=[pr_comment(document)]), fmt)
     if fail_on_alert and document["hard_alerts"]:
         click.echo(f"bd-vpt: {document['hard_alerts']} hard alert(s)", err=True)

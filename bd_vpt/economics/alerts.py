@@ -28,10 +28,10 @@ from bd_vpt.economics.metrics import (
     trend_of,
     window,
 )
+from bd_vpt.economics.spikes import spikes
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import (
     COST,
-    FIRST,
     INSIDE,
     PICO,
     UNPRICED,
@@ -269,7 +269,7 @@ def check_rows(
                     f"BC/MT {row['bc_mt'] or 0:.2f} < floor {limits['bc_mt_floor']:.2f} "
                     f"over {row['tokens']:,} tokens",
                 )
-    _spikes(rows, config, limits, fire)
+    spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
     _variation(everything, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
@@ -353,54 +353,6 @@ def _budget_figure(row: dict[str, Any]) -> str:
     if row.get("unpriced_records"):
         said += f" (at least: {row['unpriced_records']} usage record(s) unpriced)"
     return said
-
-
-def _spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire: Any) -> None:
-    """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
-    days: dict[str, int] = defaultdict(int)
-    sessions: dict[str, tuple[str, int]] = {}
-    for (_bead, _actor, _model, day, shape, _cut, session), row in rows.items():
-        count = counted(row, shape, config.token_basis)
-        days[day] += count
-        if session:
-            first, total = sessions.get(session, (row[FIRST], 0))
-            sessions[session] = (min(first, row[FIRST]), total + count)
-    for day, count, median in _above_trailing_median(sorted(days.items()), 7, limits):
-        fire(
-            "spike",
-            "sudden 10x spike: agent loop",
-            "kill and investigate",
-            {"day": day, "tokens": count, "trailing_median": median},
-            "fleet",
-            f"{count:,} tokens on {day} >= {limits['spike_factor']:g}x the trailing median "
-            f"{median:,.0f}",
-        )
-    runs = [(s, count) for s, (_, count) in sorted(sessions.items(), key=lambda kv: kv[1][0])]
-    for session, count, median in _above_trailing_median(runs, 20, limits):
-        fire(
-            "spike",
-            "sudden 10x spike: agent loop",
-            "kill and investigate",
-            {"session": session, "tokens": count, "trailing_median": median},
-            session,
-            f"{count:,} tokens in one session >= {limits['spike_factor']:g}x the trailing "
-            f"median {median:,.0f}",
-        )
-
-
-def _above_trailing_median(
-    series: list[tuple[str, int]], lookback: int, limits: dict[str, Any]
-) -> list[tuple[str, int, float]]:
-    """(key, value, trailing median) where value >= spike_factor x the median of up to
-    `lookback` values before it (once spike_history values exist)."""
-    found = []
-    values = [v for _, v in series]
-    for index in range(limits["spike_history"], len(series)):
-        key, value = series[index]
-        median = statistics.median(values[max(0, index - lookback) : index])
-        if median and value >= limits["spike_factor"] * median:
-            found.append((key, value, median))
-    return found
 
 
 def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> None:

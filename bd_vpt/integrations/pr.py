@@ -8,16 +8,20 @@
 - Bead titles, priorities and statuses come from the bead files committed at head, else
   from the newest snapshot in the ledger at head.
 
-gather() reads git; compose() is a pure function of what was read.
+gather() reads git; compose() is a pure function of what was read. The pull request's side
+(its records, the beads it touched, the baseline) is read in a child process
+(ledger/parallel.beside) while compose() sums the head's trend and alerts: the two halves
+share nothing but the head's folds, made once before the child starts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from bd_vpt.config import Config
 from bd_vpt.economics.periods import Window
@@ -25,6 +29,9 @@ from bd_vpt.errors import Problem, VptError
 from bd_vpt.ledger.records import Record, parse_ts
 from bd_vpt.ledger.rows import Folded
 from bd_vpt.repo import RepoInfo
+
+if TYPE_CHECKING:
+    from bd_vpt.ledger.view import LedgerView
 
 # (figure, label, True when higher is better)
 COMPARED = (
@@ -45,13 +52,13 @@ class Read:
     merge_base: str
     base_time: datetime
     head_time: datetime
-    pr_records: list[Record]
-    base_ledger: Folded  # the ledger at base, folded for the baseline window (ledger/rows.py)
     head_ledger: Folded  # the ledger at head, folded for judging at head's commit time
-    baseline_days: int  # the trailing days base_ledger was folded for
-    beads: dict[str, Any]  # bead id -> beads.Bead, as committed at head
+    baseline_days: int  # the trailing days of the baseline
     config: Config
-    problems: list[Problem]
+    head_problems: list[Problem]
+    # the pull request's side (pr_side): a child process reads it while compose() works on
+    # the head's figures; this gives it
+    side: Callable[[], dict[str, Any]]
 
 
 def gather(
@@ -63,9 +70,9 @@ def gather(
     baseline_days: int = BASELINE_DAYS,
 ) -> Read:
     from bd_vpt import config as config_file
-    from bd_vpt.beads.sources import JsonlEras
     from bd_vpt.economics.alerts import budgets, judged_at
     from bd_vpt.ledger import view
+    from bd_vpt.ledger.parallel import beside
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
     from bd_vpt.reports import folded_for
 
@@ -87,31 +94,65 @@ def gather(
     ]
     base_time, head_time = commit_time(info.root, base), commit_time(info.root, head)
     config = config_file.at_revision(info.root, base)
-    pr_records = list(views[0].records())
-    base_ledger = folded_for(views[1], baseline_window(base_time, baseline_days))
-    # head is judged at its commit's time, but only a budget (its period ends there) reads
-    # the records of that day one by one: the trend and the other alerts read them all
+    # head first: a cold report folds every blob here, and base's folds are then those in
+    # memory but for the blobs the pull request changed. head is judged at its commit's
+    # time, but only a budget (its period ends there) reads the records of that day one by
+    # one: the trend and the other alerts read them all
     head_ledger = (
         folded_for(views[2], judged_at(head_time)) if budgets(config) else views[2].folded()
     )
-    problems: dict[str, Problem] = {}
-    for seen in (views[0], views[2]):  # base's problems are already in head's, or fixed there
-        for problem in seen.scan.problems:
-            problems.setdefault(problem.render(), problem)
+    side = partial(pr_side, info, views[0], views[1], head, head_ledger.outcomes, config)
     return Read(
         base=base,
         head=head,
         merge_base=fork,
         base_time=base_time,
         head_time=head_time,
-        pr_records=pr_records,
-        base_ledger=base_ledger,
         head_ledger=head_ledger,
         baseline_days=baseline_days,
-        beads=JsonlEras.at_commit(info.root, head).all(),
         config=config,
-        problems=list(problems.values()),
+        head_problems=list(views[2].scan.problems),
+        side=beside(partial(side, baseline_window(base_time, baseline_days))),
     )
+
+
+def pr_side(
+    info: RepoInfo,
+    added: LedgerView,
+    base: LedgerView,
+    head: str,
+    head_outcomes: list[Record],
+    config: Config,
+    baseline: Window,
+) -> dict[str, Any]:
+    """What the pull request added (its records' figures, the beads it touched, the models
+    and agents that spent), the base's totals over the baseline window, and the problems met
+    reading what it added: plain data, as a child process sends it back."""
+    from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
+    from bd_vpt.reports import folded_for
+
+    records = list(added.records())
+    pr = summarize(records, config, by="bead")
+    beads = JsonlEras.at_commit(info.root, head).all()  # bead id -> beads.Bead, at head
+    spenders = {
+        by: [
+            {"key": g["key"], "tokens": g["tokens"], "cost_usd": g["cost_usd"]}
+            for g in summarize(records, config, by=by)["groups"]
+            if g["tokens"]
+        ]
+        for by in ("model", "agent")
+    }
+    ledger = folded_for(base, baseline)
+    facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
+    return {
+        "records": len(records),
+        "totals": pr["totals"],
+        "beads": bead_rows(records, head_outcomes, beads, pr["groups"]),
+        **spenders,
+        "baseline": summarize_facts(facts, config, win=baseline)["totals"],
+        "problems": [p.as_dict() for p in added.scan.problems],
+    }
 
 
 def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
@@ -122,24 +163,9 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
 def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
     from bd_vpt.economics.alerts import check_rows
-    from bd_vpt.economics.metrics import (
-        collect_rows,
-        fleet_facts,
-        summarize,
-        summarize_facts,
-        trend_of,
-        window,
-    )
+    from bd_vpt.economics.metrics import collect_rows, fleet_facts, trend_of, window
 
     config = read.config
-    baseline_days = read.baseline_days
-    pr = summarize(read.pr_records, config, by="bead")
-    win = baseline_window(read.base_time, baseline_days)
-    since = win.since
-    assert since is not None
-    baseline = summarize_facts(
-        collect_rows(read.base_ledger.rows, read.base_ledger.outcomes, config, win), config, win=win
-    )["totals"]
     head = read.head_ledger
     # the head's usage folded by week once: the weekly chart and check's trend, and (summed
     # over the weeks) check's whole-ledger figures
@@ -152,40 +178,38 @@ def compose(read: Read) -> dict[str, Any]:
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
-    rows = bead_rows(read.pr_records, read.head_ledger.outcomes, read.beads, pr["groups"])
-    spenders = {
-        by: [
-            {"key": g["key"], "tokens": g["tokens"], "cost_usd": g["cost_usd"]}
-            for g in summarize(read.pr_records, config, by=by)["groups"]
-            if g["tokens"]
-        ]
-        for by in ("model", "agent")
-    }
+    side = read.side()
+    rows, baseline = side["beads"], side["baseline"]
+    since = baseline_window(read.base_time, read.baseline_days).since
+    assert since is not None
+    problems: dict[str, Problem] = {}  # base's are already in head's, or fixed there
+    for problem in [*(Problem(**p) for p in side["problems"]), *read.head_problems]:
+        problems.setdefault(problem.render(), problem)
     return {
         "base": read.base,
         "head": read.head,
         "merge_base": read.merge_base,
         "range": f"{read.base}...{read.head}",
-        "records": len(read.pr_records),
+        "records": side["records"],
         "totals": {
-            **pr["totals"],
+            **side["totals"],
             "beads_touched": sum(1 for r in rows if r["bead"] is not None),
             "beads_reopened": sum(1 for r in rows if r["reopened"]),
         },
         "baseline": {
-            "days": baseline_days,
+            "days": read.baseline_days,
             "since": since.isoformat(),
             "until": read.base_time.isoformat(),
             "totals": baseline,
         },
-        "comparison": comparison(pr["totals"], baseline),
+        "comparison": comparison(side["totals"], baseline),
         "beads": rows,
-        "models": spenders["model"],
-        "agents": spenders["agent"],
+        "models": side["model"],
+        "agents": side["agent"],
         "alerts": [a.as_dict() for a in alerts],
         "hard_alerts": sum(1 for a in alerts if a.hard),
         "weekly": weekly,
-        "problems": [p.as_dict() for p in read.problems],
+        "problems": [p.as_dict() for p in problems.values()],
     }
 
 

@@ -1,0 +1,74 @@
+"""The spike alert: a day of the fleet's tokens, or one session's, at spike_factor times the
+median of the ones before it (an agent loop). From usage rows (ledger/usage.py): days and
+sessions summed once, each median of a short sorted window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bd_vpt.config import Config
+from bd_vpt.ledger.usage import FIRST, UNSPLIT, Row, RowKey, counted
+
+
+def spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire: Any) -> None:
+    """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
+    days: dict[str, int] = {}
+    firsts: dict[str, str] = {}  # session -> its first ts
+    sessions: dict[str, int] = {}  # session -> its tokens
+    basis = config.token_basis
+    total = basis == "total"  # the common basis, summed here (else counted())
+    for key, row in rows.items():
+        shape = key[4]
+        if shape & UNSPLIT:
+            count = int(row[6])
+        elif total:
+            count = int(row[1] + row[2] + row[3] + row[4])
+        else:
+            count = counted(row, shape, basis)
+        day = key[3]
+        days[day] = days.get(day, 0) + count
+        session = key[6]
+        if session:
+            first = firsts.get(session)
+            if first is None or row[FIRST] < first:
+                firsts[session] = row[FIRST]
+            sessions[session] = sessions.get(session, 0) + count
+    for day, count, median in above_trailing_median(sorted(days.items()), 7, limits):
+        fire(
+            "spike",
+            "sudden 10x spike: agent loop",
+            "kill and investigate",
+            {"day": day, "tokens": count, "trailing_median": median},
+            "fleet",
+            f"{count:,} tokens on {day} >= {limits['spike_factor']:g}x the trailing median "
+            f"{median:,.0f}",
+        )
+    runs = [(s, sessions[s]) for s in sorted(firsts, key=firsts.__getitem__)]
+    for session, count, median in above_trailing_median(runs, 20, limits):
+        fire(
+            "spike",
+            "sudden 10x spike: agent loop",
+            "kill and investigate",
+            {"session": session, "tokens": count, "trailing_median": median},
+            session,
+            f"{count:,} tokens in one session >= {limits['spike_factor']:g}x the trailing "
+            f"median {median:,.0f}",
+        )
+
+
+def above_trailing_median(
+    series: list[tuple[str, int]], lookback: int, limits: dict[str, Any]
+) -> list[tuple[str, int, float]]:
+    """(key, value, trailing median) where value >= spike_factor x the median of up to
+    `lookback` values before it (once spike_history values exist)."""
+    found = []
+    values = [v for _, v in series]
+    factor = limits["spike_factor"]
+    for index in range(max(1, limits["spike_history"]), len(series)):  # (none: no median)
+        key, value = series[index]
+        before = sorted(values[max(0, index - lookback) : index])
+        half = len(before) // 2  # statistics.median's arithmetic, without its checks
+        median = before[half] if len(before) % 2 else (before[half - 1] + before[half]) / 2
+        if median and value >= factor * median:
+            found.append((key, value, median))
+    return found
