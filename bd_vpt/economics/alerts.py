@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -224,10 +224,12 @@ def check_rows(
     now: datetime,
     weekly: list[dict[str, Any]] | None = None,
     everything: Facts | None = None,
+    spiked: list[dict[str, Any]] | None = None,
 ) -> list[Alert]:
     """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
     collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
-    With neither, the rows are collected by week once for both."""
+    With neither, the rows are collected by week once for both. spiked: spike_alerts(rows,
+    config), when the caller found them already (pr, in its other process)."""
     if weekly is None:
         whole = window(None, None)
         by_week = collect_rows(rows, outcomes, config, whole, every="week")
@@ -235,19 +237,8 @@ def check_rows(
         if everything is None:
             everything = fleet_facts(by_week)
     limits = thresholds(config)
-    hard = set(limits["hard"])
     alerts: list[Alert] = []
-
-    def fire(
-        name: str,
-        pattern: str,
-        action: str,
-        evidence: dict[str, Any],
-        subject: str = "fleet",
-        figure: str = "",
-    ) -> None:
-        alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
-
+    fire = _firing(limits, alerts)
     if everything is None:  # the fleet's and _variation's
         everything = collect_rows(rows, outcomes, config)
     # the rates, counts and shares read below, without placing every bead's credit and money
@@ -269,7 +260,10 @@ def check_rows(
                     f"BC/MT {row['bc_mt'] or 0:.2f} < floor {limits['bc_mt_floor']:.2f} "
                     f"over {row['tokens']:,} tokens",
                 )
-    spikes(rows, config, limits, fire)
+    if spiked is None:
+        spikes(rows, config, limits, fire)
+    else:
+        alerts.extend(Alert(**alert) for alert in spiked)
     _drift(weekly, limits, fire)
     _variation(everything, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
@@ -340,6 +334,31 @@ def check_rows(
                 )
             )
     return alerts
+
+
+def spike_alerts(rows: dict[RowKey, Row], config: Config) -> list[dict[str, Any]]:
+    """The spike alerts check_rows fires over these rows, as dicts (Alert.as_dict)."""
+    found: list[Alert] = []
+    spikes(rows, config, thresholds(config), _firing(thresholds(config), found))
+    return [alert.as_dict() for alert in found]
+
+
+def _firing(limits: dict[str, Any], alerts: list[Alert]) -> Callable[..., None]:
+    """fire(name, pattern, action, evidence, subject, figure): an alert added to alerts,
+    hard when limits name it so."""
+    hard = set(limits["hard"])
+
+    def fire(
+        name: str,
+        pattern: str,
+        action: str,
+        evidence: dict[str, Any],
+        subject: str = "fleet",
+        figure: str = "",
+    ) -> None:
+        alerts.append(Alert(name, pattern, action, evidence, name in hard, subject, figure))
+
+    return fire
 
 
 def _budget_figure(row: dict[str, Any]) -> str:
