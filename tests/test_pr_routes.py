@@ -161,3 +161,12 @@ def test_gather_then_compose_is_the_command_s_document(tmp_path: Path) -> None:
     document = compose(gather(discover(root), "main", "feature"))
     assert document == _pr("--base", "main", "--head", "feature", "--no-cache")
     assert document["records"] > 5 and document["alerts"] and document["baseline"]["totals"]
+
+
+def test_the_bead_files_read_at_once_are_those_read_one_by_one(branched: Repo) -> None:
+    from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.integrations.pr import _beads_at
+
+    head = rev_parse(branched.root, "feature")
+    beads = _beads_at(discover(branched.root), head)
+    assert beads and beads == JsonlEras.at_commit(branched.root, head).all()

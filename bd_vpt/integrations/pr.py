@@ -128,13 +128,12 @@ def pr_side(
     """What the pull request added (its records' figures, the beads it touched, the models
     and agents that spent), the base's totals over the baseline window, and the problems met
     reading what it added: plain data, as a child process sends it back."""
-    from bd_vpt.beads.sources import JsonlEras
     from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
     from bd_vpt.reports import folded_for
 
     records = list(added.records())
     pr = summarize(records, config, by="bead")
-    beads = JsonlEras.at_commit(info.root, head).all()  # bead id -> beads.Bead, at head
+    beads = _beads_at(info, head)
     spenders = {
         by: [
             {"key": g["key"], "tokens": g["tokens"], "cost_usd": g["cost_usd"]}
@@ -153,6 +152,20 @@ def pr_side(
         "baseline": summarize_facts(facts, config, win=baseline)["totals"],
         "problems": [p.as_dict() for p in added.scan.problems],
     }
+
+
+def _beads_at(info: RepoInfo, head: str) -> dict[str, Any]:
+    """bead id -> beads.Bead, from the bead files committed at head (read in one git
+    process: JsonlEras.at_commit starts one per file)."""
+    from bd_vpt.beads.sources import JsonlEras
+    from bd_vpt.repo import cat_file_batch, show_file
+
+    eras = JsonlEras.at_commit(info.root, head)
+    names = eras.fingerprinted()  # every file it may read
+    refs = [f"{head}:{name}" for name in names]
+    found = dict(zip(names, cat_file_batch(info.root, refs), strict=True))
+    eras.read = lambda path: found[path] if path in found else show_file(info.root, head, path)
+    return eras.all()
 
 
 def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
