@@ -103,9 +103,14 @@ class History:
                 data = None
             if data is not None and repo.blob_id(data, len(sha)) == sha:
                 return data
-        if self._reader is None:
-            self._reader = repo.BlobReader(self.info.root)
-        return self._reader.read(sha)
+        key = (str(self.info.common_dir), sha)
+        data = _FROM_GIT.get(key)
+        if data is None:
+            if self._reader is None:
+                self._reader = repo.BlobReader(self.info.root)
+            data = self._reader.read(sha)
+            _keep(key, data)
+        return data
 
     def walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
@@ -131,8 +136,10 @@ class History:
         base, head = parse_range(self.info, spec)
         changes = repo.ledger_diff(self.info.root, base, head)
         before: set[str] = set()
-        for _path, blob in self.walk("reading range base", [(p, o) for p, o, _ in changes if o]):
+        olds: dict[str, ParsedBlob] = {}  # (read again below)
+        for path, blob in self.walk("reading range base", [(p, o) for p, o, _ in changes if o]):
             before.update(r["id"] for r in blob.records)
+            olds[path] = blob
         after: set[str] = set()
         for path, blob in self.walk(f"reading {spec}", [(p, n) for p, _, n in changes if n]):
             after.update(r["id"] for r in blob.records)
@@ -140,7 +147,7 @@ class History:
         for path, old, _new in changes:
             if old is None:
                 continue
-            for rid, line in _ids_and_lines(self.parsed(old)):
+            for rid, line in _ids_and_lines(olds[path]):
                 if rid not in after:
                     self.warnings.append(
                         Problem(
@@ -155,6 +162,19 @@ class History:
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
+
+
+# blobs read from git (not from a work-tree file) by this process, newest last: a blob is
+# often read twice (pr reads a changed file's old blob for the range and for the base), and
+# inflating one from a long delta chain costs tens of milliseconds
+_FROM_GIT: dict[tuple[str, str], bytes] = {}  # (repository, blob id) -> bytes
+_KEPT_BYTES = 8 * 2**20  # a few shards' worth: a report reading many blobs keeps only these
+
+
+def _keep(key: tuple[str, str], data: bytes) -> None:
+    _FROM_GIT[key] = data
+    while len(_FROM_GIT) > 1 and sum(map(len, _FROM_GIT.values())) > _KEPT_BYTES:
+        del _FROM_GIT[next(iter(_FROM_GIT))]
 
 
 def _ids_and_lines(blob: ParsedBlob) -> Iterable[tuple[str, int]]:
