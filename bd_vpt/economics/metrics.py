@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import partial
-from operator import add, is_not
+from operator import is_not
 from typing import Any
 
 from bd_vpt.config import Config
@@ -40,8 +40,15 @@ from bd_vpt.economics.groups import (
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.economics.parts import Part, bead_part
+from bd_vpt.economics.periodic import (
+    APART,
+    fleet_facts,
+    fleet_rows,
+    outcome_days,
+    usage_of,
+    with_usage,
+)
 from bd_vpt.economics.periodic import day_of as _day
-from bd_vpt.economics.periodic import fleet_rows, outcome_days
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -375,8 +382,15 @@ def trend_rows(
     if every not in TIME_KEYS:
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
-    facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
-    return trend_of(facts, config, win, every, by)
+    if by is not None or len(rows) < APART:
+        facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
+        return trend_of(facts, config, win, every, by)
+    from bd_vpt.ledger.parallel import beside
+
+    usage = beside(partial(usage_of, rows, config, win, every))  # summed in a child process
+    facts = collect_rows({}, outcomes, config, win, every=every)
+    bead_states(facts)  # (while the child sums the usage)
+    return trend_of(with_usage(facts, usage()), config, win, every, by)
 
 
 def trend_of(
@@ -451,32 +465,6 @@ def trend_of(
         ]
         rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
-
-
-def fleet_facts(facts: Facts) -> Facts:
-    """The facts collect_rows gives with no --by and no period, from facts collected by
-    period (no --by) with the same window: each bead's buckets summed over the periods
-    (exact integers, and in the order of the beads' first rows, as collect_rows makes
-    them); the outcomes, days and bead states are the same objects."""
-    buckets: dict[tuple[Any, ...], Bucket] = {}
-    for (bead, _when, group), bucket in facts.buckets.items():
-        if group != "":
-            raise ValueError("facts collected --by a group")
-        have = buckets.get((bead, ""))
-        if have is None:
-            buckets[(bead, "")] = list(bucket)
-        else:
-            have[:] = map(add, have, bucket)
-    return Facts(
-        buckets=buckets,
-        outcomes=facts.outcomes,
-        usage_records=facts.usage_records,
-        outcome_records=facts.outcome_records,
-        states=facts.states,
-        bead_days=facts.bead_days,
-        unpriced_days=facts.unpriced_days,
-        source=facts.source,
-    )
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

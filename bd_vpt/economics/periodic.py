@@ -8,6 +8,11 @@ rows to the bit: a moment is inside a period's window exactly when the period is
 its UTC day (periods.py), and each period's group is handed its beads in the order of the
 states, as summarize_facts hands them (float sums depend on it). tests/test_trend_pass.py
 holds the two routes together.
+
+A trend over many usage rows sums them (collect_rows' usage half) in a child process while
+this one folds the beads' stories from the outcomes: the two halves never meet, so the facts
+are those of collecting both at once. fleet_facts makes pr's and check's whole-ledger facts
+from the same facts collected by week.
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import chain
-from operator import itemgetter, methodcaller
+from operator import add, itemgetter, methodcaller
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts
-from bd_vpt.economics.groups import Group
-from bd_vpt.economics.periods import period, utc_day
+from bd_vpt.economics.facts import Facts, collect_rows
+from bd_vpt.economics.groups import Bucket, Group
+from bd_vpt.economics.periods import Window, period, utc_day
 from bd_vpt.economics.timeline import BeadState, bead_money
 from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.usage import Row, RowKey
 
 _Move = list[Any]  # what a bead adds to one period
+# buckets, model cost per bead per day, unpriced days per bead, usage records (Facts')
+Usage = tuple[dict[tuple[Any, ...], Bucket], dict[str, dict[str, float]], dict[str, set[str]], int]
 
 
 def fleet_rows(
@@ -110,6 +118,23 @@ def fleet_rows(
     return rows
 
 
+APART = 20_000  # usage rows from which a trend sums them in a child process
+
+
+def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:
+    """collect_rows' usage half (its outcomes are summed apart: the two do not meet), as plain
+    data: a child process sends it back while its parent folds the beads' stories."""
+    facts = collect_rows(rows, [], config, win, every=every)
+    return facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records
+
+
+def with_usage(facts: Facts, usage: Usage) -> Facts:
+    """facts (collected from the outcomes alone) with usage_of's sums: what collect_rows gives
+    of both at once."""
+    facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records = usage
+    return facts
+
+
 def outcome_days(
     outcomes: Iterable[list[Record]], holds: Callable[[str], bool] | None
 ) -> dict[str, int]:
@@ -132,3 +157,29 @@ _DAY = itemgetter(slice(0, 10))
 def day_of(moment: datetime) -> str:
     """The UTC day of a moment (a bead's story keeps moments; its records' times are text)."""
     return moment.astimezone(UTC).date().isoformat()
+
+
+def fleet_facts(facts: Facts) -> Facts:
+    """The facts collect_rows gives with no --by and no period, from facts collected by
+    period (no --by) with the same window: each bead's buckets summed over the periods
+    (exact integers, and in the order of the beads' first rows, as collect_rows makes
+    them); the outcomes, days and bead states are the same objects."""
+    buckets: dict[tuple[Any, ...], Bucket] = {}
+    for (bead, _when, group), bucket in facts.buckets.items():
+        if group != "":
+            raise ValueError("facts collected --by a group")
+        have = buckets.get((bead, ""))
+        if have is None:
+            buckets[(bead, "")] = list(bucket)
+        else:
+            have[:] = map(add, have, bucket)
+    return Facts(
+        buckets=buckets,
+        outcomes=facts.outcomes,
+        usage_records=facts.usage_records,
+        outcome_records=facts.outcome_records,
+        states=facts.states,
+        bead_days=facts.bead_days,
+        unpriced_days=facts.unpriced_days,
+        source=facts.source,
+    )
