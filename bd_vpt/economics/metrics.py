@@ -40,15 +40,12 @@ from bd_vpt.economics.groups import (
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.economics.parts import Part, bead_part
+from bd_vpt.economics.periodic import day_of as _day
 from bd_vpt.economics.periodic import (
-    APART,
     fleet_facts,
     fleet_rows,
     outcome_days,
-    usage_of,
-    with_usage,
 )
-from bd_vpt.economics.periodic import day_of as _day
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -382,15 +379,8 @@ def trend_rows(
     if every not in TIME_KEYS:
         raise ValueError(f"unknown period {every!r}")
     win = window(since, until)
-    if by is not None or len(rows) < APART:
-        facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
-        return trend_of(facts, config, win, every, by)
-    from bd_vpt.ledger.parallel import beside
-
-    usage = beside(partial(usage_of, rows, config, win, every))  # summed in a child process
-    facts = collect_rows({}, outcomes, config, win, every=every)
-    bead_states(facts)  # (while the child sums the usage)
-    return trend_of(with_usage(facts, usage()), config, win, every, by)
+    facts = collect_rows(rows, outcomes, config, win, by=by, every=every)
+    return trend_of(facts, config, win, every, by)
 
 
 def trend_of(
