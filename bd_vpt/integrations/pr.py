@@ -9,9 +9,9 @@
   from the newest snapshot in the ledger at head.
 
 gather() reads git; compose() is a pure function of what was read. The pull request's side
-(its records, the beads it touched, the baseline) is read in a child process
-(ledger/parallel.beside) while compose() sums the head's trend and alerts: the two halves
-share nothing but the head's folds, made once before the child starts.
+(its records, the beads it touched, the baseline, the head's spikes) is read in a child
+process (ledger/parallel.beside) while compose() sums the head's trend: the two halves share
+the head's folds and its beads' stories, made once before the child starts.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Read:
     config: Config
     head_problems: list[Problem]
     # the pull request's side (pr_side): a child process reads it while compose() works on
-    # the head's figures; this gives it
+    # the head's trend; this gives it
     side: Callable[[], dict[str, Any]]
 
 
@@ -71,6 +71,7 @@ def gather(
 ) -> Read:
     from bd_vpt import config as config_file
     from bd_vpt.economics.alerts import budgets, judged_at
+    from bd_vpt.economics.metrics import bead_states, collect_rows
     from bd_vpt.ledger import view
     from bd_vpt.ledger.parallel import beside
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
@@ -101,7 +102,10 @@ def gather(
     head_ledger = (
         folded_for(views[2], judged_at(head_time)) if budgets(config) else views[2].folded()
     )
-    side = partial(pr_side, info, views[0], views[1], head, head_ledger.outcomes, config)
+    # the head's beads' stories, folded before the child starts: base's are then those
+    # (economics/timeline.state_of), but for the beads the pull request changed
+    bead_states(collect_rows({}, head_ledger.outcomes, config))
+    side = partial(pr_side, info, views[0], views[1], head, head_ledger, config)
     return Read(
         base=base,
         head=head,
@@ -121,13 +125,15 @@ def pr_side(
     added: LedgerView,
     base: LedgerView,
     head: str,
-    head_outcomes: list[Record],
+    head_ledger: Folded,
     config: Config,
     baseline: Window,
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
-    and agents that spent), the base's totals over the baseline window, and the problems met
-    reading what it added: plain data, as a child process sends it back."""
+    and agents that spent), the base's totals over the baseline window, the problems met
+    reading what it added, and the spike alerts of the ledger at head: plain data, as a
+    child process sends it back."""
+    from bd_vpt.economics.alerts import spike_alerts
     from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
     from bd_vpt.reports import folded_for
 
@@ -147,10 +153,11 @@ def pr_side(
     return {
         "records": len(records),
         "totals": pr["totals"],
-        "beads": bead_rows(records, head_outcomes, beads, pr["groups"]),
+        "beads": bead_rows(records, head_ledger.outcomes, beads, pr["groups"]),
         **spenders,
         "baseline": summarize_facts(facts, config, win=baseline)["totals"],
         "problems": [p.as_dict() for p in added.scan.problems],
+        "spiked": spike_alerts(head_ledger.rows, config),
     }
 
 
@@ -184,14 +191,20 @@ def compose(read: Read) -> dict[str, Any]:
     # over the weeks) check's whole-ledger figures
     by_week = collect_rows(head.rows, head.outcomes, config, window(None, None), every="week")
     weeks = trend_of(by_week, config, window(None, None), "week", None)
+    side = read.side()
     alerts = check_rows(
-        head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
+        head.rows,
+        head.outcomes,
+        config,
+        read.head_time,
+        weeks,
+        fleet_facts(by_week),
+        side["spiked"],
     )
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
-    side = read.side()
     rows, baseline = side["beads"], side["baseline"]
     since = baseline_window(read.base_time, read.baseline_days).since
     assert since is not None
