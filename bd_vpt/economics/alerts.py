@@ -224,12 +224,10 @@ def check_rows(
     now: datetime,
     weekly: list[dict[str, Any]] | None = None,
     everything: Facts | None = None,
-    spiked: list[dict[str, Any]] | None = None,
 ) -> list[Alert]:
     """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
     collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
-    With neither, the rows are collected by week once for both. spiked: spike_alerts(rows,
-    config), when the caller found them already (pr, in its other process)."""
+    With neither, the rows are collected by week once for both."""
     if weekly is None:
         whole = window(None, None)
         by_week = collect_rows(rows, outcomes, config, whole, every="week")
@@ -260,10 +258,7 @@ def check_rows(
                     f"BC/MT {row['bc_mt'] or 0:.2f} < floor {limits['bc_mt_floor']:.2f} "
                     f"over {row['tokens']:,} tokens",
                 )
-    if spiked is None:
-        spikes(rows, config, limits, fire)
-    else:
-        alerts.extend(Alert(**alert) for alert in spiked)
+    spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
     _variation(everything, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
@@ -334,13 +329,6 @@ def check_rows(
                 )
             )
     return alerts
-
-
-def spike_alerts(rows: dict[RowKey, Row], config: Config) -> list[dict[str, Any]]:
-    """The spike alerts check_rows fires over these rows, as dicts (Alert.as_dict)."""
-    found: list[Alert] = []
-    spikes(rows, config, thresholds(config), _firing(thresholds(config), found))
-    return [alert.as_dict() for alert in found]
 
 
 def _firing(limits: dict[str, Any], alerts: list[Alert]) -> Callable[..., None]:

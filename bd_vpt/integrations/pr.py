@@ -9,9 +9,9 @@
   from the newest snapshot in the ledger at head.
 
 gather() reads git; compose() is a pure function of what was read. The pull request's side
-(its records, the beads it touched, the baseline, the head's spikes) is read in a child
-process (ledger/parallel.beside) while compose() sums the head's trend: the two halves share
-the head's folds and its beads' stories, made once before the child starts.
+(its records, the beads it touched, the baseline) is read in a child process
+(ledger/parallel.beside) while compose() sums the head's trend and alerts: the two halves
+share the head's folds and its beads' stories, made once before the child starts.
 """
 
 from __future__ import annotations
@@ -131,9 +131,7 @@ def pr_side(
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
     and agents that spent), the base's totals over the baseline window, the problems met
-    reading what it added, and the spike alerts of the ledger at head: plain data, as a
-    child process sends it back."""
-    from bd_vpt.economics.alerts import spike_alerts
+    reading what it added: plain data, as a child process sends it back."""
     from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
     from bd_vpt.reports import folded_for
 
@@ -157,7 +155,6 @@ def pr_side(
         **spenders,
         "baseline": summarize_facts(facts, config, win=baseline)["totals"],
         "problems": [p.as_dict() for p in added.scan.problems],
-        "spiked": spike_alerts(head_ledger.rows, config),
     }
 
 
@@ -191,20 +188,14 @@ def compose(read: Read) -> dict[str, Any]:
     # over the weeks) check's whole-ledger figures
     by_week = collect_rows(head.rows, head.outcomes, config, window(None, None), every="week")
     weeks = trend_of(by_week, config, window(None, None), "week", None)
-    side = read.side()
     alerts = check_rows(
-        head.rows,
-        head.outcomes,
-        config,
-        read.head_time,
-        weeks,
-        fleet_facts(by_week),
-        side["spiked"],
+        head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
     )
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
+    side = read.side()
     rows, baseline = side["beads"], side["baseline"]
     since = baseline_window(read.base_time, read.baseline_days).since
     assert since is not None
