@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,43 +145,23 @@ def trend(
     strict: bool,
 ) -> list[dict[str, Any]]:
     from bd_vpt.economics.keys import TIME_KEYS
-    from bd_vpt.economics.metrics import trend_rows
+    from bd_vpt.economics.metrics import trend_apart, trend_rows, window
+    from bd_vpt.economics.periodic import APART
 
     args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
 
     def folded(view: LedgerView) -> list[dict[str, Any]]:
         ledger = _folded(view, since, until)
         if by is None and every in TIME_KEYS and len(ledger.rows) >= APART:
-            return trend_apart(ledger.rows, ledger.outcomes, config, every, since, until)
+            from bd_vpt.ledger.parallel import beside
+
+            rows, outcomes = ledger.rows, ledger.outcomes
+            return trend_apart(rows, outcomes, config, every, window(since, until), beside)
         return trend_rows(ledger.rows, ledger.outcomes, config, **args)
 
     rows: list[dict[str, Any]]
     rows, _ = memoised(view, "trend", args, config, strict, folded)
     return rows
-
-
-APART = 20_000  # usage rows from which a trend sums them in a child process
-
-
-def trend_apart(
-    rows: dict[Any, Any],
-    outcomes: list[Record],
-    config: Config,
-    every: str,
-    since: str | None,
-    until: str | None,
-) -> list[dict[str, Any]]:
-    """trend_rows with no --by, its usage summed in a child process while the beads'
-    stories are folded here (economics/periodic.py): the same rows."""
-    from bd_vpt.economics.metrics import bead_states, collect_rows, trend_of, window
-    from bd_vpt.economics.periodic import usage_of, with_usage
-    from bd_vpt.ledger.parallel import beside
-
-    win = window(since, until)
-    usage = beside(partial(usage_of, rows, config, win, every))
-    facts = collect_rows({}, outcomes, config, win, every=every)
-    bead_states(facts)  # (while the child sums the usage)
-    return trend_of(with_usage(facts, usage()), config, win, every, None)
 
 
 def models(

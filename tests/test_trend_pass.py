@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from bd_vpt.config import Config
 from bd_vpt.economics.facts import rows_of
-from bd_vpt.economics.metrics import collect, trend_of, trend_rows, window
-from bd_vpt.reports import trend_apart
+from bd_vpt.economics.metrics import collect, trend_apart, trend_of, trend_rows, window
+from bd_vpt.ledger.parallel import beside
 from tests.helpers import outcome, ulid, usage
 
 RESULTS = ["completed"] * 5 + ["reopened", "reopened", "rejected", "abandoned", "completed"]
@@ -132,5 +132,6 @@ def test_usage_summed_in_a_child_gives_the_same_trend(
         with monkeypatch.context() as patch:
             if one_process:
                 patch.setenv("BD_VPT_WORKERS", "1")
-            apart = trend_apart(rows, outcomes, CONFIG, "week", since, until)
+            win = window(since, until)
+            apart = trend_apart(rows, outcomes, CONFIG, "week", win, beside)
         assert repr(apart) == repr(whole), (since, until)

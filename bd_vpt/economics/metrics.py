@@ -45,6 +45,9 @@ from bd_vpt.economics.periodic import (
     fleet_facts,
     fleet_rows,
     outcome_days,
+    sparkline,
+    usage_of,
+    with_usage,
 )
 from bd_vpt.economics.periods import (
     Window,
@@ -383,6 +386,23 @@ def trend_rows(
     return trend_of(facts, config, win, every, by)
 
 
+def trend_apart(
+    rows: dict[RowKey, Row],
+    outcomes: list[Record],
+    config: Config,
+    every: str,
+    win: Window,
+    beside: Callable[[Callable[[], Any]], Callable[[], Any]],
+) -> list[dict[str, Any]]:
+    """trend_rows with no --by, the usage summed by beside (ledger/parallel.beside: in a
+    child process) while the beads' stories are folded here: the same rows."""
+    apart = beside(partial(usage_of, rows, outcomes, config, win, every))
+    facts = collect_rows({}, outcomes, config, win, every=every)
+    bead_states(facts)  # (while the child sums the usage)
+    usage, per_day = apart()
+    return trend_of(with_usage(facts, usage), config, win, every, None, per_day=per_day)
+
+
 def trend_of(
     facts: Facts,
     config: Config,
@@ -391,11 +411,14 @@ def trend_of(
     by: str | None,
     *,
     by_summaries: bool = False,
+    per_day: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """trend_rows() of facts collected with win, by and every. by_summaries: each period
-    summarized alone even with no --by (what the one pass is tested against)."""
-    holds = win.holds if win.since is not None or win.until is not None else None
-    per_day = outcome_days(facts.outcomes.values(), holds)  # outcomes in the window by day
+    summarized alone even with no --by (what the one pass is tested against). per_day:
+    the outcomes in the window by UTC day, when counted already (periodic.outcome_days)."""
+    if per_day is None:
+        holds = win.holds if win.since is not None or win.until is not None else None
+        per_day = outcome_days(facts.outcomes.values(), holds)
     placed: dict[str, str] = {}  # UTC day -> its period
     outcome_counts: dict[str, int] = defaultdict(int)
     for day, count in per_day.items():
@@ -455,18 +478,3 @@ def trend_of(
         ]
         rows.sort(key=lambda r: (r["period"], -r["tokens"], r["key"]))
     return rows
-
-
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float | None]) -> str:
-    """A unicode sparkline; a gap (no value) is a space."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return " " * len(values)
-    low, high = min(present), max(present)
-    span = (high - low) or 1.0
-    return "".join(
-        " " if v is None else SPARKS[min(7, int((v - low) / span * 7.999))] for v in values
-    )

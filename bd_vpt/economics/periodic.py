@@ -118,14 +118,19 @@ def fleet_rows(
     return rows
 
 
-APART = 20_000  # usage rows from which a trend sums them in a child process
+APART = 20_000  # usage rows from which a trend sums them in a child process (trend_apart)
 
 
-def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:
-    """collect_rows' usage half (its outcomes are summed apart: the two do not meet), as plain
-    data: a child process sends it back while its parent folds the beads' stories."""
+def usage_of(
+    rows: dict[RowKey, Row], outcomes: list[Record], config: Config, win: Window, every: str
+) -> tuple[Usage, dict[str, int]]:
+    """collect_rows' usage half (its outcomes are summed apart: the two do not meet), and
+    the outcomes in the window by UTC day (outcome_days), as plain data: a child process
+    sends them back while its parent folds the beads' stories."""
     facts = collect_rows(rows, [], config, win, every=every)
-    return facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records
+    holds = win.holds if win.since is not None or win.until is not None else None
+    usage = facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records
+    return usage, dict(outcome_days([outcomes], holds))
 
 
 def with_usage(facts: Facts, usage: Usage) -> Facts:
@@ -182,4 +187,19 @@ def fleet_facts(facts: Facts) -> Facts:
         bead_days=facts.bead_days,
         unpriced_days=facts.unpriced_days,
         source=facts.source,
+    )
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """A unicode sparkline; a gap (no value) is a space."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return " " * len(values)
+    low, high = min(present), max(present)
+    span = (high - low) or 1.0
+    return "".join(
+        " " if v is None else SPARKS[min(7, int((v - low) / span * 7.999))] for v in values
     )
