@@ -71,14 +71,26 @@ def fleet_rows(
     for bead, state in states.items():
         done = state.completions
         if state.closed and len(done) == 1 and not state.reopens:  # most beads: one close
-            key = where(done[0].ts, done[0].at)  # (its anchor too)
-            if key:
+            c = done[0]  # (its anchor too)
+            key = placed_at.get(c.ts[:10]) if c.ts[-1] == "Z" else None
+            if key is None:
+                key = where(c.ts, c.at)
+            if key:  # Group's credit, count and charge with a share of 1.0, inline
                 group = groups[key]
                 weight = config.weight(state.snapshot.get("priority")) * state.completion
-                group.credit(bead, 1.0, weight)
-                group.count(bead, 1, 0, int(done[0].minutes > limit))
-                days = bead_days.get(bead)
-                group.charge(1.0, bead_money(state, days, unpriced_days.get(bead), config))
+                group.closed.add(bead)
+                group.weighted += 1.0 * weight
+                group.completions += 1
+                group.completed.add(bead)
+                group.escalations += c.minutes > limit
+                money = bead_money(state, bead_days.get(bead), unpriced_days.get(bead), config)
+                mine = group.money
+                mine[0] += 1.0 * money.minutes
+                mine[1] += 1.0 * money.human_usd
+                mine[2] += 1.0 * money.value_usd
+                mine[3] += 1.0 * money.delay_usd
+                mine[4] += 1.0 * money.rework_usd
+                group.rework_known = group.rework_known and money.rework_known
             continue
         # period -> credited, placed, completions, reopens, escalations
         moves: dict[str, _Move] = {}
@@ -99,15 +111,13 @@ def fleet_rows(
         if not moves:
             continue
         weight = config.weight(state.snapshot.get("priority")) * state.completion
-        money = None
         for key, (credited, placed, n_done, back, escalated) in moves.items():
             group = groups[key]
             group.credit(bead, 1.0 if credited else 0.0, weight)
             group.count(bead, n_done, back, escalated)
-            if placed:
+            if placed:  # (in one period: its anchor's)
                 days = bead_days.get(bead)
-                money = money or bead_money(state, days, unpriced_days.get(bead), config)
-                group.charge(1.0, money)
+                group.charge(1.0, bead_money(state, days, unpriced_days.get(bead), config))
     rows = []
     for key, group in groups.items():
         totals = group.figures()
