@@ -24,6 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics.facts import Facts
 from bd_vpt.economics.periods import Window
 from bd_vpt.errors import Problem, VptError
 from bd_vpt.ledger.records import Record, parse_ts
@@ -53,6 +54,7 @@ class Read:
     base_time: datetime
     head_time: datetime
     head_ledger: Folded  # the ledger at head, folded for judging at head's commit time
+    head_outcomes: Facts  # its outcomes alone, collected by week (their states folded)
     baseline_days: int  # the trailing days of the baseline
     config: Config
     head_problems: list[Problem]
@@ -71,7 +73,7 @@ def gather(
 ) -> Read:
     from bd_vpt import config as config_file
     from bd_vpt.economics.alerts import budgets, judged_at
-    from bd_vpt.economics.metrics import bead_states, collect_rows
+    from bd_vpt.economics.metrics import bead_states, collect_rows, window
     from bd_vpt.ledger import view
     from bd_vpt.ledger.parallel import beside
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
@@ -102,9 +104,11 @@ def gather(
     head_ledger = (
         folded_for(views[2], judged_at(head_time)) if budgets(config) else views[2].folded()
     )
-    # the head's beads' stories, folded before the child starts: base's are then those
-    # (economics/timeline.state_of), but for the beads the pull request changed
-    bead_states(collect_rows({}, head_ledger.outcomes, config))
+    # the head's outcomes collected by week, and its beads' stories folded, before the child
+    # starts: base's are then those (economics/timeline.state_of) but for the beads the pull
+    # request changed
+    head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
+    bead_states(head_outcomes)
     side = partial(pr_side, info, views[0], views[1], head, head_ledger, config)
     return Read(
         base=base,
@@ -113,6 +117,7 @@ def gather(
         base_time=base_time,
         head_time=head_time,
         head_ledger=head_ledger,
+        head_outcomes=head_outcomes,
         baseline_days=baseline_days,
         config=config,
         head_problems=list(views[2].scan.problems),
@@ -180,13 +185,15 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
 def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
     from bd_vpt.economics.alerts import check_rows
-    from bd_vpt.economics.metrics import collect_rows, fleet_facts, trend_of, window
+    from bd_vpt.economics.metrics import fleet_facts, trend_of, window
+    from bd_vpt.economics.periodic import usage_of, with_usage
 
     config = read.config
     head = read.head_ledger
     # the head's usage folded by week once: the weekly chart and check's trend, and (summed
     # over the weeks) check's whole-ledger figures
-    by_week = collect_rows(head.rows, head.outcomes, config, window(None, None), every="week")
+    usage, _ = usage_of(head.rows, [], config, window(None, None), "week")
+    by_week = with_usage(read.head_outcomes, usage)  # = collect_rows of both, every="week"
     weeks = trend_of(by_week, config, window(None, None), "week", None)
     alerts = check_rows(
         head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
