@@ -135,3 +135,18 @@ def test_usage_summed_in_a_child_gives_the_same_trend(
             win = window(since, until)
             apart = trend_apart(rows, outcomes, CONFIG, "week", win, beside)
         assert repr(apart) == repr(whole), (since, until)
+
+
+def test_periods_left_out_of_the_list_are_left_out_both_ways() -> None:
+    """Year 2 sorts before year 2000 as text ("2-W01"): the listed periods stop in year 3,
+    and the usage of 2000 is in no row, by either route."""
+    records = [
+        usage(ulid(1), "0002-01-01T00:00:00+00:00", "A", "a", "m", 10, 1, 0.5),
+        usage(ulid(2), "2000-01-05T00:00:00Z", "A", "a", "m", 20, 2, 0.25),
+        outcome(ulid(3), "2000-01-05T01:00:00Z", "A", "a", "completed", 1),
+    ]
+    facts = collect(records, CONFIG, window(None, None), every="week")
+    rows = trend_of(facts, CONFIG, window(None, None), "week", None)
+    assert rows[0]["period"] == "2-W01" and sum(r["tokens"] for r in rows) == 11
+    again = collect(records, CONFIG, window(None, None), every="week")
+    assert rows == trend_of(again, CONFIG, window(None, None), "week", None, by_summaries=True)

@@ -52,7 +52,9 @@ def fleet_rows(
     wasted, skipped = waste
     groups = {key: Group() for key in keys}
     for (bead, when, _group), bucket in facts.buckets.items():
-        group = groups[when]
+        group = groups.get(when)
+        if group is None:  # a period not listed (periods_between, for odd years): as a
+            continue  # summary of each listed period, which never reads it
         group.add(bead, bucket)
         if bead in wasted:
             group.wasted_tokens += int(bucket[0])
