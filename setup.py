@@ -1,6 +1,6 @@
 """The compiled parts: the fold's fast lane (bd_vpt/ledger/lane/*.c, the module
-bd_vpt.ledger._lane) and the beads' stories (bd_vpt/economics/story/story.c, the module
-bd_vpt.economics._story). Optional: where they cannot be built (no C compiler), bd-vpt installs
+bd_vpt.ledger._lane) and the figures' hot loops (bd_vpt/economics/compiled/*.c, the module
+bd_vpt.economics._compiled). Optional: where they cannot be built (no C compiler), bd-vpt installs
 without them and does the same in Python, with the same results (bd_vpt/ledger/fast.py,
 bd_vpt/economics/timeline.py)."""
 
@@ -16,6 +16,11 @@ setup(
             depends=["bd_vpt/ledger/lane/lane.h"],
             optional=True,
         ),
-        Extension("bd_vpt.economics._story", ["bd_vpt/economics/story/story.c"], optional=True),
+        Extension(
+            "bd_vpt.economics._compiled",
+            sorted(glob("bd_vpt/economics/compiled/*.c")),
+            depends=["bd_vpt/economics/compiled/compiled.h"],
+            optional=True,
+        ),
     ]
 )

@@ -113,24 +113,26 @@ _HELD: dict[str, tuple[tuple[Record, ...], BeadState]] = {}
 
 
 def states_of(grouped: dict[str, list[Record]]) -> dict[str, BeadState]:
-    """state_of of each bead with outcomes, in grouped's order: compiled (story/story.c) for
+    """state_of of each bead with outcomes, in grouped's order: compiled (compiled/story.c) for
     the beads whose records are in the shape bd-vpt writes, in Python for the rest (the
     compiled fold declines what it cannot prove it folds as fold() does)."""
-    if STORY is None:
+    if COMPILED is None:
         return {bead: state_of(bead, outcomes) for bead, outcomes in grouped.items() if outcomes}
-    states: dict[str, BeadState] = STORY.states(grouped, BeadState, Completion, UTC)
+    states: dict[str, BeadState] = COMPILED.states(grouped, BeadState, Completion, UTC)
     for bead, state in states.items():
         if state is None:
             states[bead] = state_of(bead, grouped[bead])
     return states
 
 
-def _story() -> ModuleType | None:
+def _compiled() -> ModuleType | None:
+    """economics' compiled parts (compiled/*.c), or None: not built (no C compiler at
+    install) or turned off (BD_VPT_LANE=python); the same figures come from Python then."""
     if os.environ.get("BD_VPT_LANE") == "python":
         return None
     try:
-        from bd_vpt.economics import _story as compiled
-    except ImportError:  # not built (no C compiler at install): the same folds, in Python
+        from bd_vpt.economics import _compiled as compiled
+    except ImportError:
         return None
     return compiled
 
@@ -139,7 +141,7 @@ def forget_states() -> None:
     _HELD.clear()
 
 
-STORY = _story()
+COMPILED = _compiled()
 
 
 def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:

@@ -1,4 +1,4 @@
-/* The compiled form of timeline.py's fold: each bead's story (its transitions and final
+/* states(): the compiled form of timeline.py's fold: each bead's story (its transitions and final
  * state) from its outcome records, for the 40,000 beads of a big ledger at once.
  *
  * states(grouped, BeadState, Completion, utc) takes the dict bead -> outcome records that
@@ -9,8 +9,8 @@
  * or not a real moment, a result or id that is not text, a missing field fold reads with [],
  * an amount that is not an int or a float. So it only ever gives what Python would give; the
  * rest goes the Python way, errors included (tests/test_story.py holds the two together). */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "compiled.h"
+
 #include <datetime.h>
 #include <string.h>
 #include <structmember.h>
@@ -322,7 +322,7 @@ done:
     return status;
 }
 
-static PyObject *states(PyObject *self, PyObject *args) {
+PyObject *states(PyObject *self, PyObject *args) {
     PyObject *grouped, *state_type, *completion_type;
     Types ty;
     if (!PyArg_ParseTuple(args, "O!OOO", &PyDict_Type, &grouped, &state_type, &completion_type,
@@ -354,32 +354,20 @@ static PyObject *states(PyObject *self, PyObject *args) {
     return found;
 }
 
-static PyMethodDef methods[] = {
-    {"states", states, METH_VARARGS,
-     "states(grouped, BeadState, Completion, utc) -> {bead: BeadState | None}: each bead's "
-     "story as timeline.fold tells it; None: declined, fold it in Python."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef story_module = {
-    PyModuleDef_HEAD_INIT, "_story", "The compiled form of timeline.fold (see timeline.py).",
-    -1, methods, NULL, NULL, NULL, NULL,
-};
-
-PyMODINIT_FUNC PyInit__story(void) {
+int story_init(void) {
     PyDateTime_IMPORT;
-    if (PyDateTimeAPI == NULL) return NULL;
+    if (PyDateTimeAPI == NULL) return -1;
     const char *names[] = {"ts", "id", "result", "actor", "snapshot", "human_minutes",
                            "excluded", "value_usd", "completion", "completed", "reopened"};
     PyObject **slots[] = {&k_ts, &k_id, &k_result, &k_actor, &k_snapshot, &k_minutes,
                           &k_excluded, &k_value, &k_completion, &s_completed, &s_reopened};
     for (int i = 0; i < 11; i++) {
         *slots[i] = PyUnicode_InternFromString(names[i]);
-        if (*slots[i] == NULL) return NULL;
+        if (*slots[i] == NULL) return -1;
     }
     PyObject *builtins = PyEval_GetBuiltins();
     sum_fn = builtins ? PyDict_GetItemString(builtins, "sum") : NULL;
-    if (sum_fn == NULL) return NULL;
+    if (sum_fn == NULL) return -1;
     Py_INCREF(sum_fn);
-    return PyModule_Create(&story_module);
+    return 0;
 }

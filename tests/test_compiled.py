@@ -1,13 +1,17 @@
-"""The compiled story (economics/story/story.c) folds each bead's outcomes exactly as
-timeline.fold does: the same BeadState, field by field, floats to the bit, the same objects
+"""economics' compiled parts (economics/compiled/*.c) give what Python gives.
+
+The compiled story folds each bead's outcomes exactly as timeline.fold does: the same BeadState, field by field, floats to the bit, the same objects
 where fold keeps an object (the snapshot, the texts), and the same error where fold raises
 (it declines such a bead and Python folds it). Explored with random outcome lists in the
 shape bd-vpt writes and in every shape a hand-written or older ledger may hold.
 
+The compiled collect sums a fleet summary's usage rows per bead exactly as
+facts.collect_rows does, or declines (a sum beyond 64 bits, a value that is not an int).
+
 By hand, after a change to the C (not in CI), with the sanitizers (see tests/test_lane.py):
 
     gcc -shared -fPIC -g -O1 -fsanitize=address,undefined -I/usr/include/python3.11 \
-        bd_vpt/economics/story/story.c -o /tmp/asan/_story.cpython-311-x86_64-linux-gnu.so
+        bd_vpt/economics/compiled/*.c -o /tmp/asan/_compiled.cpython-311-x86_64-linux-gnu.so
     ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
         $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_lane /tmp/asan
 """
@@ -24,10 +28,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bd_vpt.economics import timeline
+from bd_vpt.config import Config
+from bd_vpt.economics import facts, timeline
 from bd_vpt.economics.timeline import BeadState, Completion
 
-COMPILED = timeline.STORY
+COMPILED = timeline.COMPILED
 needs_story = pytest.mark.skipif(COMPILED is None, reason="the compiled story is not built here")
 
 
@@ -198,7 +203,109 @@ def test_a_long_story_sorts_stably() -> None:
 
 
 def test_without_the_compiled_story_python_folds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(timeline, "STORY", None)
+    monkeypatch.setattr(timeline, "COMPILED", None)
     records = [{"id": "1", "ts": "2026-03-01T10:00:00.000Z", "actor": "a", "result": "completed"}]
     state = timeline.states_of({"b": records, "empty": []})
     assert list(state) == ["b"] and state["b"].closed and state["b"].closer == "a"
+
+
+DAYS = st.sampled_from(["2026-03-01", "2026-03-02", "2026-04-01"])
+BIG = st.sampled_from([0, 1, 2**53 + 1, 2**62, 2**63 - 1, 2**63, 2**64 + 3, 10**30])
+VALUES = st.one_of(st.integers(0, 10**6), BIG)
+ODD_VALUES = st.sampled_from([1.0, True, -1, "3", None])
+
+
+@st.composite
+def usage_rows(draw: st.DrawFn, odd: bool) -> dict[tuple[Any, ...], list[Any]]:
+    rows: dict[tuple[Any, ...], list[Any]] = {}
+    values = st.one_of(VALUES, ODD_VALUES) if odd else VALUES
+    for _ in range(draw(st.integers(0, 12))):
+        key = (
+            draw(st.sampled_from([None, "b1", "b2", "b3"])),
+            draw(st.sampled_from(["a", "b"])),
+            "m",
+            draw(DAYS),
+            draw(st.integers(0, 3)),
+            0,
+            draw(st.sampled_from([None, "s"])),
+        )
+        small = st.integers(0, 10**6)
+        row = [draw(small if i != 7 and not odd else values) for i in range(8)]
+        row[7] = draw(values) if draw(st.booleans()) else draw(st.integers(0, 10**15))
+        rows[key] = [*row, "2026-03-01T00:00:00.000Z"]
+    return rows
+
+
+def _facts(found: facts.Facts) -> tuple[Any, ...]:
+    return (
+        [(k, [(type(x).__name__, x) for x in v]) for k, v in found.buckets.items()],
+        [(b, [(d, _exact(c, {})) for d, c in days.items()]) for b, days in found.bead_days.items()],
+        list(found.unpriced_days.items()),
+        (type(found.usage_records).__name__, found.usage_records),
+    )
+
+
+def _collected_alike(rows: dict[tuple[Any, ...], list[Any]]) -> None:
+    config = Config()
+    try:
+        expected: Any = _facts(facts.collect_rows(rows, [], config))
+    except Exception as error:  # the error itself is what is compared
+        expected = type(error)
+    compiled, timeline.COMPILED = timeline.COMPILED, None
+    try:
+        python: Any = _facts(facts.collect_rows(rows, [], config))
+    except Exception as error:  # the error itself is what is compared
+        python = type(error)
+    finally:
+        timeline.COMPILED = compiled
+    assert expected == python, rows
+
+
+@needs_story
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(rows=usage_rows(odd=False))
+def test_usage_rows_are_summed_alike(rows: dict[tuple[Any, ...], list[Any]]) -> None:
+    _collected_alike(rows)
+
+
+@needs_story
+@settings(
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(rows=usage_rows(odd=True))
+def test_odd_usage_rows_are_summed_alike_or_declined(
+    rows: dict[tuple[Any, ...], list[Any]],
+) -> None:
+    _collected_alike(rows)
+
+
+@needs_story
+def test_a_sum_beyond_64_bits_is_declined() -> None:
+    key = ("b", "a", "m", "2026-03-01", 0, 0, None)
+    rows = {key: [1, 2**62, 2**62, 0, 0, 0, 0, 5, "t"]}
+    assert COMPILED is not None and COMPILED.collect(rows) is None
+    found = facts.collect_rows(rows, [], Config())
+    assert found.buckets[("b", "")][0] == 2**63
+
+
+@needs_story
+def test_many_rows_in_64_bits_are_summed_here_and_alike() -> None:
+    """Rows as a ledger folds them (costs in picodollars, unpriced and unsplit shapes, usage
+    on no bead): the compiled collect takes them all, and gives collect_rows' facts."""
+    import random
+
+    rnd = random.Random(7)
+    rows: dict[tuple[Any, ...], list[Any]] = {}
+    for i in range(3000):
+        bead = None if i % 11 == 0 else f"b{rnd.randrange(400)}"
+        key = (bead, f"a{i % 3}", "m", f"2026-03-{1 + rnd.randrange(28):02d}", i % 4, 0, "s")
+        row = [rnd.randrange(1, 9), *(rnd.randrange(10**6) for _ in range(6))]
+        rows[key] = [*row, rnd.randrange(10**12), "2026-03-01T00:00:00.000Z"]
+    assert COMPILED is not None and COMPILED.collect(rows) is not None
+    _collected_alike(rows)
