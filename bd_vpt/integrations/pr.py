@@ -109,7 +109,8 @@ def gather(
     # request changed
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
     bead_states(head_outcomes)
-    side = partial(pr_side, info, views[0], views[1], head, head_ledger, config)
+    baseline = baseline_window(base_time, baseline_days)
+    side = beside(partial(pr_side, info, views[0], views[1], head, head_ledger, config, baseline))
     return Read(
         base=base,
         head=head,
@@ -121,7 +122,7 @@ def gather(
         baseline_days=baseline_days,
         config=config,
         head_problems=list(views[2].scan.problems),
-        side=beside(partial(side, baseline_window(base_time, baseline_days))),
+        side=side,
     )
 
 
