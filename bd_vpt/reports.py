@@ -144,19 +144,12 @@ def trend(
     until: str | None,
     strict: bool,
 ) -> list[dict[str, Any]]:
-    from bd_vpt.economics.keys import TIME_KEYS
-    from bd_vpt.economics.metrics import trend_apart, trend_rows, window
-    from bd_vpt.economics.periodic import APART
+    from bd_vpt.economics.metrics import trend_rows
 
     args: dict[str, Any] = {"every": every, "by": by, "since": since, "until": until}
 
     def folded(view: LedgerView) -> list[dict[str, Any]]:
         ledger = _folded(view, since, until)
-        if by is None and every in TIME_KEYS and len(ledger.rows) >= APART:
-            from bd_vpt.ledger.parallel import beside
-
-            rows, outcomes = ledger.rows, ledger.outcomes
-            return trend_apart(rows, outcomes, config, every, window(since, until), beside)
         return trend_rows(ledger.rows, ledger.outcomes, config, **args)
 
     rows: list[dict[str, Any]]

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import rows_of
-from bd_vpt.economics.metrics import collect, trend_apart, trend_of, trend_rows, window
-from bd_vpt.ledger.parallel import beside
+from bd_vpt.economics.metrics import collect, trend_of, window
 from tests.helpers import outcome, ulid, usage
 
 RESULTS = ["completed"] * 5 + ["reopened", "reopened", "rejected", "abandoned", "completed"]
@@ -114,27 +111,6 @@ def test_the_routes_agree_on_a_bead_closed_and_reopened_twice() -> None:
     assert rows[2]["human_minutes"] == 45.0 and rows[2]["rework_usd"] == 4.0
     again = collect(records, CONFIG, window(None, None), every="week")
     assert rows == trend_of(again, CONFIG, window(None, None), "week", None, by_summaries=True)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(st.lists(EVENT, min_size=1, max_size=60), st.booleans())
-def test_usage_summed_in_a_child_gives_the_same_trend(
-    monkeypatch: pytest.MonkeyPatch, events: list[Any], one_process: bool
-) -> None:
-    records = _records(events)
-    for since, until in WINDOWS:
-        rows, outcomes = rows_of(records, window(since, until))
-        whole = trend_rows(rows, outcomes, CONFIG, every="week", since=since, until=until)
-        with monkeypatch.context() as patch:
-            if one_process:
-                patch.setenv("BD_VPT_WORKERS", "1")
-            win = window(since, until)
-            apart = trend_apart(rows, outcomes, CONFIG, "week", win, beside)
-        assert repr(apart) == repr(whole), (since, until)
 
 
 def test_periods_left_out_of_the_list_are_left_out_both_ways() -> None:

@@ -46,8 +46,6 @@ from bd_vpt.economics.periodic import (
     fleet_rows,
     outcome_days,
     sparkline,
-    usage_of,
-    with_usage,
 )
 from bd_vpt.economics.periods import (
     Window,
@@ -383,23 +381,6 @@ def trend_rows(
     return trend_of(facts, config, win, every, by)
 
 
-def trend_apart(
-    rows: dict[RowKey, Row],
-    outcomes: list[Record],
-    config: Config,
-    every: str,
-    win: Window,
-    beside: Callable[[Callable[[], Any]], Callable[[], Any]],
-) -> list[dict[str, Any]]:
-    """trend_rows with no --by, the usage summed by beside (ledger/parallel.beside: in a
-    child process) while the beads' stories are folded here: the same rows."""
-    apart = beside(partial(usage_of, rows, outcomes, config, win, every))
-    facts = collect_rows({}, outcomes, config, win, every=every)
-    bead_states(facts)  # (while the child sums the usage)
-    usage, per_day = apart()
-    return trend_of(with_usage(facts, usage), config, win, every, None, per_day=per_day)
-
-
 def trend_of(
     facts: Facts,
     config: Config,
@@ -408,14 +389,11 @@ def trend_of(
     by: str | None,
     *,
     by_summaries: bool = False,
-    per_day: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """trend_rows() of facts collected with win, by and every. by_summaries: each period
-    summarized alone even with no --by (what the one pass is tested against). per_day:
-    the outcomes in the window by UTC day, when counted already (periodic.outcome_days)."""
-    if per_day is None:
-        holds = win.holds if win.since is not None or win.until is not None else None
-        per_day = outcome_days(facts.outcomes.values(), holds)
+    summarized alone even with no --by (what the one pass is tested against)."""
+    holds = win.holds if win.since is not None or win.until is not None else None
+    per_day = outcome_days(facts.outcomes.values(), holds)  # outcomes in the window by day
     placed: dict[str, str] = {}  # UTC day -> its period
     outcome_counts: dict[str, int] = defaultdict(int)
     for day, count in per_day.items():

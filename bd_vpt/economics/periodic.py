@@ -9,10 +9,10 @@ its UTC day (periods.py), and each period's group is handed its beads in the ord
 states, as summarize_facts hands them (float sums depend on it). tests/test_trend_pass.py
 holds the two routes together.
 
-A trend over many usage rows sums them (collect_rows' usage half) in a child process while
-this one folds the beads' stories from the outcomes: the two halves never meet, so the facts
-are those of collecting both at once. fleet_facts makes pr's and check's whole-ledger facts
-from the same facts collected by week.
+collect_rows' usage and outcome halves never meet, so pr collects its head's outcomes (and
+folds their stories) before its child process starts and the usage after (usage_of,
+with_usage). fleet_facts makes pr's and check's whole-ledger facts from the same facts
+collected by week.
 """
 
 from __future__ import annotations
@@ -130,19 +130,10 @@ def fleet_rows(
     return rows
 
 
-APART = 20_000  # usage rows from which a trend sums them in a child process (trend_apart)
-
-
-def usage_of(
-    rows: dict[RowKey, Row], outcomes: list[Record], config: Config, win: Window, every: str
-) -> tuple[Usage, dict[str, int]]:
-    """collect_rows' usage half (its outcomes are summed apart: the two do not meet), and
-    the outcomes in the window by UTC day (outcome_days), as plain data: a child process
-    sends them back while its parent folds the beads' stories."""
+def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:
+    """collect_rows' usage half (the outcomes are collected apart: the two do not meet)."""
     facts = collect_rows(rows, [], config, win, every=every)
-    holds = win.holds if win.since is not None or win.until is not None else None
-    usage = facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records
-    return usage, dict(outcome_days([outcomes], holds))
+    return facts.buckets, facts.bead_days, facts.unpriced_days, facts.usage_records
 
 
 def with_usage(facts: Facts, usage: Usage) -> Facts:

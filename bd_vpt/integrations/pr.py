@@ -193,7 +193,7 @@ def compose(read: Read) -> dict[str, Any]:
     head = read.head_ledger
     # the head's usage folded by week once: the weekly chart and check's trend, and (summed
     # over the weeks) check's whole-ledger figures
-    usage, _ = usage_of(head.rows, [], config, window(None, None), "week")
+    usage = usage_of(head.rows, config, window(None, None), "week")
     by_week = with_usage(read.head_outcomes, usage)  # = collect_rows of both, every="week"
     weeks = trend_of(by_week, config, window(None, None), "week", None)
     alerts = check_rows(
