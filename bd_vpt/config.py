@@ -241,15 +241,3 @@ def write(root: Path, document: dict[str, Any]) -> Path:
     except OSError as exc:
         raise write_error(path, exc) from None
     return path
-
-
-def not_counted_line(counts: dict[str, int]) -> str:
-    """ "12 closes not counted: 9 duplicate, 3 wisp; see `bd-vpt sync --dry-run --explain`"."""
-    parts = ", ".join(
-        f"{n} {rule}" for rule, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
-    )
-    total = sum(counts.values())
-    return (
-        f"{total} close{'s' if total != 1 else ''} not counted: {parts}; "
-        "see `bd-vpt sync --dry-run --explain`"
-    )

@@ -12,8 +12,9 @@ importing click and the command table (most of a start-up).
   nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
 - `bd-vpt import claude-code` and `bd-vpt import claude-code --hook` (Claude Code's hook, run
   after every reply): run without click (bd_vpt.integrations.importing), the same output and exit code.
-- `bd-vpt summary` asked again (its plain forms): the text it printed the last time for the
-  same ledger and config (bd_vpt.integrations.again); else the command runs as usual.
+- `bd-vpt summary` in its plain forms (`--by`, `--format`, `--wide`): asked again, the text it
+  printed the last time for the same ledger and config; else made without click, as the
+  command makes it (bd_vpt.integrations.again).
 
 Everything else, and anything unusual about these (other options, bad values), goes to
 `bd_vpt.cli.main`, which gives the same answers the slow way.
@@ -127,10 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         if args in (["--help"], ["-h"]):
             return _help()
         if args[:1] == ["summary"]:
-            from bd_vpt.integrations.again import answer
+            from bd_vpt.integrations.again import answer, make
 
             if answer(args):
                 return 0
+            made = make(args)
+            if made is not None:
+                return _ended(made)
         if args == ["hook", "pre-commit"]:
             from bd_vpt.integrations.quiet import nothing_to_do
 
@@ -158,9 +162,14 @@ def main(argv: list[str] | None = None) -> int:
             from bd_vpt.integrations.again import forget
 
             forget()
+    return _ended(code)
+
+
+def _ended(code: int) -> int:
+    """The process ends here. What a report read (a million records' folds) stays alive to
+    the end; frozen, the collector's pass at exit does not walk it all again (up to a
+    second)."""
     import gc
 
-    # The process ends here. What a report read (a million records' folds) stays alive to the
-    # end; frozen, the collector's pass at exit does not walk it all again (up to a second).
     gc.freeze()
     return code

@@ -49,6 +49,16 @@ class Result:
         return orjson.loads(self.out)
 
 
+def reported_before(info: Any) -> None:
+    """Mark the repository (a RepoInfo) as having had a report: its folds are cached from the
+    next report on (a repository's first report writes none: ledger/cache.py keeps_folds)."""
+    from bd_vpt.ledger.cache import BlobCache
+
+    folder = BlobCache(info.state_dir).dir
+    assert folder is not None
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def run_cli(*argv: str) -> Result:
     """bd-vpt in-process (the same main() the console script calls)."""
     out, err = io.StringIO(), io.StringIO()

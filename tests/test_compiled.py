@@ -309,3 +309,80 @@ def test_many_rows_in_64_bits_are_summed_here_and_alike() -> None:
         rows[key] = [*row, rnd.randrange(10**12), "2026-03-01T00:00:00.000Z"]
     assert COMPILED is not None and COMPILED.collect(rows) is not None
     _collected_alike(rows)
+
+
+WINDOWS = st.sampled_from(
+    [
+        (None, None),
+        ("2026-03-01", None),
+        ("2026-03-02", "2026-03-02"),
+        (None, "2026-03-01"),
+        ("2024-01-01", "2024-03-01"),
+    ]
+)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> Config:
+    config = Config()
+    weights = {"P0": 5, "P1": 3.0, "P2": 2.0, "P3": 1, "unknown": 0.5}
+    for name in draw(st.lists(st.sampled_from(sorted(weights)), max_size=3, unique=True)):
+        del weights[name]
+    config.weights = weights
+    config.human_usd_per_hour = draw(st.sampled_from([90.0, 120, 0.0, 77.7]))
+    config.escalation_minutes = draw(st.sampled_from([30.0, 0, 45, 0.5]))
+    if draw(st.integers(0, 4)) == 0:
+        config.delay_usd_per_day = 10.0  # (the compiled fleet declines: Python adds it up)
+    return config
+
+
+@st.composite
+def stories(draw: st.DrawFn) -> list[dict[str, Any]]:
+    records = draw(st.lists(outcomes(odd=False), min_size=1, max_size=5))
+    bead = draw(st.sampled_from(["b1", "b2", "b3", "b4"]))
+    priority = draw(st.sampled_from([None, 0, 1, 3, 7, "high"]))
+    for record in records:
+        record["bead"] = bead
+        if "snapshot" in record and priority != "high":
+            record["snapshot"] = {**record["snapshot"], "priority": priority}
+    return records
+
+
+@needs_story
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=usage_rows(odd=False),
+    told=st.lists(stories(), max_size=6),
+    config=configs(),
+    ends=WINDOWS,
+)
+def test_a_report_with_no_by_is_added_up_alike(
+    rows: dict[tuple[Any, ...], list[Any]],
+    told: list[list[dict[str, Any]]],
+    config: Config,
+    ends: tuple[str | None, str | None],
+) -> None:
+    """summarize_facts with the compiled parts (collect, states, fleet) and without them:
+    the same document, byte for byte, over random usage, stories, configs and windows."""
+    import orjson
+
+    from bd_vpt.economics.metrics import summarize_facts, window
+
+    win = window(*ends)
+    records = [r for story in told for r in story]
+
+    def document() -> bytes | type:
+        timeline.forget_states()
+        try:
+            found = facts.collect_rows(rows, list(records), config, win)
+            return orjson.dumps(summarize_facts(found, config, win=win))
+        except Exception as error:  # the error itself is what is compared
+            return type(error)
+
+    compiled_doc = document()
+    compiled, timeline.COMPILED = timeline.COMPILED, None
+    try:
+        python_doc = document()
+    finally:
+        timeline.COMPILED = compiled
+    assert compiled_doc == python_doc

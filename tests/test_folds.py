@@ -47,7 +47,7 @@ from bd_vpt.ledger.rows import BlobFold, collide, cut_fold, exact, fold_blob, id
 from bd_vpt.ledger.usage import merge_row
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
-from tests.helpers import Repo, outcome, run_cli, ulid, usage
+from tests.helpers import Repo, outcome, reported_before, run_cli, ulid, usage
 from tests.test_validator_agrees import EDGES, MISSING, USAGE, change, near_valid
 
 FULL_USAGE: dict[str, Any] = {
@@ -480,6 +480,7 @@ def test_worker_processes_fold_what_one_process_folds(
     def folded(workers: str) -> tuple[Any, ...]:
         forget_folds()
         shutil.rmtree(info.state_dir / "cache", ignore_errors=True)
+        reported_before(info)  # (a first report writes no folds)
         monkeypatch.setenv("BD_VPT_WORKERS", workers)
         ledger = open_view(info).folded()
         problems = [p.render() for p in ledger.problems]
@@ -503,3 +504,28 @@ def test_worker_processes_fold_what_one_process_folds(
     parallel.settle()
     ledger = open_view(info).folded()  # from the entries the workers wrote
     assert (ledger.rows, [o["id"] for o in ledger.outcomes]) == many[:2] and len(took) == 1
+
+
+def test_a_first_report_writes_no_folds_the_second_does(repo: Repo) -> None:
+    """A repository's first report (a fresh clone, a CI run) folds without writing its folds,
+    and leaves the cache's folder; the next report writes them; both give the same figures."""
+    import shutil
+
+    from bd_vpt.ledger.cache import BlobCache, forget_folds
+
+    shard = repo.root / ".beads/vpt/ledger/2026-03/alice-aaaaaa.jsonl"
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    record = usage(ulid(1), "2026-03-02T10:00:00.000Z", "B-1", "alice", "m1", 5, 7)
+    shard.write_bytes(orjson.dumps(record) + b"\n")
+    repo.commit_all("usage")
+    info = discover(repo.root)
+    folder = BlobCache(info.state_dir).dir
+    assert folder is not None and not list(folder.rglob("*.f*"))
+    first = run_cli("summary", "--format", "json")
+    assert first.code == 0 and folder.is_dir()
+    assert not list(folder.rglob("*.f*"))
+    forget_folds()  # (a new process decides again)
+    shutil.rmtree(info.state_dir / "cache" / "memo-v3", ignore_errors=True)  # not a memo hit
+    second = run_cli("summary", "--format", "json")
+    assert second.code == 0 and list(folder.rglob("*.f*"))
+    assert orjson.loads(second.out)["totals"] == orjson.loads(first.out)["totals"]

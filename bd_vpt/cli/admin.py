@@ -116,8 +116,8 @@ def demo(directory: Path, by: str) -> None:
     Example:
       bd-vpt demo /tmp/vpt-demo && cd /tmp/vpt-demo && bd-vpt summary --by model
     """
-    from bd_vpt.cli.reports import summary_report
     from bd_vpt.demo import build, summary
+    from bd_vpt.render.summary import summary_report
 
     build(directory, echo=click.echo)
     click.echo(f"\n$ cd {directory} && bd-vpt summary --by {by}")

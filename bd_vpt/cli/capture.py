@@ -42,7 +42,7 @@ def sync(since: str | None, dry_run: bool, explain: bool, actor: str | None, fmt
     """
     from bd_vpt.beads.sync import run
     from bd_vpt.capture import manual
-    from bd_vpt.config import not_counted_line
+    from bd_vpt.render.output import not_counted_line
     from bd_vpt.render.report import Report
 
     info, config = open_repo()

@@ -18,7 +18,8 @@ from bd_vpt.cli.options import (
     strict_option,
     window_options,
 )
-from bd_vpt.cli.reports import SUMMARY_COLUMNS, open_view
+from bd_vpt.cli.reports import open_view
+from bd_vpt.render.summary import SUMMARY_COLUMNS
 
 
 @cli.command()

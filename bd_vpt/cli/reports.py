@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,39 +24,8 @@ from bd_vpt.cli.options import (
 if TYPE_CHECKING:
     from bd_vpt.config import Config
     from bd_vpt.ledger.view import LedgerView
-    from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
-# what fits 100 columns; --wide adds the rest
-SUMMARY_COLUMNS = (
-    "key",
-    "tokens",
-    "cost_usd",
-    "beads_closed",
-    "bc_mt",
-    "cost_per_completion",
-    "fully_loaded_cost_usd",
-    "reopen_rate",
-    "coverage",
-)
-WIDE_COLUMNS = (
-    "key",
-    "tokens",
-    "cost_usd",
-    "priced_share",
-    "beads_closed",
-    "completions",
-    "weighted_completions",
-    "bc_mt",
-    "cost_per_completion",
-    "fully_loaded_cost_usd",
-    "fully_loaded_cost_per_completion",
-    "value_usd",
-    "roi",
-    "reopen_rate",
-    "escalation_rate",
-    "coverage",
-)
 TREND_METRICS = (
     "bc_mt",
     "tokens",
@@ -93,24 +62,6 @@ def open_view(
     return open_(
         info, rev=rev, range_=range_, use_cache=not no_cache, progress=fmt not in ("json", "csv")
     )
-
-
-def summary_report(document: dict[str, Any], wide: bool = False) -> Report:
-    from bd_vpt.config import not_counted_line
-    from bd_vpt.render.figures import headers, styles
-    from bd_vpt.render.output import cost_line
-    from bd_vpt.render.report import Report, Table
-
-    figures = {k: v for k, v in document["totals"].items() if k != "not_counted"}
-    totals = {"key": "TOTAL" if document["by"] else "fleet", **figures}
-    rows = [*document["groups"], totals] if document["by"] else [totals]
-    columns = WIDE_COLUMNS if wide else SUMMARY_COLUMNS
-    table = Table(rows, columns, headers(columns), styles(columns))
-    after = [cost_line(document["totals"])]
-    skipped = document["totals"].get("not_counted")
-    if skipped:
-        after.append(not_counted_line(skipped))
-    return Report(document, [table], after=after)
 
 
 def wide_option(func: F) -> F:
@@ -152,19 +103,12 @@ def summary(
       bd-vpt summary --rev v1.0                        # as the repo said at v1.0
       bd-vpt summary --range main...HEAD --by bead     # what this branch added
     """
-    from bd_vpt import reports
+    from bd_vpt.integrations.again import run_summary
 
     info, config = open_repo()
     view = open_view(info, rev, range_, no_cache, fmt)
-    document = reports.summary(view, config, by=by, since=since, until=until, strict=strict)
-    report = summary_report(document, wide)
     asked_again = rev is None and range_ is None and since is None and until is None
-    if view.memo_key is None or document["problems"] or not asked_again:
-        show(report, fmt)
-        return
-    from bd_vpt.integrations.again import keep
-
-    keep(info, view.memo_key, report, fmt, wide)  # the same question is answered from it
+    run_summary(info, config, view, by, since, until, strict, wide, fmt, asked_again)
 
 
 @cli.command()

@@ -39,7 +39,7 @@ from bd_vpt.economics.groups import (
     zero_figures,
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
-from bd_vpt.economics.parts import Part, bead_part
+from bd_vpt.economics.parts import Part, bead_part, compiled_fleet
 from bd_vpt.economics.periodic import day_of as _day
 from bd_vpt.economics.periodic import (
     fleet_facts,
@@ -303,6 +303,8 @@ def summarize_facts(
         moving = _meeting(states, win)  # (parts are kept of every bead)
     else:
         moving = states.items()
+    if by is None and parts is None:
+        moving = compiled_fleet(total, moving, facts, config, win)
     for bead, state in moving:
         part = bead_part(bead, state, facts, config, inside, limit)
         if parts is not None:

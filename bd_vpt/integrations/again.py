@@ -1,5 +1,7 @@
-"""A report asked again: answered with the text it printed the last time, before click,
-the command table and the report code are imported (most of a warm report's time).
+"""`summary` in its plain forms, without click: a report asked again is answered with the
+text it printed the last time, before click, the command table and the report code are
+imported (most of a warm report's time); one not asked before is made without click (make),
+as the click command makes it (run_summary, which both call).
 
 `summary` in its plain forms (`--by`, `--format`, `--wide`, nothing else) over the working
 tree: its memo key is made here as the report makes it (ledger/memo.py: the report, its
@@ -18,6 +20,8 @@ from typing import TYPE_CHECKING
 from bd_vpt.economics.keys import GROUP_KEYS
 
 if TYPE_CHECKING:
+    from bd_vpt.config import Config
+    from bd_vpt.ledger.view import LedgerView
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
@@ -109,3 +113,58 @@ def keep(info: RepoInfo, digest: str, report: Report, fmt: str, wide: bool) -> N
     text = out.getvalue()
     sys.stdout.write(text)
     Memo(info.state_dir).put_answer(digest, variant(fmt, wide), text)
+
+
+def make(argv: list[str]) -> int | None:
+    """`summary` in a plain form (see summary_args) made without click: what the click command
+    prints and its exit code, errors included; None: not a plain form (click answers)."""
+    asked = summary_args(argv)
+    if asked is None:
+        return None
+    import os
+
+    from bd_vpt.config import here
+    from bd_vpt.errors import failed
+    from bd_vpt.ledger.view import open_view
+    from bd_vpt.state import file_size_limit_is_an_error
+
+    by, fmt, wide = asked
+    file_size_limit_is_an_error()
+    try:
+        info, config = here()
+        view = open_view(info, progress=fmt not in ("json", "csv"))
+        run_summary(info, config, view, by, None, None, False, wide, fmt, True)
+    except (Exception, KeyboardInterrupt) as exc:
+        code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
+        if code is None:
+            raise
+        return code
+    finally:
+        forget()
+    return 0
+
+
+def run_summary(
+    info: RepoInfo,
+    config: Config,
+    view: LedgerView,
+    by: str | None,
+    since: str | None,
+    until: str | None,
+    strict: bool,
+    wide: bool,
+    fmt: str,
+    asked_again: bool,
+) -> None:
+    """Make the summary over view and print it; keep its text when it can be asked again
+    (asked_again: the working tree, no window)."""
+    from bd_vpt import reports
+    from bd_vpt.render.report import emit
+    from bd_vpt.render.summary import summary_report
+
+    document = reports.summary(view, config, by=by, since=since, until=until, strict=strict)
+    report = summary_report(document, wide)
+    if view.memo_key is None or document["problems"] or not asked_again:
+        emit(report, fmt)
+        return
+    keep(info, view.memo_key, report, fmt, wide)  # the same question is answered from it

@@ -30,11 +30,14 @@ _FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
 
 _FOLDS: dict[str, BlobFold] = {}  # folds read or made by this process, by blob id (pure)
+_KEEPS: dict[Path, bool] = {}  # per cache folder: whether this process writes folds there
 
 
 def forget_folds() -> None:
-    """Drop the folds kept in memory (the disk cache is what is left)."""
+    """Drop the folds kept in memory (the disk cache is what is left), and whether folds are
+    written (keeps_folds decides again)."""
     _FOLDS.clear()
+    _KEEPS.clear()
 
 
 def fold_entry(sha: str, fold: BlobFold) -> bytes:
@@ -117,10 +120,26 @@ class BlobCache:
         return fold
 
     def put_fold(self, sha: str, fold: BlobFold, *, written: bool = False) -> None:
-        """Keep the fold (in memory, and on disk unless a worker process wrote it)."""
+        """Keep the fold (in memory, and on disk unless a worker process wrote it, or this is
+        the repository's first report: see keeps_folds)."""
         _FOLDS[sha] = fold
-        if self.dir is not None and not written:
+        if not written and self.keeps_folds():
             self.put_fold_entry(sha, fold_entry(sha, fold))
+
+    def keeps_folds(self) -> bool:
+        """Whether folds are written: from the second report in a repository on. The first
+        (a fresh clone, a CI run: most never make a second) only leaves the cache's folder
+        behind, so a report made once does not pay for writing a million records' folds (a
+        tenth of a cold report at 10^6). Decided once per process."""
+        if self.dir is None:
+            return False
+        keeps = _KEEPS.get(self.dir)
+        if keeps is None:
+            keeps = _KEEPS[self.dir] = self.dir.is_dir()
+            if not keeps:
+                with suppress(OSError):
+                    self.dir.mkdir(parents=True, exist_ok=True)
+        return keeps
 
     def put_fold_entry(self, sha: str, entry: bytes) -> None:
         """Write a fold's entry (fold_entry) on disk."""

@@ -69,13 +69,15 @@ def worth_it(root: Path, jobs: list[Job]) -> bool:
     return False
 
 
-def _start(info: RepoInfo, use_cache: bool) -> None:
+def _start(info: RepoInfo, use_cache: bool, keep: bool) -> None:
+    """keep: write the folds (the parent's BlobCache.keeps_folds)."""
     from multiprocessing.util import Finalize
 
     global _WORKER
     _WORKER = History.open(info, use_cache=use_cache)
     _WRITES.clear()
-    Finalize(None, _write_all, exitpriority=10)  # run as the worker exits
+    if keep:
+        Finalize(None, _write_all, exitpriority=10)  # run as the worker exits
 
 
 def _fold(job: Job) -> bytes:
@@ -115,7 +117,7 @@ def fold_all(history: History, jobs: list[Job]) -> Iterator[BlobFold]:
         workers,
         mp_context=context,
         initializer=_start,
-        initargs=(history.info, history.cache.dir is not None),
+        initargs=(history.info, history.cache.dir is not None, history.cache.keeps_folds()),
     )
     _POOLS.append(pool)
     try:

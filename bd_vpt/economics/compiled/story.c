@@ -90,18 +90,10 @@ static void sort_items(Item *items, Item *spare, Py_ssize_t n) {
     while (i < half) items[k++] = spare[i++];
 }
 
-/* A slots dataclass made without its __init__: its fields' slot offsets, in order. The
- * generated __init__ only stores each argument (no __post_init__, no conversion), so
- * storing them straight into the slots makes the same object. */
-typedef struct {
-    PyTypeObject *type;
-    Py_ssize_t offsets[18];
-    int count;
-} Layout;
-
-/* The layout of type's fields (its __dataclass_fields__' order); 0: not a slots dataclass
- * of exactly count fields (then the caller declines everything). */
-static int layout_of(PyObject *type, int count, Layout *out) {
+/* layout_of: see compiled.h. The generated __init__ of BeadState and Completion only stores
+ * each argument (no __post_init__, no conversion), so storing them straight into the slots
+ * makes the same object. */
+int layout_of(PyObject *type, int count, Layout *out) {
     if (!PyType_Check(type)) return 0;
     PyObject *fields = PyObject_GetAttrString(type, "__dataclass_fields__");
     PyObject *init = PyObject_GetAttrString(type, "__post_init__");
@@ -132,6 +124,8 @@ static int layout_of(PyObject *type, int count, Layout *out) {
     return good && i == count;
 }
 
+PyObject *summing(void) { return sum_fn; }
+
 /* An instance with its fields set from values (borrowed), in the fields' order. */
 static PyObject *make(const Layout *layout, PyObject *const *values) {
     PyObject *made = layout->type->tp_alloc(layout->type, 0);
@@ -140,9 +134,6 @@ static PyObject *make(const Layout *layout, PyObject *const *values) {
         *(PyObject **)((char *)made + layout->offsets[i]) = Py_NewRef(values[i]);
     return made;
 }
-
-/* a field of a made instance (borrowed) */
-#define SLOT(layout, obj, i) (*(PyObject **)((char *)(obj) + (layout)->offsets[i]))
 
 typedef struct {
     PyObject *utc;
