@@ -170,8 +170,36 @@ static inline int read_string_or_null(Cur *c, Span *out) {
     return read_string(c, out);
 }
 
+#if WORDS
+static inline int short_count(Cur *c, int64_t *out) {
+    /* read_count of a number of 1 to 7 digits with 8 bytes to read, without a loop: 1 (not
+     * such a number: read_count's loop decides), else read_count's answer */
+    uint64_t w = load8(c->p);
+    uint64_t other = (((w - '0' * ONES) & ~w) | (w + (0x7f - '9') * ONES) | w) & HIGHS;
+    if (other == 0) return 1; /* 8 digits or more */
+    int n = __builtin_ctzll(other) >> 3; /* the digits before the first other byte (exact) */
+    if (n == 0) return -1;
+    char next = c->p[n];
+    if ((n > 1 && c->p[0] == '0') || next == '.' || next == 'e' || next == 'E') return -1;
+    /* the digits' values at the top of a word (below them: zeros), then summed in pairs */
+    uint64_t v = (w - '0' * ONES) << (8 * (8 - n));
+    v = ((v & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+    v = ((v & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+    v = ((v & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+    *out = (int64_t)v;
+    c->p += n;
+    return 0;
+}
+#endif
+
 static inline int read_count(Cur *c, int64_t *out) {
     /* a plain non-negative JSON integer of at most 16 digits: 0 or no leading zero */
+#if WORDS
+    if (c->end - c->p >= 8) {
+        int got = short_count(c, out);
+        if (got <= 0) return got;
+    }
+#endif
     const char *start = c->p;
     int64_t value = 0;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {

@@ -1,8 +1,6 @@
 /* Usage lines in bd-vpt's own shape, summed into rows keyed and valued as rows.py's Python
  * lane sums them: (bead, actor, model, day, shape, cut, session) -> [records, input, output,
  * cache_read, cache_write, reasoning, 0, picodollars, first ts]. */
-#include <math.h>
-
 #include "lane.h"
 
 enum {
@@ -65,6 +63,14 @@ static int read_tokens(Cur *c, Line *line, Keys *keys) {
     if (!(seen & ((1u << T_INPUT) | (1u << T_OUTPUT)))) return -1;
     for (int i = 0; i < 5; i++) line->tokens[i] = values[i];
     return 0;
+}
+
+static double round_even(double x) {
+    /* nearbyint(x) for x >= 0 (rounded half to even, the default rounding), without a call:
+     * below 2^52, adding 2^52 leaves no fraction and taking it away again is exact; from 2^52
+     * up, x has no fraction */
+    const double big = 4503599627370496.0; /* 2^52 */
+    return x < big ? (x + big) - big : x;
 }
 
 int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *kinds) {
@@ -137,7 +143,7 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
             } else {
                 if (read_amount(c, &amount) < 0) return -1;
                 /* round(cost * 10**12): the float product, rounded half to even */
-                double pico = nearbyint(amount * 1e12);
+                double pico = round_even(amount * 1e12);
                 if (!(pico < 4611686018427387904.0)) return -1; /* 2^62: an int64 sum */
                 line->priced = 1;
                 line->pico = (int64_t)pico;
