@@ -62,23 +62,74 @@ uint64_t ref_key(int kind, Span ref) {
     return ((uint64_t)adler << 32) | crc;
 }
 
+/* Buffers kept from one fold for the next: given back to the system at a fold's end, their
+ * pages were faulted in again at the next (a tenth of the usage lines' time on the bench
+ * ledger). A few, up to a MiB each; taken and given under a lock (folds run in threads). */
+#define KEPT 16
+#define KEPT_MOST ((size_t)1 << 20)
+static struct {
+    void *p;
+    size_t size;
+} kept[KEPT];
+static PyThread_type_lock kept_lock;
+
+int kept_init(void) {
+    kept_lock = PyThread_allocate_lock();
+    return kept_lock == NULL ? -1 : 0;
+}
+
+void *kept_take(size_t size, int zeroed) {
+    /* a buffer of size bytes (or more), or NULL (no memory) */
+    void *p = NULL;
+    int best = -1;
+    PyThread_acquire_lock(kept_lock, WAIT_LOCK);
+    for (int i = 0; i < KEPT; i++)
+        if (kept[i].p != NULL && kept[i].size >= size &&
+            (best < 0 || kept[i].size < kept[best].size))
+            best = i;
+    if (best >= 0) {
+        p = kept[best].p;
+        kept[best].p = NULL;
+    }
+    PyThread_release_lock(kept_lock);
+    if (p == NULL) return zeroed ? PyMem_RawCalloc(size, 1) : PyMem_RawMalloc(size);
+    if (zeroed) memset(p, 0, size);
+    return p;
+}
+
+void kept_give(void *p, size_t size) {
+    /* a buffer of size bytes back, kept (or freed) */
+    if (p == NULL) return;
+    PyThread_acquire_lock(kept_lock, WAIT_LOCK);
+    for (int i = 0; i < KEPT && size <= KEPT_MOST; i++) {
+        if (kept[i].p == NULL) {
+            kept[i].p = p;
+            kept[i].size = size;
+            p = NULL;
+            break;
+        }
+    }
+    PyThread_release_lock(kept_lock);
+    PyMem_RawFree(p);
+}
+
 int keyset_init(KeySet *set, Py_ssize_t expected) {
     /* room for the keys expected (they grow past it) */
     size_t size = 256;
     while ((Py_ssize_t)size < expected * 2 && size < ((size_t)1 << 30)) size *= 2;
     memset(set, 0, sizeof(*set));
-    set->slots = PyMem_RawCalloc(size, sizeof(uint32_t));
+    set->slots = kept_take(size * sizeof(uint32_t), 1);
     set->mask = size - 1;
     set->cap = (Py_ssize_t)size / 2;
-    set->keys = PyMem_RawMalloc((size_t)set->cap * sizeof(uint64_t));
-    set->texts = PyMem_RawMalloc((size_t)set->cap * sizeof(Span));
+    set->keys = kept_take((size_t)set->cap * sizeof(uint64_t), 0);
+    set->texts = kept_take((size_t)set->cap * sizeof(Span), 0);
     return set->slots == NULL || set->keys == NULL || set->texts == NULL ? -1 : 0;
 }
 
 void keyset_free(KeySet *set) {
-    PyMem_RawFree(set->slots);
-    PyMem_RawFree(set->keys);
-    PyMem_RawFree(set->texts);
+    kept_give(set->slots, (set->mask + 1) * sizeof(uint32_t));
+    kept_give(set->keys, (size_t)set->cap * sizeof(uint64_t));
+    kept_give(set->texts, (size_t)set->cap * sizeof(Span));
 }
 
 static size_t spread(uint64_t key) {
@@ -92,23 +143,31 @@ static int keyset_grow(KeySet *set) {
     if (set->n == set->cap) {
         Py_ssize_t cap = set->cap * 2;
         if (cap >= (Py_ssize_t)UINT32_MAX) return -1;
-        uint64_t *keys = PyMem_RawRealloc(set->keys, (size_t)cap * sizeof(uint64_t));
-        if (keys != NULL) set->keys = keys;
-        Span *texts = PyMem_RawRealloc(set->texts, (size_t)cap * sizeof(Span));
-        if (texts != NULL) set->texts = texts;
-        if (keys == NULL || texts == NULL) return -1;
+        uint64_t *keys = kept_take((size_t)cap * sizeof(uint64_t), 0);
+        Span *texts = kept_take((size_t)cap * sizeof(Span), 0);
+        if (keys == NULL || texts == NULL) {
+            PyMem_RawFree(keys);
+            PyMem_RawFree(texts);
+            return -1;
+        }
+        memcpy(keys, set->keys, (size_t)set->n * sizeof(uint64_t));
+        memcpy(texts, set->texts, (size_t)set->n * sizeof(Span));
+        kept_give(set->keys, (size_t)set->cap * sizeof(uint64_t));
+        kept_give(set->texts, (size_t)set->cap * sizeof(Span));
+        set->keys = keys;
+        set->texts = texts;
         set->cap = cap;
     }
     if ((size_t)(set->n + 1) * 2 > set->mask + 1) {
         size_t size = (set->mask + 1) * 2;
-        uint32_t *slots = PyMem_RawCalloc(size, sizeof(uint32_t));
+        uint32_t *slots = kept_take(size * sizeof(uint32_t), 1);
         if (slots == NULL) return -1;
         for (Py_ssize_t i = 0; i < set->n; i++) {
             size_t k = spread(set->keys[i]) & (size - 1);
             while (slots[k]) k = (k + 1) & (size - 1);
             slots[k] = (uint32_t)(i + 1);
         }
-        PyMem_RawFree(set->slots);
+        kept_give(set->slots, (set->mask + 1) * sizeof(uint32_t));
         set->slots = slots;
         set->mask = size - 1;
     }

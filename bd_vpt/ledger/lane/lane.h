@@ -321,6 +321,9 @@ PyObject *row_dict(Table *t, Strings *strings);
 /* keys.c: keys of ids and source_refs, repeats among a blob's lines, keys in two blobs */
 void crc_init(void);
 uint64_t ref_key(int kind, Span ref);
+int kept_init(void);
+void *kept_take(size_t size, int zeroed);
+void kept_give(void *p, size_t size);
 int keyset_init(KeySet *set, Py_ssize_t expected);
 int keyset_add(KeySet *set, uint64_t key, Span text);
 void keyset_free(KeySet *set);

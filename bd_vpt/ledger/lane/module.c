@@ -76,7 +76,7 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     Line line;
     usage_keys(&fields, &kinds);
     outcome_keys(&outcome_fields, &snapshot_fields);
-    table.slots = PyMem_RawCalloc(64, sizeof(Slot));
+    table.slots = kept_take(64 * sizeof(Slot), 1);
     table.mask = 63;
     strings.items = PyMem_RawCalloc(64, sizeof(PyObject *));
     strings.texts = PyMem_RawCalloc(64, sizeof(Span));
@@ -195,7 +195,7 @@ done:
     keyset_free(&ref_set);
     keyset_free(&outcome_refs);
     PyMem_RawFree(lefts.items);
-    PyMem_RawFree(table.slots);
+    if (table.slots != NULL) kept_give(table.slots, (table.mask + 1) * sizeof(Slot));
     strings_free(&strings);
     PyBuffer_Release(&view);
     return result;
@@ -221,6 +221,6 @@ static struct PyModuleDef lane_module = {
 PyMODINIT_FUNC PyInit__lane(void) {
     crc_init();
     text_init();
-    if (outcome_init() < 0) return NULL;
+    if (outcome_init() < 0 || kept_init() < 0) return NULL;
     return PyModule_Create(&lane_module);
 }

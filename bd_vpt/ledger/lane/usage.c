@@ -195,7 +195,7 @@ static int span_less(Span a, Span b) { /* equal-length ts texts */
 
 static int table_grow(Table *t) {
     size_t size = (t->mask + 1) * 2;
-    Slot *slots = PyMem_RawCalloc(size, sizeof(Slot));
+    Slot *slots = kept_take(size * sizeof(Slot), 1);
     if (slots == NULL) return -1;
     for (size_t i = 0; i <= t->mask; i++) {
         if (!t->slots[i].used) continue;
@@ -203,7 +203,7 @@ static int table_grow(Table *t) {
         while (slots[j].used) j = (j + 1) & (size - 1);
         slots[j] = t->slots[i];
     }
-    PyMem_RawFree(t->slots);
+    kept_give(t->slots, (t->mask + 1) * sizeof(Slot));
     t->slots = slots;
     t->mask = size - 1;
     return 0;
