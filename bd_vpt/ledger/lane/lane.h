@@ -72,6 +72,7 @@ typedef struct {
 typedef struct {
     Slot *slots;
     size_t mask, used;
+    Slot *last; /* the slot of the line before (the next line's, often), or NULL */
 } Table;
 
 typedef struct {

@@ -70,7 +70,7 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     KeySet id_set, ref_set, outcome_refs; /* the keys of the ids and refs of the lines taken */
     Ended ended;
     Lefts lefts = {NULL, 0, 0};
-    Table table = {NULL, 0, 0};
+    Table table = {NULL, 0, 0, NULL};
     Strings strings = {NULL, NULL, NULL, 0, 0};
     Py_ssize_t lines_read = 0;
     Line line;

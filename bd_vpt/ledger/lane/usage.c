@@ -205,13 +205,23 @@ static int table_grow(Table *t) {
     }
     kept_give(t->slots, (t->mask + 1) * sizeof(Slot));
     t->slots = slots;
+    t->last = NULL;
     t->mask = size - 1;
     return 0;
 }
 
 /* 0: added; 1: a sum would pass 2^63 (the blob goes the Python way); -1: no memory */
+static int is_slot_of(const Slot *slot, const Line *line, Span day) {
+    return slot->priced == line->priced && slot->cut == line->cut &&
+           same(slot->bead, line->bead) && same(slot->model, line->model) &&
+           same(slot->actor, line->actor) && same(slot->day, day) &&
+           same(slot->session, line->session);
+}
+
 int table_add(Table *t, const Line *line) {
     Span day = {line->ts.p, 10};
+    Slot *slot = t->last;
+    if (slot != NULL && is_slot_of(slot, line, day)) goto add; /* no hash, no probe */
     uint64_t h = 14695981039346656037ull;
     h = mix(h, line->bead);
     h = mix(h, line->actor);
@@ -220,15 +230,9 @@ int table_add(Table *t, const Line *line) {
     h = mix(h, line->session);
     h = (h ^ (uint64_t)line->priced ^ ((uint64_t)line->cut << 2)) * 1099511628211ull;
     size_t j = h & t->mask;
-    Slot *slot;
     for (;;) {
         slot = &t->slots[j];
-        if (!slot->used) break;
-        if (slot->hash == h && slot->priced == line->priced && slot->cut == line->cut &&
-            same(slot->bead, line->bead) &&
-            same(slot->actor, line->actor) && same(slot->model, line->model) &&
-            same(slot->day, day) && same(slot->session, line->session))
-            break;
+        if (!slot->used || (slot->hash == h && is_slot_of(slot, line, day))) break;
         j = (j + 1) & t->mask;
     }
     if (!slot->used) {
@@ -243,9 +247,11 @@ int table_add(Table *t, const Line *line) {
         slot->cut = line->cut;
         slot->first = line->ts;
         t->used++;
-    } else if (span_less(line->ts, slot->first)) {
-        slot->first = line->ts;
+    } else {
+    add:
+        if (span_less(line->ts, slot->first)) slot->first = line->ts;
     }
+    t->last = slot;
     int64_t add[6] = {1, line->tokens[0], line->tokens[1], line->tokens[2], line->tokens[3],
                       line->tokens[4]};
     for (int i = 0; i < 6; i++)
