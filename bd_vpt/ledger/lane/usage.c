@@ -93,17 +93,15 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
         if (f < 0 || (seen & (1u << f))) return -1;
         seen |= 1u << f;
         switch (f) {
-        /* kind, v, id, ts: read in place, as read_string and read_count would read them (a
+        /* kind, v, id, ts: read in place, as read_string and read_count would take them (a
          * ULID and a stamp have no quote, backslash or byte outside printable ASCII) */
         case F_KIND:
             if (c->end - c->p < 7 || memcmp(c->p, "\"usage\"", 7) != 0) return -1;
             c->p += 7;
             break;
-        case F_V:
-            if (c->end - c->p >= 2 && c->p[0] == '1' && (c->p[1] == ',' || c->p[1] == '}'))
-                c->p++;
-            else if (read_count(c, &number) < 0 || number != 1)
-                return -1;
+        case F_V: /* 1 (a count of 1 is one digit; what follows it, after_member reads) */
+            if (c->p >= c->end || *c->p != '1') return -1;
+            c->p++;
             break;
         case F_ID:
             line->id.p = c->p + 1;
