@@ -8,6 +8,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* the parts call one another directly, not through the PLT: only PyInit__lane is exported */
 #pragma GCC visibility push(hidden)
@@ -134,6 +137,22 @@ static inline int read_string(Cur *c, Span *out) {
     /* a JSON string of printable ASCII without escapes */
     if (c->p >= c->end || *c->p != '"') return -1;
     const char *start = ++c->p, *q = start, *end = c->end;
+#if defined(__SSE2__)
+    for (; end - q >= 16; q += 16) { /* sixteen bytes at a time */
+        __m128i v = _mm_loadu_si128((const __m128i *)q);
+        /* below 0x20 or from 0x80 up (signed: below 0x20), 0x7f, the quote, the backslash */
+        __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+        __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+        int bad = _mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(low, del), _mm_or_si128(quote, backslash)));
+        if (bad) {
+            q += __builtin_ctz((unsigned)bad);
+            goto found;
+        }
+    }
+#endif
 #if WORDS
     for (; end - q >= 8; q += 8) {
         uint64_t bad = not_plain(load8(q));
@@ -144,7 +163,7 @@ static inline int read_string(Cur *c, Span *out) {
     }
 #endif
     while (q < end && PLAIN[(unsigned char)*q]) q++;
-#if WORDS
+#if WORDS || defined(__SSE2__)
 found:
 #endif
     if (q >= end || *q != '"') return -1;
