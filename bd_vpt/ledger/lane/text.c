@@ -238,7 +238,7 @@ int is_stamp(Span s) {
 
 int64_t stamp_micros(Span s) {
     /* a checked stamp (is_stamp) as microseconds since 1970-01-01T00:00:00Z */
-    int y, m, d, hh, mm, ss, ms;
+    int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0, ms = 0; /* (all set: it is checked) */
     digits(s.p, 4, &y);
     digits(s.p + 5, 2, &m);
     digits(s.p + 8, 2, &d);
