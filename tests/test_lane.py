@@ -20,7 +20,10 @@ with them preloaded (tests/asan_lane.py loads that build in place of the install
 from __future__ import annotations
 
 import copy
+import os
 import shutil
+import signal
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -787,3 +790,39 @@ def test_costs_around_two_to_the_52_picodollars_round_the_same(
     costs += ["1e-12", "1.5e-12", "123456.5e-12", "4503.6", "2251.79981368525"]
     lines = [LINE.replace(b'"cost_usd":0.5', b'"cost_usd":' + cost.encode()) for cost in costs]
     assert _each_alone(lines, monkeypatch) == len(costs)
+
+
+@needs_lane
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_fork_while_threads_fold_leaves_the_child_able_to_fold() -> None:
+    """The kept buffers' lock is let go in the child (the report's workers are forked while
+    other threads may be folding). The race cannot be forced from here, only run often."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert COMPILED is not None
+    lines = [
+        orjson.dumps(usage(ulid(n), "2026-11-24T10:00:00.000Z", f"b{n}", "a", "m", n, 1))
+        for n in range(1, 400)
+    ]
+    blob = b"\n".join(lines) + b"\n"
+    expected = COMPILED.fold(blob)
+    stop = threading.Event()
+
+    def fold_until_stopped() -> None:
+        while not stop.is_set():
+            COMPILED.fold(blob)
+
+    with ThreadPoolExecutor(3) as pool:
+        running = [pool.submit(fold_until_stopped) for _ in range(3)]
+        try:
+            for _ in range(40):
+                child = os.fork()
+                if child == 0:  # the child: folds, or is ended by the alarm if the lock is held
+                    signal.alarm(10)
+                    os._exit(0 if COMPILED.fold(blob) == expected else 1)
+                _, status = os.waitpid(child, 0)
+                assert os.waitstatus_to_exitcode(status) == 0
+        finally:
+            stop.set()
+        for future in running:
+            future.result()

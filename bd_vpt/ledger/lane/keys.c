@@ -3,6 +3,10 @@
  * that finds keys in two blobs (rows.repeated). */
 #include "lane.h"
 
+#ifndef _WIN32
+#include <pthread.h>
+#endif
+
 static uint32_t crc_table[8][256]; /* [k][i]: the crc of byte i followed by k zero bytes */
 
 static uint32_t crc_more(uint32_t crc, const char *p, Py_ssize_t n) {
@@ -73,9 +77,23 @@ static struct {
 } kept[KEPT];
 static PyThread_type_lock kept_lock;
 
+#ifndef _WIN32
+/* A fork while another thread holds the lock would leave it held for good in the child (the
+ * report's worker processes, parallel.beside): fork waits for it, and both sides let it go. */
+static void kept_hold(void) { PyThread_acquire_lock(kept_lock, WAIT_LOCK); }
+static void kept_let_go(void) { PyThread_release_lock(kept_lock); }
+#endif
+
 int kept_init(void) {
+    if (kept_lock != NULL) return 0; /* (once a process) */
     kept_lock = PyThread_allocate_lock();
-    return kept_lock == NULL ? -1 : 0;
+#ifndef _WIN32
+    if (kept_lock != NULL && pthread_atfork(kept_hold, kept_let_go, kept_let_go) == 0) return 0;
+#else
+    if (kept_lock != NULL) return 0;
+#endif
+    PyErr_NoMemory();
+    return -1;
 }
 
 void *kept_take(size_t size, int zeroed) {
