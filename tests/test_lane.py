@@ -6,7 +6,9 @@ same with it and without it: rows, outcomes, id and source_ref keys, problems an
 Explored here with every single change of a usage and an outcome line, lines written by hand
 in every JSON form (spaces, escapes, number forms, repeated keys, unknown fields, odd days,
 CRLF), random blobs of such lines, random bytes, costs that test the rounding to picodollars,
-and records around the bounds of a window that cuts a day.
+records around the bounds of a window that cuts a day, and the edges of the compiled lane's
+fast ways (a byte that spoils a text, a count or a key at every place, lines cut short, keys in
+any order, thousands of lines, folds in threads and forks).
 
 By hand, after a change to the C (not in CI): build it with the sanitizers and run these tests
 with them preloaded (tests/asan_lane.py loads that build in place of the installed one):
@@ -15,6 +17,10 @@ with them preloaded (tests/asan_lane.py loads that build in place of the install
         bd_vpt/ledger/lane/*.c -o /tmp/asan/_lane.cpython-311-x86_64-linux-gnu.so
     ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
         $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_lane /tmp/asan
+
+and again with `-U__SSE2__` (strings scanned a word at a time, as where there is no SSE2) and
+with `-DLANE_BYTEWISE` (every reader byte by byte, as on a big-endian machine) added to gcc's
+flags.
 """
 
 from __future__ import annotations
