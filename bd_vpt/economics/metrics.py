@@ -39,7 +39,7 @@ from bd_vpt.economics.groups import (
     zero_figures,
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
-from bd_vpt.economics.parts import Part, bead_part
+from bd_vpt.economics.parts import Part, bead_part, compiled_fleet
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -49,7 +49,7 @@ from bd_vpt.economics.periods import (
     utc_day,
     window,
 )
-from bd_vpt.economics.timeline import BeadState, state_of
+from bd_vpt.economics.timeline import BeadState, states_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -117,10 +117,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
             if source is not None and held is source:
                 facts.states = states
                 return states
-        facts.states = {}
-        for bead, outcomes in facts.outcomes.items():
-            if outcomes:
-                facts.states[bead] = state_of(bead, outcomes)
+        facts.states = states_of(facts.outcomes)
         if source is not None:
             _STATES.insert(0, (source, facts.states))
             del _STATES[2:]
@@ -299,6 +296,8 @@ def summarize_facts(
         moving = _meeting(states, win)  # (parts are kept of every bead)
     else:
         moving = states.items()
+    if by is None and parts is None:
+        moving = compiled_fleet(total, moving, facts, config, win)
     for bead, state in moving:
         part = bead_part(bead, state, facts, config, inside, limit)
         if parts is not None:

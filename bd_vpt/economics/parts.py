@@ -19,8 +19,10 @@ from operator import add
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics import timeline
 from bd_vpt.economics.facts import Facts
 from bd_vpt.economics.groups import Group
+from bd_vpt.economics.periods import Window
 from bd_vpt.economics.timeline import BeadState, Completion, Money, bead_money
 
 # credited, weight, placed, completions in the window, reopens in the window, escalations,
@@ -50,6 +52,46 @@ def bead_part(
     escalated = sum(1 for c in done if c.minutes > limit) if done else 0
     money = bead_money(state, facts.bead_days.get(bead), facts.unpriced_days.get(bead), config)
     return credited, weight, placed, done, back, escalated, money
+
+
+def compiled_fleet(
+    total: Group,
+    moving: Iterable[tuple[str, BeadState]],
+    facts: Facts,
+    config: Config,
+    win: Window,
+) -> Iterable[tuple[str, BeadState]]:
+    """The beads' parts (bead_part's) added into total by the compiled fleet (compiled/fleet.c)
+    as summarize_facts' loop adds them: nothing is left to add (); else what the loop adds (not
+    built, a cost of delay configured, or declined)."""
+    compiled, limit = timeline.COMPILED, config.escalation_minutes
+    if compiled is None or config.delay_usd_per_day or config.delay_by_label:
+        return moving
+    if config.delay_by_type or type(limit) not in (int, float) or float(limit) != limit:
+        return moving
+    pairs: Iterable[tuple[str, BeadState]] = (
+        moving if isinstance(moving, (list, type({}.items()))) else list(moving)
+    )
+    added = compiled.fleet(
+        pairs,
+        facts.bead_days,
+        facts.unpriced_days,
+        config.weights,
+        config.human_usd_per_hour,
+        win.since,
+        win.until,
+        float(limit),
+        BeadState,
+        Completion,
+    )
+    if added is None:
+        return pairs
+    closed, total.weighted, done, completed, back, escalated, total.money, known = added
+    total.closed.update(closed)
+    total.completed.update(completed)
+    total.completions, total.reopens, total.escalations = done, back, escalated
+    total.rework_known = known
+    return ()
 
 
 _FLAGS = ("active", "credited", "placed", "rework_known", "wasted", "stated")

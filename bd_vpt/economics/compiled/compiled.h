@@ -1,0 +1,32 @@
+/* The compiled parts of economics/ (module.c says what each does). */
+#ifndef BD_VPT_COMPILED_H
+#define BD_VPT_COMPILED_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* A slots dataclass's fields: their slots' offsets, in the order of its fields. */
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t offsets[18];
+    int count;
+} Layout;
+
+/* a field of an instance (borrowed) */
+#define SLOT(layout, obj, i) (*(PyObject **)((char *)(obj) + (layout)->offsets[i]))
+
+/* story.c */
+int story_init(void);
+PyObject *states(PyObject *self, PyObject *args);
+/* type's layout: 0 when it is not a slots dataclass of exactly count fields (no __post_init__) */
+int layout_of(PyObject *type, int count, Layout *out);
+PyObject *summing(void); /* builtins.sum (borrowed): floats added as Python adds them */
+
+/* fleet.c */
+int fleet_init(void);
+PyObject *fleet(PyObject *self, PyObject *args);
+
+/* collect.c */
+PyObject *collect(PyObject *self, PyObject *args);
+
+#endif
