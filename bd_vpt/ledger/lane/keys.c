@@ -132,9 +132,9 @@ void kept_give(void *p, size_t size) {
 }
 
 int keyset_init(KeySet *set, Py_ssize_t expected) {
-    /* room for the keys expected (they grow past it) */
+    /* room for the keys expected, up to 2^17 of them at first (they grow past it) */
     size_t size = 256;
-    while ((Py_ssize_t)size < expected * 2 && size < ((size_t)1 << 30)) size *= 2;
+    while ((Py_ssize_t)size < expected * 2 && size < ((size_t)1 << 18)) size *= 2;
     memset(set, 0, sizeof(*set));
     set->slots = kept_take(size * sizeof(uint32_t), 1);
     set->mask = size - 1;
