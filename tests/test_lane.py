@@ -703,7 +703,8 @@ def test_many_lines_and_their_keys_fold_the_same(monkeypatch: pytest.MonkeyPatch
     def line(n: int, rid: str | None = None, ref: str | None = None) -> bytes:
         record = usage(
             rid or ulid(n),
-            f"2026-11-{n % 28 + 1:02d}T10:00:00.000Z",
+            f"2026-{n % 2 + 10}-{n % 28 + 1:02d}T{n * 7 % 24:02d}:{n * 13 % 60:02d}:"
+            f"{n * 17 % 60:02d}.{n * 31 % 1000:03d}Z",  # a row's first ts: any of its bytes
             f"bead-{n // 3 % 7}",  # texts that differ in their last byte only, from 1 to 17
             f"actor/{'w' * (n % 17)}{n // 5 % 3}",
             f"model-{n // 2 % 5}",

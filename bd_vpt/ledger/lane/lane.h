@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     Span id, ts, bead, actor, model, session, ref;
     int64_t id_key;
-    int64_t tokens[5]; /* input, output, cache_read, cache_write, reasoning */
+    int64_t tokens[6]; /* input, output, cache_read, cache_write, reasoning (and total) */
     int priced;
     int cut; /* 0: its day places it; 1, 2: inside, outside a window that cuts its day */
     int64_t pico;
