@@ -1,6 +1,8 @@
-"""The one compiled part: the fold's fast lane (bd_vpt/ledger/lane/*.c, the module
-bd_vpt.ledger._lane). Optional: where it cannot be built (no C compiler), bd-vpt installs
-without it and folds in Python, with the same results (bd_vpt/ledger/fast.py)."""
+"""The compiled parts: the fold's fast lane (bd_vpt/ledger/lane/*.c, the module
+bd_vpt.ledger._lane) and the reader of Claude Code transcripts (bd_vpt/capture/lane/*.c, the
+module bd_vpt.capture._claude). Optional: where they cannot be built (no C compiler), bd-vpt
+installs without them and reads in Python, with the same results (bd_vpt/ledger/fast.py,
+bd_vpt/capture/claude_code.py)."""
 
 from glob import glob
 
@@ -12,6 +14,12 @@ setup(
             "bd_vpt.ledger._lane",
             sorted(glob("bd_vpt/ledger/lane/*.c")),
             depends=["bd_vpt/ledger/lane/lane.h"],
+            optional=True,
+        ),
+        Extension(
+            "bd_vpt.capture._claude",
+            sorted(glob("bd_vpt/capture/lane/*.c")),
+            depends=["bd_vpt/capture/lane/claude.h"],
             optional=True,
         ),
     ]
