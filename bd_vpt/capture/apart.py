@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bd_vpt.capture import claude_code
+from bd_vpt.capture import claude_code, compiled
 from bd_vpt.capture.fanout import share
 from bd_vpt.capture.transcripts import Attribution, Stats, build_records
 from bd_vpt.config import Config
@@ -78,7 +78,7 @@ def _build(paths: list[Path]) -> Built:
         env_bead=job.extra.env_bead,
     )
     if job.cards is None:  # (one per process: a card is looked up once, not once per run)
-        job.cards = RateCards(job.config, job.kept)
+        job.cards = compiled.priced(RateCards(job.config, job.kept))
     cards = job.cards
     records = build_records(
         sessions,

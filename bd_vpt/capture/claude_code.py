@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from bd_vpt.capture import compiled
 from bd_vpt.capture.claude_line import read_line
 from bd_vpt.capture.fanout import read_all
 from bd_vpt.capture.fileindex import Tail, key_sums
@@ -247,19 +247,9 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     return found
 
 
-def _compiled() -> ModuleType | None:
-    if os.environ.get("BD_VPT_LANE") == "python":
-        return None
-    try:
-        from bd_vpt.capture import _claude
-    except ImportError:  # installed where no C compiler was found
-        return None
-    return _claude
-
-
 # The compiled reader (lane/claude.c), or None: every line is read in Python, with the same
 # messages (tests set it to None for the Python way).
-READER = _compiled()
+READER = compiled.LANE
 
 Item = Message | tuple[int, bytes]
 

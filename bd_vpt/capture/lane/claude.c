@@ -469,6 +469,7 @@ out:
 static PyMethodDef claude_methods[] = {
     {"read", claude_read, METH_VARARGS, "Claude Code transcript lines read (see claude.c)."},
     {"dedupe", claude_dedupe, METH_VARARGS, "Copies of a message made one (see dedupe.c)."},
+    {"price", claude_price, METH_VARARGS, "Messages of one rate card priced (see price.c)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -488,6 +489,6 @@ PyMODINIT_FUNC PyInit__claude(void) {
     K_HOUR = PyUnicode_InternFromString("cache_write_1h");
     K_BD = PyUnicode_InternFromString("bd");
     if (!K_INPUT || !K_OUTPUT || !K_READ || !K_WRITE || !K_HOUR || !K_BD) return NULL;
-    if (dedupe_init() < 0) return NULL;
+    if (dedupe_init() < 0 || price_init() < 0) return NULL;
     return PyModule_Create(&claude_module);
 }

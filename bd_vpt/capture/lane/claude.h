@@ -39,4 +39,8 @@ PyObject *json_text(const Str *s);
 int dedupe_init(void);
 PyObject *claude_dedupe(PyObject *self, PyObject *args);
 
+/* price.c: the messages of one rate card priced (RateCards.total's loop) */
+int price_init(void);
+PyObject *claude_price(PyObject *self, PyObject *args);
+
 #endif
