@@ -75,11 +75,14 @@ def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
     """The files' messages (each file's read apart), deduplicated across them in order, by
     session."""
     best: dict[str, Message] = {}
+    scans = list(scans)
+    whole = True  # every file's messages went in as they were (no copy of another's)
     for found in scans:
         stats.add(found.stats)
         if found.best is not None and best.keys().isdisjoint(found.best):  # (C loops)
             best.update(found.best)  # what the loop below does when no message is held
             continue
+        whole = False
         for message in found.messages:
             held = best.get(message.key)
             if held is None:
@@ -88,8 +91,16 @@ def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
             stats.duplicates += 1
             _merge(held, message, best)
     sessions: dict[str, list[Message]] = {}
-    for message in best.values():
-        sessions.setdefault(message.session, []).append(message)
+    if whole:  # best's messages are the files' in turn: grouped file by file
+        for found in scans:
+            if len(found.sessions) == 1:
+                sessions.setdefault(next(iter(found.sessions)), []).extend(found.messages)
+                continue
+            for message in found.messages:
+                sessions.setdefault(message.session, []).append(message)
+    else:
+        for message in best.values():
+            sessions.setdefault(message.session, []).append(message)
     stats.messages += len(best)
     return sessions
 
@@ -175,6 +186,7 @@ class FileScan:
     messages: list[Message] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     best: dict[str, Message] | None = None  # the messages by key, when read here
+    sessions: set[str] = field(default_factory=set)  # the sessions of its messages
 
 
 def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -> FileScan:
@@ -236,7 +248,7 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     if sessions:
         stats.file_sessions[str(path)] = sessions
     found.messages = list(best.values())
-    found.best = best
+    found.best, found.sessions = best, sessions
     stats.file_reads[str(path)] = {
         "tail": start > 0,
         "offset": end,

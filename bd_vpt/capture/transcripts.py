@@ -240,6 +240,15 @@ class Attribution:
     starts: dict[str, str | None] = field(default_factory=dict)
     ends: dict[str, str | None] = field(default_factory=dict)
 
+    def steady(self, session: str) -> tuple[bool, str | None]:
+        """(True, fallback(session, moment)) when it is the same at every moment, else
+        (False, None)."""
+        if session in self.session_beads:
+            return True, self.session_beads[session]
+        if session in self.work_items or session in self.parents or self.manual:
+            return False, None
+        return True, self.env_bead
+
     def fallback(self, session: str, moment: datetime, depth: int = 0) -> str | None:
         if session in self.session_beads:
             return self.session_beads[session]
@@ -268,12 +277,20 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
     out: list[tuple[Message, str | None]] = []
     append, needed, fallback = out.append, extra.needed, extra.fallback
     current = extra.starts.get(messages[0].session) if messages else None
+    first = messages[0].session if messages else ""
+    steady, held = extra.steady(first)  # the session's fallback at any moment, if it has one
+    bead: str | None
     for message in messages:
         actions = [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
         for kind, beads in actions:
             if kind == "open":
                 current = beads[0]
-        bead = current if current is not None else fallback(message.session, message.moment)
+        if current is not None:
+            bead = current
+        elif steady and message.session == first:
+            bead = held
+        else:
+            bead = fallback(message.session, message.moment)
         append((message, bead))
         for kind, beads in actions:
             if (kind == "close" and current in beads) or kind == "stop":
