@@ -208,15 +208,14 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
         start, first = tail[0], tail[1]
     end = data.rfind(b"\n") + 1  # where the complete lines end: the next read starts there
     text = data[start:] if start else data
-    plain: bool | None = (
-        None  # is text ASCII? (then so is every line: none needs its UTF-8 checked)
-    )
+    plain: bool | None = None  # is text ASCII? (then every line is: no UTF-8 to check)
+    sums: bytes | None = None  # the CRC-32 of best's keys (key_sums), when made in C
     items, lines, not_usage, newlines, cwds = _usage_lines(text, first, stats)
     if cwds is not None and READER is not None:  # every message read by the compiled reader
         barred = None
         if allowed is not None:
             barred = {cwd for cwd in cwds if not _known(cwd, allowed, known_cwds)}
-        best, duplicates, other, sessions = READER.dedupe(items, barred or None)
+        best, duplicates, other, sessions, sums = READER.dedupe(items, barred or None)
         stats.duplicates += duplicates
         if other:
             stats.skip("other project", other)
@@ -254,7 +253,7 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
         "offset": end,
         "newlines": (data.count(b"\n", 0, start) if start else 0) + newlines,
         "check": _sum_before(data, end),
-        "keys": key_sums(best),
+        "keys": sums if sums is not None else key_sums(best),
     }
     return found
 

@@ -4,9 +4,22 @@
  * copy (more tokens, then not a sidechain) replaces it, with the commands gathered. */
 #include "claude.h"
 
+static uint32_t CRC[256]; /* CRC-32 (zlib's: reflected, polynomial 0xEDB88320) by byte */
+
+static uint32_t crc32_of(const unsigned char *p, Py_ssize_t n) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (Py_ssize_t i = 0; i < n; i++) crc = CRC[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    return crc ^ 0xFFFFFFFFu;
+}
+
 static PyObject *S_KEY, *S_SESSION, *S_COMMANDS, *S_TOKENS, *S_SIDECHAIN, *S_CWD, *S_HOUR;
 
 int dedupe_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        CRC[i] = c;
+    }
     S_KEY = PyUnicode_InternFromString("key");
     S_SESSION = PyUnicode_InternFromString("session");
     S_COMMANDS = PyUnicode_InternFromString("commands");
@@ -82,11 +95,12 @@ out:
 }
 
 PyObject *claude_dedupe(PyObject *self, PyObject *args) {
-    /* dedupe(messages, barred) -> (best: key -> message, duplicates, barred ones, sessions);
-     * barred: the cwds of other projects (a set), or None */
+    /* dedupe(messages, barred) -> (best: key -> message, duplicates, barred ones, sessions,
+     * sums); barred: the cwds of other projects (a set), or None; sums: the CRC-32 of each
+     * of best's keys (UTF-8), in order, as array("I") bytes (fileindex.key_sums) */
     PyObject *items, *barred;
     if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &items, &barred)) return NULL;
-    PyObject *best = PyDict_New(), *sessions = PySet_New(NULL), *result = NULL;
+    PyObject *best = PyDict_New(), *sessions = PySet_New(NULL), *sums = NULL, *result = NULL;
     Py_ssize_t duplicates = 0, other = 0;
     if (best == NULL || sessions == NULL) goto out;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
@@ -124,8 +138,20 @@ PyObject *claude_dedupe(PyObject *self, PyObject *args) {
         Py_DECREF(key);
         if (failed) goto out;
     }
-    result = Py_BuildValue("(OnnO)", best, duplicates, other, sessions);
+    sums = PyBytes_FromStringAndSize(NULL, PyDict_GET_SIZE(best) * (Py_ssize_t)sizeof(uint32_t));
+    if (sums == NULL) goto out;
+    uint32_t *sum = (uint32_t *)PyBytes_AS_STRING(sums);
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(best, &pos, &key, &value)) {
+        Py_ssize_t n;
+        const char *text = PyUnicode_AsUTF8AndSize(key, &n);
+        if (text == NULL) goto out;
+        *sum++ = crc32_of((const unsigned char *)text, n);
+    }
+    result = Py_BuildValue("(OnnOO)", best, duplicates, other, sessions, sums);
 out:
+    Py_XDECREF(sums);
     Py_XDECREF(best);
     Py_XDECREF(sessions);
     return result;
