@@ -320,7 +320,7 @@ typedef struct {
 } Shared;
 
 /* The line's message, or Py_None (not the usual shape: the Python way), or NULL (an error). */
-static PyObject *message_of(const unsigned char *p, Py_ssize_t n, PyObject *type, Shared *sh,
+static PyObject *message_of(const unsigned char *p, Py_ssize_t n, const Layout *type, Shared *sh,
                             PyObject *cwds) {
     Line line;
     memset(&line, 0, offsetof(Line, commands)); /* (the commands are set as they are read) */
@@ -390,7 +390,7 @@ static PyObject *message_of(const unsigned char *p, Py_ssize_t n, PyObject *type
     }
     PyObject *args[9] = {key,      session,  moment, model, tokens,
                          line.sidechain ? Py_True : Py_False, commands, day, cwd};
-    found = PyObject_Vectorcall(type, args, 9, NULL);
+    found = new_message(type, args);
 done:
     Py_XDECREF(key);
     Py_XDECREF(session);
@@ -416,6 +416,8 @@ static PyObject *claude_read(PyObject *self, PyObject *args) {
     Py_ssize_t first;
     PyObject *type;
     if (!PyArg_ParseTuple(args, "y*nO", &buf, &first, &type)) return NULL;
+    Layout layout;
+    layout_of(type, &layout);
     const unsigned char *data = buf.buf, *end = data + buf.len;
     Py_ssize_t lines = 0, not_usage = 0, too_long = 0, newlines = 0, number = first;
     Py_ssize_t declined = 0;
@@ -442,7 +444,7 @@ static PyObject *claude_read(PyObject *self, PyObject *args) {
             not_usage++;
             continue;
         }
-        PyObject *item = message_of(line, n, type, &sh, cwds);
+        PyObject *item = message_of(line, n, &layout, &sh, cwds);
         if (item == Py_None) {
             Py_DECREF(item);
             declined++;

@@ -43,4 +43,14 @@ PyObject *claude_dedupe(PyObject *self, PyObject *args);
 int price_init(void);
 PyObject *claude_price(PyObject *self, PyObject *args);
 
+/* message.c: transcripts.Message made field by field (its slots), else by calling it */
+#define MESSAGE_FIELDS 11
+typedef struct {
+    PyObject *type;
+    int slots; /* laid out as slots: offsets hold where each field goes */
+    Py_ssize_t offsets[MESSAGE_FIELDS];
+} Layout;
+void layout_of(PyObject *type, Layout *layout);
+PyObject *new_message(const Layout *layout, PyObject *const values[9]);
+
 #endif
