@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from bd_vpt.capture import compiled
-from bd_vpt.capture.claude_line import read_line
 from bd_vpt.capture.fanout import read_all
 from bd_vpt.capture.fileindex import Tail, key_sums
 from bd_vpt.capture.transcripts import (
@@ -224,6 +223,8 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     for item in items:
         if isinstance(item, tuple):  # a line for the Python reader
             if plain is None:
+                from bd_vpt.capture.claude_line import read_line  # (msgspec: only for these)
+
                 plain = text.isascii()
             read = read_line(item, plain, path, allowed, stats, known_cwds)
             if read is None:
