@@ -4,6 +4,10 @@
  * which judges it: this part only has to be right about what it accepts. */
 #include "claude.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static unsigned char PLAIN[256]; /* in a string, read on: ASCII but controls, quote, backslash */
 static int plain_ready;
 
@@ -87,6 +91,23 @@ int json_string(Cur *c, Str *out) {
     const unsigned char *start = ++p;
     int escaped = 0;
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time up to the first quote, backslash, control or non-ASCII byte
+         * (as a signed byte each of these last two is below 0x20) */
+        const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+        const __m128i low = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)),
+                                       _mm_cmplt_epi8(v, low));
+            int mask = _mm_movemask_epi8(hit);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (p < end && PLAIN[*p]) p++;
         if (p >= end) return -1;
         unsigned char b = *p;
