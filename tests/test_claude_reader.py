@@ -2,7 +2,19 @@
 reader: on random transcripts (every field of every type, escapes, non-ASCII text, lone
 surrogates, bad UTF-8, keys given twice, odd numbers and whitespace, torn lines, copies of a
 message), both give the same messages, field by field (token kinds in the same order, the
-same moments in the same zone), and count the same."""
+same moments in the same zone), and count the same; and a usual line with random bytes
+changed (a fuzz of the JSON checks).
+
+By hand, after a change to the C (not in CI): build it with the sanitizers in place of the
+installed build, run these tests with them preloaded, then build it again as usual:
+
+    gcc -shared -fPIC -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+        -I/usr/include/python3.11 bd_vpt/capture/lane/*.c \
+        -o bd_vpt/capture/_claude.cpython-311-x86_64-linux-gnu.so
+    ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
+        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m pytest -q \
+        tests/test_claude_reader.py tests/test_price_sum.py
+"""
 
 from __future__ import annotations
 
@@ -383,3 +395,46 @@ def test_one_odd_field_is_read_alike(
         path.write_bytes(b"\n".join([usual, line, other, line]) + b"\n")
         both_ways(path, None, monkeypatch)
         both_ways(path, [CWD], monkeypatch)
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10**6),
+        st.sampled_from(["set", "insert", "delete"]),
+        st.binary(min_size=1, max_size=2),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@needs_reader
+@settings(max_examples=500, deadline=None)
+@given(edits=EDITS, ascii_only=st.booleans())
+def test_a_usual_line_with_random_bytes_changed_is_read_alike(
+    edits: list[tuple[int, str, bytes]], ascii_only: bool
+) -> None:
+    entry = _usual(
+        content=[
+            {"type": "text", "text": "é \U0001f600"},
+            {"type": "tool_use", "input": {"command": 'bd close bd-1 --reason "done"'}},
+        ],
+        usage={
+            "input_tokens": 3,
+            "output_tokens": 4,
+            "cache_creation": {"ephemeral_1h_input_tokens": 2, "ephemeral_5m_input_tokens": 0},
+        },
+    )
+    line = bytearray(json.dumps(entry, ensure_ascii=ascii_only).encode())
+    for at, how, text in edits:
+        at %= len(line) + 1
+        if how == "set":
+            line[at : at + len(text)] = text
+        elif how == "insert":
+            line[at:at] = text
+        else:
+            del line[at : at + len(text)]
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as monkeypatch:
+        path = Path(folder) / "t.jsonl"
+        path.write_bytes(bytes(line) + b"\n" + bytes(line))
+        both_ways(path, None, monkeypatch)
