@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics import timeline
 from bd_vpt.economics.groups import (
     COST,
     RECORDS,
@@ -144,6 +145,13 @@ def collect_rows(
     total_basis = basis == "total"  # the common basis, summed here (else counted())
     plain = by is None and not every  # one bucket per bead
     periods: dict[str, str] = {}  # UTC day -> its period (every)
+    summed = None
+    compiled = timeline.COMPILED
+    if plain and total_basis and not filtering and compiled is not None:
+        summed = compiled.collect(rows)  # (None: declined, a sum beyond 64 bits)
+    if summed is not None:
+        facts.buckets, facts.bead_days, facts.unpriced_days, usage_records = summed
+        rows = {}  # summed
     for (bead, actor, model, day, shape, cut, _session), row in rows.items():
         cost = row[COST_SLOT]
         if bead is not None:
@@ -204,9 +212,11 @@ def collect_rows(
     for record in outcomes:
         grouped[record["bead"]].append(record)
         outcome_records += 1 if holds is None else holds(record["ts"])
-    facts.bead_days = {
-        bead: {day: cost / PICO for day, cost in days.items()} for bead, days in bead_days.items()
-    }
+    if summed is None:
+        facts.bead_days = {
+            bead: {day: cost / PICO for day, cost in days.items()}
+            for bead, days in bead_days.items()
+        }
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts

@@ -49,7 +49,7 @@ from bd_vpt.economics.periods import (
     utc_day,
     window,
 )
-from bd_vpt.economics.timeline import BeadState, state_of
+from bd_vpt.economics.timeline import BeadState, states_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -117,10 +117,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
             if source is not None and held is source:
                 facts.states = states
                 return states
-        facts.states = {}
-        for bead, outcomes in facts.outcomes.items():
-            if outcomes:
-                facts.states[bead] = state_of(bead, outcomes)
+        facts.states = states_of(facts.outcomes)
         if source is not None:
             _STATES.insert(0, (source, facts.states))
             del _STATES[2:]

@@ -14,9 +14,11 @@ and periods by those moments (see metrics.py).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import is_, itemgetter
+from types import ModuleType
 from typing import Any
 
 from bd_vpt.config import Config
@@ -110,8 +112,36 @@ def state_of(bead: str, outcomes: list[Record]) -> BeadState:
 _HELD: dict[str, tuple[tuple[Record, ...], BeadState]] = {}
 
 
+def states_of(grouped: dict[str, list[Record]]) -> dict[str, BeadState]:
+    """state_of of each bead with outcomes, in grouped's order: compiled (compiled/story.c) for
+    the beads whose records are in the shape bd-vpt writes, in Python for the rest (the
+    compiled fold declines what it cannot prove it folds as fold() does)."""
+    if COMPILED is None:
+        return {bead: state_of(bead, outcomes) for bead, outcomes in grouped.items() if outcomes}
+    states: dict[str, BeadState] = COMPILED.states(grouped, BeadState, Completion, UTC)
+    for bead, state in states.items():
+        if state is None:
+            states[bead] = state_of(bead, grouped[bead])
+    return states
+
+
+def _compiled() -> ModuleType | None:
+    """economics' compiled parts (compiled/*.c), or None: not built (no C compiler at
+    install) or turned off (BD_VPT_LANE=python); the same figures come from Python then."""
+    if os.environ.get("BD_VPT_LANE") == "python":
+        return None
+    try:
+        from bd_vpt.economics import _compiled as compiled
+    except ImportError:
+        return None
+    return compiled
+
+
 def forget_states() -> None:
     _HELD.clear()
+
+
+COMPILED = _compiled()
 
 
 def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:
