@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +439,18 @@ def test_a_usual_line_with_random_bytes_changed_is_read_alike(
         path = Path(folder) / "t.jsonl"
         path.write_bytes(bytes(line) + b"\n" + bytes(line))
         both_ways(path, None, monkeypatch)
+
+
+@dataclass
+class _Unslotted(Message):
+    """A Message with a __dict__: the compiled reader calls it (it cannot fill its slots)."""
+
+
+@needs_reader
+def test_a_message_class_laid_out_otherwise_is_called() -> None:
+    assert COMPILED is not None
+    data = b"\n".join(session_lines(1, 40, CWD)) + b"\n"
+    made = COMPILED.read(data, 0, Message)[0]
+    called = COMPILED.read(data, 0, _Unslotted)[0]
+    assert made and all(type(m) is _Unslotted for m in called)
+    assert [repr(m).split("(", 1)[1] for m in made] == [repr(m).split("(", 1)[1] for m in called]

@@ -458,6 +458,7 @@ static PyObject *claude_read(PyObject *self, PyObject *args) {
     result = Py_BuildValue("(OnnnnnO)", items, lines, not_usage, too_long, newlines,
                            (Py_ssize_t)(p - data), declined ? Py_None : cwds);
 out:
+    layout_clear(&layout);
     Py_XDECREF(items);
     Py_XDECREF(cwds);
     texts_clear(&sh.session);

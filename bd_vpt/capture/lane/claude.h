@@ -49,8 +49,10 @@ typedef struct {
     PyObject *type;
     int slots; /* laid out as slots: offsets hold where each field goes */
     Py_ssize_t offsets[MESSAGE_FIELDS];
+    PyObject *parent, *cost; /* the defaults of the last two fields (owned) */
 } Layout;
 void layout_of(PyObject *type, Layout *layout);
+void layout_clear(Layout *layout);
 PyObject *new_message(const Layout *layout, PyObject *const values[9]);
 
 #endif
