@@ -105,11 +105,13 @@ def _build(paths: list[Path]) -> Built:
 
 
 def _price_tables() -> None:
-    """genai-prices, imported once before the workers start, not in each process (a tenth
-    of a second; pricing the records needs it unless its cards were kept)."""
+    """genai-prices and its price list (the module its first lookup imports), imported once
+    before the workers start, not in each process (a tenth of a second; pricing the records
+    needs them unless its cards were kept)."""
     import importlib
 
     importlib.import_module("genai_prices")
+    importlib.import_module("genai_prices.data")
 
 
 def build(
