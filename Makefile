@@ -11,7 +11,8 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test lint format bench clean chromium screenshot
 
-$(STAMP): pyproject.toml setup.py $(wildcard bd_vpt/ledger/lane/*) $(wildcard bd_vpt/economics/compiled/*)
+$(STAMP): pyproject.toml setup.py $(wildcard bd_vpt/ledger/lane/*) $(wildcard bd_vpt/economics/compiled/*) \
+    $(wildcard bd_vpt/capture/lane/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)

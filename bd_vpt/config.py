@@ -194,11 +194,35 @@ def _dates(document: dict[str, Any]) -> list[str]:
     return []
 
 
+def as_init_wrote(document: dict[str, Any]) -> bool:
+    """Is the document the one `bd-vpt init` writes, with a YYYY-MM-DD date (ASCII digits) of
+    any value in capture.sync_since? The schema holds for every such document (a test checks
+    it), so it is not checked again: importing jsonschema is the most of a first command's
+    start-up in a fresh clone. Compared as JSON text, so a type changed (1 for 1.0, true for
+    1) is not the same document."""
+    import json
+    import re
+
+    capture = document.get("capture")
+    since = capture.get("sync_since") if isinstance(capture, dict) else None
+    if not isinstance(since, str) or re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", since) is None:
+        return False
+    try:
+        text = json.dumps(document, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):  # (a TOML date or time, nan: not what init writes)
+        return False
+    return text == json.dumps(default_document(since), sort_keys=True)
+
+
 def from_document(document: dict[str, Any], where: str = "config", validate: bool = True) -> Config:
     if validate:
         from bd_vpt.ledger.schemas import config_errors
 
-        errors = _not_finite(document) or config_errors(document) or _dates(document)
+        errors = (
+            _not_finite(document)
+            or ([] if as_init_wrote(document) else config_errors(document))
+            or _dates(document)
+        )
     else:
         errors = []
     if errors:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from bd_vpt.capture import claude_code
+from bd_vpt.capture import claude_code, claude_line
 from bd_vpt.capture.transcripts import Message, Stats, entries
 from bench.agents import session_lines
 from tests.helpers import Repo, run_cli
@@ -161,7 +161,7 @@ def serial_reference(
     known: dict[str, bool] = {}
     for path in paths:
         for number, entry in entries(path, stats, needle=b'"usage"'):
-            message = claude_code._message(entry, path, number, allowed, stats, known)
+            message = claude_line.message_of(entry, path, number, allowed, stats, known)
             if message is None:
                 continue
             stats.saw(path, message.session)

@@ -6,7 +6,9 @@ same with it and without it: rows, outcomes, id and source_ref keys, problems an
 Explored here with every single change of a usage and an outcome line, lines written by hand
 in every JSON form (spaces, escapes, number forms, repeated keys, unknown fields, odd days,
 CRLF), random blobs of such lines, random bytes, costs that test the rounding to picodollars,
-and records around the bounds of a window that cuts a day.
+records around the bounds of a window that cuts a day, and the edges of the compiled lane's
+fast ways (a byte that spoils a text, a count or a key at every place, lines cut short, keys in
+any order, thousands of lines, folds in threads and forks).
 
 By hand, after a change to the C (not in CI): build it with the sanitizers and run these tests
 with them preloaded (tests/asan_lane.py loads that build in place of the installed one):
@@ -15,12 +17,19 @@ with them preloaded (tests/asan_lane.py loads that build in place of the install
         bd_vpt/ledger/lane/*.c -o /tmp/asan/_lane.cpython-311-x86_64-linux-gnu.so
     ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
         $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_lane /tmp/asan
+
+and again with `-U__SSE2__` (strings scanned a word at a time, as where there is no SSE2) and
+with `-DLANE_BYTEWISE` (every reader byte by byte, as on a big-endian machine) added to gcc's
+flags.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import shutil
+import signal
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -531,3 +540,296 @@ def test_ids_and_refs_sorted_side_by_side_give_what_one_after_the_other_gives() 
     assert found == (repeated(ids, kept_apart), repeated(refs, kept_apart))
     assert found[0] == {5, 9} and found[1] == {2**63 + 1}
     assert kept_both == kept_apart and [a.typecode for a in kept_both] == ["q", "Q"]
+
+
+# The compiled lane's fast ways (lane.h): a guessed key's "name": compared as two words,
+# strings scanned and counts read eight bytes at a time, kind, v, id and ts read in place, the
+# line's key order guessed from the line before. Each must take exactly what the byte-by-byte
+# way takes: every byte that ends or spoils a text, at every place, and lines cut anywhere.
+
+SPOILERS = [b"\x00", b"\x1f", b" ", b"!", b'"', b"\\", b"~", b"\x7f", b"\x80", b"\xba", b"\xff"]
+
+
+def _each_alone(lines: list[bytes], monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every line folded alone by both lanes; how many the compiled lane took."""
+    taken = 0
+    for line in lines:
+        _same(line + b"\n", monkeypatch)
+        taken += _taken(line + b"\n")
+    return taken
+
+
+@needs_lane
+@pytest.mark.parametrize("field", ["actor", "model", "source_ref", "bead"])
+def test_a_text_spoiled_at_every_place_folds_the_same(
+    field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = []
+    plain = 0  # lines whose texts are all printable ASCII but the quote and the backslash
+    for size in range(20):
+        text = bytes(b"abcdefghijklmnopqrst"[:size])
+        plain += 3 * 2 * (size + 1) + (size > 0)  # (" ", "!" and "~"; a text of actor)
+        for bad in SPOILERS:
+            for at in range(size + 1):
+                spoiled = text[:at] + bad + text[at:]
+                line = orjson.dumps({k: v for k, v in FULL_USAGE.items() if k != field})
+                # the field last (no 8 bytes after it) and first (many after it)
+                member = b'"' + field.encode() + b'":"' + spoiled + b'"'
+                lines.append(line[:-1] + b"," + member + b"}")
+                lines.append(b"{" + member + b"," + line[1:])
+        lines.append(LINE.replace(b'"actor":"a"', b'"actor":"' + text + b'"'))
+    assert _each_alone(lines, monkeypatch) == plain  # the lane takes those, and only those
+
+
+@needs_lane
+def test_counts_of_every_length_and_what_follows_them_fold_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    after = [b"", b".5", b"e1", b"E1", b" ", b"/", b":", b"a", b"\x80", b"\xba", b"\xff", b'"']
+    lines = []
+    for n in range(1, 19):
+        for digits in (b"7" * n, b"1" + b"0" * (n - 1), b"0" * n, b"9" * n):
+            for tail in after:
+                lines.append(LINE.replace(b'"input":1', b'"input":' + digits + tail, 1))
+                lines.append(LINE.replace(b'"requests":2', b'"requests":' + digits + tail, 1))
+                lines.append(LINE.replace(b'"v":1', b'"v":' + digits + tail, 1))
+    taken = _each_alone(lines, monkeypatch)
+    assert taken > 18 * 4
+
+
+@needs_lane
+def test_kind_v_id_and_ts_read_in_place_fold_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    ulid_text = b"01JD0000000000000000000000"
+    ts = b"2026-11-24T10:00:00.000Z"
+    changes = [
+        (
+            b'"kind":"usage"',
+            [b'"kind":"usage "', b'"kind":"usag"', b'"kind":"usagee"', b'"kind":"Usage"'],
+        ),
+        (b'"kind":"usage"', [b'"kind":"usage"}', b'"kind":usage']),
+        (b'"v":1,', [b'"v":1}', b'"v":1 ,', b'"v":1\x00', b'"v":10,', b'"v":1', b'"v":']),
+        (
+            b'"id":"' + ulid_text + b'"',
+            [b'"id":"' + ulid_text[:-1] + b'"', b'"id":"' + ulid_text + b'0"'],
+        ),
+        (
+            b'"id":"' + ulid_text + b'"',
+            [
+                b'"id":' + ulid_text,
+                b'"id":"' + ulid_text[:-1] + b'"0',
+                b'"id":"' + ulid_text + b"x",
+            ],
+        ),
+        (
+            b'"ts":"' + ts + b'"',
+            [
+                b'"ts":"' + ts[:-1] + b'"',
+                b'"ts":"' + ts + b'Z"',
+                b'"ts":' + ts,
+                b'"ts":"' + ts + b"x",
+            ],
+        ),
+        (
+            b'"ts":"' + ts + b'"',
+            [b'"ts":"' + ts[:-1] + b'""', b'"ts":"' + ts.replace(b"T", b'"') + b'"'],
+        ),
+    ]
+    lines = [LINE.replace(find, put, 1) for find, puts in changes for put in puts]
+    for at in range(len(ulid_text)):  # a byte outside the ULID digits, at every place
+        for bad in [b"I", b"u", b'"', b"\\", b"\x00"]:
+            spoiled = ulid_text[:at] + bad + ulid_text[at + 1 :]
+            lines.append(LINE.replace(ulid_text, spoiled, 1))
+    for at in range(len(ts)):
+        for bad in [b"0", b"9", b"a", b'"', b"\\", b"\x00", b" "]:
+            lines.append(LINE.replace(ts, ts[:at] + bad + ts[at + 1 :], 1))
+    # the four at the end of the line (fewer than 8 or 16 bytes after them)
+    for name in ("kind", "v", "id", "ts"):
+        member = b'"' + name.encode() + b'":' + orjson.dumps(FULL_USAGE[name])
+        lines.append(LINE.replace(member + b",", b"", 1)[:-1] + b"," + member + b"}")
+    taken = _each_alone(lines, monkeypatch)
+    assert taken >= 4 + 12  # the four at the end; ts digits that still make a real stamp
+
+
+@needs_lane
+def test_every_line_cut_short_and_every_key_spoiled_folds_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = [LINE[:n] for n in range(len(LINE))]
+    lines += [LINE[:n] + b"}" for n in range(len(LINE))]
+    for name in [*FULL_USAGE, *FULL_USAGE["tokens"]]:
+        key = b'"' + name.encode() + b'":'
+        for at in range(len(key)):
+            for bad in [b"x", b"_", b'"', b":", b"\\"]:
+                lines.append(LINE.replace(key, key[:at] + bad + key[at + 1 :], 1))
+        lines.append(LINE.replace(key, key[:-2] + b's":', 1))  # a longer name: unknown
+        lines.append(LINE.replace(key, key[:-3] + b'":', 1))  # a shorter one
+        lines.append(LINE.replace(key, b" " + key, 1))
+    taken = _each_alone(lines, monkeypatch)
+    assert 100 < taken < len(lines) - 1000  # (an optional key spoiled: unknown, read past)
+
+
+@needs_lane
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.permutations(list(FULL_USAGE)), min_size=1, max_size=8), st.data())
+def test_lines_whose_keys_come_in_any_order_fold_the_same(
+    orders: list[list[str]], data: st.DataObject
+) -> None:
+    """The key that followed a key in the line before is tried first: orders that change
+    from line to line, keys missing, keys repeated."""
+    lines = []
+    for n, order in enumerate(orders):
+        record = {name: FULL_USAGE[name] for name in order}
+        record["id"] = ulid(n + 1)
+        tokens = list(FULL_USAGE["tokens"].items())
+        record["tokens"] = dict(data.draw(st.permutations(tokens)))
+        line = orjson.dumps(record)
+        if data.draw(st.booleans()):
+            name = data.draw(st.sampled_from(order))
+            member = b'"' + name.encode() + b'":' + orjson.dumps(record[name])
+            line = line.replace(
+                member, data.draw(st.sampled_from([b"", member + b"," + member])), 1
+            )
+            line = line.replace(b",,", b",").replace(b"{,", b"{").replace(b",}", b"}")
+        lines.append(line)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _same(b"".join(line + b"\n" for line in lines), monkeypatch)
+
+
+@needs_lane
+def test_many_lines_and_their_keys_fold_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the key sets' first sizes: a repeated id or ref found among thousands, ids that
+    share a key (the same last 12 characters), CRLF lines and blank ones between."""
+
+    def line(n: int, rid: str | None = None, ref: str | None = None) -> bytes:
+        record = usage(
+            rid or ulid(n),
+            f"2026-{n % 2 + 10}-{n % 28 + 1:02d}T{n * 7 % 24:02d}:{n * 13 % 60:02d}:"
+            f"{n * 17 % 60:02d}.{n * 31 % 1000:03d}Z",  # a row's first ts: any of its bytes
+            f"bead-{n // 3 % 7}",  # texts that differ in their last byte only, from 1 to 17
+            f"actor/{'w' * (n % 17)}{n // 5 % 3}",
+            f"model-{n // 2 % 5}",
+            n,
+            n % 11,
+            n / 1000,
+            source_ref=ref or f"claude:{n:x}:" + "r" * (n % 40),
+            session=f"s{n % 2}",
+        )
+        return orjson.dumps(record)
+
+    lines = [line(n) for n in range(1, 5000)]
+    base = b"\n".join(lines) + b"\n"
+    for blob in (
+        base,
+        base.replace(b"\n", b"\r\n"),
+        base.replace(b"\n", b"\n \n", 100),
+        base + line(6000, rid=ulid(4321)) + b"\n",  # an id again
+        base + line(6000, ref="claude:10e1:" + "r" * (4321 % 40)) + b"\n",  # a ref again
+        base + line(6000, rid="7ZZZZZZZZZZZ" + ulid(4321)[-14:]) + b"\n",  # not the same id
+        base + line(6000, rid="7ZZZZZZZZZZZ" + ulid(4321)[12:]) + b"\n",  # another text, one key
+    ):
+        _same(blob, monkeypatch)
+    assert _taken(base) == len(lines)
+
+
+@needs_lane
+def test_ids_sharing_one_key_fold_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids alike in their last 12 characters share a key: up to 16 texts of one key are
+    taken, more send the blob the Python way (made so, never by chance)."""
+    for count in (2, 16, 17, 18):
+        lines = [
+            orjson.dumps(
+                usage(
+                    ulid(n)[:2] + f"{n:02d}" + ulid(7)[4:],
+                    "2026-11-24T10:00:00.000Z",
+                    "b",
+                    "a",
+                    "m",
+                    n,
+                    1,
+                )
+            )
+            for n in range(1, count + 1)
+        ]
+        _same(b"\n".join(lines) + b"\n", monkeypatch)
+        assert _taken(b"\n".join(lines) + b"\n") == (count if count <= 17 else 0)
+
+
+@needs_lane
+def test_folds_in_threads_at_once_give_what_one_at_a_time_gives() -> None:
+    """The buffers kept from one fold for the next are shared by the threads that fold."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert COMPILED is not None
+    blobs = []
+    for size in (1, 10, 300, 3000):
+        lines = [
+            orjson.dumps(
+                usage(
+                    ulid(n),
+                    "2026-11-24T10:00:00.000Z",
+                    f"b{n % 9}",
+                    "a",
+                    "m",
+                    n,
+                    1,
+                    0.5,
+                    source_ref=f"r{n}",
+                )
+            )
+            for n in range(1, size + 1)
+        ]
+        blobs.append(b"\n".join(lines) + b"\n")
+    alone = [COMPILED.fold(blob) for blob in blobs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            assert list(pool.map(COMPILED.fold, blobs * 4)) == alone * 4
+
+
+@needs_lane
+def test_costs_around_two_to_the_52_picodollars_round_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cost is rounded to picodollars half to even without a call: adding 2^52 and taking
+    it away, below 2^52 picodollars (about $4503.6)."""
+    # 15 significant digits (the lane's most), on both sides of 2^52 / 10^12 = 4503.599627370496
+    costs = [f"{4503.59962737030 + k * 1e-11:.11f}" for k in range(40)]
+    costs += ["9007.19925474099", "0.0000000000005", "0.0000000000015", "0.0000000000025"]
+    costs += ["1e-12", "1.5e-12", "123456.5e-12", "4503.6", "2251.79981368525"]
+    lines = [LINE.replace(b'"cost_usd":0.5', b'"cost_usd":' + cost.encode()) for cost in costs]
+    assert _each_alone(lines, monkeypatch) == len(costs)
+
+
+@needs_lane
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_fork_while_threads_fold_leaves_the_child_able_to_fold() -> None:
+    """The kept buffers' lock is let go in the child (the report's workers are forked while
+    other threads may be folding). The race cannot be forced from here, only run often."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert COMPILED is not None
+    lines = [
+        orjson.dumps(usage(ulid(n), "2026-11-24T10:00:00.000Z", f"b{n}", "a", "m", n, 1))
+        for n in range(1, 400)
+    ]
+    blob = b"\n".join(lines) + b"\n"
+    expected = COMPILED.fold(blob)
+    stop = threading.Event()
+
+    def fold_until_stopped() -> None:
+        while not stop.is_set():
+            COMPILED.fold(blob)
+
+    with ThreadPoolExecutor(3) as pool:
+        running = [pool.submit(fold_until_stopped) for _ in range(3)]
+        try:
+            for _ in range(40):
+                child = os.fork()
+                if child == 0:  # the child: folds, or is ended by the alarm if the lock is held
+                    signal.alarm(10)
+                    os._exit(0 if COMPILED.fold(blob) == expected else 1)
+                _, status = os.waitpid(child, 0)
+                assert os.waitstatus_to_exitcode(status) == 0
+        finally:
+            stop.set()
+        for future in running:
+            future.result()

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from bd_vpt.capture import apart, claude_code, gastown, ratecards
+from bd_vpt.capture import apart, claude_code, compiled, gastown, ratecards
 from bd_vpt.capture.fileindex import FileIndex, Tail
 from bd_vpt.capture.transcripts import (
     Attribution,
@@ -153,7 +153,7 @@ def run_import(
         # grown Claude Code transcripts: read from where the last import stopped
         tails = index.tails(to_scan, marks) if module is claude_code else {}
         prices = ratecards.kept(info)
-        cards = RateCards(config, prices.cards)
+        cards = compiled.priced(RateCards(config, prices.cards))
         gastown_rows = gastown.rows(Stats())
         extra = Attribution(
             session_beads=_session_beads(info),

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bd_vpt.capture import claude_code
+from bd_vpt.capture import claude_code, compiled
 from bd_vpt.capture.fanout import share
 from bd_vpt.capture.transcripts import Attribution, Stats, build_records
 from bd_vpt.config import Config
@@ -78,7 +78,7 @@ def _build(paths: list[Path]) -> Built:
         env_bead=job.extra.env_bead,
     )
     if job.cards is None:  # (one per process: a card is looked up once, not once per run)
-        job.cards = RateCards(job.config, job.kept)
+        job.cards = compiled.priced(RateCards(job.config, job.kept))
     cards = job.cards
     records = build_records(
         sessions,
@@ -105,11 +105,13 @@ def _build(paths: list[Path]) -> Built:
 
 
 def _price_tables() -> None:
-    """genai-prices, imported once before the workers start, not in each process (a tenth
-    of a second; pricing the records needs it unless its cards were kept)."""
+    """genai-prices and its price list (the module its first lookup imports), imported once
+    before the workers start, not in each process (a tenth of a second; pricing the records
+    needs them unless its cards were kept)."""
     import importlib
 
     importlib.import_module("genai_prices")
+    importlib.import_module("genai_prices.data")
 
 
 def build(
@@ -137,7 +139,7 @@ def build(
     if done is None:
         return None
     total = Built()
-    keys = array("q")
+    keys: list[array[int]] = []  # each run's (distinct within it: its messages are)
     for _here, built in done:
         if built.moment_bound or built.subagents or not total.sessions.isdisjoint(built.sessions):
             return None
@@ -147,8 +149,10 @@ def build(
         total.ends.update(built.ends)
         total.made.update(built.made)
         total.unknown |= built.unknown
-        keys.frombytes(built.keys)
-    if len(set(keys)) < len(keys):
+        keys.append(array("q", built.keys))
+    from bd_vpt.ledger.rows import collide  # (only with runs: it imports msgspec)
+
+    if collide(keys):  # a message in two runs (a radix sort in C, at 10^5 messages and more)
         return None
     total.records.sort(key=lambda r: (r["ts"], r["source_ref"]))
     return total

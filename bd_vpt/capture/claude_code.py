@@ -5,6 +5,11 @@ repeating the same usage: messages are deduplicated on (message.id, requestId) a
 files, keeping the largest-token copy and preferring the non-sidechain one (ccusage's rule).
 `<synthetic>` models are skipped. The bd commands of tool_use blocks (Bash) open and close
 bead windows.
+
+Lines are read by a compiled reader (lane/*.c, built at install where a C compiler is found)
+that takes only lines it can prove are of Claude Code's usual shape, and hands every other line
+to the Python reader (claude_line.py); without it (no compiler, or BD_VPT_LANE=python) every
+line is read in Python, with the same messages (tests/test_claude_reader.py).
 """
 
 from __future__ import annotations
@@ -15,11 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
-import orjson
-
+from bd_vpt.capture import compiled
 from bd_vpt.capture.fanout import read_all
 from bd_vpt.capture.fileindex import Tail, key_sums
 from bd_vpt.capture.transcripts import (
@@ -29,10 +32,8 @@ from bd_vpt.capture.transcripts import (
     inside,
     read_data,
     split_counted,
-    stamp_day,
 )
 from bd_vpt.capture.transcripts import files as files  # each source offers files()
-from bd_vpt.ledger.records import parse_ts
 
 
 def roots(path: Path | None) -> list[Path]:
@@ -73,8 +74,14 @@ def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
     """The files' messages (each file's read apart), deduplicated across them in order, by
     session."""
     best: dict[str, Message] = {}
+    scans = list(scans)
+    whole = True  # every file's messages went in as they were (no copy of another's)
     for found in scans:
         stats.add(found.stats)
+        if found.best is not None and best.keys().isdisjoint(found.best):  # (C loops)
+            best.update(found.best)  # what the loop below does when no message is held
+            continue
+        whole = False
         for message in found.messages:
             held = best.get(message.key)
             if held is None:
@@ -83,8 +90,16 @@ def merged(scans: Iterable[FileScan], stats: Stats) -> dict[str, list[Message]]:
             stats.duplicates += 1
             _merge(held, message, best)
     sessions: dict[str, list[Message]] = {}
-    for message in best.values():
-        sessions.setdefault(message.session, []).append(message)
+    if whole:  # best's messages are the files' in turn: grouped file by file
+        for found in scans:
+            if len(found.sessions) == 1:
+                sessions.setdefault(next(iter(found.sessions)), []).extend(found.messages)
+                continue
+            for message in found.messages:
+                sessions.setdefault(message.session, []).append(message)
+    else:
+        for message in best.values():
+            sessions.setdefault(message.session, []).append(message)
     stats.messages += len(best)
     return sessions
 
@@ -169,21 +184,21 @@ class FileScan:
 
     messages: list[Message] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    best: dict[str, Message] | None = None  # the messages by key, when read here
+    sessions: set[str] = field(default_factory=set)  # the sessions of its messages
 
 
 def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -> FileScan:
     """Read one transcript (from tail's offset on, when the bytes before it are the same as
-    when it was noted). Only lines holding b'"usage"' are decoded, and only the fields read
-    below (msgspec); a line that does not fit that shape (or may not be valid JSON) is
-    decoded in full and judged by _message(), so both routes count and keep the same. (One
-    difference: a number beyond a double's range, 1e400, in a field never read makes orjson
-    refuse the line as malformed; msgspec reads past it, and the usage is kept.)"""
+    when it was noted). Only lines holding b'"usage"' are decoded: by the compiled reader
+    (lane/claude.c) when it is built and the line is of the usual shape, else in Python
+    (claude_line.py, the judge), with the same messages and counts either way. Copies of a
+    message are made one in C when the compiled reader took every line."""
     found = FileScan()
     stats = found.stats
     best: dict[str, Message] = {}
     known_cwds: dict[str, bool] = {}  # cwd -> in an allowed folder (memoised: cwds repeat)
     sessions: set[str] = set()
-    decode = _DECODER.decode
     data = read_data(path, stats)
     if data is None:
         return found
@@ -192,36 +207,34 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
         start, first = tail[0], tail[1]
     end = data.rfind(b"\n") + 1  # where the complete lines end: the next read starts there
     text = data[start:] if start else data
-    plain = text.isascii()  # (then so is every line: none needs its UTF-8 checked)
-    lines = not_usage = 0  # (counted here, added to stats once)
+    plain: bool | None = None  # is text ASCII? (then every line is: no UTF-8 to check)
+    sums: bytes | None = None  # the CRC-32 of best's keys (key_sums), when made in C
+    items, lines, not_usage, newlines, cwds = _usage_lines(text, first, stats)
+    if cwds is not None and READER is not None:  # every message read by the compiled reader
+        barred = None
+        if allowed is not None:
+            barred = {cwd for cwd in cwds if not _known(cwd, allowed, known_cwds)}
+        best, duplicates, other, sessions, sums = READER.dedupe(items, barred or None)
+        stats.duplicates += duplicates
+        if other:
+            stats.skip("other project", other)
+        items = []
     get = best.get
-    lines_read, newlines = split_counted(text, stats)
-    for number, line in enumerate(lines_read, first + 1):
-        if not line.strip():
-            continue
-        lines += 1
-        if len(line) > MAX_LINE:
-            stats.skip("line too long")
-            continue
-        if line.rfind(b'"usage"') < 0:  # (it sits near the end: rfind finds it soonest)
-            not_usage += 1
-            continue
-        message = None
-        usual = plain or line.isascii() or _utf8(line)
-        if usual:
-            try:
-                message = _fast(decode(line), path, number, allowed, stats, known_cwds)
-            except msgspec.DecodeError:  # (a ValidationError too) not the usual shape
-                usual = False
-        if not usual:
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                stats.skip("malformed JSON")
+    for item in items:
+        if isinstance(item, tuple):  # a line for the Python reader
+            if plain is None:
+                from bd_vpt.capture.claude_line import read_line  # (msgspec: only for these)
+
+                plain = text.isascii()
+            read = read_line(item, plain, path, allowed, stats, known_cwds)
+            if read is None:
                 continue
-            message = _message(entry, path, number, allowed, stats, known_cwds)
-        if message is None:
-            continue
+            message = read
+        else:  # read by the compiled reader: as _fast() reads it (its cwd is a str)
+            message = item
+            if allowed is not None and not _known(message.cwd, allowed, known_cwds):
+                stats.skip("other project")
+                continue
         sessions.add(message.session)
         held = get(message.key)
         if held is None:
@@ -235,14 +248,63 @@ def scan_file(path: Path, allowed: list[str] | None, tail: Tail | None = None) -
     if sessions:
         stats.file_sessions[str(path)] = sessions
     found.messages = list(best.values())
+    found.best, found.sessions = best, sessions
     stats.file_reads[str(path)] = {
         "tail": start > 0,
         "offset": end,
         "newlines": (data.count(b"\n", 0, start) if start else 0) + newlines,
         "check": _sum_before(data, end),
-        "keys": key_sums(best),
+        "keys": sums if sums is not None else key_sums(best),
     }
     return found
+
+
+# The compiled reader (lane/claude.c), or None: every line is read in Python, with the same
+# messages (tests set it to None for the Python way).
+READER = compiled.LANE
+
+Item = Message | tuple[int, bytes]
+
+
+def _known(cwd: str, allowed: list[str], known_cwds: dict[str, bool]) -> bool:
+    """inside(cwd, allowed), memoised (a transcript names few folders, on every line)."""
+    known = known_cwds.get(cwd)
+    if known is None:
+        known = known_cwds[cwd] = inside(cwd, allowed)
+    return known
+
+
+def _usage_lines(
+    text: bytes, first: int, stats: Stats
+) -> tuple[list[Item], int, int, int, set[str] | None]:
+    """(items, lines, not_usage, newlines, cwds): the lines that may hold usage, in order,
+    each a Message the compiled reader read or (line number, bytes) for the Python reader;
+    the non-blank lines, those without '"usage"', the newlines in text; and, when the
+    compiled reader read every item, the folders its messages name (else None). Lines too
+    long and a truncated last line are counted in stats."""
+    cwds = None
+    if READER is not None:
+        items, lines, not_usage, too_long, newlines, rest, cwds = READER.read(text, first, Message)
+        last, _ = split_counted(text[rest:], stats)  # what follows the last newline
+        pieces = enumerate(last, first + newlines + 1)
+    else:
+        items, lines, not_usage, too_long = [], 0, 0, 0
+        every, newlines = split_counted(text, stats)
+        pieces = enumerate(every, first + 1)
+    for number, line in pieces:
+        if not line.strip():
+            continue
+        lines += 1
+        if len(line) > MAX_LINE:
+            too_long += 1
+        elif line.rfind(b'"usage"') < 0:  # (it sits near the end: rfind finds it soonest)
+            not_usage += 1
+        else:
+            items.append((number, line))
+            cwds = None
+    if too_long:
+        stats.skip("line too long", too_long)
+    return items, lines, not_usage, newlines, cwds
 
 
 def _sum_before(data: bytes, end: int) -> int:
@@ -250,233 +312,3 @@ def _sum_before(data: bytes, end: int) -> int:
     from zlib import crc32
 
     return crc32(data[max(0, end - 4096) : end])
-
-
-def _utf8(line: bytes) -> bool:
-    try:
-        line.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-# The fields of a usage line that are read, and nothing else (msgspec skips the rest unbuilt).
-# A value of another type than the one given here (a model that is not a string, message or
-# usage not an object, ...) fails to decode and the line goes to _message(), which judges it.
-# A token count: an int64 (orjson reads a larger one as a float, and _message() counts the
-# line as missing fields); anything else sends the line to _message().
-_Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
-
-
-class _CacheCreation(msgspec.Struct, gc=False):
-    ephemeral_1h_input_tokens: _Count = 0
-
-
-class _Usage(msgspec.Struct, gc=False):
-    input_tokens: _Count | None = None
-    output_tokens: _Count | None = None
-    cache_read_input_tokens: _Count = 0
-    cache_creation_input_tokens: _Count = 0
-    cache_creation: _CacheCreation | None = None
-
-
-class _Input(msgspec.Struct, gc=False):
-    command: str | None = None
-
-
-class _Block(msgspec.Struct, gc=False):
-    type: str | None = None
-    input: _Input | None = None
-
-
-class _Body(msgspec.Struct, gc=False):
-    id: str | None = None
-    model: str | None = None
-    usage: _Usage | None = None
-    content: list[_Block] | None = None
-
-
-class _Entry(msgspec.Struct, gc=False):
-    message: _Body | None = None
-    timestamp: str | None = None
-    sessionId: str | None = None  # (the transcript's own names)
-    requestId: str | None = None
-    isSidechain: Any = None
-    cwd: str | None = None
-
-
-_DECODER = msgspec.json.Decoder(_Entry)
-
-
-def _fast(
-    entry: _Entry,
-    path: Path,
-    number: int,
-    allowed: list[str] | None,
-    stats: Stats,
-    known_cwds: dict[str, bool],
-) -> Message | None:
-    """_message() of a line decoded into _Entry."""
-    body = entry.message
-    usage = body.usage if body is not None else None
-    if body is None or usage is None:
-        stats.skip("not a usage line")
-        return None
-    model, stamp, session = body.model, entry.timestamp, entry.sessionId
-    if model is None or stamp is None or session is None:
-        stats.skip("missing fields")
-        return None
-    if model == "<synthetic>":
-        stats.skip("synthetic model")
-        return None
-    cwd = entry.cwd
-    if allowed is not None:
-        known: bool | None = False
-        if cwd is not None:
-            known = known_cwds.get(cwd)
-            if known is None:
-                known = known_cwds[cwd] = inside(cwd, allowed)
-        if not known:
-            stats.skip("other project")
-            return None
-    inp, out = usage.input_tokens, usage.output_tokens
-    if inp is None or out is None:
-        stats.skip("missing fields")
-        return None
-    read, write = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
-    tokens = {
-        "input": inp if inp > 0 else 0,
-        "output": out if out > 0 else 0,
-        "cache_read": read if read > 0 else 0,
-        "cache_write": write if write > 0 else 0,
-    }
-    detail = usage.cache_creation
-    if detail is not None and detail.ephemeral_1h_input_tokens > 0:
-        tokens["cache_write_1h"] = detail.ephemeral_1h_input_tokens
-    # (Claude Code's own form, …T12:34:56.789Z: its day is its first ten characters)
-    if len(stamp) == 24 and stamp[23] == "Z" and stamp[10] == "T" and stamp[4] == stamp[7] == "-":
-        try:
-            moment: datetime | None = _fromisoformat(stamp)
-            day = stamp[:10]
-        except ValueError:
-            moment, day = _moment(stamp), stamp_day(stamp)
-    else:
-        moment, day = _moment(stamp), stamp_day(stamp)
-    if moment is None:
-        stats.skip("missing fields")
-        return None
-    mid, rid = body.id, entry.requestId
-    key = f"{mid}:{rid}" if mid is not None and rid is not None else f"{path.name}:{number:09d}"
-    commands = []
-    if body.content is not None:
-        for block in body.content:
-            if block.type == "tool_use" and block.input is not None:
-                command = block.input.command
-                if command is not None and "bd" in command:
-                    commands.append(command)
-    return Message(  # (by position: a third of the time keywords take)
-        key,
-        session,
-        moment,
-        model,
-        tokens,
-        entry.isSidechain is True,
-        commands,
-        day,
-        cwd if cwd is not None else "",
-    )
-
-
-_fromisoformat = datetime.fromisoformat
-
-
-def _moment(stamp: str) -> datetime | None:
-    """parse_ts(stamp), with a short cut for Claude Code's own form (…T12:34:56.789Z)."""
-    if len(stamp) == 24 and stamp[23] == "Z" and stamp[10] == "T":
-        try:
-            return _fromisoformat(stamp)  # UTC, as parse_ts gives it
-        except ValueError:
-            pass
-    try:
-        return parse_ts(stamp)
-    except ValueError:
-        return None
-
-
-def _message(
-    entry: object,
-    path: Path,
-    number: int,
-    allowed: list[str] | None,
-    stats: Stats,
-    known_cwds: dict[str, bool],
-) -> Message | None:
-    if type(entry) is not dict:
-        stats.skip("unknown record type")
-        return None
-    body = entry.get("message")
-    usage = body.get("usage") if type(body) is dict else None
-    if type(body) is not dict or type(usage) is not dict:
-        stats.skip("not a usage line")
-        return None
-    model, stamp, session = body.get("model"), entry.get("timestamp"), entry.get("sessionId")
-    if type(model) is not str or type(stamp) is not str or type(session) is not str:
-        stats.skip("missing fields")
-        return None
-    if model == "<synthetic>":
-        stats.skip("synthetic model")
-        return None
-    cwd = entry.get("cwd")
-    if allowed is not None:
-        known: bool | None = False
-        if type(cwd) is str:
-            known = known_cwds.get(cwd)
-            if known is None:
-                known = known_cwds[cwd] = inside(cwd, allowed)
-        if not known:
-            stats.skip("other project")
-            return None
-    get = usage.get
-    inp, out = get("input_tokens"), get("output_tokens")
-    if type(inp) is not int or type(out) is not int:
-        stats.skip("missing fields")
-        return None
-    read, write = get("cache_read_input_tokens", 0), get("cache_creation_input_tokens", 0)
-    tokens = {
-        "input": max(inp, 0),
-        "output": max(out, 0),
-        "cache_read": read if type(read) is int and read > 0 else 0,
-        "cache_write": write if type(write) is int and write > 0 else 0,
-    }
-    detail = get("cache_creation")
-    if type(detail) is dict:
-        hour = detail.get("ephemeral_1h_input_tokens", 0)
-        if type(hour) is int and hour > 0:
-            tokens["cache_write_1h"] = hour
-    try:
-        moment = parse_ts(stamp)
-    except ValueError:
-        stats.skip("missing fields")
-        return None
-    mid, rid = body.get("id"), entry.get("requestId")
-    key = f"{mid}:{rid}" if type(mid) is str and type(rid) is str else f"{path.name}:{number:09d}"
-    commands = []
-    content = body.get("content")
-    if type(content) is list:
-        for block in content:
-            if type(block) is dict and block.get("type") == "tool_use":
-                given = block.get("input")
-                command = given.get("command") if type(given) is dict else None
-                if type(command) is str and "bd" in command:
-                    commands.append(command)
-    return Message(
-        key=key,
-        session=session,
-        moment=moment,
-        model=model,
-        tokens=tokens,
-        sidechain=entry.get("isSidechain") is True,
-        commands=commands,
-        day=stamp_day(stamp),
-        cwd=cwd if type(cwd) is str else "",
-    )

@@ -63,16 +63,23 @@ def _sizes(paths: Sequence[Path]) -> list[int]:
 
 def _runs(sizes: list[int], workers: int) -> list[list[int]]:
     """Consecutive runs of file indexes, each about CHUNK_BYTES (at least workers * 4 runs
-    when the files allow, so the workers finish together)."""
-    target = max(1, min(CHUNK_BYTES, sum(sizes) // (workers * 4) or 1))
+    when the files allow, so the workers finish together), a quarter of that around where
+    this process (from the last run back) and the workers (from the first on) are expected to
+    meet: a worker holds a few runs ahead, which this process can no longer take, and waits
+    for."""
+    total = sum(sizes)
+    target = max(1, min(CHUNK_BYTES, total // (workers * 4) or 1))
+    meet = total * (workers - 1) / workers  # (this process reads as fast as one worker)
     runs: list[list[int]] = [[]]
-    held = 0
+    held = at = 0
     for index, size in enumerate(sizes):
-        if runs[-1] and held + size > target:
+        limit = max(1, target // 4) if abs(at - meet) < total / 8 else target
+        if runs[-1] and held + size > limit:
             runs.append([])
             held = 0
         runs[-1].append(index)
         held += size
+        at += size
     return runs
 
 

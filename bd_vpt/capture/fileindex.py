@@ -222,6 +222,8 @@ class FileIndex:
                     entry["ends"] = {s: ends[s] if s in ends else known[s] for s in sorted(held)}
                     entry["keys"] = base64.b64encode(sums + read["keys"]).decode()
             self.files[str(path)] = entry
-        from bd_vpt.state import atomic_write
+        from bd_vpt.ledger.cache import write_atomic
 
-        atomic_write(self.path, orjson.dumps(self.files))  # (under the ledger lock)
+        # (under the ledger lock; not fsynced: a hint, checked against the ledger's marks, so
+        # an index lost or older after a crash only costs a read of the files again)
+        write_atomic(self.path, orjson.dumps(self.files))

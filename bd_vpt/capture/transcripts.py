@@ -15,8 +15,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import chain, repeat
-from operator import attrgetter
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,15 @@ class Attribution:
     starts: dict[str, str | None] = field(default_factory=dict)
     ends: dict[str, str | None] = field(default_factory=dict)
 
+    def steady(self, session: str) -> tuple[bool, str | None]:
+        """(True, fallback(session, moment)) when it is the same at every moment, else
+        (False, None)."""
+        if session in self.session_beads:
+            return True, self.session_beads[session]
+        if session in self.work_items or session in self.parents or self.manual:
+            return False, None
+        return True, self.env_bead
+
     def fallback(self, session: str, moment: datetime, depth: int = 0) -> str | None:
         if session in self.session_beads:
             return self.session_beads[session]
@@ -263,18 +273,46 @@ class Attribution:
         return self.env_bead
 
 
-def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message, str | None]]:
-    """Walk one session in time order, opening and closing bead windows."""
-    out: list[tuple[Message, str | None]] = []
-    append, needed, fallback = out.append, extra.needed, extra.fallback
+Groups = dict[tuple[int, str | None, str, str], list[Message]]
+
+
+def grouped(
+    messages: list[Message],
+    extra: Attribution,
+    mark: tuple[datetime, str] | None,
+    since: datetime | None,
+    stats: Stats,
+) -> Groups:
+    """Walk one session in time order, opening and closing bead windows: its messages by
+    (window, bead, model, UTC day), the window counted up at each change of bead; those at
+    or before the session's mark are left out (counted as already imported), and those
+    before since."""
+    groups: Groups = {}
+    needed, fallback = extra.needed, extra.fallback
     current = extra.starts.get(messages[0].session) if messages else None
+    first = messages[0].session if messages else ""
+    steady, held = extra.steady(first)  # the session's fallback at any moment, if it has one
+    window = 0
+    previous: object = object()
+    bead: str | None
     for message in messages:
         actions = [a for c in message.commands for a in bd_commands(c)] if message.commands else ()
         for kind, beads in actions:
             if kind == "open":
                 current = beads[0]
-        bead = current if current is not None else fallback(message.session, message.moment)
-        append((message, bead))
+        if current is not None:
+            bead = current
+        elif steady and message.session == first:
+            bead = held
+        else:
+            bead = fallback(message.session, message.moment)
+        if bead != previous:
+            window += 1
+            previous = bead
+        if mark is not None and (message.moment, message.key) <= mark:
+            stats.already_imported += 1
+        elif since is None or not message.moment < since:
+            groups.setdefault((window, bead, message.model, message.day), []).append(message)
         for kind, beads in actions:
             if (kind == "close" and current in beads) or kind == "stop":
                 current = None
@@ -282,7 +320,7 @@ def attribute(messages: list[Message], extra: Attribution) -> list[tuple[Message
             extra.windows.setdefault(message.session, []).append((message.moment, current))
     if messages:
         extra.ends[messages[0].session] = current
-    return out
+    return groups
 
 
 def high_water(records: Iterable[Record], source: str) -> dict[str, tuple[datetime, str]]:
@@ -318,27 +356,15 @@ def build_records(
     """One usage record per (session, bead window, model, UTC day), priced per message."""
     records: list[Record] = []
     for messages in sessions.values():
-        for message in messages:
-            if message.parent:
-                extra.parents[message.session] = message.parent
+        if any(map(_PARENT, messages)):  # (most sessions have none: looked for in C)
+            for message in messages:
+                if message.parent:
+                    extra.parents[message.session] = message.parent
     extra.needed = set(extra.parents.values())
     for session in sorted(sessions, key=lambda s: _depth(s, extra.parents)):  # parents first
         messages = sessions[session]
         messages.sort(key=_WHEN)
-        mark = marks.get(session)
-        window = 0
-        previous: object = object()
-        groups: dict[tuple[int, str | None, str, str], list[Message]] = {}
-        for message, bead in attribute(messages, extra):
-            if bead != previous:
-                window += 1
-                previous = bead
-            if mark is not None and (message.moment, message.key) <= mark:
-                stats.already_imported += 1
-                continue
-            if since is not None and message.moment < since:
-                continue
-            groups.setdefault((window, bead, message.model, message.day), []).append(message)
+        groups = grouped(messages, extra, marks.get(session), since, stats)
         for (_window, bead, model, _day), group in groups.items():
             record = _record(session, bead, model, group, cards, actor, source)
             if session in extra.gt_sessions:
@@ -349,6 +375,9 @@ def build_records(
 
 
 _WHEN = attrgetter("moment", "key")  # a message's place in its session: (moment, key)
+_PARENT, _TOKENS, _MOMENT = attrgetter("parent"), attrgetter("tokens"), attrgetter("moment")
+_REPORTED, _SIDECHAIN = attrgetter("reported_cost"), attrgetter("sidechain")
+_GIVEN = partial(is_not, None)
 
 
 def _depth(session: str, parents: dict[str, str]) -> int:
@@ -369,7 +398,7 @@ def _record(
     source: str,
 ) -> Record:
     first, last = group[0], group[-1]
-    used = [message.tokens for message in group]
+    used = list(map(_TOKENS, group))
     # each kind summed over the messages, the kinds in order of first use (loops in C)
     get = dict.get
     tokens: dict[str, int] = {
@@ -377,18 +406,18 @@ def _record(
         for kind in dict.fromkeys(chain.from_iterable(used))
     }
     # (one model, one day: the group's messages are priced from one rate card)
-    cost, ref, provider = cards.total(model, [m.moment for m in group], used, first.day)
+    cost, ref, provider = cards.total(model, list(map(_MOMENT, group)), used, first.day)
     extra: dict[str, Any] = {
         "messages": len(group),
         "first_ts": format_ts(first.moment),
         "last_ts": format_ts(last.moment),
         "last_message": [format_ts(last.moment), last.key],
     }
-    reported = [m.reported_cost for m in group if m.reported_cost is not None]
+    reported = list(filter(_GIVEN, map(_REPORTED, group)))  # (the not-None ones)
     if reported:  # the agent's own price, beside ours (never used for cost_usd)
         extra["reported_cost_usd"] = round(sum(reported), 8)
-    if any(m.sidechain for m in group):
-        extra["sidechain_messages"] = sum(1 for m in group if m.sidechain)
+    if any(map(_SIDECHAIN, group)):
+        extra["sidechain_messages"] = sum(map(bool, map(_SIDECHAIN, group)))
     return usage_record(
         bead=bead,
         actor=actor,

@@ -10,7 +10,7 @@ a warning: never a silent $0. A local model at $0 is an explicit override
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -197,6 +197,9 @@ class RateCards:
         self.kept = kept if kept is not None else {}
         self.made: dict[str, Any] = {}
         self.moment_bound = False  # a card was looked up that holds for its moment only
+        # the compiled sum of a card's messages (capture/lane/price.c), given by the importer
+        # where it is built: total()'s own loop, run in C, with the same floats
+        self.summed: Callable[..., tuple[float | None, int]] | None = None
 
     def _card(self, model: str, moment: datetime, day: str | None = None) -> Card | None:
         key = (model, day or moment.date().isoformat())
@@ -255,7 +258,31 @@ class RateCards:
         cost: float | None = 0.0
         ref: str | None = card_ref
         provider: str | None = card_provider or None
-        for moment, used in zip(moments, tokens, strict=True):
+        rated = (r_in, r_out, read_rate, write_rate, hour_rate)
+        plain = base and type(tokens) is list and all(type(r) is float for r in rated)
+        summed = self.summed if plain else None
+        done = 0  # the messages before it are priced (by summed)
+        for i, (moment, used) in enumerate(zip(moments, tokens, strict=True)):
+            if i < done:
+                continue
+            if summed is not None:  # the messages this card prices alone, in C, from i on
+                cost, done = summed(
+                    tokens,
+                    i,
+                    r_in,
+                    r_out,
+                    read_rate,
+                    write_rate,
+                    hour_rate,
+                    start,
+                    r_read is not None,
+                    r_write is not None,
+                    r_hour is not None,
+                    cost,
+                )
+                if done > i:
+                    ref, provider = card_ref, card_provider or None
+                    continue
             get = used.get
             inp, out, read = get("input", 0), get("output", 0), get("cache_read", 0)
             write, hour = get("cache_write", 0), get("cache_write_1h", 0)

@@ -29,6 +29,8 @@ _FOLD = f".f{ROWS_FORMAT}"
 _FOLD_TAG = f"bd-vpt-fold/{ROWS_FORMAT}/{CACHE_FORMAT}/{SCHEMA_VERSION}"
 
 
+_PATHS = "paths-v1"  # the last blob folded at each ledger path (note_blobs)
+
 _FOLDS: dict[str, BlobFold] = {}  # folds read or made by this process, by blob id (pure)
 _KEEPS: dict[Path, bool] = {}  # per cache folder: whether this process writes folds there
 
@@ -145,6 +147,27 @@ class BlobCache:
         """Write a fold's entry (fold_entry) on disk."""
         if self.dir is not None:
             write_atomic(self._path(sha).with_suffix(_FOLD), entry)
+
+    def noted_blobs(self) -> dict[str, tuple[str, int]]:
+        """The last blob folded at each ledger path: path -> (blob id, length) (tail.py)."""
+        if self.dir is None:
+            return {}
+        try:
+            tag, noted = marshal.loads((self.dir / _PATHS).read_bytes())
+            if tag != _TAG or not isinstance(noted, dict):
+                raise ValueError("not the paths' entry")
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}
+        return noted
+
+    def note_blobs(
+        self, blobs: dict[str, tuple[str, int]], noted: dict[str, tuple[str, int]]
+    ) -> None:
+        """Note these blobs as the last folded at their paths (noted: what noted_blobs()
+        gave; a hint only, checked before use, so two reports writing at once lose nothing
+        but speed)."""
+        if self.dir is not None and blobs:
+            write_atomic(self.dir / _PATHS, marshal.dumps((_TAG, {**noted, **blobs})))
 
     def _small(self, sha: str, suffix: str, kind: type) -> Any:
         """A small entry beside the blob's full one (suffix names what it holds), or None."""

@@ -183,26 +183,43 @@ def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str,
 
 
 def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
-    """Each entry's fold, in order: from the cache, else folded (and cached)."""
+    """Each entry's fold, in order: from the cache, else folded (and cached): from the
+    cached fold of the blob it grew from when it is that blob with lines appended (tail.py),
+    else whole."""
     from bd_vpt.ledger.rows import fold_blob
+    from bd_vpt.ledger.tail import appended
 
     cache = history.cache
     found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
     missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
+    notes: dict[str, tuple[str, int]] = {}  # the blobs folded now, at their paths
+    noted: dict[str, tuple[str, int]] | None = None  # the cache's notes, read at the first miss
     if jobs:
         from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
     if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
         for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
+            if entries[i].on_disk:  # (its length: the file's, which is that blob)
+                try:
+                    size = (history.info.root / entries[i].path).stat().st_size
+                except OSError:
+                    continue
+                notes[entries[i].path] = (entries[i].sha, size)
     for entry, have in zip(entries, found, strict=True):
         if have is not None:
             yield have
             continue
-        fold = fold_blob(_data(history, entry))
+        data = _data(history, entry)
+        if noted is None:
+            noted = cache.noted_blobs()
+        fold = appended(cache, entry.path, data, noted) or fold_blob(data)
         cache.put_fold(entry.sha, fold)
+        notes[entry.path] = (entry.sha, len(data))
         yield fold
+    if notes:
+        cache.note_blobs(notes, cache.noted_blobs() if noted is None else noted)
 
 
 def working_tree(root: Path) -> LedgerView:

@@ -3,11 +3,25 @@
  * that finds keys in two blobs (rows.repeated). */
 #include "lane.h"
 
-static uint32_t crc_table[256];
+#ifndef _WIN32
+#include <pthread.h>
+#endif
+
+static uint32_t crc_table[8][256]; /* [k][i]: the crc of byte i followed by k zero bytes */
 
 static uint32_t crc_more(uint32_t crc, const char *p, Py_ssize_t n) {
+    /* zlib's crc32, eight bytes a step (slicing by eight) */
+    const uint32_t(*t)[256] = crc_table;
+    Py_ssize_t i = 0;
     crc = ~crc;
-    for (Py_ssize_t i = 0; i < n; i++) crc = crc_table[(crc ^ (unsigned char)p[i]) & 0xff] ^ (crc >> 8);
+#if WORDS
+    for (; i + 8 <= n; i += 8) {
+        uint32_t lo = crc ^ load4(p + i), hi = load4(p + i + 4);
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
+#endif
+    for (; i < n; i++) crc = t[0][(crc ^ (unsigned char)p[i]) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -35,8 +49,11 @@ void crc_init(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
+        crc_table[0][i] = c;
     }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++)
+            crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^ crc_table[0][crc_table[k - 1][i] & 0xff];
     PREFIX_CRC[0] = crc_more(0, "usage", 6);
     PREFIX_ADLER[0] = adler_more(1, "usage", 6);
     PREFIX_CRC[1] = crc_more(0, "outcome", 8);
@@ -49,11 +66,88 @@ uint64_t ref_key(int kind, Span ref) {
     return ((uint64_t)adler << 32) | crc;
 }
 
-int keyset_init(KeySet *set) {
-    set->entries = PyMem_RawCalloc(64, sizeof(Entry));
-    set->mask = 63;
-    set->used = 0;
-    return set->entries == NULL ? -1 : 0;
+/* Buffers kept from one fold for the next: given back to the system at a fold's end, their
+ * pages were faulted in again at the next (a tenth of the usage lines' time on the bench
+ * ledger). A few, up to a MiB each; taken and given under a lock (folds run in threads). */
+#define KEPT 16
+#define KEPT_MOST ((size_t)1 << 20)
+static struct {
+    void *p;
+    size_t size;
+} kept[KEPT];
+static PyThread_type_lock kept_lock;
+
+#ifndef _WIN32
+/* A fork while another thread holds the lock would leave it held for good in the child (the
+ * report's worker processes, parallel.beside): fork waits for it, and both sides let it go. */
+static void kept_hold(void) { PyThread_acquire_lock(kept_lock, WAIT_LOCK); }
+static void kept_let_go(void) { PyThread_release_lock(kept_lock); }
+#endif
+
+int kept_init(void) {
+    if (kept_lock != NULL) return 0; /* (once a process) */
+    kept_lock = PyThread_allocate_lock();
+#ifndef _WIN32
+    if (kept_lock != NULL && pthread_atfork(kept_hold, kept_let_go, kept_let_go) == 0) return 0;
+#else
+    if (kept_lock != NULL) return 0;
+#endif
+    PyErr_NoMemory();
+    return -1;
+}
+
+void *kept_take(size_t size, int zeroed) {
+    /* a buffer of size bytes (or more), or NULL (no memory) */
+    void *p = NULL;
+    int best = -1;
+    PyThread_acquire_lock(kept_lock, WAIT_LOCK);
+    for (int i = 0; i < KEPT; i++)
+        if (kept[i].p != NULL && kept[i].size >= size &&
+            (best < 0 || kept[i].size < kept[best].size))
+            best = i;
+    if (best >= 0) {
+        p = kept[best].p;
+        kept[best].p = NULL;
+    }
+    PyThread_release_lock(kept_lock);
+    if (p == NULL) return zeroed ? PyMem_RawCalloc(size, 1) : PyMem_RawMalloc(size);
+    if (zeroed) memset(p, 0, size);
+    return p;
+}
+
+void kept_give(void *p, size_t size) {
+    /* a buffer of size bytes back, kept (or freed) */
+    if (p == NULL) return;
+    PyThread_acquire_lock(kept_lock, WAIT_LOCK);
+    for (int i = 0; i < KEPT && size <= KEPT_MOST; i++) {
+        if (kept[i].p == NULL) {
+            kept[i].p = p;
+            kept[i].size = size;
+            p = NULL;
+            break;
+        }
+    }
+    PyThread_release_lock(kept_lock);
+    PyMem_RawFree(p);
+}
+
+int keyset_init(KeySet *set, Py_ssize_t expected) {
+    /* room for the keys expected, up to 2^17 of them at first (they grow past it) */
+    size_t size = 256;
+    while ((Py_ssize_t)size < expected * 2 && size < ((size_t)1 << 18)) size *= 2;
+    memset(set, 0, sizeof(*set));
+    set->slots = kept_take(size * sizeof(uint32_t), 1);
+    set->mask = size - 1;
+    set->cap = (Py_ssize_t)size / 2;
+    set->keys = kept_take((size_t)set->cap * sizeof(uint64_t), 0);
+    set->texts = kept_take((size_t)set->cap * sizeof(Span), 0);
+    return set->slots == NULL || set->keys == NULL || set->texts == NULL ? -1 : 0;
+}
+
+void keyset_free(KeySet *set) {
+    kept_give(set->slots, (set->mask + 1) * sizeof(uint32_t));
+    kept_give(set->keys, (size_t)set->cap * sizeof(uint64_t));
+    kept_give(set->texts, (size_t)set->cap * sizeof(Span));
 }
 
 static size_t spread(uint64_t key) {
@@ -63,47 +157,54 @@ static size_t spread(uint64_t key) {
     return (size_t)key;
 }
 
-/* 0: added; 1: the text is there already, or many texts share the key (made so, never by
- * chance): the blob goes the Python way; -1: no memory */
-int keyset_add(KeySet *set, uint64_t key, Span text) {
-    size_t j = spread(key) & set->mask;
-    int sharing = 0;
-    while (set->entries[j].used) {
-        Entry *e = &set->entries[j];
-        if (e->key == key) {
-            if (same(e->text, text) || ++sharing > 16) return 1;
+static int keyset_grow(KeySet *set) {
+    if (set->n == set->cap) {
+        Py_ssize_t cap = set->cap * 2;
+        if (cap >= (Py_ssize_t)UINT32_MAX) return -1;
+        uint64_t *keys = kept_take((size_t)cap * sizeof(uint64_t), 0);
+        Span *texts = kept_take((size_t)cap * sizeof(Span), 0);
+        if (keys == NULL || texts == NULL) {
+            PyMem_RawFree(keys);
+            PyMem_RawFree(texts);
+            return -1;
         }
-        j = (j + 1) & set->mask;
+        memcpy(keys, set->keys, (size_t)set->n * sizeof(uint64_t));
+        memcpy(texts, set->texts, (size_t)set->n * sizeof(Span));
+        kept_give(set->keys, (size_t)set->cap * sizeof(uint64_t));
+        kept_give(set->texts, (size_t)set->cap * sizeof(Span));
+        set->keys = keys;
+        set->texts = texts;
+        set->cap = cap;
     }
-    set->entries[j].used = 1;
-    set->entries[j].key = key;
-    set->entries[j].text = text;
-    if (++set->used * 2 > set->mask + 1) {
+    if ((size_t)(set->n + 1) * 2 > set->mask + 1) {
         size_t size = (set->mask + 1) * 2;
-        Entry *entries = PyMem_RawCalloc(size, sizeof(Entry));
-        if (entries == NULL) return -1;
-        for (size_t i = 0; i <= set->mask; i++) {
-            if (!set->entries[i].used) continue;
-            size_t k = spread(set->entries[i].key) & (size - 1);
-            while (entries[k].used) k = (k + 1) & (size - 1);
-            entries[k] = set->entries[i];
+        uint32_t *slots = kept_take(size * sizeof(uint32_t), 1);
+        if (slots == NULL) return -1;
+        for (Py_ssize_t i = 0; i < set->n; i++) {
+            size_t k = spread(set->keys[i]) & (size - 1);
+            while (slots[k]) k = (k + 1) & (size - 1);
+            slots[k] = (uint32_t)(i + 1);
         }
-        PyMem_RawFree(set->entries);
-        set->entries = entries;
+        kept_give(set->slots, (set->mask + 1) * sizeof(uint32_t));
+        set->slots = slots;
         set->mask = size - 1;
     }
     return 0;
 }
 
-int keys64_push(Keys64 *k, uint64_t value) {
-    if (k->n == k->cap) {
-        Py_ssize_t cap = k->cap ? k->cap * 2 : 256;
-        uint64_t *items = PyMem_RawRealloc(k->items, (size_t)cap * sizeof(uint64_t));
-        if (items == NULL) return -1;
-        k->items = items;
-        k->cap = cap;
+/* 0: added; 1: the text is there already, or many texts share the key (made so, never by
+ * chance): the blob goes the Python way; -1: no memory */
+int keyset_add(KeySet *set, uint64_t key, Span text) {
+    if (keyset_grow(set) < 0) return -1; /* room for one more, first */
+    size_t j = spread(key) & set->mask;
+    int sharing = 0;
+    for (uint32_t at; (at = set->slots[j]) != 0; j = (j + 1) & set->mask) {
+        if (set->keys[at - 1] == key && (same(set->texts[at - 1], text) || ++sharing > 16))
+            return 1;
     }
-    k->items[k->n++] = value;
+    set->keys[set->n] = key;
+    set->texts[set->n] = text;
+    set->slots[j] = (uint32_t)++set->n;
     return 0;
 }
 

@@ -67,24 +67,25 @@ static PyObject *fold(PyObject *module, PyObject *args) {
     const char *data = view.buf, *end = data + view.len;
     PyObject *result = NULL, *rest = NULL, *rows = NULL, *ids = NULL, *refs = NULL;
     Keys fields, kinds, outcome_fields, snapshot_fields;
-    KeySet id_set = {NULL, 0, 0}, ref_set = {NULL, 0, 0}, outcome_refs = {NULL, 0, 0};
+    KeySet id_set, ref_set, outcome_refs; /* the keys of the ids and refs of the lines taken */
     Ended ended;
-    Keys64 id_keys = {NULL, 0, 0}, ref_keys = {NULL, 0, 0};
     Lefts lefts = {NULL, 0, 0};
-    Table table = {NULL, 0, 0};
+    Table table = {NULL, 0, 0, NULL};
     Strings strings = {NULL, NULL, NULL, 0, 0};
     Py_ssize_t lines_read = 0;
     Line line;
     usage_keys(&fields, &kinds);
     outcome_keys(&outcome_fields, &snapshot_fields);
-    table.slots = PyMem_RawCalloc(64, sizeof(Slot));
+    table.slots = kept_take(64 * sizeof(Slot), 1);
     table.mask = 63;
     strings.items = PyMem_RawCalloc(64, sizeof(PyObject *));
     strings.texts = PyMem_RawCalloc(64, sizeof(Span));
     strings.hashes = PyMem_RawCalloc(64, sizeof(uint64_t));
     strings.mask = 63;
-    if (keyset_init(&id_set) < 0 || keyset_init(&ref_set) < 0 ||
-        keyset_init(&outcome_refs) < 0 || table.slots == NULL ||
+    Py_ssize_t lines = cut.count ? 0 : view.len / 256; /* (bd-vpt's lines: 300 bytes and more) */
+    int no_sets = keyset_init(&id_set, lines) | keyset_init(&ref_set, lines) |
+                  keyset_init(&outcome_refs, 0);
+    if (no_sets < 0 || table.slots == NULL ||
         strings.items == NULL || strings.texts == NULL || strings.hashes == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -117,8 +118,6 @@ static PyObject *fold(PyObject *module, PyObject *args) {
                     added = keyset_add(&ref_set, ref, line.ref);
                 }
                 if (added == 0) added = table_add(&table, &line);
-                if (added == 0 && keys64_push(&id_keys, id) < 0) added = -1;
-                if (added == 0 && line.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0) added = -1;
                 if (added != 0) {
                     status = added;
                     break;
@@ -157,8 +156,6 @@ static PyObject *fold(PyObject *module, PyObject *args) {
                 ref = ref_key(1, ended.ref);
                 added = keyset_add(&outcome_refs, ref, ended.ref);
             }
-            if (added == 0 && keys64_push(&id_keys, (uint64_t)ended.id_key) < 0) added = -1;
-            if (added == 0 && ended.ref.n >= 0 && keys64_push(&ref_keys, ref) < 0) added = -1;
             if (added != 0) {
                 Py_DECREF(record);
                 if (added < 0) {
@@ -178,9 +175,14 @@ static PyObject *fold(PyObject *module, PyObject *args) {
         Py_DECREF(item);
         if (bad < 0) goto done;
     }
-    ids = PyBytes_FromStringAndSize((const char *)id_keys.items, id_keys.n * 8);
-    refs = PyBytes_FromStringAndSize((const char *)ref_keys.items, ref_keys.n * 8);
+    /* the keys in the order of their lines: the usage lines', then the outcomes' */
+    ids = PyBytes_FromStringAndSize((const char *)id_set.keys, id_set.n * 8);
+    refs = PyBytes_FromStringAndSize(NULL, (ref_set.n + outcome_refs.n) * 8);
     if (ids == NULL || refs == NULL) goto done;
+    if (ref_set.n) memcpy(PyBytes_AS_STRING(refs), ref_set.keys, (size_t)ref_set.n * 8);
+    if (outcome_refs.n)
+        memcpy(PyBytes_AS_STRING(refs) + ref_set.n * 8, outcome_refs.keys,
+               (size_t)outcome_refs.n * 8);
     rows = row_dict(&table, &strings);
     if (rows == NULL) goto done;
     result = Py_BuildValue("(OOOOn)", rows, ids, refs, rest, lines_read);
@@ -189,13 +191,11 @@ done:
     Py_XDECREF(ids);
     Py_XDECREF(refs);
     Py_XDECREF(rest);
-    PyMem_RawFree(id_set.entries);
-    PyMem_RawFree(ref_set.entries);
-    PyMem_RawFree(outcome_refs.entries);
-    PyMem_RawFree(id_keys.items);
-    PyMem_RawFree(ref_keys.items);
+    keyset_free(&id_set);
+    keyset_free(&ref_set);
+    keyset_free(&outcome_refs);
     PyMem_RawFree(lefts.items);
-    PyMem_RawFree(table.slots);
+    if (table.slots != NULL) kept_give(table.slots, (table.mask + 1) * sizeof(Slot));
     strings_free(&strings);
     PyBuffer_Release(&view);
     return result;
@@ -221,6 +221,6 @@ static struct PyModuleDef lane_module = {
 PyMODINIT_FUNC PyInit__lane(void) {
     crc_init();
     text_init();
-    if (outcome_init() < 0) return NULL;
+    if (outcome_init() < 0 || kept_init() < 0) return NULL;
     return PyModule_Create(&lane_module);
 }

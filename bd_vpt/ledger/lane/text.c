@@ -3,56 +3,10 @@
  * gives 0 (read) or -1 (not in that shape: the line is left to the Python lane). */
 #include "lane.h"
 
-static unsigned char PLAIN[256]; /* printable ASCII but the quote and the backslash */
+unsigned char PLAIN[256];
 
 static void plain_init(void) {
     for (int ch = 0x20; ch < 0x7f; ch++) PLAIN[ch] = ch != '"' && ch != '\\';
-}
-
-int read_string(Cur *c, Span *out) {
-    /* a JSON string of printable ASCII without escapes */
-    if (c->p >= c->end || *c->p != '"') return -1;
-    const char *start = ++c->p, *q = start, *end = c->end;
-    while (q < end && PLAIN[(unsigned char)*q]) q++;
-    if (q >= end || *q != '"') return -1;
-    out->p = start;
-    out->n = q - start;
-    c->p = q + 1;
-    return 0;
-}
-
-int read_null(Cur *c) {
-    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
-        c->p += 4;
-        return 0;
-    }
-    return -1;
-}
-
-int read_string_or_null(Cur *c, Span *out) {
-    if (c->p < c->end && *c->p == 'n') {
-        out->p = NULL;
-        out->n = -1;
-        return read_null(c);
-    }
-    return read_string(c, out);
-}
-
-int read_count(Cur *c, int64_t *out) {
-    /* a plain non-negative JSON integer of at most 16 digits: 0 or no leading zero */
-    const char *start = c->p;
-    int64_t value = 0;
-    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-        if (c->p - start >= 16) return -1;
-        value = value * 10 + (*c->p - '0');
-        c->p++;
-    }
-    Py_ssize_t digits = c->p - start;
-    if (digits == 0 || (digits > 1 && *start == '0')) return -1;
-    if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E')) return -1;
-    if (value > MAX_COUNT) return -1;
-    *out = value;
-    return 0;
 }
 
 static const double POWERS[23] = {
@@ -122,10 +76,22 @@ void keys_init(Keys *keys, const char *const *names, int count) {
     keys->count = count;
     for (int i = 0; i < count; i++) keys->lens[i] = strlen(names[i]);
     for (int i = 0; i <= count; i++) keys->after[i] = i < count ? i + 1 : 0;
+    memset(keys->quoted, 0, sizeof(keys->quoted));
+    memset(keys->mask, 0, sizeof(keys->mask));
+    for (int i = 0; i < count; i++) {
+        char quoted[16] = {0}, mask[16] = {0};
+        size_t n = keys->lens[i];
+        if (n > 13) continue; /* read_key compares it byte by byte */
+        quoted[0] = '"';
+        memcpy(quoted + 1, names[i], n);
+        quoted[n + 1] = '"';
+        quoted[n + 2] = ':';
+        memset(mask, 0xff, n + 3);
+        memcpy(keys->quoted[i], quoted, 16);
+        memcpy(keys->mask[i], mask, 16);
+    }
 }
 
-/* the index of the key read (then past its colon), or -1; prev: the key before (count at
- * the start of an object) */
 static inline int equal(const char *a, const char *b, size_t n) {
     /* short texts: no call */
     for (size_t i = 0; i < n; i++)
@@ -133,7 +99,8 @@ static inline int equal(const char *a, const char *b, size_t n) {
     return 1;
 }
 
-int read_key(Cur *c, Keys *keys, int prev) {
+int read_key_slow(Cur *c, Keys *keys, int prev) {
+    /* read_key's way when the guess is not a short key with 16 bytes to compare */
     Span key;
     int guess = keys->after[prev];
     if (guess < keys->count) { /* "name": read in place */
@@ -189,19 +156,6 @@ static int literal(Cur *c, const char *word, size_t n) {
     return 0;
 }
 
-int after_member(Cur *c, char close) {
-    /* after a member of an object or an array: 1 at its close, 0 at a comma (either read
-     * past), -1 at anything else */
-    if (c->p >= c->end) return -1;
-    if (*c->p == close) {
-        c->p++;
-        return 1;
-    }
-    if (*c->p != ',') return -1;
-    c->p++;
-    return 0;
-}
-
 int skip_value(Cur *c, int depth) {
     /* Past one JSON value in the shape the lane reads (compact, strings of printable ASCII
      * without escapes, nested at most 32 deep): the value of a key the record does not
@@ -243,7 +197,7 @@ int skip_value(Cur *c, int depth) {
     }
 }
 
-static signed char ULID_DIGIT[256]; /* Crockford's base 32 (no I, L, O, U): base-36 value */
+signed char ULID_DIGIT[256]; /* no I, L, O, U */
 
 static void ulid_init(void) {
     memset(ULID_DIGIT, -1, sizeof(ULID_DIGIT));
@@ -251,22 +205,6 @@ static void ulid_init(void) {
     for (int ch = 'A'; ch <= 'Z'; ch++)
         if (ch != 'I' && ch != 'L' && ch != 'O' && ch != 'U')
             ULID_DIGIT[ch] = (signed char)(ch - 'A' + 10);
-}
-
-/* whether s is a ULID; if so, *key = int(s[-12:], 36), as rows.id_keys reads it */
-int ulid_key(Span s, int64_t *key) {
-    if (s.n != 26) return 0;
-    int bad = 0;
-    int64_t value = 0;
-    for (int i = 0; i < 14; i++) bad |= ULID_DIGIT[(unsigned char)s.p[i]];
-    for (int i = 14; i < 26; i++) {
-        int digit = ULID_DIGIT[(unsigned char)s.p[i]];
-        bad |= digit;
-        value = value * 36 + digit;
-    }
-    if (bad < 0) return 0;
-    *key = value;
-    return 1;
 }
 
 static int digits(const char *p, int n, int *out) {
@@ -300,7 +238,7 @@ int is_stamp(Span s) {
 
 int64_t stamp_micros(Span s) {
     /* a checked stamp (is_stamp) as microseconds since 1970-01-01T00:00:00Z */
-    int y, m, d, hh, mm, ss, ms;
+    int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0, ms = 0; /* (all set: it is checked) */
     digits(s.p, 4, &y);
     digits(s.p + 5, 2, &m);
     digits(s.p + 8, 2, &d);
@@ -315,13 +253,6 @@ int64_t stamp_micros(Span s) {
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     int64_t days = era * 146097 + doe - 719468;
     return ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000 + ms) * 1000;
-}
-
-int same(Span a, Span b) {
-    if (a.n != b.n) return 0;
-    for (Py_ssize_t i = 0; i < a.n; i++)
-        if (a.p[i] != b.p[i]) return 0;
-    return 1;
 }
 
 const char *trim_end(const char *p, const char *end) {

@@ -1,8 +1,6 @@
 /* Usage lines in bd-vpt's own shape, summed into rows keyed and valued as rows.py's Python
  * lane sums them: (bead, actor, model, day, shape, cut, session) -> [records, input, output,
  * cache_read, cache_write, reasoning, 0, picodollars, first ts]. */
-#include <math.h>
-
 #include "lane.h"
 
 enum {
@@ -44,8 +42,9 @@ int cut_of(Cut *cut, const Span *ts) {
 }
 
 static int read_tokens(Cur *c, Line *line, Keys *keys) {
-    int64_t values[T_COUNT] = {0};
+    int64_t *values = line->tokens; /* (each kind at its T_ place) */
     unsigned seen = 0;
+    memset(line->tokens, 0, sizeof(line->tokens));
     int k = T_COUNT;
     if (c->p >= c->end || *c->p != '{') return -1;
     c->p++;
@@ -63,8 +62,15 @@ static int read_tokens(Cur *c, Line *line, Keys *keys) {
     }
     /* neither input nor output: its count depends on its kinds (records.token_total) */
     if (!(seen & ((1u << T_INPUT) | (1u << T_OUTPUT)))) return -1;
-    for (int i = 0; i < 5; i++) line->tokens[i] = values[i];
     return 0;
+}
+
+static double round_even(double x) {
+    /* nearbyint(x) for x >= 0 (rounded half to even, the default rounding), without a call:
+     * below 2^52, adding 2^52 leaves no fraction and taking it away again is exact; from 2^52
+     * up, x has no fraction */
+    const double big = 4503599627370496.0; /* 2^52 */
+    return x < big ? (x + big) - big : x;
 }
 
 int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *kinds) {
@@ -87,18 +93,30 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
         if (f < 0 || (seen & (1u << f))) return -1;
         seen |= 1u << f;
         switch (f) {
+        /* kind, v, id, ts: read in place, as read_string and read_count would take them (a
+         * ULID and a stamp have no quote, backslash or byte outside printable ASCII) */
         case F_KIND:
-            if (read_string(c, &text) < 0 || text.n != 5 || memcmp(text.p, "usage", 5) != 0)
-                return -1;
+            if (c->end - c->p < 7 || memcmp(c->p, "\"usage\"", 7) != 0) return -1;
+            c->p += 7;
             break;
-        case F_V:
-            if (read_count(c, &number) < 0 || number != 1) return -1;
+        case F_V: /* 1 (a count of 1 is one digit; what follows it, after_member reads) */
+            if (c->p >= c->end || *c->p != '1') return -1;
+            c->p++;
             break;
         case F_ID:
-            if (read_string(c, &line->id) < 0 || !ulid_key(line->id, &line->id_key)) return -1;
+            line->id.p = c->p + 1;
+            line->id.n = 26;
+            if (c->end - c->p < 28 || c->p[0] != '"' || c->p[27] != '"' ||
+                !ulid_key(line->id, &line->id_key))
+                return -1;
+            c->p += 28;
             break;
         case F_TS:
-            if (read_string(c, &line->ts) < 0 || !is_stamp(line->ts)) return -1;
+            line->ts.p = c->p + 1;
+            line->ts.n = 24;
+            if (c->end - c->p < 26 || c->p[0] != '"' || c->p[25] != '"' || !is_stamp(line->ts))
+                return -1;
+            c->p += 26;
             break;
         case F_BEAD:
             if (read_string_or_null(c, &line->bead) < 0 || line->bead.n == 0) return -1;
@@ -123,7 +141,7 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
             } else {
                 if (read_amount(c, &amount) < 0) return -1;
                 /* round(cost * 10**12): the float product, rounded half to even */
-                double pico = nearbyint(amount * 1e12);
+                double pico = round_even(amount * 1e12);
                 if (!(pico < 4611686018427387904.0)) return -1; /* 2^62: an int64 sum */
                 line->priced = 1;
                 line->pico = (int64_t)pico;
@@ -169,30 +187,22 @@ int read_line(const char *p, const char *end, Line *line, Keys *fields, Keys *ki
     return 0;
 }
 
-uint64_t mix(uint64_t h, Span s) {
-    /* eight bytes at a time: a hash for tables, never stored */
-    const uint64_t k = 0x9e3779b97f4a7c15ull;
-    if (s.n < 0) return (h ^ 0xff) * k;
-    Py_ssize_t i = 0;
-    for (; i + 8 <= s.n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s.p + i, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 29;
+static int span_less(Span a, Span b) { /* ts texts (24 bytes) */
+#if WORDS
+    if (a.n == 24 && b.n == 24) { /* as memcmp: the words' bytes the first the highest */
+        for (int i = 0; i < 24; i += 8) {
+            uint64_t x = __builtin_bswap64(load8(a.p + i)), y = __builtin_bswap64(load8(b.p + i));
+            if (x != y) return x < y;
+        }
+        return 0;
     }
-    uint64_t w = 0;
-    memcpy(&w, s.p + i, (size_t)(s.n - i));
-    h = (h ^ w ^ ((uint64_t)s.n << 56)) * k;
-    return h ^ (h >> 29);
-}
-
-static int span_less(Span a, Span b) { /* equal-length ts texts */
+#endif
     return memcmp(a.p, b.p, (size_t)a.n) < 0;
 }
 
 static int table_grow(Table *t) {
     size_t size = (t->mask + 1) * 2;
-    Slot *slots = PyMem_RawCalloc(size, sizeof(Slot));
+    Slot *slots = kept_take(size * sizeof(Slot), 1);
     if (slots == NULL) return -1;
     for (size_t i = 0; i <= t->mask; i++) {
         if (!t->slots[i].used) continue;
@@ -200,15 +210,25 @@ static int table_grow(Table *t) {
         while (slots[j].used) j = (j + 1) & (size - 1);
         slots[j] = t->slots[i];
     }
-    PyMem_RawFree(t->slots);
+    kept_give(t->slots, (t->mask + 1) * sizeof(Slot));
     t->slots = slots;
+    t->last = NULL;
     t->mask = size - 1;
     return 0;
 }
 
 /* 0: added; 1: a sum would pass 2^63 (the blob goes the Python way); -1: no memory */
+static int is_slot_of(const Slot *slot, const Line *line, Span day) {
+    return slot->priced == line->priced && slot->cut == line->cut &&
+           same(slot->bead, line->bead) && same(slot->model, line->model) &&
+           same(slot->actor, line->actor) && same(slot->day, day) &&
+           same(slot->session, line->session);
+}
+
 int table_add(Table *t, const Line *line) {
     Span day = {line->ts.p, 10};
+    Slot *slot = t->last;
+    if (slot != NULL && is_slot_of(slot, line, day)) goto add; /* no hash, no probe */
     uint64_t h = 14695981039346656037ull;
     h = mix(h, line->bead);
     h = mix(h, line->actor);
@@ -217,15 +237,9 @@ int table_add(Table *t, const Line *line) {
     h = mix(h, line->session);
     h = (h ^ (uint64_t)line->priced ^ ((uint64_t)line->cut << 2)) * 1099511628211ull;
     size_t j = h & t->mask;
-    Slot *slot;
     for (;;) {
         slot = &t->slots[j];
-        if (!slot->used) break;
-        if (slot->hash == h && slot->priced == line->priced && slot->cut == line->cut &&
-            same(slot->bead, line->bead) &&
-            same(slot->actor, line->actor) && same(slot->model, line->model) &&
-            same(slot->day, day) && same(slot->session, line->session))
-            break;
+        if (!slot->used || (slot->hash == h && is_slot_of(slot, line, day))) break;
         j = (j + 1) & t->mask;
     }
     if (!slot->used) {
@@ -240,9 +254,11 @@ int table_add(Table *t, const Line *line) {
         slot->cut = line->cut;
         slot->first = line->ts;
         t->used++;
-    } else if (span_less(line->ts, slot->first)) {
-        slot->first = line->ts;
+    } else {
+    add:
+        if (span_less(line->ts, slot->first)) slot->first = line->ts;
     }
+    t->last = slot;
     int64_t add[6] = {1, line->tokens[0], line->tokens[1], line->tokens[2], line->tokens[3],
                       line->tokens[4]};
     for (int i = 0; i < 6; i++)
