@@ -1,8 +1,10 @@
 """The one place that talks to git.
 
-Plain `git` subprocesses (fast start-up, honours GIT_INDEX_FILE and friends); one long-lived
-`git cat-file --batch` reads many blobs (BlobReader). Importing this module costs nearly nothing
-(os only): the pre-commit hook's nothing-to-do check runs through it.
+Plain `git` subprocesses for what hooks and capture need (fast start-up, honours
+GIT_INDEX_FILE and friends); GitPython for reading many blobs through one `git cat-file
+--batch`, imported only there. Importing this module costs nearly nothing (os only; subprocess,
+pathlib and datetime are imported where they are used): the pre-commit hook's nothing-to-do
+check runs through it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
-    from subprocess import CompletedProcess, Popen
+    from subprocess import CompletedProcess
 
 
 class GitError(VptError):
@@ -202,40 +204,19 @@ def ledger_diff(root: Path, a: str, b: str) -> list[tuple[str, str | None, str |
 
 
 class BlobReader:
-    """Reads git objects through one long-lived `git cat-file --batch`, started when first
-    needed (and again after close). No GitPython: its import alone cost 60 ms."""
+    """Reads git objects through one long-lived `git cat-file --batch` (GitPython's)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self._proc: Popen[bytes] | None = None
+        from git import Git
+
+        self._git = Git(str(root))
 
     def read(self, sha: str) -> bytes:
-        """The object's bytes; ValueError when there is no such object."""
-        import subprocess
-
-        if self._proc is None:
-            args, pipe = ["git", "cat-file", "--batch"], subprocess.PIPE
-            self._proc = subprocess.Popen(args, stdin=pipe, stdout=pipe, cwd=self.root)
-        send, answer = self._proc.stdin, self._proc.stdout
-        assert send is not None and answer is not None and "\n" not in sha
-        try:
-            send.write(sha.encode() + b"\n")
-            send.flush()
-            header = answer.readline().split()
-            if header[-1:] in ([b"missing"], [b"ambiguous"]):
-                raise ValueError(f"{sha}: no such object in git")
-            size = int(header[2]) if len(header) == 3 else -1
-            if size >= 0 and len(data := answer.read(size)) == size and answer.read(1) == b"\n":
-                return data
-        except OSError:
-            pass
-        self.close()  # cut off, or an answer it cannot read: a new process next time
-        raise OSError(f"git cat-file --batch gave no answer for {sha}")
+        _hexsha, _kind, _size, data = self._git.get_object_data(sha)
+        return bytes(data)
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:  # its input closed, it ends (what is left is read and dropped)
-            proc.communicate()
+        self._git.clear_cache()
 
 
 def log_added_lines(root: Path, rev: str, pattern: str) -> list[tuple[str, str, str, str]]:
