@@ -246,19 +246,21 @@ def _facts(found: facts.Facts) -> tuple[Any, ...]:
 
 
 def _collected_alike(rows: dict[tuple[Any, ...], list[Any]]) -> None:
+    """collect_rows with the compiled collect and without it, by bead and by every period."""
     config = Config()
-    try:
-        expected: Any = _facts(facts.collect_rows(rows, [], config))
-    except Exception as error:  # the error itself is what is compared
-        expected = type(error)
-    compiled, timeline.COMPILED = timeline.COMPILED, None
-    try:
-        python: Any = _facts(facts.collect_rows(rows, [], config))
-    except Exception as error:  # the error itself is what is compared
-        python = type(error)
-    finally:
-        timeline.COMPILED = compiled
-    assert expected == python, rows
+    for every in (None, "day", "week", "month"):
+        try:
+            expected: Any = _facts(facts.collect_rows(rows, [], config, every=every))
+        except Exception as error:  # the error itself is what is compared
+            expected = type(error)
+        compiled, timeline.COMPILED = timeline.COMPILED, None
+        try:
+            python: Any = _facts(facts.collect_rows(rows, [], config, every=every))
+        except Exception as error:  # the error itself is what is compared
+            python = type(error)
+        finally:
+            timeline.COMPILED = compiled
+        assert expected == python, (every, rows)
 
 
 @needs_story
@@ -308,6 +310,7 @@ def test_many_rows_in_64_bits_are_summed_here_and_alike() -> None:
         row = [rnd.randrange(1, 9), *(rnd.randrange(10**6) for _ in range(6))]
         rows[key] = [*row, rnd.randrange(10**12), "2026-03-01T00:00:00.000Z"]
     assert COMPILED is not None and COMPILED.collect(rows) is not None
+    assert COMPILED.collect(rows, lambda day: day[:7]) is not None
     _collected_alike(rows)
 
 
@@ -362,11 +365,12 @@ def test_a_report_with_no_by_is_added_up_alike(
     config: Config,
     ends: tuple[str | None, str | None],
 ) -> None:
-    """summarize_facts with the compiled parts (collect, states, fleet) and without them:
-    the same document, byte for byte, over random usage, stories, configs and windows."""
+    """summarize_facts and a weekly trend with the compiled parts (collect, states, fleet) and
+    without them: the same documents, byte for byte, over random usage, stories, configs and
+    windows."""
     import orjson
 
-    from bd_vpt.economics.metrics import summarize_facts, window
+    from bd_vpt.economics.metrics import summarize_facts, trend_rows, window
 
     win = window(*ends)
     records = [r for story in told for r in story]
@@ -375,7 +379,10 @@ def test_a_report_with_no_by_is_added_up_alike(
         timeline.forget_states()
         try:
             found = facts.collect_rows(rows, list(records), config, win)
-            return orjson.dumps(summarize_facts(found, config, win=win))
+            weeks = trend_rows(
+                rows, list(records), config, every="week", since=ends[0], until=ends[1]
+            )
+            return orjson.dumps([summarize_facts(found, config, win=win), weeks])
         except Exception as error:  # the error itself is what is compared
             return type(error)
 

@@ -4,7 +4,7 @@ def states(
     grouped: dict[str, list[dict[str, Any]]], state: type, completion: type, utc: Any, /
 ) -> dict[str, Any]: ...
 def collect(
-    rows: dict[tuple[Any, ...], list[Any]], /
+    rows: dict[tuple[Any, ...], list[Any]], period_of: Any = None, /
 ) -> (
     tuple[dict[tuple[Any, ...], list[int]], dict[str, dict[str, float]], dict[str, set[str]], int]
     | None

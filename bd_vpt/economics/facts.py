@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from bd_vpt.config import Config
@@ -147,8 +148,9 @@ def collect_rows(
     periods: dict[str, str] = {}  # UTC day -> its period (every)
     summed = None
     compiled = timeline.COMPILED
-    if plain and total_basis and not filtering and compiled is not None:
-        summed = compiled.collect(rows)  # (None: declined, a sum beyond 64 bits)
+    if by is None and total_basis and not filtering and compiled is not None:
+        of = None if every is None else partial(period, every=every)
+        summed = compiled.collect(rows, of)  # (None: declined, a sum beyond 64 bits)
     if summed is not None:
         facts.buckets, facts.bead_days, facts.unpriced_days, usage_records = summed
         rows = {}  # summed

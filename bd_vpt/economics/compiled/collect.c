@@ -1,5 +1,6 @@
-/* collect(): facts.collect_rows' sums for a fleet summary (one bucket per bead, tokens on the
- * total basis, no window), from the usage rows of a folded ledger.
+/* collect(): facts.collect_rows' sums with no --by, tokens on the total basis and no window:
+ * one bucket per bead (a fleet summary), or per bead and period (a trend: period_of(day) gives
+ * a day's period, asked once per day), from the usage rows of a folded ledger.
  *
  * Row keys are (bead, actor, model, day, shape, cut, session), rows [records, input, output,
  * cache_read, cache_write, reasoning, unsplit total, cost in picodollars, first ts]
@@ -53,9 +54,9 @@ static int add_day(PyObject *days, PyObject *day, int64_t cost, int *ok) {
     return bad;
 }
 
-/* the bead's slot in sums (a new one, zeros, the first time) */
-static Py_ssize_t slot_of(PyObject *index, Sums *sums, PyObject *bead) {
-    PyObject *at = PyDict_GetItemWithError(index, bead);
+/* the bucket's slot in sums (a new one, zeros, the first time); key: its bucket's key */
+static Py_ssize_t slot_of(PyObject *index, Sums *sums, PyObject *key) {
+    PyObject *at = PyDict_GetItemWithError(index, key);
     if (at != NULL) return PyLong_AsSsize_t(at);
     if (PyErr_Occurred()) return -1;
     if (sums->n == sums->cap) {
@@ -70,7 +71,7 @@ static Py_ssize_t slot_of(PyObject *index, Sums *sums, PyObject *bead) {
     }
     memset(sums->sums[sums->n], 0, sizeof(*sums->sums));
     PyObject *number = PyLong_FromSsize_t(sums->n);
-    if (number == NULL || PyDict_SetItem(index, bead, number) < 0) {
+    if (number == NULL || PyDict_SetItem(index, key, number) < 0) {
         Py_XDECREF(number);
         return -1;
     }
@@ -100,15 +101,34 @@ static int to_dollars(PyObject *bead_days) {
     return 0;
 }
 
+/* the bucket's key: (bead, "") or (bead, period, "") */
+static PyObject *bucket_key(PyObject *bead, PyObject *day, PyObject *period_of, PyObject *periods,
+                            PyObject *empty) {
+    if (period_of == Py_None) return PyTuple_Pack(2, bead, empty);
+    PyObject *period = PyDict_GetItemWithError(periods, day);
+    if (period == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        period = PyObject_CallOneArg(period_of, day);
+        if (period == NULL || PyDict_SetItem(periods, day, period) < 0) {
+            Py_XDECREF(period);
+            return NULL;
+        }
+        Py_DECREF(period); /* (periods holds it) */
+    }
+    return PyTuple_Pack(3, bead, period, empty);
+}
+
 PyObject *collect(PyObject *self, PyObject *args) {
-    PyObject *rows;
-    if (!PyArg_ParseTuple(args, "O!", &PyDict_Type, &rows)) return NULL;
+    PyObject *rows, *period_of = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|O", &PyDict_Type, &rows, &period_of)) return NULL;
     PyObject *index = PyDict_New(), *bead_days = PyDict_New(), *unpriced = PyDict_New();
-    PyObject *result = NULL, *buckets = NULL, *empty = NULL;
+    PyObject *periods = PyDict_New(), *empty = PyUnicode_FromString("");
+    PyObject *result = NULL, *buckets = NULL;
     Sums sums = {NULL, 0, 0};
     int64_t records = 0;
     int ok = 1;
-    if (index == NULL || bead_days == NULL || unpriced == NULL) goto done;
+    if (index == NULL || bead_days == NULL || unpriced == NULL || periods == NULL || empty == NULL)
+        goto done;
     PyObject *key, *row;
     Py_ssize_t pos = 0;
     while (ok && PyDict_Next(rows, &pos, &key, &row)) {
@@ -151,7 +171,9 @@ PyObject *collect(PyObject *self, PyObject *args) {
             }
         }
         add(&records, count, &ok);
-        Py_ssize_t at = slot_of(index, &sums, bead);
+        PyObject *bucket_is = bucket_key(bead, day, period_of, periods, empty);
+        Py_ssize_t at = bucket_is ? slot_of(index, &sums, bucket_is) : -1;
+        Py_XDECREF(bucket_is);
         if (at < 0) goto done;
         int64_t *bucket = sums.sums[at], tokens;
         if (shape & UNSPLIT) {
@@ -179,26 +201,22 @@ PyObject *collect(PyObject *self, PyObject *args) {
     }
     if (to_dollars(bead_days) < 0) goto done;
     buckets = PyDict_New();
-    empty = PyUnicode_FromString("");
-    if (buckets == NULL || empty == NULL) goto done;
-    PyObject *bead, *number;
+    if (buckets == NULL) goto done;
+    PyObject *bucket_is, *number;
     pos = 0;
-    while (PyDict_Next(index, &pos, &bead, &number)) {
+    while (PyDict_Next(index, &pos, &bucket_is, &number)) {
         int64_t *bucket = sums.sums[PyLong_AsSsize_t(number)];
         PyObject *list = PyList_New(SLOTS);
-        PyObject *pair = list ? PyTuple_Pack(2, bead, empty) : NULL;
         for (int i = 0; list && i < SLOTS; i++) {
             PyObject *x = PyLong_FromLongLong(bucket[i]);
             if (x == NULL) break;
             PyList_SET_ITEM(list, i, x);
         }
-        if (pair == NULL || PyErr_Occurred() || PyDict_SetItem(buckets, pair, list) < 0) {
+        if (list == NULL || PyErr_Occurred() || PyDict_SetItem(buckets, bucket_is, list) < 0) {
             Py_XDECREF(list);
-            Py_XDECREF(pair);
             goto done;
         }
         Py_DECREF(list);
-        Py_DECREF(pair);
     }
     result = Py_BuildValue("(OOOL)", buckets, bead_days, unpriced, (long long)records);
 done:
@@ -207,6 +225,7 @@ done:
     Py_XDECREF(bead_days);
     Py_XDECREF(unpriced);
     Py_XDECREF(buckets);
+    Py_XDECREF(periods);
     Py_XDECREF(empty);
     return result;
 }

@@ -1,8 +1,8 @@
 /* economics' compiled parts, the module bd_vpt.economics._compiled (optional: built by setup.py
  * where a C compiler is found; without it the same is done in Python):
  * - states (story.c): each bead's story, as timeline.fold tells it;
- * - collect (collect.c): a fleet summary's usage rows summed per bead, as facts.collect_rows
- *   sums them;
+ * - collect (collect.c): usage rows summed per bead (and period), as facts.collect_rows sums
+ *   them with no --by and no window;
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
  *   summarize_facts adds it.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
@@ -13,9 +13,10 @@ static PyMethodDef methods[] = {
      "states(grouped, BeadState, Completion, utc) -> {bead: BeadState | None}: each bead's "
      "story as timeline.fold tells it; None: declined, fold it in Python."},
     {"collect", collect, METH_VARARGS,
-     "collect(rows) -> (buckets, bead_days, unpriced_days, records) | None: usage rows summed "
-     "per bead on the total basis, with no window, as facts.collect_rows sums them; None: "
-     "declined (a value that is not an int of 64 bits), sum them in Python."},
+     "collect(rows, period_of=None) -> (buckets, bead_days, unpriced_days, records) | None: "
+     "usage rows summed per bead (and period: period_of(day)) on the total basis, with no "
+     "window and no --by, as facts.collect_rows sums them; None: declined (a value that is "
+     "not an int of 64 bits), sum them in Python."},
     {"fleet", fleet, METH_VARARGS,
      "fleet(moving, bead_days, unpriced_days, weights, human_rate, since, until, limit, "
      "BeadState, Completion) -> (closed, weighted, completions, completed, reopens, "
