@@ -6,23 +6,11 @@ results (tests/test_claude_reader.py holds the two together)."""
 
 from __future__ import annotations
 
-import os
-from types import ModuleType
-
+from bd_vpt import compiled
 from bd_vpt.economics.pricing import RateCards
 
-
-def _compiled() -> ModuleType | None:
-    if os.environ.get("BD_VPT_LANE") == "python":
-        return None
-    try:
-        from bd_vpt.capture import _claude
-    except ImportError:  # installed where no C compiler was found
-        return None
-    return _claude
-
-
-LANE = _compiled()  # (tests set it, or claude_code.READER, to None for the Python way)
+# (tests set it, or claude_code.READER, to None for the Python way)
+LANE = compiled("bd_vpt.capture._claude")
 
 
 def priced(cards: RateCards) -> RateCards:

@@ -14,13 +14,12 @@ and periods by those moments (see metrics.py).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import is_, itemgetter
-from types import ModuleType
 from typing import Any
 
+from bd_vpt import compiled
 from bd_vpt.config import Config
 from bd_vpt.ledger.records import Record, parse_ts
 
@@ -125,23 +124,11 @@ def states_of(grouped: dict[str, list[Record]]) -> dict[str, BeadState]:
     return states
 
 
-def _compiled() -> ModuleType | None:
-    """economics' compiled parts (compiled/*.c), or None: not built (no C compiler at
-    install) or turned off (BD_VPT_LANE=python); the same figures come from Python then."""
-    if os.environ.get("BD_VPT_LANE") == "python":
-        return None
-    try:
-        from bd_vpt.economics import _compiled as compiled
-    except ImportError:
-        return None
-    return compiled
-
-
 def forget_states() -> None:
     _HELD.clear()
 
 
-COMPILED = _compiled()
+COMPILED = compiled("bd_vpt.economics._compiled")  # (compiled/*.c)
 
 
 def fold(bead: str, moments: list[datetime], outcomes: list[Record]) -> BeadState:

@@ -20,13 +20,13 @@ ever takes a subset of what the Python lane takes and gives the same values
 
 from __future__ import annotations
 
-import os
 import re
-from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
+
+from bd_vpt import compiled
 
 Count = Annotated[int, Meta(ge=0, le=10**15)]
 Requests = Annotated[int, Meta(ge=1, le=10**15)]
@@ -109,17 +109,8 @@ def decode(raw: bytes) -> Usage | None:
     return usage
 
 
-def _compiled() -> ModuleType | None:
-    if os.environ.get("BD_VPT_LANE") == "python":
-        return None
-    try:
-        from bd_vpt.ledger import _lane
-    except ImportError:  # installed where no C compiler was found
-        return None
-    return _lane
-
-
-LANE = _compiled()  # the compiled lane, or None (tests set it to None for the Python way)
+# the compiled lane, or None (tests set it to None for the Python way)
+LANE = compiled("bd_vpt.ledger._lane")
 
 # rows, id keys (int64), ref keys (uint64), the other lines (index, bytes; or index, an outcome
 # the compiled lane read: a dict equal to orjson's), lines read

@@ -21,6 +21,9 @@ PyObject *states(PyObject *self, PyObject *args);
 /* type's layout: 0 when it is not a slots dataclass of exactly count fields (no __post_init__) */
 int layout_of(PyObject *type, int count, Layout *out);
 PyObject *summing(void); /* builtins.sum (borrowed): floats added as Python adds them */
+/* float(x) for an int or a float (what the schema lets an amount be, and float * int converts
+ * an int as); with *ok = 0: something else (bool included: the caller declines). */
+double number(PyObject *x, int *ok);
 
 /* fleet.c */
 int fleet_init(void);

@@ -36,21 +36,6 @@ static int inside(const Window *w, PyObject *moment) {
 
 static int is_float(PyObject *x) { return PyFloat_CheckExact(x); }
 
-/* a weight (a float, or an int as float * int converts it); *ok = 0 otherwise */
-static double weight_value(PyObject *x, int *ok) {
-    if (PyFloat_CheckExact(x)) return PyFloat_AS_DOUBLE(x);
-    if (PyLong_CheckExact(x)) {
-        double d = PyLong_AsDouble(x);
-        if (d == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear();
-            *ok = 0;
-        }
-        return d;
-    }
-    *ok = 0;
-    return 0.0;
-}
-
 /* config.weight(snapshot.get("priority")) */
 static double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
     PyObject *priority = PyDict_GetItemString(snapshot, "priority");
@@ -59,7 +44,7 @@ static double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
         found = PyDict_GetItemString(weights, "unknown");
         if (found == NULL) found = PyDict_GetItemString(weights, "P2");
         if (found == NULL) return 2.0;
-        return weight_value(found, ok);
+        return number(found, ok);
     }
     if (!PyLong_CheckExact(priority)) {
         *ok = 0;
@@ -80,7 +65,7 @@ static double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
         }
         return 0.0;
     }
-    return weight_value(found, ok);
+    return number(found, ok);
 }
 
 PyObject *fleet(PyObject *self, PyObject *args) {
@@ -94,7 +79,7 @@ PyObject *fleet(PyObject *self, PyObject *args) {
     Layout state, run;
     if (!layout_of(state_type, 18, &state) || !layout_of(ctype, 6, &run)) Py_RETURN_NONE;
     int ok = 1;
-    double rate = weight_value(rate_obj, &ok);
+    double rate = number(rate_obj, &ok);
     PyObject *closed = PyList_New(0), *completed = PyList_New(0), *sum_fn = summing();
     PyObject *iter = PyObject_GetIter(moving), *pair = NULL, *result = NULL, *costs = NULL;
     double weighted = 0.0, money[5] = {0.0, 0.0, 0.0, 0.0, 0.0};

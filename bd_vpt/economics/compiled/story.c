@@ -45,9 +45,8 @@ static PyObject *moment_of(PyObject *ts, PyObject *utc) {
     return moment;
 }
 
-/* float(x) for an int or a float (what the schema lets an amount be); -1 with *ok = 0:
- * something else (bool included: the caller declines). */
-static double number(PyObject *x, int *ok) {
+/* number (compiled.h) */
+double number(PyObject *x, int *ok) {
     if (PyFloat_CheckExact(x)) return PyFloat_AS_DOUBLE(x);
     if (PyLong_CheckExact(x)) {
         double d = PyLong_AsDouble(x);
