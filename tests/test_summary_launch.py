@@ -4,8 +4,6 @@ included."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 import subprocess
 import sys
@@ -13,31 +11,14 @@ from typing import Any
 
 import pytest
 
-from bd_vpt import cli, launch
-from bd_vpt.ledger import tree
 from bd_vpt.ledger.cache import forget_folds
 from tests.helpers import SHARD_A, Repo, run_cli, two_shards
-from tests.test_again import FORMS
-
-
-def _launch(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = launch.main(list(argv))
-    assert not tree._HANDED  # what the early answer made went to the report, or is forgotten
-    return code, out.getvalue(), err.getvalue()
+from tests.test_again import FORMS, _launch, _no_click
 
 
 def _click(*argv: str) -> tuple[int, str, str]:
     result = run_cli(*argv)
     return result.code, result.out, result.err
-
-
-def _no_click(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(argv: Any = None) -> int:
-        raise AssertionError("asked bd_vpt.cli")
-
-    monkeypatch.setattr(cli, "main", refuse)
 
 
 def _fresh(repo: Repo) -> None:
