@@ -16,7 +16,7 @@ from bd_vpt.cli.options import (
     since_option,
     warn_all,
 )
-from bd_vpt.integrations.importing import run_one, written_line
+from bd_vpt.integrations.importing import price_warnings, run_one, written_line
 
 
 @cli.command()
@@ -122,12 +122,7 @@ def _import_all(
     )
     result.pop("remember")  # done: each import noted the files it read
     if fmt != "json":
-        warn_all(
-            [
-                f"no known price for model {m!r}: cost_usd left null"
-                for m in result["unknown_models"]
-            ]
-        )
+        warn_all(price_warnings(result))
     verb = "would write" if dry_run else "wrote"
     lines = []
     if not kinds:

@@ -70,8 +70,8 @@ def run_one(
     )
     result.pop("remember")  # done: run_import noted the files it read
     if fmt != "json":
-        for model in result["unknown_models"]:
-            warn(f"no known price for model {model!r}: cost_usd left null")
+        for text in price_warnings(result):
+            warn(text)
     verb = "would write" if dry_run else "wrote"
     lines = [
         f"{result['files']} file(s), {result['messages']:,} message(s) "
@@ -84,6 +84,11 @@ def run_one(
         )
     lines.append(written_line(result, verb))
     emit(Report(result, after=lines), fmt)
+
+
+def price_warnings(result: dict[str, Any]) -> list[str]:
+    """One warning per model an import met with no known price."""
+    return [f"no known price for model {m!r}: cost_usd left null" for m in result["unknown_models"]]
 
 
 def written_line(result: dict[str, Any], verb: str) -> str:

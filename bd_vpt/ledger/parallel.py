@@ -40,7 +40,8 @@ Job = tuple[str, str | None]  # blob id, work-tree path holding exactly it (or N
 MIN_BYTES = 24 * 2**20  # below this, one process folds faster than starting workers
 MIN_JOBS = 4
 _WORKER: History | None = None  # each worker's own reader (one `git cat-file` per worker)
-_WRITES: list[tuple[str, bytes]] = []  # each worker's entries, written as it exits
+_WRITES: list[tuple[str, bytes]] | None = None  # each worker's entries, written as it exits
+# (None: this worker writes none, a repository's first report: BlobCache.keeps_folds)
 _POOLS: list[ProcessPoolExecutor] = []  # pools whose workers may still be writing
 
 
@@ -73,9 +74,9 @@ def _start(info: RepoInfo, use_cache: bool, keep: bool) -> None:
     """keep: write the folds (the parent's BlobCache.keeps_folds)."""
     from multiprocessing.util import Finalize
 
-    global _WORKER
+    global _WORKER, _WRITES
     _WORKER = History.open(info, use_cache=use_cache)
-    _WRITES.clear()
+    _WRITES = [] if keep else None
     if keep:
         Finalize(None, _write_all, exitpriority=10)  # run as the worker exits
 
@@ -87,15 +88,17 @@ def _fold(job: Job) -> bytes:
     assert _WORKER is not None
     sha, path = job
     entry = fold_entry(sha, fold_blob(_WORKER.read(sha, path)))
-    _WRITES.append((sha, entry))
+    if _WRITES is not None:
+        _WRITES.append((sha, entry))
     return entry  # what the cache holds: the parent loads it as it loads the cache
 
 
 def _write_all() -> None:
-    if _WORKER is not None:
+    global _WRITES
+    if _WORKER is not None and _WRITES is not None:
         for sha, entry in _WRITES:
             _WORKER.cache.put_fold_entry(sha, entry)
-    _WRITES.clear()
+    _WRITES = None
 
 
 def settle() -> None:
