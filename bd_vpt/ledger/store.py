@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ def writer_slug(actor: str, root: Path) -> str:
 
     Two writers (or two worktrees of one person) never append to the same file.
     """
+    import socket
+
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", actor).strip("-.")[:40] or "anon"
     place = f"{socket.gethostname()}\0{root.resolve()}".encode()
     return f"{name}-{hashlib.sha1(place).hexdigest()[:6]}"
