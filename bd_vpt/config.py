@@ -102,11 +102,12 @@ def default_document(sync_since: str) -> dict[str, Any]:
     }
 
 
-def here() -> tuple[RepoInfo, Config]:
-    """The repository bd-vpt runs in (from the current folder) and its config."""
+def here(found: RepoInfo | None = None) -> tuple[RepoInfo, Config]:
+    """The repository bd-vpt runs in (from the current folder, unless found already) and its
+    config."""
     from bd_vpt import repo
 
-    info = repo.discover()
+    info = found or repo.discover()
     return info, load(info.root, known_good=info.state_dir / "config-ok")
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
+# the repository _kept found, for make when it had no answer (one `git rev-parse` the less)
+_FOUND: list[RepoInfo] = []
 FORMATS = ("table", "json", "csv", "markdown")  # summary's (cli/options.py REPORT_FORMATS)
 
 
@@ -84,6 +86,7 @@ def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
     from bd_vpt.repo import discover
 
     info = discover()
+    _FOUND[:] = [info]
     root = info.root
     data = optional_regular(root / ".beads" / "vpt" / "config.toml", root=root, what="config")
     raw = tomllib.loads(data.decode("utf-8")) if data is not None else {}
@@ -99,6 +102,7 @@ def forget() -> None:
     from bd_vpt.ledger.tree import forget as forget_tree
 
     forget_tree()
+    _FOUND.clear()
 
 
 def keep(info: RepoInfo, digest: str, report: Report, fmt: str, wide: bool) -> None:
@@ -131,7 +135,7 @@ def make(argv: list[str]) -> int | None:
     by, fmt, wide = asked
     file_size_limit_is_an_error()
     try:
-        info, config = here()
+        info, config = here(_FOUND[0] if _FOUND else None)
         view = open_view(info, progress=fmt not in ("json", "csv"))
         run_summary(info, config, view, by, None, None, False, wide, fmt, True)
     except (Exception, KeyboardInterrupt) as exc:
