@@ -78,8 +78,7 @@ def answer(argv: list[str]) -> bool:
 
 
 def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
-    import tomllib
-
+    from bd_vpt.config import document_of, known_good
     from bd_vpt.files import optional_regular
     from bd_vpt.ledger.memo import Memo, key
     from bd_vpt.ledger.tree import worktree
@@ -89,7 +88,7 @@ def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
     _FOUND[:] = [info]
     root = info.root
     data = optional_regular(root / ".beads" / "vpt" / "config.toml", root=root, what="config")
-    raw = tomllib.loads(data.decode("utf-8")) if data is not None else {}
+    raw = document_of(data, known_good(info)) if data is not None else {}
     _files, skipped, fingerprint = worktree(root, hand_on=True)  # the report's, if no answer
     if skipped:
         return None  # the report warns about them
