@@ -28,6 +28,10 @@ import zlib
 
 from bd_vpt import __version__
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -128,11 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         if args in (["--help"], ["-h"]):
             return _help()
         if args[:1] == ["summary"]:
-            from bd_vpt.integrations.again import answer, make
+            with _paused():
+                from bd_vpt.integrations.again import answer, make
 
-            if answer(args):
-                return 0
-            made = make(args)
+                if answer(args):
+                    return 0
+                made = make(args)
             if made is not None:
                 return _ended(made)
         if args == ["hook", "pre-commit"]:
@@ -141,9 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             if nothing_to_do():
                 return 0
         if args[:2] == ["import", "claude-code"] and args[2:] in ([], ["--hook"]):
-            from bd_vpt.integrations.importing import plain
+            with _paused():
+                from bd_vpt.integrations.importing import plain
 
-            return plain("claude-code", hook=len(args) == 3)
+                return plain("claude-code", hook=len(args) == 3)
         dialect = _shell(args)
         if dialect is not None:
             from bd_vpt.integrations.shell import shell_function
@@ -163,6 +169,16 @@ def main(argv: list[str] | None = None) -> int:
 
             forget()
     return _ended(code)
+
+
+def _paused() -> AbstractContextManager[None]:
+    """The cycle collector off for a command run here, start-up included: its imports make
+    only long-lived objects (modules, functions, classes), which the collector would walk
+    again and again as they are made (some 50 collections, 5-10 ms of a 0.1 s command), and
+    its folds are paused already (ledger/pause.py, whose reasoning this is)."""
+    from bd_vpt.ledger.pause import gc_paused
+
+    return gc_paused()
 
 
 def _ended(code: int) -> int:
