@@ -12,6 +12,8 @@ importing click and the command table (most of a start-up).
   nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
 - `bd-vpt import claude-code` and `bd-vpt import claude-code --hook` (Claude Code's hook, run
   after every reply): run without click (bd_vpt.integrations.importing), the same output and exit code.
+- `bd-vpt pr --base X [--head Y] [--format markdown|json]` (what CI runs on every pull
+  request): made without click (bd_vpt.integrations.pr_plain), the same output and exit code.
 - `bd-vpt summary` in its plain forms (`--by`, `--format`, `--wide`): asked again, the text it
   printed the last time for the same ledger and config; else made without click, as the
   command makes it (bd_vpt.integrations.again).
@@ -27,10 +29,6 @@ import sys
 import zlib
 
 from bd_vpt import __version__
-
-TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -132,12 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         if args in (["--help"], ["-h"]):
             return _help()
         if args[:1] == ["summary"]:
-            with _paused():
-                from bd_vpt.integrations.again import answer, make
+            from bd_vpt.integrations.again import answer, make
 
-                if answer(args):
-                    return 0
-                made = make(args)
+            if answer(args):
+                return 0
+            made = make(args)
             if made is not None:
                 return _ended(made)
         if args == ["hook", "pre-commit"]:
@@ -145,11 +142,16 @@ def main(argv: list[str] | None = None) -> int:
 
             if nothing_to_do():
                 return 0
-        if args[:2] == ["import", "claude-code"] and args[2:] in ([], ["--hook"]):
-            with _paused():
-                from bd_vpt.integrations.importing import plain
+        if args[:1] == ["pr"]:
+            from bd_vpt.integrations.pr_plain import plain as plain_pr
 
-                return plain("claude-code", hook=len(args) == 3)
+            made = plain_pr(args)
+            if made is not None:
+                return _ended(made)
+        if args[:2] == ["import", "claude-code"] and args[2:] in ([], ["--hook"]):
+            from bd_vpt.integrations.importing import plain
+
+            return plain("claude-code", hook=len(args) == 3)
         dialect = _shell(args)
         if dialect is not None:
             from bd_vpt.integrations.shell import shell_function
@@ -188,16 +190,6 @@ def run() -> None:
     if parallel is not None:
         parallel.settle()
     os._exit(code)
-
-
-def _paused() -> AbstractContextManager[None]:
-    """The cycle collector off for a command run here, start-up included: its imports make
-    only long-lived objects (modules, functions, classes), which the collector would walk
-    again and again as they are made (some 50 collections, 5-10 ms of a 0.1 s command), and
-    its folds are paused already (ledger/pause.py, whose reasoning this is)."""
-    from bd_vpt.ledger.pause import gc_paused
-
-    return gc_paused()
 
 
 def _ended(code: int) -> int:

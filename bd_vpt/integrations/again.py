@@ -65,8 +65,11 @@ def answer(argv: list[str]) -> bool:
     if asked is None:
         return False
     by, fmt, wide = asked
+    from bd_vpt.ledger.pause import gc_paused
+
     try:
-        text = _kept(by, fmt, wide)
+        with gc_paused():  # (start-up: see make)
+            text = _kept(by, fmt, wide)
     except Exception:  # anything unusual: the slow way says what it is
         forget()
         return False
@@ -128,15 +131,21 @@ def make(argv: list[str]) -> int | None:
 
     from bd_vpt.config import here
     from bd_vpt.errors import failed
+    from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.ledger.view import open_view
     from bd_vpt.state import file_size_limit_is_an_error
 
     by, fmt, wide = asked
     file_size_limit_is_an_error()
     try:
-        info, config = here(_FOUND[0] if _FOUND else None)
-        view = open_view(info, progress=fmt not in ("json", "csv"))
-        run_summary(info, config, view, by, None, None, False, wide, fmt, True)
+        # the cycle collector off, start-up included: the report's imports make only
+        # long-lived objects (modules, functions, classes), which it would walk again and
+        # again as they are made (some 30 collections, 4-6 ms), and its folds are paused
+        # already (ledger/pause.py, whose reasoning this is)
+        with gc_paused():
+            info, config = here(_FOUND[0] if _FOUND else None)
+            view = open_view(info, progress=fmt not in ("json", "csv"))
+            run_summary(info, config, view, by, None, None, False, wide, fmt, True)
     except (Exception, KeyboardInterrupt) as exc:
         code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
         if code is None:

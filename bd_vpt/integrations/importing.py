@@ -16,11 +16,13 @@ def plain(kind: str, hook: bool) -> int:
     what the click command prints and its exit code (errors included)."""
     import os
 
+    from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.state import file_size_limit_is_an_error
 
     file_size_limit_is_an_error()
     try:
-        run_one(kind, None, None, False, False, None, hook, "text")
+        with gc_paused():  # start-up included (integrations/again.py make says why)
+            run_one(kind, None, None, False, False, None, hook, "text")
     except (Exception, KeyboardInterrupt) as exc:
         code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
         if code is None:

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from bd_vpt.ledger.fast import MARK
 from bd_vpt.ledger.records import Record
 
 Count = Annotated[int, Meta(ge=0, le=10**15)]
@@ -53,7 +52,7 @@ class Usage(Struct, gc=False):
     requests: Requests | UnsetType = UNSET
 
 
-DECODE = msgspec.json.Decoder(Usage).decode
+MARK = b'"kind":"usage"'  # fast.MARK (imported from there, it would make a cycle)
 DECODE = msgspec.json.Decoder(Usage).decode
 MISSES = (msgspec.ValidationError, msgspec.DecodeError)
 
