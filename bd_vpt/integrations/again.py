@@ -39,23 +39,15 @@ def summary_args(argv: list[str]) -> tuple[str | None, str, bool] | None:
     """(by, format, wide) of `summary` in a plain form; None for anything else."""
     if argv[:1] != ["summary"]:
         return None
-    found: dict[str, str] = {}
-    rest = argv[1:]
-    while rest:
-        arg = rest.pop(0)
-        name, eq, value = arg.partition("=")
-        if arg == "--wide" and arg not in found:
-            found[arg] = ""
-            continue
-        if name not in ("--by", "--format") or name in found:
-            return None
-        if not eq:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        if value not in (GROUP_KEYS if name == "--by" else FORMATS):
-            return None
-        found[name] = value
+    from bd_vpt.integrations.plain import options
+
+    found = options(
+        argv[1:],
+        {"--by": GROUP_KEYS.__contains__, "--format": FORMATS.__contains__},
+        ("--wide",),
+    )
+    if found is None:
+        return None
     return found.get("--by"), found.get("--format", "table"), "--wide" in found
 
 
@@ -68,7 +60,7 @@ def answer(argv: list[str]) -> bool:
     from bd_vpt.ledger.pause import gc_paused
 
     try:
-        with gc_paused():  # (start-up: see make)
+        with gc_paused():  # (start-up: see integrations/plain.py)
             text = _kept(by, fmt, wide)
     except Exception:  # anything unusual: the slow way says what it is
         forget()
@@ -127,33 +119,21 @@ def make(argv: list[str]) -> int | None:
     asked = summary_args(argv)
     if asked is None:
         return None
-    import os
-
     from bd_vpt.config import here
-    from bd_vpt.errors import failed
-    from bd_vpt.ledger.pause import gc_paused
+    from bd_vpt.integrations.plain import run_plain
     from bd_vpt.ledger.view import open_view
-    from bd_vpt.state import file_size_limit_is_an_error
 
     by, fmt, wide = asked
-    file_size_limit_is_an_error()
+
+    def work() -> None:
+        info, config = here(_FOUND[0] if _FOUND else None)
+        view = open_view(info, progress=fmt not in ("json", "csv"))
+        run_summary(info, config, view, by, None, None, False, wide, fmt, True)
+
     try:
-        # the cycle collector off, start-up included: the report's imports make only
-        # long-lived objects (modules, functions, classes), which it would walk again and
-        # again as they are made (some 30 collections, 4-6 ms), and its folds are paused
-        # already (ledger/pause.py, whose reasoning this is)
-        with gc_paused():
-            info, config = here(_FOUND[0] if _FOUND else None)
-            view = open_view(info, progress=fmt not in ("json", "csv"))
-            run_summary(info, config, view, by, None, None, False, wide, fmt, True)
-    except (Exception, KeyboardInterrupt) as exc:
-        code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
-        if code is None:
-            raise
-        return code
+        return run_plain(work)
     finally:
         forget()
-    return 0
 
 
 def run_summary(

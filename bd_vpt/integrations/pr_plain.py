@@ -7,7 +7,6 @@ anything else (other options, a value that looks like an option, --debug) goes t
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 FORMATS = ("markdown", "json")  # pr's (cli/github.py format_option)
@@ -17,21 +16,15 @@ def pr_args(argv: list[str]) -> tuple[str, str, str] | None:
     """(base, head, format) of `pr` in a plain form; None for anything else."""
     if argv[:1] != ["pr"]:
         return None
-    found: dict[str, str] = {}
-    rest = argv[1:]
-    while rest:
-        arg = rest.pop(0)
-        name, eq, value = arg.partition("=")
-        if name not in ("--base", "--head", "--format") or name in found:
-            return None
-        if not eq:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        if not value or value.startswith("-") or (name == "--format" and value not in FORMATS):
-            return None
-        found[name] = value
-    if "--base" not in found:
+    from bd_vpt.integrations.plain import options
+
+    def revision(value: str) -> bool:
+        return bool(value) and not value.startswith("-")
+
+    found = options(
+        argv[1:], {"--base": revision, "--head": revision, "--format": FORMATS.__contains__}
+    )
+    if found is None or "--base" not in found:
         return None
     return found["--base"], found.get("--head", "HEAD"), found.get("--format", "markdown")
 
@@ -41,21 +34,10 @@ def plain(argv: list[str]) -> int | None:
     asked = pr_args(argv)
     if asked is None:
         return None
-    from bd_vpt.errors import failed
-    from bd_vpt.ledger.pause import gc_paused
-    from bd_vpt.state import file_size_limit_is_an_error
+    from bd_vpt.integrations.plain import run_plain
 
     base, head, fmt = asked
-    file_size_limit_is_an_error()
-    try:
-        with gc_paused():  # start-up included (integrations/again.py make says why)
-            run(base, head, 30, False, False, fmt)
-    except (Exception, KeyboardInterrupt) as exc:
-        code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
-        if code is None:
-            raise
-        return code
-    return 0
+    return run_plain(lambda: run(base, head, 30, False, False, fmt))
 
 
 def run(
