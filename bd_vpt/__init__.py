@@ -4,7 +4,12 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
     from types import ModuleType
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 __version__ = "0.1.0"
 
@@ -23,3 +28,35 @@ def compiled(name: str) -> ModuleType | None:
         return import_module(name)
     except ImportError:  # installed where no C compiler was found
         return None
+
+
+# Answers that full object ids alone decide (a commit's ledger tree, two commits' merge base,
+# the config at a commit: repo.py asks git) are asked once per process: a report over
+# revisions (pr: base, head, their range) asked the same ones up to three times.
+FIXED: dict[tuple[str, ...], Any] = {}
+
+
+def object_ids(*names: str) -> bool:
+    """Are these all full object ids (SHA-1 or SHA-256, hex)?"""
+    return all(
+        len(name) in (40, 64) and name.isascii() and all(c in "0123456789abcdef" for c in name)
+        for name in names
+    )
+
+
+def by_ids(ask: F) -> F:
+    """ask(root, *names) answered from FIXED when every name is a full object id (a list is
+    kept as a tuple and handed out as a list of the caller's own)."""
+
+    def once(root: Path, *names: str) -> Any:
+        key = (ask.__name__, str(root), *names)
+        if key in FIXED:
+            kept = FIXED[key]
+            return list(kept) if type(kept) is tuple else kept
+        found = ask(root, *names)
+        if object_ids(*names):
+            FIXED[key] = tuple(found) if type(found) is list else found
+        return found
+
+    once.__name__, once.__doc__ = ask.__name__, ask.__doc__
+    return once  # type: ignore[return-value]

@@ -454,7 +454,7 @@ def rollup(
 
     parts: list[Part] = []
     roots = repo.repositories(paths)
-    names = repo.short_names(roots)
+    names = short_names(roots)
     for root, name in zip(roots, names, strict=True):
         info = repo.discover(root)
         found = repo.default_branch(root)
@@ -469,3 +469,12 @@ def rollup(
         facts["records"] = len(records)
         parts.append(Part(name, records, facts))
     return fold(parts, config, by=by, since=since, until=until)
+
+
+def short_names(roots: list[Path]) -> list[str]:
+    """Each repository's folder name; parent/name where two share a name."""
+    names = [root.name for root in roots]
+    return [
+        f"{root.parent.name}/{root.name}" if names.count(root.name) > 1 else root.name
+        for root in roots
+    ]

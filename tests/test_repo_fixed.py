@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bd_vpt import repo
+from bd_vpt import FIXED, repo
 from tests.helpers import Repo
 
 
@@ -22,7 +22,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return real(args, *rest, **kw)
 
     monkeypatch.setattr(repo, "run", counted)
-    monkeypatch.setattr(repo, "_FIXED", {})
+    FIXED.clear()  # (what earlier tests asked)
     return asked
 
 
