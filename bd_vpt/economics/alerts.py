@@ -225,13 +225,14 @@ def check_rows(
     weekly: list[dict[str, Any]] | None = None,
     everything: Facts | None = None,
 ) -> list[Alert]:
-    """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
-    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
-    With neither, the rows are collected by week once for both."""
+    """check() over usage rows folded with judged_at(now) (ledger/usage.py). weekly: the
+    weekly trend, or its last rows as weekly_tail gives them (all the alerts read);
+    everything: collect_rows(rows, outcomes, config), when the caller has it
+    (metrics.fleet_facts). With neither, the rows are collected by week once for both."""
     if weekly is None:
         whole = window(None, None)
         by_week = collect_rows(rows, outcomes, config, whole, every="week")
-        weekly = trend_of(by_week, config, whole, "week", None)
+        weekly = weekly_tail(by_week, config)
         if everything is None:
             everything = fleet_facts(by_week)
     limits = thresholds(config)
@@ -329,6 +330,25 @@ def check_rows(
                 )
             )
     return alerts
+
+
+def weekly_tail(facts: Facts, config: Config, charted: int = 0) -> list[dict[str, Any]]:
+    """The last rows of the weekly trend of facts (collected by week, no window, no --by):
+    at least `charted` of them, and all that check's alerts read of it (_drift: the last
+    drift_periods weeks with a bead closed; _cost_up_outcomes_flat: the last two). A row
+    reads nothing of the periods around it (metrics.trend_of's last), so the rows are the
+    last of the whole trend; when the ones made hold too few weeks with a bead closed, more
+    are made, up to the whole trend."""
+    need = thresholds(config)["drift_periods"]
+    whole = window(None, None)
+    if type(need) is not int or need < 1:  # (_drift would read every week)
+        return trend_of(facts, config, whole, "week", None)
+    last = max(charted, need, 2)
+    while True:
+        rows = trend_of(facts, config, whole, "week", None, last=last)
+        if len(rows) < last or sum(1 for row in rows if row["beads_closed"]) >= need:
+            return rows  # (fewer than asked: the whole trend)
+        last *= 4
 
 
 def _firing(limits: dict[str, Any], alerts: list[Alert]) -> Callable[..., None]:
