@@ -428,8 +428,8 @@ def trend_of(
         days = [c.ts[:10] if c.ts[-1] == "Z" else _day(c.at) for c in state.completions]
         days.extend(map(_day, state.reopens))
         if not state.closed and state.last_at is not None:  # else the anchor is a completion
-            last = state.last_ts
-            days.append(last[:10] if last and last[-1] == "Z" else _day(state.last_at))
+            latest = state.last_ts
+            days.append(latest[:10] if latest and latest[-1] == "Z" else _day(state.last_at))
         for day in days:
             when = placed.get(day)
             if when is None:
