@@ -4,35 +4,21 @@ sessions summed once, each median of a short sorted window."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics import timeline
 from bd_vpt.ledger.usage import FIRST, UNSPLIT, Row, RowKey, counted
 
 
 def spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire: Any) -> None:
     """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
-    days: dict[str, int] = {}
-    firsts: dict[str, str] = {}  # session -> its first ts
-    sessions: dict[str, int] = {}  # session -> its tokens
     basis = config.token_basis
-    total = basis == "total"  # the common basis, summed here (else counted())
-    for key, row in rows.items():
-        shape = key[4]
-        if shape & UNSPLIT:
-            count = int(row[6])
-        elif total:
-            count = int(row[1] + row[2] + row[3] + row[4])
-        else:
-            count = counted(row, shape, basis)
-        day = key[3]
-        days[day] = days.get(day, 0) + count
-        session = key[6]
-        if session:
-            first = firsts.get(session)
-            if first is None or row[FIRST] < first:
-                firsts[session] = row[FIRST]
-            sessions[session] = sessions.get(session, 0) + count
+    summed, compiled = None, timeline.COMPILED
+    if basis == "total" and compiled is not None:  # (compiled/spikes.c)
+        summed = compiled.spike_sums(rows)  # (None: declined, a sum beyond 64 bits)
+    days, firsts, sessions = summed if summed is not None else sums(rows, basis)
     for day, count, median in above_trailing_median(sorted(days.items()), 7, limits):
         fire(
             "spike",
@@ -56,17 +42,55 @@ def spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire
         )
 
 
+def sums(
+    rows: dict[RowKey, Row], basis: str
+) -> tuple[dict[str, int], dict[str, str], dict[str, int]]:
+    """Tokens per UTC day; each session's first ts and tokens (each dict in the order its
+    keys are first met)."""
+    days: dict[str, int] = {}
+    firsts: dict[str, str] = {}  # session -> its first ts
+    sessions: dict[str, int] = {}  # session -> its tokens
+    total = basis == "total"  # the common basis, summed here (else counted())
+    for key, row in rows.items():
+        shape = key[4]
+        if shape & UNSPLIT:
+            count = int(row[6])
+        elif total:
+            count = int(row[1] + row[2] + row[3] + row[4])
+        else:
+            count = counted(row, shape, basis)
+        day = key[3]
+        days[day] = days.get(day, 0) + count
+        session = key[6]
+        if session:
+            first = firsts.get(session)
+            if first is None or row[FIRST] < first:
+                firsts[session] = row[FIRST]
+            sessions[session] = sessions.get(session, 0) + count
+    return days, firsts, sessions
+
+
 def above_trailing_median(
     series: list[tuple[str, int]], lookback: int, limits: dict[str, Any]
 ) -> list[tuple[str, int, float]]:
     """(key, value, trailing median) where value >= spike_factor x the median of up to
     `lookback` values before it (once spike_history values exist)."""
-    found = []
+    found: list[tuple[str, int, float]] = []
     values = [v for _, v in series]
     factor = limits["spike_factor"]
-    for index in range(max(1, limits["spike_history"]), len(series)):  # (none: no median)
+    judged = range(max(1, limits["spike_history"]), len(series))  # (none: no median)
+    if not judged:
+        return found
+    start = judged.start
+    # the values before index, sorted: kept as the index moves (one in, one out), not
+    # sorted again each time; a value taken out is one equal to the one that leaves
+    before = sorted(values[max(0, start - lookback) : start])
+    for index in judged:
+        if index > start:
+            insort(before, values[index - 1])
+            if index - 1 - lookback >= 0:
+                del before[bisect_left(before, values[index - 1 - lookback])]
         key, value = series[index]
-        before = sorted(values[max(0, index - lookback) : index])
         half = len(before) // 2  # statistics.median's arithmetic, without its checks
         median = before[half] if len(before) % 2 else (before[half - 1] + before[half]) / 2
         if median and value >= factor * median:
