@@ -8,14 +8,14 @@ soft by its own `kind`.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts, transitions
+from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.fleetwide import fleetwide
 from bd_vpt.economics.metrics import (
     Window,
     bead_states,
@@ -242,7 +242,8 @@ def check_rows(
         everything = collect_rows(rows, outcomes, config)
     # the rates, counts and shares read below, without placing every bead's credit and money
     states = bead_states(everything)
-    fleet = transitions(everything, states, config.escalation_minutes).figures()
+    totals, by_type = fleetwide(everything, states, config.escalation_minutes)
+    fleet = totals.figures()
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
@@ -261,7 +262,7 @@ def check_rows(
                 )
     spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
-    _variation(everything, limits, fire)
+    _variation(by_type, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
     rate_lines = (
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
@@ -399,18 +400,9 @@ def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> N
         )
 
 
-def _variation(facts: Facts, limits: dict[str, Any], fire: Any) -> None:
-    """Coefficient of variation of tokens per closed bead, per bead type (facts: the whole
-    ledger's)."""
-    states = bead_states(facts)
-    spent: dict[str, int] = defaultdict(int)
-    for (bead, _group), bucket in facts.buckets.items():
-        if bead is not None:
-            spent[bead] += int(bucket[0])
-    by_type: dict[str, list[int]] = defaultdict(list)
-    for bead, state in states.items():
-        if state.closed and spent.get(bead):
-            by_type[state.snapshot.get("type") or "(unknown)"].append(spent[bead])
+def _variation(by_type: dict[str, list[int]], limits: dict[str, Any], fire: Any) -> None:
+    """Coefficient of variation of tokens per closed bead, per bead type (by_type: the
+    tokens of the whole ledger's closed beads, as fleetwide gives them)."""
     for kind, values in sorted(by_type.items()):
         if len(values) < limits["variation_min_beads"]:
             continue
