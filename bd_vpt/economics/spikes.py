@@ -1,6 +1,7 @@
 """The spike alert: a day of the fleet's tokens, or one session's, at spike_factor times the
 median of the ones before it (an agent loop). From usage rows (ledger/usage.py): days and
-sessions summed once, each median of a short sorted window."""
+sessions summed once, each median of a short sorted window. On the total basis the compiled
+part finds them (compiled/spikes.c: the same, or it declines and Python finds them)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,25 @@ from bd_vpt.config import Config
 from bd_vpt.economics import timeline
 from bd_vpt.ledger.usage import FIRST, UNSPLIT, Row, RowKey, counted
 
+DAYS_BACK, SESSIONS_BACK = 7, 20  # the days and sessions a median is taken of
+
 
 def spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire: Any) -> None:
     """A day (fleet) or a session at >= spike_factor x the median of the ones before it."""
     basis = config.token_basis
-    summed, compiled = None, timeline.COMPILED
+    found, compiled = None, timeline.COMPILED
     if basis == "total" and compiled is not None:  # (compiled/spikes.c)
-        summed = compiled.spike_sums(rows)  # (None: declined, a sum beyond 64 bits)
-    days, firsts, sessions = summed if summed is not None else sums(rows, basis)
-    for day, count, median in above_trailing_median(sorted(days.items()), 7, limits):
+        factor, history = limits["spike_factor"], limits["spike_history"]
+        found = compiled.spikes_found(rows, factor, history, DAYS_BACK, SESSIONS_BACK)
+    if found is None:  # (declined: a sum beyond 2^52, a factor that is not a float, ...)
+        days, firsts, sessions = sums(rows, basis)
+        runs = [(s, sessions[s]) for s in sorted(firsts, key=firsts.__getitem__)]
+        found = (
+            above_trailing_median(sorted(days.items()), DAYS_BACK, limits),
+            above_trailing_median(runs, SESSIONS_BACK, limits),
+        )
+    day_spikes, session_spikes = found
+    for day, count, median in day_spikes:
         fire(
             "spike",
             "sudden 10x spike: agent loop",
@@ -29,8 +40,7 @@ def spikes(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any], fire
             f"{count:,} tokens on {day} >= {limits['spike_factor']:g}x the trailing median "
             f"{median:,.0f}",
         )
-    runs = [(s, sessions[s]) for s in sorted(firsts, key=firsts.__getitem__)]
-    for session, count, median in above_trailing_median(runs, 20, limits):
+    for session, count, median in session_spikes:
         fire(
             "spike",
             "sudden 10x spike: agent loop",

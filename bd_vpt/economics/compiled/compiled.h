@@ -33,6 +33,6 @@ PyObject *fleet(PyObject *self, PyObject *args);
 PyObject *collect(PyObject *self, PyObject *args);
 
 /* spikes.c */
-PyObject *spike_sums(PyObject *self, PyObject *args);
+PyObject *spikes_found(PyObject *self, PyObject *args);
 
 #endif

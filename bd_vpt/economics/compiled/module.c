@@ -5,7 +5,7 @@
  *   them with no --by and no window;
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
  *   summarize_facts adds it;
- * - spike_sums (spikes.c): tokens per day and per session, as spikes.spikes sums them.
+ * - spikes_found (spikes.c): the days and sessions spikes.spikes finds, as it finds them.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
 #include "compiled.h"
 
@@ -23,9 +23,10 @@ static PyMethodDef methods[] = {
      "BeadState, Completion) -> (closed, weighted, completions, completed, reopens, "
      "escalations, money, rework_known) | None: the beads' parts of a report with no --by, "
      "added up as summarize_facts adds them; None: declined, add them up in Python."},
-    {"spike_sums", spike_sums, METH_VARARGS,
-     "spike_sums(rows) -> ({day: tokens}, {session: first ts}, {session: tokens}) | None: "
-     "spikes.spikes' sums on the total basis; None: declined, sum them in Python."},
+    {"spikes_found", spikes_found, METH_VARARGS,
+     "spikes_found(rows, factor, history, day_lookback, session_lookback) -> ([(day, tokens, "
+     "median)], [(session, tokens, median)]) | None: what spikes.spikes finds on the total "
+     "basis; None: declined, find them in Python."},
     {NULL, NULL, 0, NULL},
 };
 
