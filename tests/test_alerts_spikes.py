@@ -1,7 +1,9 @@
 """The spike alert (economics/spikes.py) fires exactly as the first way of writing it (kept
 here: each day and session summed through counted(), statistics.median of each trailing
 window), on random usage rows: every token basis, unsplit and unpriced rows, sessions that
-start on one day and go on the next, and spikes of every size."""
+start on one day and go on the next, and spikes of every size. Both ways of summing: the
+compiled sums (economics/compiled/spikes.c) and Python's, which agree on any rows or the
+compiled one declines."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bd_vpt.config import Config
-from bd_vpt.economics.spikes import spikes
+from bd_vpt.economics import timeline
+from bd_vpt.economics.spikes import above_trailing_median, spikes, sums
 from bd_vpt.ledger.usage import FIRST, UNPRICED, UNSPLIT, Row, RowKey, counted
 
 BASES = ["total", "input_output", "no_cache_read", "output"]
@@ -49,6 +53,7 @@ def _first_way(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any]) 
 
 
 def _fired(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any]) -> list[Any]:
+    """What spikes fires, with the compiled sums and without (the same)."""
     found: list[Any] = []
 
     def fire(
@@ -60,12 +65,20 @@ def _fired(rows: dict[RowKey, Row], config: Config, limits: dict[str, Any]) -> l
         found.append((kind, evidence[kind], evidence["tokens"], median, type(median)))
 
     spikes(rows, config, limits, fire)
-    return found
+    compiled, fired = timeline.COMPILED, list(found)
+    found.clear()
+    try:
+        timeline.COMPILED = None
+        spikes(rows, config, limits, fire)
+    finally:
+        timeline.COMPILED = compiled
+    assert found == fired
+    return fired
 
 
 ROW = st.tuples(
     st.integers(1, 40),  # day of November
-    st.sampled_from([None, "s1", "s2", "s3", "s4", "s5", "s6", "s7"]),  # session
+    st.one_of(st.none(), st.just(""), st.integers(1, 60).map(lambda n: f"s{n}")),  # session
     st.sampled_from([0, UNPRICED, UNSPLIT, UNPRICED | UNSPLIT]),  # shape
     st.integers(0, 23),  # hour of the row's first record
     st.lists(st.integers(0, 10**6), min_size=7, max_size=7),  # counts and token kinds
@@ -109,3 +122,62 @@ def test_a_loop_fires_on_its_day_and_its_session() -> None:
         ("session", "s8b", 5_000),
     ]
     assert found == _first_way(rows, Config(), limits)
+
+
+COMPILED = timeline.COMPILED
+needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the compiled sums are not built here")
+ODD = st.one_of(
+    st.integers(0, 10**6),
+    st.integers(2**51, 2**64),  # sums beyond 2^52 (64 bits): declined
+    st.integers(-(2**63), -(2**62)),
+    st.floats(0, 1e6, allow_nan=False),  # not an int: declined
+    st.booleans(),
+)
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 30),
+            st.one_of(
+                st.none(), st.just(""), st.integers(1, 40).map(lambda n: f"s{n}"), st.just(7)
+            ),
+            st.sampled_from([0, UNPRICED, UNSPLIT, UNPRICED | UNSPLIT]),
+            st.one_of(st.integers(0, 23), st.none()),  # the first ts's hour (None: not a str)
+            st.lists(ODD, min_size=7, max_size=7),
+            st.booleans(),  # a key of another length
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([10.0, 1.5, 1.0, 0.0, -2.0, float("inf"), float("nan"), 2, 3]),
+    st.sampled_from([1, 3, 0, -4, 25, 2**70, 2.0, True]),
+)
+def test_the_compiled_finder_is_python_s_or_declines(
+    drawn: list[Any], factor: Any, history: Any
+) -> None:
+    rows: dict[Any, Any] = {}
+    plain = type(factor) is float and type(history) is int and history < 2**63
+    for n, (day, session, shape, hour, numbers, odd_key) in enumerate(drawn):
+        first = None if hour is None else f"2026-11-{day % 9 + 1:02d}T{hour:02d}:00:00.000Z"
+        key: tuple[Any, ...] = (None, f"a{n % 3}", "m", f"2026-11-{day:02d}", shape, 0, session)
+        if odd_key:
+            key = key[:6]
+        rows[key] = [*numbers, 10**6, first]
+        plain = plain and not odd_key and session != 7 and not (session and hour is None)
+        plain = plain and all(type(x) is int and 0 <= x <= 10**6 for x in numbers)
+    assert COMPILED is not None
+    got = COMPILED.spikes_found(rows, factor, history, 7, 20)
+    if plain:
+        assert got is not None
+    if got is None:
+        return
+    limits = {"spike_factor": factor, "spike_history": history}
+    days, firsts, sessions = sums(rows, "total")
+    runs = [(s, sessions[s]) for s in sorted(firsts, key=firsts.__getitem__)]
+    expected = (
+        above_trailing_median(sorted(days.items()), 7, limits),
+        above_trailing_median(runs, 20, limits),
+    )
+    assert repr(got) == repr(expected)  # medians int or float, as Python makes them

@@ -8,14 +8,14 @@ soft by its own `kind`.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bd_vpt.config import Config
-from bd_vpt.economics.facts import Facts, transitions
+from bd_vpt.economics.facts import Facts
+from bd_vpt.economics.fleetwide import fleetwide
 from bd_vpt.economics.metrics import (
     Window,
     bead_states,
@@ -225,13 +225,14 @@ def check_rows(
     weekly: list[dict[str, Any]] | None = None,
     everything: Facts | None = None,
 ) -> list[Alert]:
-    """check() over usage rows folded with judged_at(now) (ledger/usage.py). everything:
-    collect_rows(rows, outcomes, config), when the caller has it (metrics.fleet_facts).
-    With neither, the rows are collected by week once for both."""
+    """check() over usage rows folded with judged_at(now) (ledger/usage.py). weekly: the
+    weekly trend, or its last rows as weekly_tail gives them (all the alerts read);
+    everything: collect_rows(rows, outcomes, config), when the caller has it
+    (metrics.fleet_facts). With neither, the rows are collected by week once for both."""
     if weekly is None:
         whole = window(None, None)
         by_week = collect_rows(rows, outcomes, config, whole, every="week")
-        weekly = trend_of(by_week, config, whole, "week", None)
+        weekly = weekly_tail(by_week, config)
         if everything is None:
             everything = fleet_facts(by_week)
     limits = thresholds(config)
@@ -241,7 +242,8 @@ def check_rows(
         everything = collect_rows(rows, outcomes, config)
     # the rates, counts and shares read below, without placing every bead's credit and money
     states = bead_states(everything)
-    fleet = transitions(everything, states, config.escalation_minutes).figures()
+    totals, by_type = fleetwide(everything, states, config.escalation_minutes)
+    fleet = totals.figures()
     if limits["bc_mt_floor"]:
         for row in summarize_rows(rows, outcomes, config, by="agent")["groups"]:
             if row["tokens"] and (row["bc_mt"] or 0) < limits["bc_mt_floor"]:
@@ -260,7 +262,7 @@ def check_rows(
                 )
     spikes(rows, config, limits, fire)
     _drift(weekly, limits, fire)
-    _variation(everything, limits, fire)
+    _variation(by_type, limits, fire)
     _cost_up_outcomes_flat(weekly, limits, fire)
     rate_lines = (
         ("reopen_rate", "retries above the line", "find why work comes back; tighten acceptance"),
@@ -331,6 +333,25 @@ def check_rows(
     return alerts
 
 
+def weekly_tail(facts: Facts, config: Config, charted: int = 0) -> list[dict[str, Any]]:
+    """The last rows of the weekly trend of facts (collected by week, no window, no --by):
+    at least `charted` of them, and all that check's alerts read of it (_drift: the last
+    drift_periods weeks with a bead closed; _cost_up_outcomes_flat: the last two). A row
+    reads nothing of the periods around it (metrics.trend_of's last), so the rows are the
+    last of the whole trend; when the ones made hold too few weeks with a bead closed, more
+    are made, up to the whole trend."""
+    need = thresholds(config)["drift_periods"]
+    whole = window(None, None)
+    if type(need) is not int or need < 1:  # (_drift would read every week)
+        return trend_of(facts, config, whole, "week", None)
+    last = max(charted, need, 2)
+    while True:
+        rows = trend_of(facts, config, whole, "week", None, last=last)
+        if len(rows) < last or sum(1 for row in rows if row["beads_closed"]) >= need:
+            return rows  # (fewer than asked: the whole trend)
+        last *= 4
+
+
 def _firing(limits: dict[str, Any], alerts: list[Alert]) -> Callable[..., None]:
     """fire(name, pattern, action, evidence, subject, figure): an alert added to alerts,
     hard when limits name it so."""
@@ -379,18 +400,9 @@ def _drift(weekly: list[dict[str, Any]], limits: dict[str, Any], fire: Any) -> N
         )
 
 
-def _variation(facts: Facts, limits: dict[str, Any], fire: Any) -> None:
-    """Coefficient of variation of tokens per closed bead, per bead type (facts: the whole
-    ledger's)."""
-    states = bead_states(facts)
-    spent: dict[str, int] = defaultdict(int)
-    for (bead, _group), bucket in facts.buckets.items():
-        if bead is not None:
-            spent[bead] += int(bucket[0])
-    by_type: dict[str, list[int]] = defaultdict(list)
-    for bead, state in states.items():
-        if state.closed and spent.get(bead):
-            by_type[state.snapshot.get("type") or "(unknown)"].append(spent[bead])
+def _variation(by_type: dict[str, list[int]], limits: dict[str, Any], fire: Any) -> None:
+    """Coefficient of variation of tokens per closed bead, per bead type (by_type: the
+    tokens of the whole ledger's closed beads, as fleetwide gives them)."""
     for kind, values in sorted(by_type.items()):
         if len(values) < limits["variation_min_beads"]:
             continue

@@ -391,9 +391,12 @@ def trend_of(
     by: str | None,
     *,
     by_summaries: bool = False,
+    last: int | None = None,
 ) -> list[dict[str, Any]]:
     """trend_rows() of facts collected with win, by and every. by_summaries: each period
-    summarized alone even with no --by (what the one pass is tested against)."""
+    summarized alone even with no --by (what the one pass is tested against). last: only
+    the last rows of a fleet trend (no --by), that many: each is made as in the whole
+    trend, where a period's row reads nothing of another period (alerts.weekly_tail)."""
     holds = win.holds if win.since is not None or win.until is not None else None
     per_day = outcome_days(facts.outcomes.values(), holds)  # outcomes in the window by day
     placed: dict[str, str] = {}  # UTC day -> its period
@@ -407,8 +410,12 @@ def trend_of(
     states = bead_states(facts)
     keys = periods_between(min(seen), max(seen), every, seen)
     if by is None and not by_summaries:  # (economics/periodic.py: the same rows, quicker)
+        if last is not None:
+            keys = keys[-last:] if last > 0 else []
         waste = _wasted(states)
         return fleet_rows(facts, states, keys, every, config, outcome_counts, waste)
+    if last is not None:
+        raise ValueError("only a fleet trend is made of its last rows alone")
     by_period: dict[str, dict[tuple[Any, ...], Bucket]] = defaultdict(dict)
     for (bead, when, group), bucket in facts.buckets.items():
         by_period[when][(bead, group)] = bucket
@@ -421,8 +428,8 @@ def trend_of(
         days = [c.ts[:10] if c.ts[-1] == "Z" else _day(c.at) for c in state.completions]
         days.extend(map(_day, state.reopens))
         if not state.closed and state.last_at is not None:  # else the anchor is a completion
-            last = state.last_ts
-            days.append(last[:10] if last and last[-1] == "Z" else _day(state.last_at))
+            latest = state.last_ts
+            days.append(latest[:10] if latest and latest[-1] == "Z" else _day(state.last_at))
         for day in days:
             when = placed.get(day)
             if when is None:

@@ -185,8 +185,8 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
 
 def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
-    from bd_vpt.economics.alerts import check_rows
-    from bd_vpt.economics.metrics import fleet_facts, trend_of, window
+    from bd_vpt.economics.alerts import check_rows, weekly_tail
+    from bd_vpt.economics.metrics import fleet_facts, window
     from bd_vpt.economics.periodic import usage_of, with_usage
 
     config = read.config
@@ -195,7 +195,7 @@ def compose(read: Read) -> dict[str, Any]:
     # over the weeks) check's whole-ledger figures
     usage = usage_of(head.rows, config, window(None, None), "week")
     by_week = with_usage(read.head_outcomes, usage)  # = collect_rows of both, every="week"
-    weeks = trend_of(by_week, config, window(None, None), "week", None)
+    weeks = weekly_tail(by_week, config, WEEKS_CHARTED)  # the weeks charted and judged
     alerts = check_rows(
         head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
     )

@@ -32,4 +32,7 @@ PyObject *fleet(PyObject *self, PyObject *args);
 /* collect.c */
 PyObject *collect(PyObject *self, PyObject *args);
 
+/* spikes.c */
+PyObject *spikes_found(PyObject *self, PyObject *args);
+
 #endif

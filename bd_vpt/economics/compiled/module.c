@@ -4,7 +4,8 @@
  * - collect (collect.c): usage rows summed per bead (and period), as facts.collect_rows sums
  *   them with no --by and no window;
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
- *   summarize_facts adds it.
+ *   summarize_facts adds it;
+ * - spikes_found (spikes.c): the days and sessions spikes.spikes finds, as it finds them.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
 #include "compiled.h"
 
@@ -22,6 +23,10 @@ static PyMethodDef methods[] = {
      "BeadState, Completion) -> (closed, weighted, completions, completed, reopens, "
      "escalations, money, rework_known) | None: the beads' parts of a report with no --by, "
      "added up as summarize_facts adds them; None: declined, add them up in Python."},
+    {"spikes_found", spikes_found, METH_VARARGS,
+     "spikes_found(rows, factor, history, day_lookback, session_lookback) -> ([(day, tokens, "
+     "median)], [(session, tokens, median)]) | None: what spikes.spikes finds on the total "
+     "basis; None: declined, find them in Python."},
     {NULL, NULL, 0, NULL},
 };
 
