@@ -77,6 +77,8 @@ def explain(
     rules: Outcomes | None = None,
     statuses: Statuses | None = None,
 ) -> Plan:
+    """What plan writes, and why, bead by bead. outcomes: the ledger's by bead, in any order
+    within a bead (each bead's history is ordered here)."""
     rules = rules or Outcomes()
     statuses = statuses or Statuses()
     refs = {o.get("source_ref") for recs in outcomes.values() for o in recs}
@@ -207,7 +209,7 @@ def run(
     with writing(info) as writer:  # plan and write under one lock: syncs at once write once
         result = explain(
             beads.values(),
-            writer.known.outcomes(),
+            writer.known.outcomes(ordered=False),  # (plan orders each bead's)
             actor=actor,
             since=moment,
             rules=rules,

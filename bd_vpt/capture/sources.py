@@ -76,7 +76,7 @@ def sync_source(
     since = parse_ts(config.sync_since) if config.sync_since else None
     records = plan(
         beads.values(),
-        writer.known.outcomes(),
+        writer.known.outcomes(ordered=False),  # (plan orders each bead's)
         actor=actor,
         since=since,
         rules=rules,

@@ -287,9 +287,11 @@ class Known:
     def retracted(self) -> set[str]:
         return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
 
-    def outcomes(self) -> dict[str, list[Record]]:
-        """Outcomes by bead (bead, ts, id, result, source_ref), oldest first; retracted
-        ones are left out, as every report leaves them out."""
+    def outcomes(self, ordered: bool = True) -> dict[str, list[Record]]:
+        """Outcomes by bead (bead, ts, id, result, source_ref), oldest first (ordered=False:
+        in the ledger's order, for a caller that orders the beads it reads; at 10^6 records
+        ordering them all is most of a hook's capture); retracted ones are left out, as every
+        report leaves them out."""
         gone = self.retracted()
         by_bead: dict[str, list[Record]] = {}
         for bead, ts, rid, result, ref in self.keys().values():
@@ -297,8 +299,9 @@ class Known:
                 by_bead.setdefault(bead, []).append(
                     {"bead": bead, "ts": ts, "id": rid, "result": result, "source_ref": ref}
                 )
-        for items in by_bead.values():
-            items.sort(key=lambda r: (parse_ts(r["ts"]), r["id"]))
+        if ordered:
+            for items in by_bead.values():
+                items.sort(key=lambda r: (parse_ts(r["ts"]), r["id"]))
         return by_bead
 
     def refs(self, kind: str) -> set[str]:
