@@ -12,8 +12,9 @@ importing click and the command table (most of a start-up).
   nothing to do (bd_vpt.integrations.quiet); else the command runs as usual.
 - `bd-vpt import claude-code` and `bd-vpt import claude-code --hook` (Claude Code's hook, run
   after every reply): run without click (bd_vpt.integrations.importing), the same output and exit code.
-- `bd-vpt pr --base X [--head Y] [--format markdown|json]` (what CI runs on every pull
-  request): made without click (bd_vpt.integrations.pr_plain), the same output and exit code.
+- `bd-vpt pr --base X` with any of `--head`, `--format`, `--baseline-days`, `--fail-on-alert`
+  (what the GitHub Action runs on every pull request): made without click
+  (bd_vpt.integrations.pr_plain), the same output and exit code.
 - `bd-vpt summary` in its plain forms (`--by`, `--format`, `--wide`): asked again, the text it
   printed the last time for the same ledger and config; else made without click, as the
   command makes it (bd_vpt.integrations.again).

@@ -15,6 +15,8 @@ FORMS = [
     ("--head", "feature", "--base", "main", "--format=markdown"),
     ("--base", "no-such-branch"),  # a user error: exit 2, the same message
     ("--base", "main"),  # head is HEAD
+    ("--base", "main", "--head", "feature", "--baseline-days", "7", "--fail-on-alert"),
+    ("--fail-on-alert", "--baseline-days=3650", "--base=main"),  # the Action's form
 ]
 
 
@@ -42,8 +44,14 @@ def test_a_plain_pr_without_click_is_the_command(
         ["pr", "--base", ""],
         ["pr", "--base", "a", "--base", "b"],
         ["pr", "--base", "a", "--format", "csv"],
-        ["pr", "--base", "a", "--fail-on-alert"],
-        ["pr", "--base", "a", "--baseline-days", "7"],
+        ["pr", "--base", "a", "--fail-on-alert", "--fail-on-alert"],
+        ["pr", "--base", "a", "--fail-on-alert=1"],
+        ["pr", "--base", "a", "--baseline-days", "0"],
+        ["pr", "--base", "a", "--baseline-days", "3651"],
+        ["pr", "--base", "a", "--baseline-days", "07"],
+        ["pr", "--base", "a", "--baseline-days", "+7"],
+        ["pr", "--base", "a", "--baseline-days", "seven"],
+        ["pr", "--base", "a", "--baseline-days"],
         ["pr", "--base", "a", "--strict"],
         ["pr", "--base", "a", "--no-cache"],
         ["pr", "--base", "a", "extra"],
@@ -55,5 +63,42 @@ def test_every_other_form_goes_to_click(argv: list[str]) -> None:
 
 
 def test_the_plain_forms_read() -> None:
-    assert pr_args(["pr", "--base", "main"]) == ("main", "HEAD", "markdown")
-    assert pr_args(["pr", "--base=a", "--head=b", "--format=json"]) == ("a", "b", "json")
+    plain = pr_args(["pr", "--base", "main"])
+    assert plain is not None
+    assert (plain.base, plain.head, plain.fmt, plain.baseline_days, plain.fail_on_alert) == (
+        "main",
+        "HEAD",
+        "markdown",
+        30,
+        False,
+    )
+    every = pr_args(
+        ["pr", "--base=a", "--head=b", "--format=json", "--baseline-days", "9", "--fail-on-alert"]
+    )
+    assert every is not None
+    assert (every.base, every.head, every.fmt, every.baseline_days, every.fail_on_alert) == (
+        "a",
+        "b",
+        "json",
+        9,
+        True,
+    )
+
+
+def test_a_hard_alert_fails_the_plain_form_as_it_fails_the_command(
+    branched: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fail-on-alert: exit 1 after printing, the same words on stderr."""
+    branched.git("checkout", "-q", "main")
+    config = branched.root / ".beads/vpt/config.toml"
+    text = config.read_text()
+    config.write_text(text.replace("[thresholds]\n", '[thresholds]\nhard = ["reopen_rate"]\n'))
+    branched.commit_all("reopens are a hard line")
+    branched.git("checkout", "-q", "feature")
+    form = ("--base", "main", "--head", "feature", "--fail-on-alert")
+    by_click = run_cli("pr", *form)
+    with monkeypatch.context() as patched:
+        _no_click(patched)
+        made = _launch("pr", *form)
+    assert made == (by_click.code, by_click.out, by_click.err)
+    assert made[0] == 1 and "1 hard alert(s)" in made[2]

@@ -1,19 +1,38 @@
 """`pr` in its plain forms, without click: what a CI job runs on every pull request
-(`bd-vpt pr --base X [--head Y] [--format markdown|json]`) is made here as the click command
-makes it (run, which both call), with the same output, warnings, errors and exit codes;
-anything else (other options, a value that looks like an option, --debug) goes to
-`bd_vpt.cli`. Importing click and the command table is about 25 ms of a report's start-up.
+(`bd-vpt pr --base X [--head Y] [--format markdown|json] [--baseline-days N]
+[--fail-on-alert]`, the GitHub Action's form) is made here as the click command makes it
+(run, which both call), with the same output, warnings, errors and exit codes; anything else
+(other options, a value that looks like an option, --debug) goes to `bd_vpt.cli`. Importing
+click and the command table is about 25 ms of a report's start-up.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 FORMATS = ("markdown", "json")  # pr's (cli/github.py format_option)
 
 
-def pr_args(argv: list[str]) -> tuple[str, str, str] | None:
-    """(base, head, format) of `pr` in a plain form; None for anything else."""
+class Asked:
+    """A plain form's arguments."""
+
+    __slots__ = ("base", "baseline_days", "fail_on_alert", "fmt", "head")
+
+    def __init__(self, found: dict[str, str]) -> None:
+        self.base, self.head = found["--base"], found.get("--head", "HEAD")
+        self.fmt = found.get("--format", "markdown")
+        self.baseline_days = int(found.get("--baseline-days", "30"))
+        self.fail_on_alert = "--fail-on-alert" in found
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Asked) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
+
+
+def pr_args(argv: list[str]) -> Asked | None:
+    """The arguments of `pr` in a plain form; None for anything else."""
     if argv[:1] != ["pr"]:
         return None
     from bd_vpt.integrations.plain import options
@@ -21,12 +40,20 @@ def pr_args(argv: list[str]) -> tuple[str, str, str] | None:
     def revision(value: str) -> bool:
         return bool(value) and not value.startswith("-")
 
+    def days(value: str) -> bool:  # (click's IntRange(1, 3650), digits only)
+        return value.isascii() and value.isdigit() and value[0] != "0" and int(value) <= 3650
+
     found = options(
-        argv[1:], {"--base": revision, "--head": revision, "--format": FORMATS.__contains__}
+        argv[1:],
+        {
+            "--base": revision,
+            "--head": revision,
+            "--format": FORMATS.__contains__,
+            "--baseline-days": days,
+        },
+        ("--fail-on-alert",),
     )
-    if found is None or "--base" not in found:
-        return None
-    return found["--base"], found.get("--head", "HEAD"), found.get("--format", "markdown")
+    return Asked(found) if found is not None and "--base" in found else None
 
 
 def plain(argv: list[str]) -> int | None:
@@ -36,8 +63,21 @@ def plain(argv: list[str]) -> int | None:
         return None
     from bd_vpt.integrations.plain import run_plain
 
-    base, head, fmt = asked
-    return run_plain(lambda: run(base, head, 30, False, False, fmt))
+    hard: list[int] = []
+
+    def work() -> None:
+        document = run(asked.base, asked.head, asked.baseline_days, False, False, asked.fmt)
+        if asked.fail_on_alert and document["hard_alerts"]:
+            hard.append(document["hard_alerts"])
+
+    code = run_plain(work)
+    if code == 0 and hard:
+        from bd_vpt.errors import EXIT_FAILED
+
+        sys.stdout.flush()  # (after printing, as click.echo does it)
+        sys.stderr.write(f"bd-vpt: {hard[0]} hard alert(s)\n")
+        return EXIT_FAILED
+    return code
 
 
 def run(
