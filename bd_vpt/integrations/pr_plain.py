@@ -25,11 +25,6 @@ class Asked:
         self.baseline_days = int(found.get("--baseline-days", "30"))
         self.fail_on_alert = "--fail-on-alert" in found
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Asked) and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__
-        )
-
 
 def pr_args(argv: list[str]) -> Asked | None:
     """The arguments of `pr` in a plain form; None for anything else."""
