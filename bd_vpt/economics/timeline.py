@@ -21,6 +21,7 @@ from typing import Any
 
 from bd_vpt import compiled
 from bd_vpt.config import Config
+from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record, parse_ts
 
 
@@ -114,14 +115,16 @@ _HELD: dict[str, tuple[tuple[Record, ...], BeadState]] = {}
 def states_of(grouped: dict[str, list[Record]]) -> dict[str, BeadState]:
     """state_of of each bead with outcomes, in grouped's order: compiled (compiled/story.c) for
     the beads whose records are in the shape bd-vpt writes, in Python for the rest (the
-    compiled fold declines what it cannot prove it folds as fold() does)."""
-    if COMPILED is None:
-        return {bead: state_of(bead, outcomes) for bead, outcomes in grouped.items() if outcomes}
-    states: dict[str, BeadState] = COMPILED.states(grouped, BeadState, Completion, UTC)
-    for bead, state in states.items():
-        if state is None:
-            states[bead] = state_of(bead, grouped[bead])
-    return states
+    compiled fold declines what it cannot prove it folds as fold() does). Both reuse the
+    states held (_HELD) of beads whose records are exactly those (state_of)."""
+    with gc_paused():  # (40,000 states and their parts, no cycle among them)
+        if COMPILED is None:
+            return {b: state_of(b, outcomes) for b, outcomes in grouped.items() if outcomes}
+        states: dict[str, BeadState] = COMPILED.states(grouped, BeadState, Completion, UTC, _HELD)
+        for bead, state in states.items():
+            if state is None:
+                states[bead] = state_of(bead, grouped[bead])
+        return states
 
 
 def forget_states() -> None:
