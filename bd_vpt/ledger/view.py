@@ -55,6 +55,10 @@ class LedgerView:
     # re-folded for retracted ids (ledger/delta.py keeps them)
     kept: tuple[list[BlobFold], array[int], array[int], set[str]] | None = None
     memo_key: str | None = None  # after memoised(): the memo entry's key, when there is a memo
+    # after folded() found no id and no source_ref in two blobs: each path's fold; a view
+    # folded later that shares most blobs with this one (like) need not sort every key again
+    distinct: dict[str, BlobFold] | None = None
+    like: LedgerView | None = None
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -91,7 +95,14 @@ class LedgerView:
             cut = cut if halves else None
             folds = list(_folds(history, entries))
             keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
-            twice, twice_refs = repeated_both([f.ids for f in folds], [f.refs for f in folds], keys)
+            if keys is None and _distinct_like(self.like, entries, folds):
+                twice, twice_refs = set(), set()  # (what repeated_both finds, proven)
+            else:
+                twice, twice_refs = repeated_both(
+                    [f.ids for f in folds], [f.refs for f in folds], keys
+                )
+            if not twice and not twice_refs:
+                self.distinct = {e.path: f for e, f in zip(entries, folds, strict=True)}
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
@@ -163,6 +174,24 @@ class LedgerView:
         rows, outcomes = fold_records(self.records(), cut)
         scan = self.scan
         return Folded(rows, outcomes, scan.problems, scan.lines, scan.duplicates, scan.withdrawn)
+
+
+def _distinct_like(like: LedgerView | None, entries: list[Entry], folds: list[BlobFold]) -> bool:
+    """Whether no id key and no ref key is in two of folds, known from like's (folded with
+    none in two): each fold is like's fold at its path, or its keys are among that fold's
+    (a blob that grew by appends); a key in two of these would then be in two of like's."""
+    theirs = like.distinct if like is not None else None
+    if theirs is None or len({e.path for e in entries}) != len(entries):
+        return False
+    for entry, fold in zip(entries, folds, strict=True):
+        other = theirs.get(entry.path)
+        if other is None:
+            return False
+        if other is not fold and not (
+            set(fold.ids).issubset(other.ids) and set(fold.refs).issubset(other.refs)
+        ):
+            return False
+    return True
 
 
 def _parsed(history: History, entry: Entry) -> ParsedBlob:

@@ -1,0 +1,84 @@
+"""A view folded after another it shares most blobs with (LedgerView.like: pr folds head, then
+base) does not sort every id and source_ref key again when it can prove none is in two of its
+blobs from the other's folds (view._distinct_like). On random branched repositories (merges
+both ways, a record copied into a second shard, a copy the head removed) the fold is the one
+made without the other view, and the proof is taken only where it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from bd_vpt.economics.metrics import window
+from bd_vpt.ledger import rows as rows_module
+from bd_vpt.ledger.cache import forget_folds
+from bd_vpt.ledger.rows import Folded
+from bd_vpt.ledger.view import LedgerView, open_view
+from bd_vpt.repo import discover
+from tests.helpers import SHARD_A, SHARD_B, Repo, append, ulid, usage
+from tests.test_pr_routes import STEPS, Step, _repository
+
+CUT = window("2026-11-03T12:00:00Z", "2026-11-20T06:00:00Z")  # both ends cut a day
+
+
+def _folded(view: LedgerView) -> tuple[Any, ...]:
+    found: Folded = view.folded(CUT, {"2026-11-03", "2026-11-20"})
+    problems = [p.as_dict() for p in found.problems]
+    return (list(found.rows.items()), found.outcomes, problems, found.lines)
+
+
+def _both(root: Path, base: str, head: str, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """base folded alone and after head: the same fold; whether the keys were sorted."""
+    info = discover(root)
+    forget_folds()
+    alone = _folded(open_view(info, rev=base))  # (the folds stay in memory: same objects)
+    sorts: list[int] = []
+    real = rows_module.repeated_both
+    monkeypatch.setattr(rows_module, "repeated_both", lambda *a: sorts.append(1) or real(*a))
+    ahead = open_view(info, rev=head)
+    ahead.folded()
+    after = open_view(info, rev=base)
+    after.like = ahead
+    sorts.clear()
+    assert _folded(after) == alone
+    monkeypatch.setattr(rows_module, "repeated_both", real)
+    return not sorts
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(STEPS)
+def test_base_folded_after_head_is_base_folded_alone(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, steps: list[Step]
+) -> None:
+    root = tmp_path_factory.mktemp("like")
+    _repository(root, steps)
+    _both(root, "main", "feature", monkeypatch)
+    _both(root, "feature", "main", monkeypatch)
+
+
+def test_the_proof_is_taken_for_appends_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path)
+    repo.git("init", "-q", "-b", "main")
+    spent = [
+        usage(ulid(100 + i), f"2026-11-{3 + i:02d}T1{i}:00:00.000Z", "b", "a", "m", 10, 5, 0.1)
+        for i in range(4)
+    ]
+    append(repo, SHARD_A, *spent[:2])
+    append(repo, SHARD_B, spent[2])
+    repo.commit_all("one")
+    append(repo, SHARD_A, spent[3])
+    repo.commit_all("appended")
+    assert _both(tmp_path, "HEAD~1", "HEAD", monkeypatch)  # the proof holds
+    append(repo, SHARD_B, spent[0])  # a copy in a second shard: head repeats an id
+    repo.commit_all("copied")
+    assert not _both(tmp_path, "HEAD~1", "HEAD", monkeypatch)
+    (tmp_path / SHARD_B).write_text((tmp_path / SHARD_B).read_text().splitlines()[0] + "\n")
+    repo.commit_all("the copy removed")  # base repeats it, head does not: sorted
+    assert not _both(tmp_path, "HEAD~1", "HEAD", monkeypatch)
