@@ -37,7 +37,12 @@ def _both(root: Path, base: str, head: str, monkeypatch: pytest.MonkeyPatch) -> 
     alone = _folded(open_view(info, rev=base))  # (the folds stay in memory: same objects)
     sorts: list[int] = []
     real = rows_module.repeated_both
-    monkeypatch.setattr(rows_module, "repeated_both", lambda *a: sorts.append(1) or real(*a))
+
+    def counted(*args: Any) -> Any:
+        sorts.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(rows_module, "repeated_both", counted)
     ahead = open_view(info, rev=head)
     ahead.folded()
     after = open_view(info, rev=base)

@@ -95,6 +95,8 @@ class LedgerView:
             cut = cut if halves else None
             folds = list(_folds(history, entries))
             keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
+            twice: set[int]
+            twice_refs: set[int]
             if keys is None and _distinct_like(self.like, entries, folds):
                 twice, twice_refs = set(), set()  # (what repeated_both finds, proven)
             else:
