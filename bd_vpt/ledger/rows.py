@@ -425,8 +425,20 @@ class Folded:
     def add(self, path: str, fold: BlobFold) -> None:
         """Merge fold in. A row only one blob has stays that blob's list (folds are not
         changed once made); it is copied when a second blob adds to it."""
+        rows = self.rows
+        if rows.keys().isdisjoint(fold.rows):  # (most blobs: another writer, month or day)
+            rows.update(fold.rows)  # what the loop below does then, in C
+        else:
+            self._merge(fold.rows)
+        self.outcomes.extend(fold.outcomes)
+        self.problems.extend(Problem(path, *p) for p in fold.problems)
+        self.lines += fold.lines_read
+        self.duplicates += fold.duplicates
+        self.withdrawn += fold.withdrawn
+
+    def _merge(self, more: dict[RowKey, Row]) -> None:
         rows, merged = self.rows, self._merged
-        for key, row in fold.rows.items():
+        for key, row in more.items():
             have = rows.get(key)
             if have is None:
                 rows[key] = row
@@ -435,8 +447,3 @@ class Folded:
                     have = rows[key] = list(have)
                     merged.add(key)
                 merge_row(have, row)
-        self.outcomes.extend(fold.outcomes)
-        self.problems.extend(Problem(path, *p) for p in fold.problems)
-        self.lines += fold.lines_read
-        self.duplicates += fold.duplicates
-        self.withdrawn += fold.withdrawn
