@@ -87,3 +87,49 @@ def test_the_proof_is_taken_for_appends_only(
     (tmp_path / SHARD_B).write_text((tmp_path / SHARD_B).read_text().splitlines()[0] + "\n")
     repo.commit_all("the copy removed")  # base repeats it, head does not: sorted
     assert not _both(tmp_path, "HEAD~1", "HEAD", monkeypatch)
+
+
+def test_cut_days_placed_by_the_fold_workers_are_those_placed_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """head folded by worker processes that also place the lines of the days a window cuts
+    (LedgerView.ahead): base's fold over that window is the one made alone, and reads no
+    blob for those days."""
+    from bd_vpt.ledger import parallel, view
+
+    repo = Repo(tmp_path)
+    repo.git("init", "-q", "-b", "main")
+    for i in range(12):
+        day, hour = (3, 6 + i) if i % 2 else (20, i)  # both days the window cuts
+        ts = f"2026-11-{day:02d}T{hour:02d}:00:00.000Z"
+        append(
+            repo,
+            f".beads/vpt/ledger/2026-11/agent-w{i % 4}-000001.jsonl",
+            usage(ulid(200 + i), ts, "b", "a", "m", i, 1),
+        )
+    repo.commit_all("one")
+    append(repo, SHARD_A, usage(ulid(300), "2026-11-04T10:00:00.000Z", "b", "a", "m", 1, 1))
+    repo.commit_all("two")
+    info = discover(tmp_path)
+    forget_folds()
+    alone = _folded(open_view(info, rev="HEAD~1"))
+    forget_folds()
+    rows_module.PLACED.clear()
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_JOBS", 2)
+    ahead = open_view(info, rev="HEAD")
+    ahead.ahead = (CUT, {"2026-11-03", "2026-11-20"})
+    ahead.folded()
+    assert len(rows_module.PLACED) == 4 or rows_module.lane_spec(*ahead.ahead) is None
+    read: list[str] = []
+    real = view._data
+
+    def counted(history: Any, entry: Any) -> bytes:
+        read.append(entry.path)
+        return real(history, entry)
+
+    monkeypatch.setattr(view, "_data", counted)
+    after = open_view(info, rev="HEAD~1")
+    after.like = ahead
+    assert _folded(after) == alone
+    assert not read or rows_module.lane_spec(*ahead.ahead) is None

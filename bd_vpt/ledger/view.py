@@ -8,6 +8,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,9 @@ class LedgerView:
     # folded later that shares most blobs with this one (like) need not sort every key again
     distinct: dict[str, BlobFold] | None = None
     like: LedgerView | None = None
+    # a window (and the days it cuts) another view will fold these blobs for next: the fold
+    # workers place the lines of those days while they hold the bytes (rows.PLACED)
+    ahead: tuple[Any, set[str]] | None = None
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -93,7 +97,7 @@ class LedgerView:
             history, entries = self.history, self.entries
             halves = set(halves)
             cut = cut if halves else None
-            folds = list(_folds(history, entries))
+            folds = list(_folds(history, entries, self.ahead))
             keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
             twice: set[int]
             twice_refs: set[int]
@@ -122,7 +126,7 @@ class LedgerView:
                     fold = exact(_parsed(history, entry), retracted, cut)
                     rerouted.add(entry.sha)
                 elif halves and not halves.isdisjoint(fold.days()):
-                    placed = cut_fold(fold, _data(history, entry), cut, halves)
+                    placed = cut_fold(fold, partial(_data, history, entry), cut, halves, entry.sha)
                     fold = placed or exact(_parsed(history, entry), retracted, cut)
                     kept = False
                 out.add(entry.path, fold)
@@ -213,11 +217,13 @@ def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str,
         yield entry.path, _parsed(history, entry)
 
 
-def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
+def _folds(
+    history: History, entries: list[Entry], ahead: tuple[Any, set[str]] | None = None
+) -> Iterator[BlobFold]:
     """Each entry's fold, in order: from the cache, else folded (and cached): from the
     cached fold of the blob it grew from when it is that blob with lines appended (tail.py),
-    else whole."""
-    from bd_vpt.ledger.rows import fold_blob
+    else whole. ahead: a window whose cut days fold workers place too (LedgerView.ahead)."""
+    from bd_vpt.ledger.rows import fold_blob, lane_spec
     from bd_vpt.ledger.tail import appended
 
     cache = history.cache
@@ -229,7 +235,9 @@ def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     if jobs:
         from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
     if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
-        for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
+        spec = lane_spec(*ahead) if ahead is not None and ahead[1] else None
+        place = () if spec is None else (spec,)  # (fold_all's own default otherwise)
+        for i, folded in zip(missing, parallel.fold_all(history, jobs, *place), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
             if entries[i].on_disk:  # (its length: the file's, which is that blob)
