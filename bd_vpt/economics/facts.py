@@ -26,7 +26,6 @@ from bd_vpt.economics.keys import TIME_KEYS
 from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import Window, period
 from bd_vpt.economics.timeline import BeadState
-from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record, format_ts
 from bd_vpt.ledger.usage import COST as COST_SLOT
 from bd_vpt.ledger.usage import INSIDE, PICO, UNSPLIT, Row, RowKey, counted, fold_records
@@ -217,7 +216,7 @@ def collect_rows(
     ends = (None, None) if holds is None else stamp_ends(win)
     found = None
     if compiled is not None and ends is not None:
-        with gc_paused():  # (a list per bead)
+        with timeline.paused():  # (a list per bead)
             found = compiled.group(outcomes, grouped, *ends, holds is not None)
     if found is not None:
         outcome_records = found
