@@ -76,3 +76,42 @@ def test_a_file_not_grown_from_it_leaves_the_read_to_git(grown: Repo) -> None:
         patch.setattr(repo_module.BlobReader, "read", counted)
         got = _range(grown.root)
     assert got == expected and set(expected[1]) <= set(reads)
+
+
+def test_a_rev_s_files_clean_in_the_work_tree_are_read_as_they_are(grown: Repo) -> None:
+    """--rev's blobs that the work tree holds, clean in the index, are marked on disk (read
+    without hashing) when git can tell that from stat data alone; a changed file is not,
+    and a file as new as the index (racily clean) leaves every blob to History._read. The
+    fold is the same either way."""
+    import os
+    import time
+
+    from bd_vpt.ledger.cache import forget_folds
+    from bd_vpt.ledger.view import open_view
+
+    root = grown.root
+    old = time.time() - 30
+    for path in (SHARD_A, SHARD_B):
+        os.utime(root / path, (old, old))
+    grown.git("update-index", "--refresh")  # (the index written now: newer than the files)
+    info = discover(root)
+
+    def on_disk(rev: str) -> list[bool]:
+        return [e.on_disk for e in open_view(info, rev=rev).entries or []]
+
+    def folded(rev: str) -> Any:
+        forget_folds()
+        found = open_view(info, rev=rev, use_cache=False).folded()
+        return found.rows, found.outcomes, found.lines
+
+    assert on_disk("HEAD") == [True, True] and on_disk("HEAD~1") == [False, False]
+    expected = folded("HEAD")
+    (root / SHARD_B).write_bytes(b"")  # changed: not the blob any more
+    os.utime(root / SHARD_B, (old, old))
+    assert on_disk("HEAD") == [True, False]
+    (root / SHARD_B).write_bytes((root / SHARD_A).read_bytes())
+    os.utime(root / SHARD_B, (old, old))
+    assert folded("HEAD") == expected
+    os.utime(root / SHARD_A)  # as new as the index: racily clean
+    assert on_disk("HEAD") == [False, False]
+    assert folded("HEAD") == expected

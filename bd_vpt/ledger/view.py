@@ -335,14 +335,38 @@ def open_view(
     assert rev is not None
     commit = rev_parse(info.root, rev)
     tree = ledger_tree(info.root, commit)
+    clean = _clean(info, tree)
     return LedgerView(
         history.walk(f"reading ledger at {rev}", tree),
         history,
         label=rev,
         fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
         retracted=lambda: history.retracted(tree),
-        entries=[Entry(path, sha) for path, sha in tree],
+        entries=[Entry(path, sha, on_disk=clean.get(path) == sha) for path, sha in tree],
     )
+
+
+def _clean(info: RepoInfo, tree: list[tuple[str, str]]) -> dict[str, str]:
+    """path -> blob id of the ledger files the work tree holds as the index names them
+    (repo.ledger_index: a blob of rev there is read without hashing it again), asked only
+    when git can tell from the files' stat data alone: each of rev's files older than the
+    index by a second or more, else git would hash the racily clean ones (a fresh clone:
+    a second at 10^6) and History._read hashes just as well the blobs it reads. Never in a
+    git hook (GIT_INDEX_FILE: another index)."""
+    import os
+
+    from bd_vpt.repo import ledger_index
+
+    if os.environ.get("GIT_INDEX_FILE") or not tree:
+        return {}
+    try:
+        stamp = (info.git_dir / "index").stat().st_mtime_ns // 10**9
+        for path, _sha in tree:
+            if (info.root / path).stat().st_mtime_ns // 10**9 >= stamp:
+                return {}
+    except OSError:  # (no index; a file gone: read as before)
+        return {}
+    return ledger_index(info.root)
 
 
 def memoised(
