@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from bd_vpt.launch import main
+from bd_vpt.launch import run
 
-raise SystemExit(main())
+run()

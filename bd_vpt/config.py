@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,34 +100,81 @@ def default_document(sync_since: str) -> dict[str, Any]:
     }
 
 
-def here() -> tuple[RepoInfo, Config]:
-    """The repository bd-vpt runs in (from the current folder) and its config."""
+def here(found: RepoInfo | None = None) -> tuple[RepoInfo, Config]:
+    """The repository bd-vpt runs in (from the current folder, unless found already) and its
+    config."""
     from bd_vpt import repo
 
-    info = repo.discover()
-    return info, load(info.root, known_good=info.state_dir / "config-ok")
+    info = found or repo.discover()
+    return info, load(info.root, known_good=known_good(info))
+
+
+def known_good(info: RepoInfo) -> Path:
+    """Where load keeps the last config text that passed the schema, with its document."""
+    return info.state_dir / KNOWN_GOOD
+
+
+KNOWN_GOOD = "config-ok-v2"  # (config-ok, a digest alone, was an older bd-vpt's)
 
 
 def load(root: Path, known_good: Path | None = None) -> Config:
-    """Read and validate the config. known_good: a file remembering the digest of the last
-    text that passed the schema, so hooks skip importing jsonschema when nothing changed."""
+    """Read and validate the config. known_good: a file keeping the bytes of the last config
+    that passed the schema and the document they parse to (marshal), so a command whose
+    config did not change imports neither jsonschema nor tomllib (a tenth of a small
+    command's start-up). The bytes are compared whole: the same bytes parse to the same
+    document."""
     from bd_vpt.files import optional_regular
 
     data = optional_regular(root / CONFIG_PATH, root=root, what="config")
     if data is None:
         return Config()
-    text, document = _parse(data, str(CONFIG_PATH))
-    digest = hashlib.sha1(text.encode()).hexdigest()
-    if known_good is not None and _read(known_good) == digest:
-        return from_document(document, str(CONFIG_PATH), validate=False)
-    config = from_document(document, str(CONFIG_PATH))
     if known_good is not None:
-        try:
-            known_good.parent.mkdir(parents=True, exist_ok=True)
-            known_good.write_text(digest)
-        except OSError:
-            pass  # only a speed-up: the next run checks the schema again
+        document = kept_document(known_good, data)
+        if document is not None:
+            return from_document(document, str(CONFIG_PATH), validate=False)
+    document = _parse(data, str(CONFIG_PATH))[1]
+    keep = _kept_form(data, document) if known_good is not None else None
+    config = from_document(document, str(CONFIG_PATH))
+    if known_good is not None and keep is not None:
+        from contextlib import suppress
+
+        from bd_vpt.state import atomic_write
+
+        with suppress(OSError):  # only a speed-up: the next run checks the schema again
+            atomic_write(known_good, keep)
     return config
+
+
+def document_of(data: bytes, known_good: Path | None) -> dict[str, Any]:
+    """The TOML document of config bytes: the one kept in known_good when it holds these very
+    bytes, else parsed (an error for bad TOML, as load's)."""
+    document = kept_document(known_good, data) if known_good is not None else None
+    return document if document is not None else _parse(data, str(CONFIG_PATH))[1]
+
+
+def kept_document(known_good: Path, data: bytes) -> dict[str, Any] | None:
+    """The document kept with data in known_good (it passed the schema), or None."""
+    import marshal
+
+    try:
+        kept = marshal.loads(known_good.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if type(kept) is tuple and len(kept) == 2 and kept[0] == data and type(kept[1]) is dict:
+        return kept[1]
+    return None
+
+
+def _kept_form(data: bytes, document: dict[str, Any]) -> bytes | None:
+    """What known_good keeps: data and its document; None for a document marshal cannot
+    hold as it is (a TOML date or time)."""
+    import marshal
+
+    try:
+        form = marshal.dumps((data, document))
+    except ValueError:
+        return None
+    return form if marshal.loads(form) == (data, document) else None
 
 
 def load_path(path: Path) -> Config:
@@ -154,18 +199,13 @@ def at_revision(root: Path, rev: str) -> Config:
 
 
 def _parse(data: bytes, where: str) -> tuple[str, dict[str, Any]]:
+    import tomllib
+
     try:
         text = data.decode("utf-8")
         return text, tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise VptError(f"{where}: {exc}", hint="fix the TOML syntax") from None
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except OSError:
-        return None
 
 
 def _not_finite(value: object, where: str = "") -> list[str]:

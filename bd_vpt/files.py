@@ -190,6 +190,18 @@ def write_error(path: Path, exc: OSError) -> VptError:
     )
 
 
+def temporary(folder: Path, prefix: str) -> tuple[int, Path]:
+    """A new file of this process's own in folder, open for writing (tempfile.mkstemp's
+    promise, without importing tempfile and what it imports on every command that writes)."""
+    for _ in range(100):
+        path = folder / f"{prefix}{os.urandom(6).hex()}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
 def make_folder(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)

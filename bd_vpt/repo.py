@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
     from subprocess import CompletedProcess
+    from typing import Any
 
 
 class GitError(VptError):
@@ -135,10 +136,31 @@ def user_name(root: Path) -> str | None:
     return name or None
 
 
+# Answers that full object ids alone decide (a commit's tree, two commits' merge base, the
+# ledger as committed at a commit...) are asked of git once per process: a report over
+# revisions (pr: base, head, their range) asked the same ones up to three times.
+_FIXED: dict[tuple[str, ...], Any] = {}
+
+
+def _fixed(*names: str) -> bool:
+    """Are these all full object ids (SHA-1 or SHA-256, hex)?"""
+    return all(
+        len(name) in (40, 64) and name.isascii() and all(c in "0123456789abcdef" for c in name)
+        for name in names
+    )
+
+
 def show_file(root: Path, rev: str, path: str) -> bytes | None:
     """The bytes of path as committed at rev, or None when it is not there."""
+    key = ("show", str(root), rev, path)
+    if key in _FIXED:
+        kept: bytes | None = _FIXED[key]
+        return kept
     proc = run(["cat-file", "blob", f"{rev}:{path}"], root)
-    return proc.stdout if proc.returncode == 0 else None
+    found = proc.stdout if proc.returncode == 0 else None
+    if _fixed(rev):
+        _FIXED[key] = found
+    return found
 
 
 LEDGER_PATHSPEC = ".beads/vpt/ledger"
@@ -146,6 +168,10 @@ LEDGER_PATHSPEC = ".beads/vpt/ledger"
 
 def rev_parse(root: Path, rev: str) -> str:
     """The commit id of rev, or a clear error."""
+    key = ("commit", str(root), rev)
+    if key in _FIXED:
+        kept: str = _FIXED[key]
+        return kept
     out = git(
         "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=root, check=False
     ).strip()
@@ -154,6 +180,7 @@ def rev_parse(root: Path, rev: str) -> str:
             f"unknown revision {rev!r}",
             hint="give a commit, branch or tag: e.g. HEAD~3, main, v1.2",
         )
+    _FIXED[("commit", str(root), out)] = out  # (a commit id names itself)
     return out
 
 
@@ -165,18 +192,42 @@ def commit_time(root: Path, rev: str) -> datetime:
     """The committer date of rev (what a report judged "as of" a commit is anchored on)."""
     from datetime import datetime
 
-    return datetime.fromisoformat(git("log", "-1", "--format=%cI", rev, cwd=root).strip())
+    key = ("time", str(root), rev)
+    if key not in _FIXED:
+        text = git("log", "-1", "--format=%cI", rev, cwd=root).strip()
+        if not _fixed(rev):
+            return datetime.fromisoformat(text)
+        _FIXED[key] = text
+    kept: str = _FIXED[key]
+    return datetime.fromisoformat(kept)
 
 
 def merge_base(root: Path, a: str, b: str) -> str:
+    key = ("merge-base", str(root), a, b)
+    if key in _FIXED:
+        kept: str = _FIXED[key]
+        return kept
     out = git("merge-base", a, b, cwd=root, check=False).strip()
     if not out:
         raise VptError(f"{a} and {b} have no common ancestor", hint="use A..B instead of A...B")
+    if _fixed(a, b):
+        _FIXED[key] = out
     return out
 
 
 def ledger_tree(root: Path, rev: str) -> list[tuple[str, str]]:
     """(path, blob id) of every ledger file as committed at rev."""
+    key = ("tree", str(root), rev)
+    if key in _FIXED:
+        kept: tuple[tuple[str, str], ...] = _FIXED[key]
+        return list(kept)
+    entries = _ledger_tree(root, rev)
+    if _fixed(rev):
+        _FIXED[key] = tuple(entries)
+    return entries
+
+
+def _ledger_tree(root: Path, rev: str) -> list[tuple[str, str]]:
     out = git("ls-tree", "-r", "-z", "--full-tree", rev, "--", LEDGER_PATHSPEC, cwd=root)
     entries = []
     for item in out.split("\0"):
@@ -191,6 +242,17 @@ def ledger_tree(root: Path, rev: str) -> list[tuple[str, str]]:
 
 def ledger_diff(root: Path, a: str, b: str) -> list[tuple[str, str | None, str | None]]:
     """(path, blob at a or None, blob at b or None) for each ledger file that differs."""
+    key = ("diff", str(root), a, b)
+    if key in _FIXED:
+        kept: tuple[tuple[str, str | None, str | None], ...] = _FIXED[key]
+        return list(kept)
+    changes = _ledger_diff(root, a, b)
+    if _fixed(a, b):
+        _FIXED[key] = tuple(changes)
+    return changes
+
+
+def _ledger_diff(root: Path, a: str, b: str) -> list[tuple[str, str | None, str | None]]:
     out = git("diff-tree", "-r", "-z", "--no-renames", a, b, "--", LEDGER_PATHSPEC, cwd=root)
     fields = out.split("\0")
     changes = []
@@ -294,10 +356,17 @@ def ledger_index(root: Path) -> dict[str, str]:
 
 def ledger_tree_id(root: Path, commit: str) -> str:
     """The git tree id of the ledger folder at commit ("none" when there is none)."""
+    key = ("tree-id", str(root), commit)
+    if key in _FIXED:
+        kept: str = _FIXED[key]
+        return kept
     out = git(
         "rev-parse", "--verify", "--quiet", f"{commit}:{LEDGER_PATHSPEC}", cwd=root, check=False
     )
-    return out.strip() or "none"
+    found = out.strip() or "none"
+    if _fixed(commit):
+        _FIXED[key] = found
+    return found
 
 
 def cat_file_batch(root: Path, refs: list[str]) -> list[bytes | None]:

@@ -424,17 +424,48 @@ def test_ledger_lines_are_compact_json(repo: Repo) -> None:
     assert orjson.loads(raw)["kind"] == "usage"
 
 
-def test_config_digest_skips_only_an_unchanged_config(repo: Repo) -> None:
+def test_config_digest_skips_only_an_unchanged_config(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config that passed keeps its bytes and document: the same bytes again are neither
+    parsed nor checked (same Config); any other bytes are, and a bad one fails as ever."""
+    import tomllib
+
+    from bd_vpt import config as config_file
     from bd_vpt.config import load
     from bd_vpt.errors import VptError
 
-    known = repo.root / ".git/bd-vpt/config-ok"
-    assert load(repo.root, known_good=known).token_basis == "total"
+    known = repo.root / ".git/bd-vpt/config-ok-v2"
+    first = load(repo.root, known_good=known)
+    assert first.token_basis == "total"
     assert known.exists()
+    with monkeypatch.context() as m:
+        m.setattr(tomllib, "loads", lambda *a: pytest.fail("parsed again"))
+        m.setattr(config_file, "_not_finite", lambda *a: pytest.fail("checked again"))
+        assert load(repo.root, known_good=known) == first
     path = repo.root / ".beads/vpt/config.toml"
-    path.write_text(path.read_text().replace('token_basis = "total"', 'token_basis = "lots"'))
+    text = path.read_text()
+    path.write_text(text + "\n")  # other bytes, the same document: parsed and checked again
+    assert load(repo.root, known_good=known) == first
+    path.write_text(text.replace('token_basis = "total"', 'token_basis = "lots"'))
     with pytest.raises(VptError, match="token_basis"):
         load(repo.root, known_good=known)
+    known.write_bytes(b"not marshal")  # a damaged file is only ignored
+    path.write_text(text)
+    assert load(repo.root, known_good=known) == first
+
+
+def test_a_config_with_a_toml_date_is_read_but_not_kept(repo: Repo) -> None:
+    """marshal cannot hold a TOML date: such a document is never kept, and is parsed each
+    time it is asked for."""
+    from bd_vpt.config import _kept_form, document_of
+
+    data = b"[capture]\nsync_since = 2026-01-01\n"
+    known = repo.root / ".git/bd-vpt/config-ok-v2"
+    document = document_of(data, known)
+    assert document["capture"]["sync_since"].year == 2026
+    assert _kept_form(data, document) is None
+    assert _kept_form(b"a = 1\n", {"a": 1}) is not None
 
 
 def test_bead_reads_a_usage_record_with_a_field_named_snapshot(repo: Repo) -> None:

@@ -833,3 +833,29 @@ def test_a_fork_while_threads_fold_leaves_the_child_able_to_fold() -> None:
             stop.set()
         for future in running:
             future.result()
+
+
+def test_msgspec_is_imported_only_when_a_line_reaches_the_python_lane() -> None:
+    """The compiled lane takes every line of a blob in bd-vpt's own shape: msgspec (the
+    Python lane's typed decoder, ledger/typed.py) is not imported then; a line the compiled
+    lane hands back imports it. typed.MARK is fast.MARK."""
+    import subprocess
+    import sys
+
+    from bd_vpt.ledger import fast, typed
+
+    assert typed.MARK == fast.MARK
+    line = (
+        b'{"v":1,"id":"01J00000000000000000000001","kind":"usage",'
+        b'"ts":"2026-03-02T10:00:00.000Z","bead":"B-1","actor":"a","source":"test",'
+        b'"model":"m","tokens":{"input":1,"output":2},"cost_usd":0.5}\n'
+    )
+    probe = (
+        "import sys; from bd_vpt.ledger import rows; "
+        f"rows.fold_blob({line!r}); print('msgspec' in sys.modules); "
+        f"rows.fold_blob({line.replace(b'input', b'vision')!r}); print('msgspec' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == (["False", "True"] if fast.LANE is not None else ["True", "True"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -178,6 +179,57 @@ def test_concurrent_appends_keep_every_line(repo: Repo) -> None:
     assert len(lines) == 1600
     records = [orjson.loads(x) for x in lines]  # every line whole
     assert len({r["id"] for r in records}) == 1600
+
+
+def _hold_lock(root: str, ready: Any, release: Any) -> None:
+    from bd_vpt import state
+
+    with state.ledger_lock(discover(Path(root))):
+        ready.set()
+        release.wait(60)
+
+
+def test_a_held_ledger_lock_makes_a_writer_wait_then_fail_clearly(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer waits for the lock another process holds; past the timeout it stops with a
+    user error naming the lock and writes nothing. Once the holder is gone (even killed),
+    the lock is free."""
+    from bd_vpt import state
+    from bd_vpt.errors import VptError
+
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(repo.root), ready, release))
+    holder.start()
+    assert ready.wait(60)
+    info = discover(repo.root)
+    monkeypatch.setattr(state, "LOCK_TIMEOUT", 0.2)
+    record = usage(ulid(1), "2026-11-02T10:00:00Z", "bd-1", "agent", "m", 10, 5)
+    with pytest.raises(VptError) as caught:
+        writer.append(info, [record], "agent")
+    assert caught.value.exit_code == 1
+    assert "held the ledger lock for 0 s" in caught.value.message
+    assert "ledger.lock" in str(caught.value.hint)
+    assert repo.shards() == []
+    holder.kill()  # killed while holding it: the kernel releases it
+    holder.join(60)
+    writer.append(info, [record], "agent")
+    (shard,) = repo.shards()
+    assert orjson.loads(shard.read_bytes())["id"] == record["id"]
+
+
+def test_an_unwritable_lock_folder_is_a_user_error(repo: Repo) -> None:
+    """A lock file that cannot be made names its path (exit 2), no traceback."""
+    locks = discover(repo.root).state_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / "ledger.lock").mkdir()  # a folder where the lock file should be
+    result = run_cli(
+        "record", "A", "--model", "m", "--actor", "agent", "--input", "1", "--cost-usd", "0"
+    )
+    assert result.code == 2
+    assert "ledger.lock" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_union_merge_of_one_shard_on_two_branches(repo: Repo) -> None:

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bd_vpt.beads.sources import BdCli, bd_binary, lookup
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import price
 from bd_vpt.errors import VptError
@@ -131,6 +130,8 @@ def check_bead(info: RepoInfo, bead: str, *, force: bool) -> None:
 
 def _bd(info: RepoInfo, command: str, bead: str, reason: str | None) -> None:
     """`bd close|reopen [--reason R] -- ID`: the id after `--`, never read as an option."""
+    from bd_vpt.beads.sources import BdCli, bd_binary
+
     binary = bd_binary()
     if binary is None:
         name = os.environ.get("BD") or "bd"
@@ -196,6 +197,8 @@ def close(
         )
         records.append(usage)
         warnings += [warning] if warning else []
+    from bd_vpt.beads.sources import lookup
+
     facts = lookup(info.root, bead)
     if facts is None:
         warnings.append(
@@ -239,6 +242,8 @@ def reopen(
     check_bead(info, bead, force=force)
     if run_bd:
         _bd(info, "reopen", bead, reason)
+    from bd_vpt.beads.sources import lookup
+
     facts = lookup(info.root, bead)
     outcome = outcome_record(
         bead=bead,

@@ -51,23 +51,9 @@ def pr(
       bd-vpt pr --base main --format json | jq .comparison
       bd-vpt pr --base "$BASE_SHA" --head "$HEAD_SHA" --fail-on-alert
     """
-    from bd_vpt import repo
-    from bd_vpt.errors import Problem
-    from bd_vpt.integrations import pr as pull_request
-    from bd_vpt.ledger.pause import gc_paused
-    from bd_vpt.ledger.store import Scan
-    from bd_vpt.ledger.view import finish
-    from bd_vpt.render.markdown import pr_comment
-    from bd_vpt.render.report import Report
+    from bd_vpt.integrations.pr_plain import run
 
-    # no _repo(): the config that judges a pull request is base's, read by gather()
-    with gc_paused():  # the head's records are held at once while folded
-        read = pull_request.gather(
-            repo.discover(), base, head, use_cache=not no_cache, baseline_days=baseline_days
-        )
-        document = pull_request.compose(read)
-    finish(Scan(problems=[Problem(**p) for p in document["problems"]]), strict=strict)
-    show(Report(document, after=[pr_comment(document)]), fmt)
+    document = run(base, head, baseline_days, no_cache, strict, fmt)
     if fail_on_alert and document["hard_alerts"]:
         click.echo(f"bd-vpt: {document['hard_alerts']} hard alert(s)", err=True)
         raise click.exceptions.Exit(EXIT_FAILED)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bd_vpt.render.report import Report
     from bd_vpt.repo import RepoInfo
 
+# the repository _kept found, for make when it had no answer (one `git rev-parse` the less)
+_FOUND: list[RepoInfo] = []
 FORMATS = ("table", "json", "csv", "markdown")  # summary's (cli/options.py REPORT_FORMATS)
 
 
@@ -37,23 +39,15 @@ def summary_args(argv: list[str]) -> tuple[str | None, str, bool] | None:
     """(by, format, wide) of `summary` in a plain form; None for anything else."""
     if argv[:1] != ["summary"]:
         return None
-    found: dict[str, str] = {}
-    rest = argv[1:]
-    while rest:
-        arg = rest.pop(0)
-        name, eq, value = arg.partition("=")
-        if arg == "--wide" and arg not in found:
-            found[arg] = ""
-            continue
-        if name not in ("--by", "--format") or name in found:
-            return None
-        if not eq:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        if value not in (GROUP_KEYS if name == "--by" else FORMATS):
-            return None
-        found[name] = value
+    from bd_vpt.integrations.plain import options
+
+    found = options(
+        argv[1:],
+        {"--by": GROUP_KEYS.__contains__, "--format": FORMATS.__contains__},
+        ("--wide",),
+    )
+    if found is None:
+        return None
     return found.get("--by"), found.get("--format", "table"), "--wide" in found
 
 
@@ -63,8 +57,11 @@ def answer(argv: list[str]) -> bool:
     if asked is None:
         return False
     by, fmt, wide = asked
+    from bd_vpt.ledger.pause import gc_paused
+
     try:
-        text = _kept(by, fmt, wide)
+        with gc_paused():  # (start-up: see integrations/plain.py)
+            text = _kept(by, fmt, wide)
     except Exception:  # anything unusual: the slow way says what it is
         forget()
         return False
@@ -76,17 +73,17 @@ def answer(argv: list[str]) -> bool:
 
 
 def _kept(by: str | None, fmt: str, wide: bool) -> str | None:
-    import tomllib
-
+    from bd_vpt.config import document_of, known_good
     from bd_vpt.files import optional_regular
     from bd_vpt.ledger.memo import Memo, key
     from bd_vpt.ledger.tree import worktree
     from bd_vpt.repo import discover
 
     info = discover()
+    _FOUND[:] = [info]
     root = info.root
     data = optional_regular(root / ".beads" / "vpt" / "config.toml", root=root, what="config")
-    raw = tomllib.loads(data.decode("utf-8")) if data is not None else {}
+    raw = document_of(data, known_good(info)) if data is not None else {}
     _files, skipped, fingerprint = worktree(root, hand_on=True)  # the report's, if no answer
     if skipped:
         return None  # the report warns about them
@@ -99,6 +96,7 @@ def forget() -> None:
     from bd_vpt.ledger.tree import forget as forget_tree
 
     forget_tree()
+    _FOUND.clear()
 
 
 def keep(info: RepoInfo, digest: str, report: Report, fmt: str, wide: bool) -> None:
@@ -121,27 +119,21 @@ def make(argv: list[str]) -> int | None:
     asked = summary_args(argv)
     if asked is None:
         return None
-    import os
-
     from bd_vpt.config import here
-    from bd_vpt.errors import failed
+    from bd_vpt.integrations.plain import run_plain
     from bd_vpt.ledger.view import open_view
-    from bd_vpt.state import file_size_limit_is_an_error
 
     by, fmt, wide = asked
-    file_size_limit_is_an_error()
-    try:
-        info, config = here()
+
+    def work() -> None:
+        info, config = here(_FOUND[0] if _FOUND else None)
         view = open_view(info, progress=fmt not in ("json", "csv"))
         run_summary(info, config, view, by, None, None, False, wide, fmt, True)
-    except (Exception, KeyboardInterrupt) as exc:
-        code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
-        if code is None:
-            raise
-        return code
+
+    try:
+        return run_plain(work)
     finally:
         forget()
-    return 0
 
 
 def run_summary(

@@ -201,12 +201,12 @@ def validate_staged(info: RepoInfo) -> list[Problem]:
 def pre_commit(info: RepoInfo) -> int:
     from bd_vpt.capture.manual import resolve_actor
     from bd_vpt.capture.sources import DEFAULT_SOURCES, run
-    from bd_vpt.config import load
+    from bd_vpt.config import known_good, load
     from bd_vpt.ledger.writer import writing
 
     quiet = False  # the capture found nothing new: the next hook may skip it (quiet.py)
     try:
-        config = load(info.root, known_good=info.state_dir / "config-ok")
+        config = load(info.root, known_good=known_good(info))
         actor = resolve_actor(None, info.root)
         shard = capture_shard(info, actor)
         with writing(info) as writer:

@@ -8,25 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bd_vpt.errors import failed, warn
+from bd_vpt.errors import warn
 
 
 def plain(kind: str, hook: bool) -> int:
     """`bd-vpt import KIND` or `bd-vpt import KIND --hook`, every other option at its default:
     what the click command prints and its exit code (errors included)."""
-    import os
+    from bd_vpt.integrations.plain import run_plain
 
-    from bd_vpt.state import file_size_limit_is_an_error
-
-    file_size_limit_is_an_error()
-    try:
-        run_one(kind, None, None, False, False, None, hook, "text")
-    except (Exception, KeyboardInterrupt) as exc:
-        code = failed(exc, bool(os.environ.get("BD_VPT_DEBUG")))
-        if code is None:
-            raise
-        return code
-    return 0
+    return run_plain(lambda: run_one(kind, None, None, False, False, None, hook, "text"))
 
 
 def run_one(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import marshal
 import os
-import tempfile
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bd_vpt.files import temporary
 from bd_vpt.ledger.records import SCHEMA_VERSION
 from bd_vpt.ledger.store import ParsedBlob
 
@@ -218,7 +218,7 @@ def write_atomic(path: Path, payload: bytes | list[bytes | memoryview]) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = temporary(path.parent, ".tmp-")
         with os.fdopen(fd, "wb") as out:
             for piece in [payload] if isinstance(payload, bytes) else payload:
                 out.write(piece)

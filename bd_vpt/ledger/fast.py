@@ -7,7 +7,7 @@ the two together); everything else (outcomes, retractions, newer versions, unkno
 kinds, bad lines) goes the way every line used to: orjson and `check`, with its `path:line`
 message. So `check` stays the one validator; this is only its fast lane.
 
-The id and ts patterns are checked over a whole blob at once (see rows.py): a regular
+The structs are in typed.py, imported on first use. The id and ts patterns are checked over a whole blob at once (see rows.py): a regular
 expression over the joined column costs far less than one call per record.
 
 Faster still, a compiled lane (`lane/*.c`, built at install where a C compiler is found) reads a
@@ -21,56 +21,15 @@ ever takes a subset of what the Python lane takes and gives the same values
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
-
-import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from bd_vpt import compiled
 
-Count = Annotated[int, Meta(ge=0, le=10**15)]
-Requests = Annotated[int, Meta(ge=1, le=10**15)]
-Amount = Annotated[float, Meta(ge=0, le=1e15)]  # an int is read as a float of equal value
-Text = Annotated[str, Meta(min_length=1)]
+if TYPE_CHECKING:
+    from bd_vpt.ledger.typed import Usage
 
-
-class Tokens(Struct, gc=False, forbid_unknown_fields=True):
-    """The token kinds bd-vpt knows; another kind sends the line the slow way."""
-
-    input: Count | UnsetType = UNSET  # present or not decides how a record is counted
-    output: Count | UnsetType = UNSET
-    cache_read: Count = 0  # absent counts as 0 (records.token_total)
-    cache_write: Count = 0
-    reasoning: Count = 0
-    total: Count | UnsetType = UNSET
-
-
-class Usage(Struct, gc=False):
-    """A v1 usage record: every field `check` looks at, with its bounds."""
-
-    kind: Literal["usage"]
-    v: Annotated[int, Meta(ge=1, le=1)]  # a newer version is warned about: the slow way
-    id: str  # the ULID pattern: checked per blob
-    ts: str  # the RFC 3339 shape bd-vpt writes: checked per blob
-    bead: Text | None
-    actor: Text
-    source: Text
-    model: Text
-    tokens: Tokens
-    cost_usd: Amount | None
-    source_ref: str | None = None
-    reported_cost_usd: Amount | None = None
-    provider: str | None = None
-    session: str | None = None
-    price_ref: str | None = None
-    gt_session: str | UnsetType = UNSET
-    messages: Count | UnsetType = UNSET
-    requests: Requests | UnsetType = UNSET
-
-
-DECODE = msgspec.json.Decoder(Usage).decode
 MARK = b'"kind":"usage"'  # how bd-vpt writes it: other lines need not try the fast lane
-MISSES = (msgspec.ValidationError, msgspec.DecodeError)
 
 # What every fast-decoded id and ts must match, checked over a column joined with newlines:
 # a ULID; and the shape format_ts writes (UTC, milliseconds) with a valid clock. Real days
@@ -93,20 +52,21 @@ def columns_ok(ids: list[str], stamps: list[str]) -> bool:
     )
 
 
-def decode(raw: bytes) -> Usage | None:
-    """The line as a usage struct, or None: take the slow way. A line with neither input
-    nor output tokens (only a total, only cache, none) takes the slow way too: its count
-    depends on which kinds it has (records.token_total). Its id and ts: columns_ok."""
-    if MARK not in raw:
-        return None
-    try:
-        usage = DECODE(raw)
-    except MISSES:
-        return None
-    tokens = usage.tokens
-    if tokens.input is UNSET and tokens.output is UNSET:
-        return None
-    return usage
+def _first(raw: bytes) -> Usage | None:
+    """decode's first call: msgspec is imported on the first line that reaches the Python
+    lane (a report whose lines the compiled lane all takes never imports it); from then on,
+    decode is typed.decode itself."""
+    global decode
+    from bd_vpt.ledger.typed import decode as typed
+
+    decode = typed
+    return typed(raw)
+
+
+# The line as a usage struct (ledger/typed.py), or None: take the slow way. A line with
+# neither input nor output tokens (only a total, only cache, none) takes the slow way too:
+# its count depends on which kinds it has (records.token_total). Its id and ts: columns_ok.
+decode: Callable[[bytes], Usage | None] = _first
 
 
 # the compiled lane, or None (tests set it to None for the Python way)

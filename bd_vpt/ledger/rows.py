@@ -24,9 +24,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Any
 
-import msgspec
 import orjson
-from msgspec import UNSET
 
 from bd_vpt.errors import Problem
 from bd_vpt.ledger import fast
@@ -238,7 +236,6 @@ def _fold_blob(data: bytes) -> tuple[BlobFold, bool]:
     rows, taken_ids, taken_refs, rest, lines_read = fast.take(data)
     compiled = True  # every line was read by the compiled lane
     decode = fast.decode
-    unset = UNSET
     parsed = ParsedBlob()
     reader = LineReader(parsed)
     outcomes: list[Record] = []
@@ -255,9 +252,9 @@ def _fold_blob(data: bytes) -> tuple[BlobFold, bool]:
         if u is not None:
             t = u.tokens
             inp, out = t.input, t.output
-            if inp is unset:
+            if type(inp) is not int:  # (msgspec's UNSET: a Count is an int)
                 inp = 0
-            elif out is unset:
+            elif type(out) is not int:
                 out = 0
         if u is None:
             record = reader.read(raw, index + 1, False)
@@ -408,11 +405,9 @@ def cut_fold(
         if u is not None:
             if u.ts[:10] not in found:
                 continue
-            record: Record | None = msgspec.structs.asdict(u)
-            assert record is not None
-            record["tokens"] = {
-                k: v for k, v in msgspec.structs.asdict(u.tokens).items() if v is not UNSET
-            }
+            from bd_vpt.ledger.typed import record_of
+
+            record: Record | None = record_of(u)
             ids.append(u.id)
             stamps.append(u.ts)
         else:

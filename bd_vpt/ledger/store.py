@@ -7,8 +7,8 @@ and drop union-merge duplicates by record id.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-import socket
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +34,8 @@ def writer_slug(actor: str, root: Path) -> str:
     Two writers (or two worktrees of one person) never append to the same file.
     """
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", actor).strip("-.")[:40] or "anon"
-    place = f"{socket.gethostname()}\0{root.resolve()}".encode()
+    # the host's name: gethostname(2) is uname's nodename (without importing socket)
+    place = f"{os.uname().nodename}\0{root.resolve()}".encode()
     return f"{name}-{hashlib.sha1(place).hexdigest()[:6]}"
 
 

@@ -97,16 +97,18 @@ class Writer:
 def writing(info: RepoInfo) -> Iterator[Writer]:
     """The ledger lock for the whole read-dedupe-write (a report never takes it). Refuses
     in a repository where bd-vpt was never set up (`bd-vpt init`)."""
-    from filelock import Timeout
-
     require_init(info)
     try:
         with state.ledger_lock(info):
             yield Writer(info)
-    except Timeout:
+    except state.LockTimeout:
         raise VptError(
             f"another bd-vpt process has held the ledger lock for {state.LOCK_TIMEOUT:.0f} s",
-            hint=f"if none is running, remove {info.state_dir / 'locks' / 'ledger.lock'}",
+            hint=(
+                f"`fuser {info.state_dir / 'locks' / 'ledger.lock'}` names it; the lock is "
+                "free as soon as that process exits (do not remove the file: a writer that "
+                "still holds it would then write beside the next one)"
+            ),
             exit_code=EXIT_FAILED,
         ) from None
 

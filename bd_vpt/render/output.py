@@ -6,7 +6,6 @@ flat rows with chosen columns) as table, csv, markdown or jsonl.
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from collections.abc import Iterable, Sequence
@@ -113,6 +112,8 @@ def render_rows(
         out.write(dumps(list(rows)) + "\n")
         return
     if fmt == "csv":
+        import csv
+
         writer: Any = None
         if fields is not None:  # a fixed set of columns, even with no rows
             writer = csv.DictWriter(out, fieldnames=list(fields), extrasaction="ignore")
