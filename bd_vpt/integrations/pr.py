@@ -110,7 +110,7 @@ def gather(
     # starts: base's are then those (economics/timeline.state_of) but for the beads the pull
     # request changed
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
-    bead_states(head_outcomes)
+    bead_states(head_outcomes, keep=True)
     views[1].like = views[2]  # base's blobs are head's but for the pull request's
     side = beside(partial(pr_side, info, views[0], views[1], head, head_ledger, config, baseline))
     return Read(

@@ -341,7 +341,10 @@ def placement(data: bytes, fold: BlobFold, spec: tuple[Any, ...]) -> Any:
     """The lane's placement of the blob's lines on spec's days, made where its bytes are at
     hand (a fold worker), for cut_fold (PLACED); None: none to make."""
     if _plain(fold) and not fold.days().isdisjoint(spec[0]) and fast.LANE is not None:
-        return fast.LANE.fold(data, spec)
+        try:
+            return fast.LANE.fold(data, spec)
+        except Exception:  # (cut_fold places it where it is needed, and raises there)
+            return None
     return None
 
 

@@ -12,9 +12,10 @@
 
 static PyMethodDef methods[] = {
     {"states", states, METH_VARARGS,
-     "states(grouped, BeadState, Completion, utc, held=None) -> {bead: BeadState | None}: "
-     "each bead's story as timeline.fold tells it; None: declined, fold it in Python. held: "
-     "bead -> (records, state), read for the beads of exactly those records, given the rest."},
+     "states(grouped, BeadState, Completion, utc, held=None, keep=True) -> {bead: BeadState | "
+     "None}: each bead's story as timeline.fold tells it; None: declined, fold it in Python. "
+     "held: bead -> (records, state), read for the beads of exactly those records, given the "
+     "rest when keep."},
     {"collect", collect, METH_VARARGS,
      "collect(rows, period_of=None, window=None) -> (buckets, bead_days, unpriced_days, "
      "records) | None: usage rows summed per bead (and period: period_of(day)) on the total "

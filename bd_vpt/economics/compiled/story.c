@@ -1,12 +1,13 @@
 /* states(): the compiled form of timeline.py's fold: each bead's story (its transitions and final
  * state) from its outcome records, for the 40,000 beads of a big ledger at once.
  *
- * states(grouped, BeadState, Completion, utc, held=None) takes the dict bead -> outcome records
+ * states(grouped, BeadState, Completion, utc, held=None, keep=True) takes the dict bead -> outcome
+ * records
  * that metrics.bead_states folds and gives a dict in the same order: each bead's BeadState, made
  * exactly as timeline.fold (or _alone) makes it, or None for a bead it declines, which the
  * caller folds in Python. held (timeline._HELD: bead -> (records, state)) gives the state of a
  * bead whose records are exactly those objects (pr folds base and head, which share all but a
- * few beads' records), and is given each state folded here. It declines any bead whose records are not in the shape bd-vpt
+ * few beads' records), and is given each state folded here when keep. It declines any bead whose records are not in the shape bd-vpt
  * writes: a record that is not a dict, a time not in format_ts's shape (2026-11-24T10:00:00.000Z)
  * or not a real moment, a result or id that is not text, a missing field fold reads with [],
  * an amount that is not an int or a float. So it only ever gives what Python would give; the
@@ -340,9 +341,10 @@ static int same_records(PyObject *held, PyObject *list) {
 
 PyObject *states(PyObject *self, PyObject *args) {
     PyObject *grouped, *state_type, *completion_type, *held = NULL;
+    int keep = 1;
     Types ty;
-    if (!PyArg_ParseTuple(args, "O!OOO|O!", &PyDict_Type, &grouped, &state_type,
-                          &completion_type, &ty.utc, &PyDict_Type, &held))
+    if (!PyArg_ParseTuple(args, "O!OOO|O!p", &PyDict_Type, &grouped, &state_type,
+                          &completion_type, &ty.utc, &PyDict_Type, &held, &keep))
         return NULL;
     if (!layout_of(state_type, 18, &ty.state) || !layout_of(completion_type, 6, &ty.completion)) {
         PyErr_SetString(PyExc_TypeError, "states() makes slots dataclasses of 18 and 6 fields");
@@ -363,7 +365,7 @@ PyObject *states(PyObject *self, PyObject *args) {
             status = -1;
         } else {
             status = fold_bead(&ty, bead, list, &state);
-            if (status == 0 && held != NULL) { /* held as timeline.state_of holds it */
+            if (status == 0 && held != NULL && keep) { /* held as timeline.state_of holds it */
                 PyObject *records = PyList_AsTuple(list);
                 PyObject *entry = records ? PyTuple_Pack(2, records, state) : NULL;
                 if (entry == NULL || PyDict_SetItem(held, bead, entry) < 0) status = -1;
