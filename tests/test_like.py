@@ -133,3 +133,22 @@ def test_cut_days_placed_by_the_fold_workers_are_those_placed_later(
     after.like = ahead
     assert _folded(after) == alone
     assert not read or rows_module.lane_spec(*ahead.ahead) is None
+
+
+def test_folds_are_looked_up_on_disk_only_when_the_cache_folder_is_there(tmp_path: Path) -> None:
+    from bd_vpt.ledger.cache import BlobCache, fold_entry
+    from bd_vpt.ledger.rows import fold_blob
+
+    forget_folds()
+    cache = BlobCache(tmp_path)
+    fold = fold_blob(b"")
+    assert cache.get_folds(["a" * 40, "b" * 40]) == [None, None]  # (no folder: none looked at)
+    assert cache.dir is not None
+    path = cache._path("b" * 40)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from bd_vpt.ledger.cache import _FOLD
+
+    path.with_suffix(_FOLD).write_bytes(fold_entry("b" * 40, fold))
+    got = cache.get_folds(["a" * 40, "b" * 40])
+    assert got[0] is None and got[1] is not None and got[1].rows == fold.rows
+    assert cache.get_folds(["b" * 40]) == [cache.get_fold("b" * 40)]

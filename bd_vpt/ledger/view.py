@@ -5,6 +5,7 @@ strictness). Every report takes its records from here.
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -226,8 +227,8 @@ def _folds(
     from bd_vpt.ledger.rows import fold_blob, lane_spec
     from bd_vpt.ledger.tail import appended
 
-    cache = history.cache
-    found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
+    cache, root = history.cache, str(history.info.root)
+    found = cache.get_folds([entry.sha for entry in entries])
     missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
     notes: dict[str, tuple[str, int]] = {}  # the blobs folded now, at their paths
@@ -242,7 +243,7 @@ def _folds(
             cache.put_fold(entries[i].sha, folded, written=True)
             if entries[i].on_disk:  # (its length: the file's, which is that blob)
                 try:
-                    size = (history.info.root / entries[i].path).stat().st_size
+                    size = os.stat(os.path.join(root, entries[i].path)).st_size
                 except OSError:
                     continue
                 notes[entries[i].path] = (entries[i].sha, size)
@@ -353,16 +354,15 @@ def _clean(info: RepoInfo, tree: list[tuple[str, str]]) -> dict[str, str]:
     index by a second or more, else git would hash the racily clean ones (a fresh clone:
     a second at 10^6) and History._read hashes just as well the blobs it reads. Never in a
     git hook (GIT_INDEX_FILE: another index)."""
-    import os
-
     from bd_vpt.repo import ledger_index
 
     if os.environ.get("GIT_INDEX_FILE") or not tree:
         return {}
+    root = str(info.root)
     try:
-        stamp = (info.git_dir / "index").stat().st_mtime_ns // 10**9
+        stamp = os.stat(os.path.join(info.git_dir, "index")).st_mtime_ns // 10**9
         for path, _sha in tree:
-            if (info.root / path).stat().st_mtime_ns // 10**9 >= stamp:
+            if os.stat(os.path.join(root, path)).st_mtime_ns // 10**9 >= stamp:
                 return {}
     except OSError:  # (no index; a file gone: read as before)
         return {}
