@@ -79,15 +79,15 @@ def test_a_file_not_grown_from_it_leaves_the_read_to_git(grown: Repo) -> None:
 
 
 def test_a_rev_s_files_clean_in_the_work_tree_are_read_as_they_are(grown: Repo) -> None:
-    """--rev's blobs that the work tree holds, clean in the index, are marked on disk (read
-    without hashing) when git can tell that from stat data alone; a changed file is not,
+    """--rev's blobs that the work tree holds, clean in the index, are marked on disk when
+    asked (mark_clean: read without hashing) and git can tell that from stat data alone; a changed file is not,
     and a file as new as the index (racily clean) leaves every blob to History._read. The
     fold is the same either way."""
     import os
     import time
 
     from bd_vpt.ledger.cache import forget_folds
-    from bd_vpt.ledger.view import open_view
+    from bd_vpt.ledger.view import mark_clean, open_view
 
     root = grown.root
     old = time.time() - 30
@@ -97,11 +97,16 @@ def test_a_rev_s_files_clean_in_the_work_tree_are_read_as_they_are(grown: Repo) 
     info = discover(root)
 
     def on_disk(rev: str) -> list[bool]:
-        return [e.on_disk for e in open_view(info, rev=rev).entries or []]
+        view = open_view(info, rev=rev)
+        assert not any(e.on_disk for e in view.entries or [])  # (only when asked)
+        mark_clean([view])
+        return [e.on_disk for e in view.entries or []]
 
     def folded(rev: str) -> Any:
         forget_folds()
-        found = open_view(info, rev=rev, use_cache=False).folded()
+        view = open_view(info, rev=rev, use_cache=False)
+        mark_clean([view])
+        found = view.folded()
         return found.rows, found.outcomes, found.lines
 
     assert on_disk("HEAD") == [True, True] and on_disk("HEAD~1") == [False, False]

@@ -95,6 +95,7 @@ def gather(
         view.open_view(info, rev=base, use_cache=use_cache),
         view.open_view(info, rev=head, use_cache=use_cache),
     ]
+    view.mark_clean(views[1:])  # (their files in the checkout are read without hashing)
     base_time, head_time = commit_time(info.root, base), commit_time(info.root, head)
     config = config_file.at_revision(info.root, base)
     # head first: a cold report folds every blob here, and base's folds are then those in

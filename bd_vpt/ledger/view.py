@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -336,32 +336,47 @@ def open_view(
     assert rev is not None
     commit = rev_parse(info.root, rev)
     tree = ledger_tree(info.root, commit)
-    clean = _clean(info, tree)
     return LedgerView(
         history.walk(f"reading ledger at {rev}", tree),
         history,
         label=rev,
         fingerprint=f"rev:{ledger_tree_id(info.root, commit)}",
         retracted=lambda: history.retracted(tree),
-        entries=[Entry(path, sha, on_disk=clean.get(path) == sha) for path, sha in tree],
+        entries=[Entry(path, sha) for path, sha in tree],
     )
 
 
-def _clean(info: RepoInfo, tree: list[tuple[str, str]]) -> dict[str, str]:
+def mark_clean(views: list[LedgerView]) -> None:
+    """Mark the entries of these --rev views that the work tree holds, clean in the index, as
+    on disk: read without hashing them again (pr's base and head share most files with the
+    checkout). One git status for all (_clean); a view of no entries is left as it is."""
+    whole = [v for v in views if v.entries is not None and v.history is not None]
+    if not whole:
+        return
+    assert whole[0].history is not None
+    paths = sorted({e.path for v in whole for e in v.entries or [] if e.data is None})
+    clean = _clean(whole[0].history.info, paths)
+    for v in whole if clean else ():
+        v.entries = [
+            replace(e, on_disk=True) if e.data is None and clean.get(e.path) == e.sha else e
+            for e in v.entries or []
+        ]
+
+
+def _clean(info: RepoInfo, paths: list[str]) -> dict[str, str]:
     """path -> blob id of the ledger files the work tree holds as the index names them
-    (repo.ledger_index: a blob of rev there is read without hashing it again), asked only
-    when git can tell from the files' stat data alone: each of rev's files older than the
-    index by a second or more, else git would hash the racily clean ones (a fresh clone:
-    a second at 10^6) and History._read hashes just as well the blobs it reads. Never in a
-    git hook (GIT_INDEX_FILE: another index)."""
+    (repo.ledger_index), asked only when git can tell from the files' stat data alone:
+    each of these files older than the index by a second or more, else git would hash the
+    racily clean ones (a fresh clone: a second at 10^6) and History._read hashes just as
+    well the blobs it reads. Never in a git hook (GIT_INDEX_FILE: another index)."""
     from bd_vpt.repo import ledger_index
 
-    if os.environ.get("GIT_INDEX_FILE") or not tree:
+    if os.environ.get("GIT_INDEX_FILE") or not paths:
         return {}
     root = str(info.root)
     try:
         stamp = os.stat(os.path.join(info.git_dir, "index")).st_mtime_ns // 10**9
-        for path, _sha in tree:
+        for path in paths:
             if os.stat(os.path.join(root, path)).st_mtime_ns // 10**9 >= stamp:
                 return {}
     except OSError:  # (no index; a file gone: read as before)
