@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
@@ -25,7 +26,7 @@ from bd_vpt.economics.keys import TIME_KEYS
 from bd_vpt.economics.modelnames import canonical
 from bd_vpt.economics.periods import Window, period
 from bd_vpt.economics.timeline import BeadState
-from bd_vpt.ledger.records import Record
+from bd_vpt.ledger.records import Record, format_ts
 from bd_vpt.ledger.usage import COST as COST_SLOT
 from bd_vpt.ledger.usage import INSIDE, PICO, UNSPLIT, Row, RowKey, counted, fold_records
 from bd_vpt.ledger.usage import UNPRICED as ROW_UNPRICED
@@ -148,9 +149,10 @@ def collect_rows(
     periods: dict[str, str] = {}  # UTC day -> its period (every)
     summed = None
     compiled = timeline.COMPILED
-    if by is None and total_basis and not filtering and compiled is not None:
+    if by is None and total_basis and compiled is not None:
         of = None if every is None else partial(period, every=every)
-        summed = compiled.collect(rows, of)  # (None: declined, a sum beyond 64 bits)
+        within = (frozenset(halves), low, low_cut, high, INSIDE) if filtering else None
+        summed = compiled.collect(rows, of, within)  # (None: declined, a sum beyond 64 bits)
     if summed is not None:
         facts.buckets, facts.bead_days, facts.unpriced_days, usage_records = summed
         rows = {}  # summed
@@ -211,9 +213,17 @@ def collect_rows(
     if isinstance(outcomes, list):
         facts.source = outcomes
     grouped = facts.outcomes
-    for record in outcomes:
-        grouped[record["bead"]].append(record)
-        outcome_records += 1 if holds is None else holds(record["ts"])
+    ends = (None, None) if holds is None else stamp_ends(win)
+    found = None
+    if compiled is not None and ends is not None:
+        with timeline.paused():  # (a list per bead)
+            found = compiled.group(outcomes, grouped, *ends, holds is not None)
+    if found is not None:
+        outcome_records = found
+    else:
+        for record in outcomes:
+            grouped[record["bead"]].append(record)
+            outcome_records += 1 if holds is None else holds(record["ts"])
     if summed is None:
         facts.bead_days = {
             bead: {day: cost / PICO for day, cost in days.items()}
@@ -222,6 +232,32 @@ def collect_rows(
     facts.usage_records = usage_records
     facts.outcome_records = outcome_records
     return facts
+
+
+def stamp_ends(win: Window | None) -> tuple[str | None, str | None] | None:
+    """The window's ends as the format_ts texts of the first millisecond at or after each
+    (None: no end). A time in format_ts's shape is a whole millisecond t, and t >= end when
+    t >= that millisecond (t < end likewise), and such texts sort as their moments: the
+    compiled collect compares texts. None: an end it cannot place so (no zone; beyond
+    year 9999)."""
+    texts: list[str | None] = []
+    for end in (win.since, win.until) if win is not None else (None, None):
+        if end is None:
+            texts.append(None)
+            continue
+        if end.tzinfo is None or end.utcoffset() is None:
+            return None
+        try:
+            moment = end.astimezone(UTC)
+            if moment.microsecond % 1000:
+                moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+        except OverflowError:
+            return None
+        text = format_ts(moment)
+        if len(text) != 24:
+            return None
+        texts.append(text)
+    return texts[0], texts[1]
 
 
 def transitions(facts: Facts, states: dict[str, BeadState], limit: float) -> Group:

@@ -114,9 +114,12 @@ ADDITIVE = (
 )
 
 
-def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]:
+def bead_states(
+    facts: Facts, win: Window | None = None, keep: bool = False
+) -> dict[str, BeadState]:
     """Each bead's transitions and final state (at the report's revision: every outcome it
-    reads, whatever the window). Computed once per Facts."""
+    reads, whatever the window). Computed once per Facts. keep: hold each bead's state for
+    another ledger of the same records (timeline.states_of)."""
     del win  # the window places transitions; it does not cut a bead's story
     if facts.states is None:
         source = facts.source
@@ -124,7 +127,7 @@ def bead_states(facts: Facts, win: Window | None = None) -> dict[str, BeadState]
             if source is not None and held is source:
                 facts.states = states
                 return states
-        facts.states = states_of(facts.outcomes)
+        facts.states = states_of(facts.outcomes, keep)
         if source is not None:
             _STATES.insert(0, (source, facts.states))
             del _STATES[2:]

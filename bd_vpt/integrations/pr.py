@@ -73,7 +73,7 @@ def gather(
 ) -> Read:
     from bd_vpt import config as config_file
     from bd_vpt.economics.alerts import budgets, judged_at
-    from bd_vpt.economics.metrics import bead_states, collect_rows, window
+    from bd_vpt.economics.metrics import bead_states, collect_rows, cut_days, window
     from bd_vpt.ledger import view
     from bd_vpt.ledger.parallel import beside
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
@@ -95,12 +95,15 @@ def gather(
         view.open_view(info, rev=base, use_cache=use_cache),
         view.open_view(info, rev=head, use_cache=use_cache),
     ]
+    view.mark_clean(views[1:])  # (their files in the checkout are read without hashing)
     base_time, head_time = commit_time(info.root, base), commit_time(info.root, head)
     config = config_file.at_revision(info.root, base)
     # head first: a cold report folds every blob here, and base's folds are then those in
     # memory but for the blobs the pull request changed. head is judged at its commit's
     # time, but only a budget (its period ends there) reads the records of that day one by
     # one: the trend and the other alerts read them all
+    baseline = baseline_window(base_time, baseline_days)
+    views[2].ahead = (baseline, cut_days(baseline))  # (base is folded next, for the baseline)
     head_ledger = (
         folded_for(views[2], judged_at(head_time)) if budgets(config) else views[2].folded()
     )
@@ -108,8 +111,8 @@ def gather(
     # starts: base's are then those (economics/timeline.state_of) but for the beads the pull
     # request changed
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
-    bead_states(head_outcomes)
-    baseline = baseline_window(base_time, baseline_days)
+    bead_states(head_outcomes, keep=True)
+    views[1].like = views[2]  # base's blobs are head's but for the pull request's
     side = beside(partial(pr_side, info, views[0], views[1], head, head_ledger, config, baseline))
     return Read(
         base=base,

@@ -99,6 +99,13 @@ class BlobCache:
         )
         write_atomic(self._path(sha), payload)
 
+    def get_folds(self, shas: list[str]) -> list[BlobFold | None]:
+        """get_fold of each; with no cache folder (a repository's first report, a cold one)
+        only those in memory: one look at the folder, not a failed open per blob."""
+        if self.dir is not None and not self.dir.is_dir():
+            return [_FOLDS.get(sha) for sha in shas]
+        return [self.get_fold(sha) for sha in shas]
+
     def get_fold(self, sha: str) -> BlobFold | None:
         """The blob's fold (ledger/rows.py), or None: not cached, or not a good entry.
         A fold read once stays in memory for the process: `pr` reads base and head, which

@@ -52,6 +52,9 @@ class History:
     _reader: repo.BlobReader | None = None
     warnings: list[Problem] = field(default_factory=list)
     _on_disk: dict[str, str] | None = None  # blob id -> path, of the ledger files in the index
+    # blob id -> the path of a file a range changed, whose work-tree file may begin with it
+    # (a ledger file grows by appends): read from there when its git id says so (_read)
+    _grown: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -105,12 +108,29 @@ class History:
                 return data
         key = (str(self.info.common_dir), sha)
         data = _FROM_GIT.get(key)
+        if data is None and sha in self._grown:
+            data = self._first_bytes(sha, self._grown[sha])
+            if data is not None:
+                _keep(key, data)
         if data is None:
             if self._reader is None:
                 self._reader = repo.BlobReader(self.info.root)
             data = self._reader.read(sha)
             _keep(key, data)
         return data
+
+    def _first_bytes(self, sha: str, path: str) -> bytes | None:
+        """The blob sha as the first bytes of the work-tree file at path, when they are it
+        (their git id is sha), without git inflating it (nor GitPython imported); else None."""
+        size = repo.git("cat-file", "-s", sha, cwd=self.info.root, check=False).strip()
+        try:
+            data = (self.info.root / path).read_bytes()
+        except OSError:
+            return None
+        if not size.isdigit() or int(size) > len(data):
+            return None
+        first = data[: int(size)]
+        return first if repo.blob_id(first, len(sha)) == sha else None
 
     def walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
@@ -135,6 +155,7 @@ class History:
         """
         base, head = parse_range(self.info, spec)
         changes = repo.ledger_diff(self.info.root, base, head)
+        self._grown.update((old, path) for path, old, new in changes if old and new)
         before: set[str] = set()
         olds: dict[str, ParsedBlob] = {}  # (read again below)
         for path, blob in self.walk("reading range base", [(p, o) for p, o, _ in changes if o]):
@@ -164,9 +185,9 @@ class History:
             self._reader.close()
 
 
-# blobs read from git (not from a work-tree file) by this process, newest last: a blob is
-# often read twice (pr reads a changed file's old blob for the range and for the base), and
-# inflating one from a long delta chain costs tens of milliseconds
+# blobs read from git (or from the first bytes of a file that grew: _first_bytes) by this
+# process, newest last: a blob is often read twice (pr reads a changed file's old blob for the
+# range and for the base), and inflating one from a long delta chain costs tens of milliseconds
 _FROM_GIT: dict[tuple[str, str], bytes] = {}  # (repository, blob id) -> bytes
 _KEPT_BYTES = 8 * 2**20  # a few shards' worth: a report reading many blobs keeps only these
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -329,14 +329,50 @@ def _fold_blob(data: bytes) -> tuple[BlobFold, bool]:
     return fold, compiled and fast.LANE is not None
 
 
-def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFold | None:
-    """fold (of data, folded by fold_blob) with the usage of the days a window cuts (halves)
-    placed record by record (cut.holds): what exact(parsed, cut=cut) gives, without reading
-    every record. Only the lines that name such a day are read; the records found must be
-    exactly the ones the fold counted on those days (same number, from a fold that kept every
-    line: no problem, duplicate, retraction), else None: fold the blob the exact way."""
-    if fold.problems or fold.duplicates or fold.withdrawn or fold.retracts:
+def lane_spec(cut: Any, halves: set[str]) -> tuple[Any, ...] | None:
+    """What the compiled lane places a blob's lines of the days a window cuts by (None: no
+    lane, or too many days)."""
+    if fast.LANE is None or len(halves) > 64:
         return None
+    return (tuple(sorted(halves)), _micros(cut.since), _micros(cut.until))
+
+
+def placement(data: bytes, fold: BlobFold, spec: tuple[Any, ...]) -> Any:
+    """The lane's placement of the blob's lines on spec's days, made where its bytes are at
+    hand (a fold worker), for cut_fold (PLACED); None: none to make."""
+    if _plain(fold) and not fold.days().isdisjoint(spec[0]) and fast.LANE is not None:
+        try:
+            return fast.LANE.fold(data, spec)
+        except Exception:  # (cut_fold places it where it is needed, and raises there)
+            return None
+    return None
+
+
+# (blob id, lane spec) -> the lane's placement of that blob's lines on those days: a pure
+# function of the blob's bytes, made where they were read (placement)
+PLACED: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+
+def _plain(fold: BlobFold) -> bool:
+    return not (fold.problems or fold.duplicates or fold.withdrawn or fold.retracts)
+
+
+def cut_fold(
+    fold: BlobFold,
+    data: bytes | Callable[[], bytes],
+    cut: Any,
+    halves: set[str],
+    sha: str = "",
+) -> BlobFold | None:
+    """fold (of data, or data(): the blob sha's bytes, folded by fold_blob) with the usage of the days
+    a window cuts (halves) placed record by record (cut.holds): what exact(parsed, cut=cut)
+    gives, without reading every record. Only the lines that name such a day are read (by
+    the lane, or its placement made where the blob was read: PLACED); the records found must
+    be exactly the ones the fold counted on those days (same number, from a fold that kept
+    every line: no problem, duplicate, retraction), else None: fold the blob the exact way."""
+    if not _plain(fold):
+        return None
+    read = data if callable(data) else lambda: data
     expected: dict[str, int] = {}
     rows: dict[RowKey, Row] = {}
     for key, row in fold.rows.items():
@@ -344,11 +380,13 @@ def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFol
             expected[key[3]] = expected.get(key[3], 0) + row[0]
         else:
             rows[key] = row
-    if fast.LANE is not None and len(halves) <= 64:
+    spec = lane_spec(cut, halves)
+    if spec is not None and fast.LANE is not None:
         # the compiled lane reads and places the lines naming a cut day (in its own shape);
         # taken when they are the records the fold counted on those days, else read below
-        spec = (tuple(sorted(halves)), _micros(cut.since), _micros(cut.until))
-        taken = fast.LANE.fold(data, spec)
+        taken = PLACED.get((sha, spec)) if sha else None
+        if taken is None:
+            taken = fast.LANE.fold(read(), spec)
         if taken is not None:
             placed_rows = taken[0]
             counts = dict.fromkeys(expected, 0)
@@ -363,7 +401,7 @@ def cut_fold(fold: BlobFold, data: bytes, cut: Any, halves: set[str]) -> BlobFol
     ids: list[str] = []
     stamps: list[str] = []
     decode = fast.decode
-    for raw in data.split(b"\n"):
+    for raw in read().split(b"\n"):
         if not any(mark in raw for mark in marks):
             continue
         u = decode(raw)
@@ -420,8 +458,20 @@ class Folded:
     def add(self, path: str, fold: BlobFold) -> None:
         """Merge fold in. A row only one blob has stays that blob's list (folds are not
         changed once made); it is copied when a second blob adds to it."""
+        rows = self.rows
+        if rows.keys().isdisjoint(fold.rows):  # (most blobs: another writer, month or day)
+            rows.update(fold.rows)  # what the loop below does then, in C
+        else:
+            self._merge(fold.rows)
+        self.outcomes.extend(fold.outcomes)
+        self.problems.extend(Problem(path, *p) for p in fold.problems)
+        self.lines += fold.lines_read
+        self.duplicates += fold.duplicates
+        self.withdrawn += fold.withdrawn
+
+    def _merge(self, more: dict[RowKey, Row]) -> None:
         rows, merged = self.rows, self._merged
-        for key, row in fold.rows.items():
+        for key, row in more.items():
             have = rows.get(key)
             if have is None:
                 rows[key] = row
@@ -430,8 +480,3 @@ class Folded:
                     have = rows[key] = list(have)
                     merged.add(key)
                 merge_row(have, row)
-        self.outcomes.extend(fold.outcomes)
-        self.problems.extend(Problem(path, *p) for p in fold.problems)
-        self.lines += fold.lines_read
-        self.duplicates += fold.duplicates
-        self.withdrawn += fold.withdrawn

@@ -5,9 +5,11 @@ strictness). Every report takes its records from here.
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +57,13 @@ class LedgerView:
     # re-folded for retracted ids (ledger/delta.py keeps them)
     kept: tuple[list[BlobFold], array[int], array[int], set[str]] | None = None
     memo_key: str | None = None  # after memoised(): the memo entry's key, when there is a memo
+    # after folded() found no id and no source_ref in two blobs: each path's fold; a view
+    # folded later that shares most blobs with this one (like) need not sort every key again
+    distinct: dict[str, BlobFold] | None = None
+    like: LedgerView | None = None
+    # a window (and the days it cuts) another view will fold these blobs for next: the fold
+    # workers place the lines of those days while they hold the bytes (rows.PLACED)
+    ahead: tuple[Any, set[str]] | None = None
 
     def records(self) -> Iterator[Record]:
         """Every record once; a retracted record (bd-vpt undo) and its retraction never."""
@@ -89,9 +98,18 @@ class LedgerView:
             history, entries = self.history, self.entries
             halves = set(halves)
             cut = cut if halves else None
-            folds = list(_folds(history, entries))
+            folds = list(_folds(history, entries, self.ahead))
             keys: list[array[int]] | None = [] if keep else None  # every id, every ref, sorted
-            twice, twice_refs = repeated_both([f.ids for f in folds], [f.refs for f in folds], keys)
+            twice: set[int]
+            twice_refs: set[int]
+            if keys is None and _distinct_like(self.like, entries, folds):
+                twice, twice_refs = set(), set()  # (what repeated_both finds, proven)
+            else:
+                twice, twice_refs = repeated_both(
+                    [f.ids for f in folds], [f.refs for f in folds], keys
+                )
+            if not twice and not twice_refs:
+                self.distinct = {e.path: f for e, f in zip(entries, folds, strict=True)}
             retracted = frozenset(rid for f in folds for rid in f.retracts)
             withdrawn = set(id_keys(retracted))
             shared = ledger.Scan(retracted=retracted)  # for blobs that repeat each other
@@ -109,7 +127,7 @@ class LedgerView:
                     fold = exact(_parsed(history, entry), retracted, cut)
                     rerouted.add(entry.sha)
                 elif halves and not halves.isdisjoint(fold.days()):
-                    placed = cut_fold(fold, _data(history, entry), cut, halves)
+                    placed = cut_fold(fold, partial(_data, history, entry), cut, halves, entry.sha)
                     fold = placed or exact(_parsed(history, entry), retracted, cut)
                     kept = False
                 out.add(entry.path, fold)
@@ -165,6 +183,24 @@ class LedgerView:
         return Folded(rows, outcomes, scan.problems, scan.lines, scan.duplicates, scan.withdrawn)
 
 
+def _distinct_like(like: LedgerView | None, entries: list[Entry], folds: list[BlobFold]) -> bool:
+    """Whether no id key and no ref key is in two of folds, known from like's (folded with
+    none in two): each fold is like's fold at its path, or its keys are among that fold's
+    (a blob that grew by appends); a key in two of these would then be in two of like's."""
+    theirs = like.distinct if like is not None else None
+    if theirs is None or len({e.path for e in entries}) != len(entries):
+        return False
+    for entry, fold in zip(entries, folds, strict=True):
+        other = theirs.get(entry.path)
+        if other is None:
+            return False
+        if other is not fold and not (
+            set(fold.ids).issubset(other.ids) and set(fold.refs).issubset(other.refs)
+        ):
+            return False
+    return True
+
+
 def _parsed(history: History, entry: Entry) -> ParsedBlob:
     if entry.data is not None:  # changed since `git add`: no git object holds these bytes
         return ledger.parse_blob(entry.data)
@@ -182,15 +218,17 @@ def _parsed_blobs(history: History, entries: list[Entry]) -> Iterator[tuple[str,
         yield entry.path, _parsed(history, entry)
 
 
-def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
+def _folds(
+    history: History, entries: list[Entry], ahead: tuple[Any, set[str]] | None = None
+) -> Iterator[BlobFold]:
     """Each entry's fold, in order: from the cache, else folded (and cached): from the
     cached fold of the blob it grew from when it is that blob with lines appended (tail.py),
-    else whole."""
-    from bd_vpt.ledger.rows import fold_blob
+    else whole. ahead: a window whose cut days fold workers place too (LedgerView.ahead)."""
+    from bd_vpt.ledger.rows import fold_blob, lane_spec
     from bd_vpt.ledger.tail import appended
 
-    cache = history.cache
-    found: list[BlobFold | None] = [cache.get_fold(entry.sha) for entry in entries]
+    cache, root = history.cache, str(history.info.root)
+    found = cache.get_folds([entry.sha for entry in entries])
     missing = [i for i, fold in enumerate(found) if fold is None and entries[i].data is None]
     jobs = [(entries[i].sha, entries[i].path if entries[i].on_disk else None) for i in missing]
     notes: dict[str, tuple[str, int]] = {}  # the blobs folded now, at their paths
@@ -198,12 +236,14 @@ def _folds(history: History, entries: list[Entry]) -> Iterator[BlobFold]:
     if jobs:
         from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
     if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
-        for i, folded in zip(missing, parallel.fold_all(history, jobs), strict=True):
+        spec = lane_spec(*ahead) if ahead is not None and ahead[1] else None
+        place = () if spec is None else (spec,)  # (fold_all's own default otherwise)
+        for i, folded in zip(missing, parallel.fold_all(history, jobs, *place), strict=True):
             found[i] = folded
             cache.put_fold(entries[i].sha, folded, written=True)
             if entries[i].on_disk:  # (its length: the file's, which is that blob)
                 try:
-                    size = (history.info.root / entries[i].path).stat().st_size
+                    size = os.stat(os.path.join(root, entries[i].path)).st_size
                 except OSError:
                     continue
                 notes[entries[i].path] = (entries[i].sha, size)
@@ -304,6 +344,44 @@ def open_view(
         retracted=lambda: history.retracted(tree),
         entries=[Entry(path, sha) for path, sha in tree],
     )
+
+
+def mark_clean(views: list[LedgerView]) -> None:
+    """Mark the entries of these --rev views that the work tree holds, clean in the index, as
+    on disk: read without hashing them again (pr's base and head share most files with the
+    checkout). One git status for all (_clean); a view of no entries is left as it is."""
+    whole = [v for v in views if v.entries is not None and v.history is not None]
+    if not whole:
+        return
+    assert whole[0].history is not None
+    paths = sorted({e.path for v in whole for e in v.entries or [] if e.data is None})
+    clean = _clean(whole[0].history.info, paths)
+    for v in whole if clean else ():
+        v.entries = [
+            replace(e, on_disk=True) if e.data is None and clean.get(e.path) == e.sha else e
+            for e in v.entries or []
+        ]
+
+
+def _clean(info: RepoInfo, paths: list[str]) -> dict[str, str]:
+    """path -> blob id of the ledger files the work tree holds as the index names them
+    (repo.ledger_index), asked only when git can tell from the files' stat data alone:
+    each of these files older than the index by a second or more, else git would hash the
+    racily clean ones (a fresh clone: a second at 10^6) and History._read hashes just as
+    well the blobs it reads. Never in a git hook (GIT_INDEX_FILE: another index)."""
+    from bd_vpt.repo import ledger_index
+
+    if os.environ.get("GIT_INDEX_FILE") or not paths:
+        return {}
+    root = str(info.root)
+    try:
+        stamp = os.stat(os.path.join(info.git_dir, "index")).st_mtime_ns // 10**9
+        for path in paths:
+            if os.stat(os.path.join(root, path)).st_mtime_ns // 10**9 >= stamp:
+                return {}
+    except OSError:  # (no index; a file gone: read as before)
+        return {}
+    return ledger_index(info.root)
 
 
 def memoised(

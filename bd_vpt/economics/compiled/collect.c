@@ -1,6 +1,7 @@
-/* collect(): facts.collect_rows' sums with no --by, tokens on the total basis and no window:
- * one bucket per bead (a fleet summary), or per bead and period (a trend: period_of(day) gives
- * a day's period, asked once per day), from the usage rows of a folded ledger.
+/* collect(): facts.collect_rows' sums with no --by, tokens on the total basis: one bucket per
+ * bead (a fleet summary), or per bead and period (a trend: period_of(day) gives a day's period,
+ * asked once per day), from the usage rows of a folded ledger; with a window (Win below), of
+ * the rows collect_rows keeps.
  *
  * Row keys are (bead, actor, model, day, shape, cut, session), rows [records, input, output,
  * cache_read, cache_write, reasoning, unsplit total, cost in picodollars, first ts]
@@ -118,9 +119,43 @@ static PyObject *bucket_key(PyObject *bead, PyObject *day, PyObject *period_of, 
     return PyTuple_Pack(3, bead, period, empty);
 }
 
+/* A window as collect_rows reads it: the days its ends cut (their rows placed in or out),
+ * the first day (low; the day itself left out when low_cut) and the day it ends before. */
+typedef struct {
+    PyObject *halves, *low, *high;
+    int low_cut;
+    int64_t inside;
+} Win;
+
+/* 1: the row of this day (and cut) is in the window; 0: not; -1: an error; 2: declined (a day
+ * the window cuts whose row was not placed: collect_rows raises) */
+static int in_window(const Win *win, PyObject *day, PyObject *cut, int *ok) {
+    int halved = PySet_Contains(win->halves, day);
+    if (halved < 0) return -1;
+    if (halved) {
+        int64_t placed = int64_of(cut, ok);
+        if (!*ok || placed == 0) return 2;
+        return placed == win->inside;
+    }
+    if (win->low != Py_None) {
+        int c = PyUnicode_Compare(day, win->low);
+        if (c < 0 || (c == 0 && win->low_cut)) return 0;
+    }
+    return win->high == Py_None || PyUnicode_Compare(day, win->high) < 0;
+}
+
 PyObject *collect(PyObject *self, PyObject *args) {
-    PyObject *rows, *period_of = Py_None;
-    if (!PyArg_ParseTuple(args, "O!|O", &PyDict_Type, &rows, &period_of)) return NULL;
+    PyObject *rows, *period_of = Py_None, *window = Py_None;
+    Win win;
+    if (!PyArg_ParseTuple(args, "O!|OO", &PyDict_Type, &rows, &period_of, &window)) return NULL;
+    if (window != Py_None && !PyArg_ParseTuple(window, "O!OpOL", &PyFrozenSet_Type, &win.halves,
+                                               &win.low, &win.low_cut, &win.high, &win.inside))
+        return NULL;
+    if (window != Py_None && !((win.low == Py_None || PyUnicode_CheckExact(win.low)) &&
+                               (win.high == Py_None || PyUnicode_CheckExact(win.high)))) {
+        PyErr_SetString(PyExc_TypeError, "collect(): the window's days are str or None");
+        return NULL;
+    }
     PyObject *index = PyDict_New(), *bead_days = PyDict_New(), *unpriced = PyDict_New();
     PyObject *periods = PyDict_New(), *empty = PyUnicode_FromString("");
     PyObject *result = NULL, *buckets = NULL;
@@ -169,6 +204,12 @@ PyObject *collect(PyObject *self, PyObject *args) {
                 }
                 if (PySet_Add(set, day) < 0) goto done;
             }
+        }
+        if (window != Py_None) {
+            int in = in_window(&win, day, PyTuple_GET_ITEM(key, 5), &ok);
+            if (in < 0) goto done;
+            if (in == 2) ok = 0;
+            if (in != 1) continue;
         }
         add(&records, count, &ok);
         PyObject *bucket_is = bucket_key(bead, day, period_of, periods, empty);

@@ -20,6 +20,9 @@ int story_init(void);
 PyObject *states(PyObject *self, PyObject *args);
 /* type's layout: 0 when it is not a slots dataclass of exactly count fields (no __post_init__) */
 int layout_of(PyObject *type, int count, Layout *out);
+/* whether ts is a str in format_ts's shape (2026-11-24T10:00:00.000Z) naming a real moment,
+ * which parse_ts reads with fromisoformat alone: such texts sort as their moments do */
+int stamp_ok(PyObject *ts);
 PyObject *summing(void); /* builtins.sum (borrowed): floats added as Python adds them */
 /* float(x) for an int or a float (what the schema lets an amount be, and float * int converts
  * an int as); with *ok = 0: something else (bool included: the caller declines). */
@@ -34,5 +37,7 @@ PyObject *collect(PyObject *self, PyObject *args);
 
 /* spikes.c */
 PyObject *spikes_found(PyObject *self, PyObject *args);
+/* grouped.c */
+PyObject *group(PyObject *self, PyObject *args);
 
 #endif

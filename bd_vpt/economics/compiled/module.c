@@ -6,18 +6,23 @@
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
  *   summarize_facts adds it;
  * - spikes_found (spikes.c): the days and sessions spikes.spikes finds, as it finds them.
+ * - group (grouped.c): the outcomes per bead, and how many a window holds, as collect_rows
+ *   groups and counts them.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
 #include "compiled.h"
 
 static PyMethodDef methods[] = {
     {"states", states, METH_VARARGS,
-     "states(grouped, BeadState, Completion, utc) -> {bead: BeadState | None}: each bead's "
-     "story as timeline.fold tells it; None: declined, fold it in Python."},
+     "states(grouped, BeadState, Completion, utc, held=None, keep=True) -> {bead: BeadState | "
+     "None}: each bead's story as timeline.fold tells it; None: declined, fold it in Python. "
+     "held: bead -> (records, state), read for the beads of exactly those records, given the "
+     "rest when keep."},
     {"collect", collect, METH_VARARGS,
-     "collect(rows, period_of=None) -> (buckets, bead_days, unpriced_days, records) | None: "
-     "usage rows summed per bead (and period: period_of(day)) on the total basis, with no "
-     "window and no --by, as facts.collect_rows sums them; None: declined (a value that is "
-     "not an int of 64 bits), sum them in Python."},
+     "collect(rows, period_of=None, window=None) -> (buckets, bead_days, unpriced_days, "
+     "records) | None: usage rows summed per bead (and period: period_of(day)) on the total "
+     "basis with no --by, as facts.collect_rows sums them; window: (halves, low, low_cut, "
+     "high, INSIDE), the rows it keeps; None: declined (a value that is not an int of 64 "
+     "bits, a cut day's row not placed), sum them in Python."},
     {"fleet", fleet, METH_VARARGS,
      "fleet(moving, bead_days, unpriced_days, weights, human_rate, since, until, limit, "
      "BeadState, Completion) -> (closed, weighted, completions, completed, reopens, "
@@ -27,6 +32,11 @@ static PyMethodDef methods[] = {
      "spikes_found(rows, factor, history, day_lookback, session_lookback) -> ([(day, tokens, "
      "median)], [(session, tokens, median)]) | None: what spikes.spikes finds on the total "
      "basis; None: declined, find them in Python."},
+    {"group", group, METH_VARARGS,
+     "group(outcomes, grouped, since, until, counted) -> int | None: grouped (empty) filled "
+     "with bead -> its outcome records; the number of outcomes in [since, until) (texts in "
+     "format_ts's shape, or None), or of all of them when not counted; None: declined "
+     "(grouped left empty), do it in Python."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,10 +1,13 @@
 /* states(): the compiled form of timeline.py's fold: each bead's story (its transitions and final
  * state) from its outcome records, for the 40,000 beads of a big ledger at once.
  *
- * states(grouped, BeadState, Completion, utc) takes the dict bead -> outcome records that
- * metrics.bead_states folds and gives a dict in the same order: each bead's BeadState, made
+ * states(grouped, BeadState, Completion, utc, held=None, keep=True) takes the dict bead -> outcome
+ * records
+ * that metrics.bead_states folds and gives a dict in the same order: each bead's BeadState, made
  * exactly as timeline.fold (or _alone) makes it, or None for a bead it declines, which the
- * caller folds in Python. It declines any bead whose records are not in the shape bd-vpt
+ * caller folds in Python. held (timeline._HELD: bead -> (records, state)) gives the state of a
+ * bead whose records are exactly those objects (pr folds base and head, which share all but a
+ * few beads' records), and is given each state folded here when keep. It declines any bead whose records are not in the shape bd-vpt
  * writes: a record that is not a dict, a time not in format_ts's shape (2026-11-24T10:00:00.000Z)
  * or not a real moment, a result or id that is not text, a missing field fold reads with [],
  * an amount that is not an int or a float. So it only ever gives what Python would give; the
@@ -18,29 +21,38 @@
 static PyObject *k_ts, *k_id, *k_result, *k_actor, *k_snapshot, *k_minutes, *k_excluded,
     *k_value, *k_completion, *s_completed, *s_reopened, *sum_fn;
 
-/* A time in format_ts's shape, as datetime.fromisoformat reads it (UTC); NULL without an
- * error: not that shape or not a real moment. */
-static PyObject *moment_of(PyObject *ts, PyObject *utc) {
+/* stamp_ok (compiled.h) */
+int stamp_ok(PyObject *ts) {
     if (!PyUnicode_CheckExact(ts) || !PyUnicode_IS_ASCII(ts) || PyUnicode_GET_LENGTH(ts) != 24)
-        return NULL;
+        return 0;
     const char *t = (const char *)PyUnicode_1BYTE_DATA(ts);
     static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
     for (int i = 0; i < 24; i++) {
-        if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i]) return NULL;
+        if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i]) return 0;
     }
-#define N(i, n) (n == 2 ? (t[i] - '0') * 10 + t[i + 1] - '0' : 0)
-    int year = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + t[3] - '0';
-    int month = N(5, 2), day = N(8, 2), hour = N(11, 2), minute = N(14, 2), second = N(17, 2);
-    int ms = (t[20] - '0') * 100 + (t[21] - '0') * 10 + t[22] - '0';
+#define N(i) ((t[i] - '0') * 10 + t[i + 1] - '0')
+    int year = N(0) * 100 + N(2), month = N(5), day = N(8), hour = N(11), minute = N(14);
+    int second = N(17);
 #undef N
     static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (year < 1 || month < 1 || month > 12 || day < 1 || day > days[month - 1] || hour > 23 ||
         minute > 59 || second > 59)
-        return NULL;
+        return 0;
     if (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-        return NULL;
+        return 0;
+    return 1;
+}
+
+/* A time in format_ts's shape, as datetime.fromisoformat reads it (UTC); NULL without an
+ * error: not that shape or not a real moment. */
+static PyObject *moment_of(PyObject *ts, PyObject *utc) {
+    if (!stamp_ok(ts)) return NULL;
+    const char *t = (const char *)PyUnicode_1BYTE_DATA(ts);
+#define N(i) ((t[i] - '0') * 10 + t[i + 1] - '0')
     PyObject *moment = PyDateTimeAPI->DateTime_FromDateAndTime(
-        year, month, day, hour, minute, second, ms * 1000, utc, PyDateTimeAPI->DateTimeType);
+        N(0) * 100 + N(2), N(5), N(8), N(11), N(14), N(17), (N(20) * 10 + t[22] - '0') * 1000,
+        utc, PyDateTimeAPI->DateTimeType);
+#undef N
     if (moment == NULL) PyErr_Clear();
     return moment;
 }
@@ -312,11 +324,27 @@ done:
     return status;
 }
 
+/* Whether held (a value of timeline._HELD) is (records, state) for exactly the records of list,
+ * the same objects in the same order: state is then theirs (a state is a pure function of
+ * its records, and records are not changed once read). */
+static int same_records(PyObject *held, PyObject *list) {
+    if (!PyTuple_CheckExact(held) || PyTuple_GET_SIZE(held) != 2) return 0;
+    PyObject *records = PyTuple_GET_ITEM(held, 0);
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (!PyTuple_CheckExact(records) || PyTuple_GET_SIZE(records) != n ||
+        PyTuple_GET_ITEM(held, 1) == Py_None)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyTuple_GET_ITEM(records, i) != PyList_GET_ITEM(list, i)) return 0;
+    return 1;
+}
+
 PyObject *states(PyObject *self, PyObject *args) {
-    PyObject *grouped, *state_type, *completion_type;
+    PyObject *grouped, *state_type, *completion_type, *held = NULL;
+    int keep = 1;
     Types ty;
-    if (!PyArg_ParseTuple(args, "O!OOO", &PyDict_Type, &grouped, &state_type, &completion_type,
-                          &ty.utc))
+    if (!PyArg_ParseTuple(args, "O!OOO|O!p", &PyDict_Type, &grouped, &state_type,
+                          &completion_type, &ty.utc, &PyDict_Type, &held, &keep))
         return NULL;
     if (!layout_of(state_type, 18, &ty.state) || !layout_of(completion_type, 6, &ty.completion)) {
         PyErr_SetString(PyExc_TypeError, "states() makes slots dataclasses of 18 and 6 fields");
@@ -329,14 +357,25 @@ PyObject *states(PyObject *self, PyObject *args) {
     while (PyDict_Next(grouped, &pos, &bead, &list)) {
         if (!PyList_CheckExact(list) || PyList_GET_SIZE(list) == 0) continue;
         PyObject *state = NULL;
-        int status = fold_bead(&ty, bead, list, &state);
-        if (status < 0) {
-            Py_DECREF(found);
-            return NULL;
+        int status = 0;
+        PyObject *kept = held ? PyDict_GetItemWithError(held, bead) : NULL;
+        if (kept != NULL && same_records(kept, list)) {
+            state = Py_NewRef(PyTuple_GET_ITEM(kept, 1));
+        } else if (PyErr_Occurred()) {
+            status = -1;
+        } else {
+            status = fold_bead(&ty, bead, list, &state);
+            if (status == 0 && held != NULL && keep) { /* held as timeline.state_of holds it */
+                PyObject *records = PyList_AsTuple(list);
+                PyObject *entry = records ? PyTuple_Pack(2, records, state) : NULL;
+                if (entry == NULL || PyDict_SetItem(held, bead, entry) < 0) status = -1;
+                Py_XDECREF(records);
+                Py_XDECREF(entry);
+            }
         }
-        int bad = PyDict_SetItem(found, bead, status == DECLINE ? Py_None : state);
+        int bad = status < 0 || PyDict_SetItem(found, bead, status == DECLINE ? Py_None : state) < 0;
         Py_XDECREF(state);
-        if (bad < 0) {
+        if (bad) {
             Py_DECREF(found);
             return NULL;
         }
