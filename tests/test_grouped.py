@@ -172,3 +172,50 @@ def test_usage_rows_in_a_window_are_summed_alike(
         assert compiled == collected()
     finally:
         timeline.COMPILED = saved
+
+
+def _days(records: list[Any]) -> dict[str, int] | None:
+    """The compiled group's count of outcomes per day, or None where it declines."""
+    assert timeline.COMPILED is not None
+    days: dict[str, int] = {}
+    found = timeline.COMPILED.group(records, {}, None, None, False, days)
+    return None if found is None else days
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(outcome(odd=True), max_size=10))
+def test_the_days_counted_as_grouped_are_outcome_days(records: list[dict[str, Any]]) -> None:
+    """group's days are periodic.outcome_days over the grouped outcomes, order aside, when
+    every time is in format_ts's shape; with any other (or none), it declines and leaves
+    both dicts empty; and what collect_rows keeps (Facts.days) is the same."""
+    from collections import Counter
+
+    from bd_vpt.economics.periodic import outcome_days
+
+    shaped = all(isinstance(r, dict) and "bead" in r and r.get("ts") in STAMPS for r in records)
+    days = _days(records)
+    if not shaped:
+        assert days is None
+        return
+    assert days is not None
+    grouped = facts.collect_rows({}, records, Config(), None)
+    assert Counter(days) == Counter(outcome_days(grouped.outcomes.values(), None))
+    assert grouped.days == days
+    timeline.COMPILED, saved = None, timeline.COMPILED
+    try:
+        assert facts.collect_rows({}, records, Config(), None).days is None  # (Python: none)
+    finally:
+        timeline.COMPILED = saved
+
+
+@needs_compiled
+def test_a_window_counts_no_days() -> None:
+    """Facts.days is kept only for facts collected with no window (trend_of's per_day with a
+    window is counted by outcome_days, as before)."""
+    records = [{"id": "1", "ts": STAMPS[0], "bead": "b"}, {"id": "2", "ts": STAMPS[3], "bead": "b"}]
+    assert facts.collect_rows({}, records, Config(), None).days == {
+        "2026-03-01": 1,
+        "2026-03-02": 1,
+    }
+    assert facts.collect_rows({}, records, Config(), Window(MOMENT, None)).days is None

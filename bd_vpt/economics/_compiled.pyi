@@ -1,10 +1,16 @@
 from typing import Any
 
 def states(
-    grouped: dict[str, list[dict[str, Any]]], state: type, completion: type, utc: Any, /
+    grouped: dict[str, list[dict[str, Any]]],
+    state: type,
+    completion: type,
+    utc: Any,
+    held: dict[str, tuple[tuple[dict[str, Any], ...], Any]] | None = None,
+    keep: bool = True,
+    /,
 ) -> dict[str, Any]: ...
 def collect(
-    rows: dict[tuple[Any, ...], list[Any]], period_of: Any = None, /
+    rows: dict[tuple[Any, ...], list[Any]], period_of: Any = None, window: Any = None, /
 ) -> (
     tuple[dict[tuple[Any, ...], list[int]], dict[str, dict[str, float]], dict[str, set[str]], int]
     | None
@@ -22,3 +28,20 @@ def fleet(
     completion: type,
     /,
 ) -> tuple[list[str], float, int, list[str], int, int, list[float], bool] | None: ...
+def spikes_found(
+    rows: dict[tuple[Any, ...], list[Any]],
+    factor: float,
+    history: int,
+    day_lookback: int,
+    session_lookback: int,
+    /,
+) -> tuple[list[tuple[str, int, int | float]], list[tuple[str, int, int | float]]] | None: ...
+def group(
+    outcomes: list[dict[str, Any]],
+    grouped: dict[str, list[dict[str, Any]]],
+    since: str | None,
+    until: str | None,
+    counted: bool,
+    days: dict[str, int] | None = None,
+    /,
+) -> int | None: ...

@@ -49,6 +49,9 @@ class Facts:
     bead_days: dict[str, dict[str, float]] = field(default_factory=dict)
     unpriced_days: dict[str, set[str]] = field(default_factory=dict)
     source: object = None  # the outcome list folded (collect_rows): states are shared by it
+    # outcomes per UTC day, when collect_rows counted them with no window (the compiled
+    # group does it as it groups them): periodic.outcome_days' counts, order aside
+    days: dict[str, int] | None = None
 
 
 def _group_of(by: str | None) -> Callable[[str, str, str], str]:
@@ -215,11 +218,13 @@ def collect_rows(
     grouped = facts.outcomes
     ends = (None, None) if holds is None else stamp_ends(win)
     found = None
+    per_day: dict[str, int] | None = {} if holds is None else None
     if compiled is not None and ends is not None:
         with timeline.paused():  # (a list per bead)
-            found = compiled.group(outcomes, grouped, *ends, holds is not None)
+            found = compiled.group(outcomes, grouped, *ends, holds is not None, per_day)
     if found is not None:
         outcome_records = found
+        facts.days = per_day
     else:
         for record in outcomes:
             grouped[record["bead"]].append(record)

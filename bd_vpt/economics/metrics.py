@@ -401,7 +401,11 @@ def trend_of(
     the last rows of a fleet trend (no --by), that many: each is made as in the whole
     trend, where a period's row reads nothing of another period (alerts.weekly_tail)."""
     holds = win.holds if win.since is not None or win.until is not None else None
-    per_day = outcome_days(facts.outcomes.values(), holds)  # outcomes in the window by day
+    per_day = (  # outcomes in the window by day
+        facts.days
+        if facts.days is not None and holds is None
+        else outcome_days(facts.outcomes.values(), holds)
+    )
     placed: dict[str, str] = {}  # UTC day -> its period
     outcome_counts: dict[str, int] = defaultdict(int)
     for day, count in per_day.items():

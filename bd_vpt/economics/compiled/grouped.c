@@ -9,7 +9,12 @@
  * counted false, every outcome counts. It declines (None, grouped left empty) an outcome list
  * that is not a list, a record that is not a dict or has no bead, and when it counts, a time
  * that is not a str in format_ts's shape naming a real moment: Python does the loop then,
- * errors included. */
+ * errors included.
+ *
+ * days (a dict, optional): also filled with how many of the outcomes each UTC day holds (the
+ * first ten characters of a time in format_ts's shape), those the window holds when counted:
+ * periodic.outcome_days' counts (their order aside, which no reader uses). Every time must
+ * then be in that shape, counted or not; it declines otherwise. */
 #include "compiled.h"
 
 #include <string.h>
@@ -29,12 +34,39 @@ static const char *end_of(PyObject *end, int *ok) {
     return *ok ? (const char *)PyUnicode_1BYTE_DATA(end) : NULL;
 }
 
+/* days[the day of ts] += 1 (last: the day counted before, and its text, to skip the lookup
+ * of a run of one day); -1 on an error */
+static int count_day(PyObject *days, PyObject *ts, PyObject **last_day, const char **last) {
+    const char *t = (const char *)PyUnicode_1BYTE_DATA(ts);
+    PyObject *day = *last_day;
+    if (day == NULL || memcmp(t, *last, 10) != 0) {
+        day = PyUnicode_Substring(ts, 0, 10);
+        if (day == NULL) return -1;
+        Py_XSETREF(*last_day, day);
+        *last = (const char *)PyUnicode_1BYTE_DATA(day);
+    }
+    PyObject *have = PyDict_GetItemWithError(days, day);
+    if (have == NULL && PyErr_Occurred()) return -1;
+    long long n = have == NULL ? 0 : PyLong_AsLongLong(have);
+    if (n == -1 && PyErr_Occurred()) return -1;
+    PyObject *more = PyLong_FromLongLong(n + 1);
+    if (more == NULL) return -1;
+    int bad = PyDict_SetItem(days, day, more) < 0;
+    Py_DECREF(more);
+    return bad ? -1 : 0;
+}
+
 PyObject *group(PyObject *self, PyObject *args) {
-    PyObject *outcomes, *grouped, *since_text, *until_text;
+    PyObject *outcomes, *grouped, *since_text, *until_text, *days = Py_None, *last_day = NULL;
+    const char *last = NULL;
     int counted;
-    if (!PyArg_ParseTuple(args, "OO!OOp", &outcomes, &PyDict_Type, &grouped, &since_text,
-                          &until_text, &counted))
+    if (!PyArg_ParseTuple(args, "OO!OOp|O", &outcomes, &PyDict_Type, &grouped, &since_text,
+                          &until_text, &counted, &days))
         return NULL;
+    if (days != Py_None && !(PyDict_CheckExact(days) && PyDict_GET_SIZE(days) == 0)) {
+        PyErr_SetString(PyExc_TypeError, "days: an empty dict or None");
+        return NULL;
+    }
     if (k_bead == NULL) {
         k_bead = PyUnicode_InternFromString("bead");
         k_ts = PyUnicode_InternFromString("ts");
@@ -55,13 +87,18 @@ PyObject *group(PyObject *self, PyObject *args) {
             ok = 0;
             break;
         }
-        if (counted) {
+        if (counted || days != Py_None) {
             PyObject *ts = PyDict_GetItemWithError(record, k_ts);
             if (ts == NULL || !stamp_ok(ts)) {
                 ok = 0;
                 break;
             }
-            inside += place((const char *)PyUnicode_1BYTE_DATA(ts), since, until) == 0;
+            int in = !counted || place((const char *)PyUnicode_1BYTE_DATA(ts), since, until) == 0;
+            inside += in;
+            if (in && days != Py_None && count_day(days, ts, &last_day, &last) < 0) {
+                ok = 0;
+                break;
+            }
         }
         PyObject *list = PyDict_GetItemWithError(grouped, bead);
         if (list == NULL) {
@@ -82,9 +119,11 @@ PyObject *group(PyObject *self, PyObject *args) {
             break;
         }
     }
+    Py_XDECREF(last_day);
     if (!ok) {
         PyErr_Clear(); /* (Python's loop raises it again, where it does) */
         PyDict_Clear(grouped);
+        if (days != Py_None) PyDict_Clear(days);
         Py_RETURN_NONE;
     }
     return PyLong_FromSsize_t(counted ? inside : n);

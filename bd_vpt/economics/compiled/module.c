@@ -33,10 +33,11 @@ static PyMethodDef methods[] = {
      "median)], [(session, tokens, median)]) | None: what spikes.spikes finds on the total "
      "basis; None: declined, find them in Python."},
     {"group", group, METH_VARARGS,
-     "group(outcomes, grouped, since, until, counted) -> int | None: grouped (empty) filled "
-     "with bead -> its outcome records; the number of outcomes in [since, until) (texts in "
-     "format_ts's shape, or None), or of all of them when not counted; None: declined "
-     "(grouped left empty), do it in Python."},
+     "group(outcomes, grouped, since, until, counted, days=None) -> int | None: grouped "
+     "(empty) filled with bead -> its outcome records; the number of outcomes in [since, "
+     "until) (texts in format_ts's shape, or None), or of all of them when not counted; days "
+     "(an empty dict) filled with those outcomes' count per UTC day; None: declined (grouped "
+     "and days left empty), do it in Python."},
     {NULL, NULL, 0, NULL},
 };
 
