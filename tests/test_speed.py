@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bd_vpt.ledger.pause import gc_paused
+from bd_vpt import gc_paused
 from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, two_shards, ulid, usage
 
 RACY = 1_790_000_000  # a moment in the past, in whole seconds

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from bd_vpt import gc_paused
 from bd_vpt.capture import apart, claude_code, compiled, gastown, ratecards
 from bd_vpt.capture.fileindex import FileIndex, Tail
 from bd_vpt.capture.transcripts import (
@@ -34,7 +35,6 @@ from bd_vpt.capture.transcripts import (
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
 from bd_vpt.errors import VptError
-from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record, now_ts, parse_ts, token_total
 from bd_vpt.ledger.store import shard_path
 from bd_vpt.ledger.writer import Writer, writing

@@ -11,6 +11,7 @@ from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
+from bd_vpt import gc_paused
 from bd_vpt.config import Config
 from bd_vpt.economics import timeline
 from bd_vpt.economics.groups import (
@@ -220,7 +221,7 @@ def collect_rows(
     found = None
     per_day: dict[str, int] | None = {} if holds is None else None
     if compiled is not None and ends is not None:
-        with timeline.paused():  # (a list per bead)
+        with gc_paused():  # (a list per bead)
             found = compiled.group(outcomes, grouped, *ends, holds is not None, per_day)
     if found is not None:
         outcome_records = found

@@ -14,15 +14,12 @@ and periods by those moments (see metrics.py).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import is_, itemgetter
 from typing import Any
 
-from bd_vpt import compiled
+from bd_vpt import compiled, gc_paused
 from bd_vpt.config import Config
 from bd_vpt.ledger.records import Record, parse_ts
 
@@ -121,7 +118,7 @@ def states_of(grouped: dict[str, list[Record]], keep: bool = False) -> dict[str,
     states held (_HELD) of beads whose records are exactly those (state_of); keep: the
     compiled fold holds the states it folds too (pr, whose base reuses the head's: holding
     40,000 states costs a report made of one ledger 15 ms for nothing)."""
-    with paused():  # (40,000 states and their parts, no cycle among them)
+    with gc_paused():  # (40,000 states and their parts, no cycle among them)
         if COMPILED is None:
             return {b: state_of(b, outcomes) for b, outcomes in grouped.items() if outcomes}
         states: dict[str, BeadState] = COMPILED.states(
@@ -131,21 +128,6 @@ def states_of(grouped: dict[str, list[Record]], keep: bool = False) -> dict[str,
             if state is None:
                 states[bead] = state_of(bead, grouped[bead])
         return states
-
-
-@contextmanager
-def paused() -> Iterator[None]:
-    """The cycle collector off while many objects are made that hold no cycle (ledger/
-    pause.gc_paused, which economics does not import): back on, and what was made meanwhile
-    left out of later collections, when the outermost pause ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def forget_states() -> None:

@@ -57,7 +57,7 @@ def answer(argv: list[str]) -> bool:
     if asked is None:
         return False
     by, fmt, wide = asked
-    from bd_vpt.ledger.pause import gc_paused
+    from bd_vpt import gc_paused
 
     try:
         with gc_paused():  # (start-up: see integrations/plain.py)

@@ -2,7 +2,7 @@
 file size limit an error, not a signal; the cycle collector off, start-up included (the
 command's imports make only long-lived objects: modules, functions, classes, which the
 collector would walk again and again as they are made, some 30-50 collections, 5-10 ms of a
-0.1 s command; its folds are paused already, for ledger/pause.py's reasons); and what the
+0.1 s command; its folds are paused already, for bd_vpt.gc_paused's reasons); and what the
 work raised said on stderr and turned into the exit code (errors.failed)."""
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def options(
 
 def run_plain(work: Callable[[], object]) -> int:
     """work(), and the exit code of a command that did it."""
+    from bd_vpt import gc_paused
     from bd_vpt.errors import failed
-    from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.state import file_size_limit_is_an_error
 
     file_size_limit_is_an_error()

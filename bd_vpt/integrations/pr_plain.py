@@ -80,10 +80,9 @@ def run(
 ) -> dict[str, Any]:
     """Make the pull request's document and print it (the click command and plain's);
     returns the document (--fail-on-alert reads its hard alerts)."""
-    from bd_vpt import repo
+    from bd_vpt import gc_paused, repo
     from bd_vpt.errors import Problem
     from bd_vpt.integrations import pr as pull_request
-    from bd_vpt.ledger.pause import gc_paused
     from bd_vpt.ledger.store import Scan
     from bd_vpt.ledger.view import finish
     from bd_vpt.render.markdown import pr_comment

@@ -13,11 +13,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bd_vpt import gc_paused
 from bd_vpt.config import Config
 from bd_vpt.errors import EXIT_BAD, Problem, VptError, report_problems
 from bd_vpt.ledger import store as ledger
 from bd_vpt.ledger.history import History
-from bd_vpt.ledger.pause import gc_paused
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.store import ParsedBlob
 from bd_vpt.repo import RepoInfo

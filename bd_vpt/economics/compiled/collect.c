@@ -22,8 +22,8 @@ typedef struct {
     Py_ssize_t n, cap;
 } Sums;
 
-/* an exact int of 64 bits; 0 with *ok = 0 otherwise */
-static int64_t int64_of(PyObject *x, int *ok) {
+/* an exact int of 64 bits; 0 with *ok = 0 otherwise (compiled.h) */
+int64_t int64_of(PyObject *x, int *ok) {
     if (!PyLong_CheckExact(x)) {
         *ok = 0;
         return 0;

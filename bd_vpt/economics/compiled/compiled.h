@@ -34,6 +34,7 @@ PyObject *fleet(PyObject *self, PyObject *args);
 
 /* collect.c */
 PyObject *collect(PyObject *self, PyObject *args);
+int64_t int64_of(PyObject *x, int *ok); /* an exact int of 64 bits; 0 with *ok = 0 otherwise */
 
 /* spikes.c */
 PyObject *spikes_found(PyObject *self, PyObject *args);

@@ -38,22 +38,6 @@ typedef struct {
     Py_ssize_t mask;
 } Table;
 
-/* an exact int of 64 bits; 0 with *ok = 0 otherwise */
-static int64_t exact(PyObject *x, int *ok) {
-    if (!PyLong_CheckExact(x)) {
-        *ok = 0;
-        return 0;
-    }
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
-    if (overflow || (v == -1 && PyErr_Occurred())) {
-        PyErr_Clear();
-        *ok = 0;
-        return 0;
-    }
-    return (int64_t)v;
-}
-
 static int grow(Table *t) {
     Py_ssize_t cap = t->cap ? t->cap * 2 : 256, size = cap * 2;
     Entry *entries = PyMem_Realloc(t->entries, (size_t)cap * sizeof(Entry));
@@ -167,12 +151,12 @@ static int summed(PyObject *rows, Table *days, Table *sessions) {
             PyList_GET_SIZE(row) <= FIRST)
             return 0;
         PyObject *day = PyTuple_GET_ITEM(key, 3), *session = PyTuple_GET_ITEM(key, 6);
-        int64_t shape = exact(PyTuple_GET_ITEM(key, 4), &ok), tokens = 0;
+        int64_t shape = int64_of(PyTuple_GET_ITEM(key, 4), &ok), tokens = 0;
         if (shape & UNSPLIT) {
-            tokens = exact(PyList_GET_ITEM(row, 6), &ok);
+            tokens = int64_of(PyList_GET_ITEM(row, 6), &ok);
         } else {
             for (int i = 1; i <= 4; i++)
-                if (__builtin_add_overflow(tokens, exact(PyList_GET_ITEM(row, i), &ok), &tokens))
+                if (__builtin_add_overflow(tokens, int64_of(PyList_GET_ITEM(row, i), &ok), &tokens))
                     ok = 0;
         }
         if (!ok || !PyUnicode_CheckExact(day) ||
@@ -204,7 +188,7 @@ PyObject *spikes_found(PyObject *self, PyObject *args) {
                           &session_lookback))
         return NULL;
     int ok = 1;
-    int64_t since = exact(history, &ok);
+    int64_t since = int64_of(history, &ok);
     if (!ok || !PyFloat_CheckExact(factor) || day_lookback < 1 || session_lookback < 1)
         Py_RETURN_NONE; /* declined: Python finds them */
     Py_ssize_t start = since < 1 ? 1 : since > PY_SSIZE_T_MAX ? PY_SSIZE_T_MAX : (Py_ssize_t)since;
