@@ -123,15 +123,9 @@ def _fast(
         stats.skip("synthetic model")
         return None
     cwd = entry.cwd
-    if allowed is not None:
-        known: bool | None = False
-        if cwd is not None:
-            known = known_cwds.get(cwd)
-            if known is None:
-                known = known_cwds[cwd] = inside(cwd, allowed)
-        if not known:
-            stats.skip("other project")
-            return None
+    if allowed is not None and _elsewhere(cwd, allowed, known_cwds):
+        stats.skip("other project")
+        return None
     inp, out = usage.input_tokens, usage.output_tokens
     if inp is None or out is None:
         stats.skip("missing fields")
@@ -183,6 +177,17 @@ def _fast(
 _fromisoformat = datetime.fromisoformat
 
 
+def _elsewhere(cwd: object, allowed: list[str], known_cwds: dict[str, bool]) -> bool:
+    """Is a line's cwd (a str, or anything else: no cwd) outside the projects read? Each cwd
+    is asked once (known_cwds)."""
+    if type(cwd) is not str:
+        return True
+    known = known_cwds.get(cwd)
+    if known is None:
+        known = known_cwds[cwd] = inside(cwd, allowed)
+    return not known
+
+
 def _moment(stamp: str) -> datetime | None:
     """parse_ts(stamp), with a short cut for Claude Code's own form (…T12:34:56.789Z)."""
     if len(stamp) == 24 and stamp[23] == "Z" and stamp[10] == "T":
@@ -220,15 +225,9 @@ def message_of(
         stats.skip("synthetic model")
         return None
     cwd = entry.get("cwd")
-    if allowed is not None:
-        known: bool | None = False
-        if type(cwd) is str:
-            known = known_cwds.get(cwd)
-            if known is None:
-                known = known_cwds[cwd] = inside(cwd, allowed)
-        if not known:
-            stats.skip("other project")
-            return None
+    if allowed is not None and _elsewhere(cwd, allowed, known_cwds):
+        stats.skip("other project")
+        return None
     get = usage.get
     inp, out = get("input_tokens"), get("output_tokens")
     if type(inp) is not int or type(out) is not int:
