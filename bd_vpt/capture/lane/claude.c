@@ -45,20 +45,6 @@ static int member(Cur *c, Str *key) {
     return 0;
 }
 
-/* after a member's value: 1 at the close (read past), 0 after a comma, -1 else */
-static int next(Cur *c, char close) {
-    json_ws(c);
-    if (c->p >= c->end) return -1;
-    if (*c->p == close) {
-        c->p++;
-        return 1;
-    }
-    if (*c->p != ',') return -1;
-    c->p++;
-    json_ws(c);
-    return 0;
-}
-
 static int is(const Str *key, const char *name) {
     size_t n = strlen(name);
     return (size_t)key->n == n && memcmp(key->p, name, n) == 0;
@@ -77,18 +63,14 @@ static int string_or_null(Cur *c, Str *out) {
  * line) and one() reads the value. */
 #define OBJECT(c, ...)                                                                        \
     do {                                                                                       \
-        if ((c)->p >= (c)->end || *(c)->p != '{') return -1;                                   \
-        (c)->p++;                                                                              \
-        json_ws(c);                                                                            \
-        if ((c)->p < (c)->end && *(c)->p == '}') {                                             \
-            (c)->p++;                                                                          \
-            break;                                                                             \
-        }                                                                                      \
+        int empty = json_open((c), '{', '}');                                                  \
+        if (empty < 0) return -1;                                                              \
+        if (empty) break;                                                                      \
         for (;;) {                                                                             \
             Str key;                                                                           \
             if (member((c), &key) < 0) return -1;                                              \
             __VA_ARGS__;                                                                       \
-            int closed = next((c), '}');                                                       \
+            int closed = json_next((c), '}');                                                  \
             if (closed < 0) return -1;                                                         \
             if (closed) break;                                                                 \
         }                                                                                      \
@@ -143,16 +125,11 @@ static int read_block(Cur *c, Line *line) {
 
 static int read_content(Cur *c, Line *line) {
     if (c->p < c->end && *c->p == 'n') return json_literal(c, "null");
-    if (c->p >= c->end || *c->p != '[') return -1;
-    c->p++;
-    json_ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        return 0;
-    }
+    int empty = json_open(c, '[', ']');
+    if (empty) return empty < 0 ? -1 : 0;
     for (;;) {
         if (read_block(c, line) < 0) return -1;
-        int closed = next(c, ']');
+        int closed = json_next(c, ']');
         if (closed < 0) return -1;
         if (closed) return 0;
     }

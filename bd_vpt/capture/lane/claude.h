@@ -25,6 +25,34 @@ static inline void json_ws(Cur *c) {
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r')) c->p++;
 }
 
+/* At open ('{' or '['): read past it and the space after; 1 when close follows (read past
+ * too: an empty object or array), 0 when a member does, -1 when c is not at open. */
+static inline int json_open(Cur *c, char open, char close) {
+    if (c->p >= c->end || *c->p != open) return -1;
+    c->p++;
+    json_ws(c);
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* After a member's value: 1 at close (read past), 0 after a comma (and the space after it),
+ * -1 at anything else. */
+static inline int json_next(Cur *c, char close) {
+    json_ws(c);
+    if (c->p >= c->end) return -1;
+    if (*c->p == close) {
+        c->p++;
+        return 1;
+    }
+    if (*c->p != ',') return -1;
+    c->p++;
+    json_ws(c);
+    return 0;
+}
+
 /* Each gives 0 (read, and valid) or -1 (not valid JSON, or not read here: a number of more
  * than 18 digits, a lone surrogate escape, nesting past 64 levels; the line is declined). */
 int json_string(Cur *c, Str *out);

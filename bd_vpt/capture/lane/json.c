@@ -200,12 +200,7 @@ int json_skip(Cur *c, int depth) {
     case 'f': return json_literal(c, "false");
     case 'n': return json_literal(c, "null");
     case '{':
-        c->p++;
-        json_ws(c);
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            return 0;
-        }
+        if (json_open(c, '{', '}')) return 0; /* (an empty object) */
         for (;;) {
             if (json_string(c, &s) < 0) return -1;
             json_ws(c);
@@ -213,34 +208,15 @@ int json_skip(Cur *c, int depth) {
             c->p++;
             json_ws(c);
             if (json_skip(c, depth + 1) < 0) return -1;
-            json_ws(c);
-            if (c->p >= c->end) return -1;
-            if (*c->p == '}') {
-                c->p++;
-                return 0;
-            }
-            if (*c->p != ',') return -1;
-            c->p++;
-            json_ws(c);
+            int closed = json_next(c, '}');
+            if (closed) return closed < 0 ? -1 : 0;
         }
     case '[':
-        c->p++;
-        json_ws(c);
-        if (c->p < c->end && *c->p == ']') {
-            c->p++;
-            return 0;
-        }
+        if (json_open(c, '[', ']')) return 0; /* (an empty array) */
         for (;;) {
             if (json_skip(c, depth + 1) < 0) return -1;
-            json_ws(c);
-            if (c->p >= c->end) return -1;
-            if (*c->p == ']') {
-                c->p++;
-                return 0;
-            }
-            if (*c->p != ',') return -1;
-            c->p++;
-            json_ws(c);
+            int closed = json_next(c, ']');
+            if (closed) return closed < 0 ? -1 : 0;
         }
     default: return json_number(c);
     }
