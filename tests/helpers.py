@@ -196,3 +196,24 @@ def golden(name: str, text: str) -> str:
     if os.environ.get("BD_VPT_UPDATE_GOLDEN"):
         path.write_text(text)
     return path.read_text()
+
+
+def judged_repo(
+    root: Path, thresholds: dict[str, Any], budgets: list[dict[str, Any]], *init: str
+) -> Repo:
+    """A new repository at root (this process moves there), set up by `bd-vpt init`, its
+    config given these thresholds and budgets (init: more `git init` options)."""
+    import tomllib
+
+    import tomli_w
+
+    repo = Repo(root)
+    repo.git("init", "-q", *init)
+    os.chdir(root)
+    assert run_cli("init").code == 0
+    path = root / ".beads/vpt/config.toml"
+    document = tomllib.loads(path.read_text())
+    document.setdefault("thresholds", {}).update(thresholds)
+    document["budgets"] = budgets
+    path.write_text(tomli_w.dumps(document))
+    return repo

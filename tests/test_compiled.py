@@ -13,7 +13,7 @@ By hand, after a change to the C (not in CI), with the sanitizers (see tests/tes
     gcc -shared -fPIC -g -O1 -fsanitize=address,undefined -I/usr/include/python3.11 \
         bd_vpt/economics/compiled/*.c -o /tmp/asan/_compiled.cpython-311-x86_64-linux-gnu.so
     ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
-        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_compiled /tmp/asan
+        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan compiled /tmp/asan
 """
 
 from __future__ import annotations

@@ -15,14 +15,12 @@ import copy
 import dataclasses
 import marshal
 import os
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec import UNSET
@@ -47,7 +45,7 @@ from bd_vpt.ledger.rows import BlobFold, collide, cut_fold, exact, fold_blob, id
 from bd_vpt.ledger.usage import merge_row
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
-from tests.helpers import Repo, outcome, reported_before, run_cli, ulid, usage
+from tests.helpers import Repo, judged_repo, outcome, reported_before, run_cli, ulid, usage
 from tests.test_validator_agrees import EDGES, MISSING, USAGE, change, near_valid
 
 FULL_USAGE: dict[str, Any] = {
@@ -382,15 +380,7 @@ def _both_routes(root: Path) -> int:
 
 
 def _ledger(root: Path, committed: list[Step], changed: list[Step]) -> Repo:
-    repo = Repo(root)
-    repo.git("init", "-q")
-    os.chdir(root)
-    assert run_cli("init").code == 0
-    path = root / ".beads/vpt/config.toml"
-    document = tomllib.loads(path.read_text())
-    document.setdefault("thresholds", {}).update(THRESHOLDS)
-    document["budgets"] = BUDGETS
-    path.write_text(tomli_w.dumps(document))
+    repo = judged_repo(root, THRESHOLDS, BUDGETS)
     _write(root, committed, 100)
     repo.commit_all("committed records")
     _write(root, changed, 500)  # changed since `git add`: folded from the file's bytes

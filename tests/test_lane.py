@@ -11,12 +11,12 @@ fast ways (a byte that spoils a text, a count or a key at every place, lines cut
 any order, thousands of lines, folds in threads and forks).
 
 By hand, after a change to the C (not in CI): build it with the sanitizers and run these tests
-with them preloaded (tests/asan_lane.py loads that build in place of the installed one):
+with them preloaded (tests/asan.py loads that build in place of the installed one):
 
     gcc -shared -fPIC -g -O1 -fsanitize=address,undefined -I/usr/include/python3.11 \
         bd_vpt/ledger/lane/*.c -o /tmp/asan/_lane.cpython-311-x86_64-linux-gnu.so
     ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$(gcc -print-file-name=libasan.so) \
-        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan_lane /tmp/asan
+        $(gcc -print-file-name=libubsan.so)" .venv/bin/python -m tests.asan lane /tmp/asan
 
 and again with `-U__SSE2__` (strings scanned a word at a time, as where there is no SSE2) and
 with `-DLANE_BYTEWISE` (every reader byte by byte, as on a big-endian machine) added to gcc's

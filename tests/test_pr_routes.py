@@ -9,14 +9,11 @@ weekly trend of the ledger at head."""
 
 from __future__ import annotations
 
-import os
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +23,17 @@ from bd_vpt.economics.metrics import summarize, trend
 from bd_vpt.integrations.pr import bead_rows, compose, gather
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import commit_time, discover, merge_base, rev_parse
-from tests.helpers import SHARD_A, SHARD_B, Repo, append, outcome, run_cli, ulid, usage
+from tests.helpers import (
+    SHARD_A,
+    SHARD_B,
+    Repo,
+    append,
+    judged_repo,
+    outcome,
+    run_cli,
+    ulid,
+    usage,
+)
 
 THRESHOLDS = {"spike_factor": 1.5, "spike_history": 1, "variation_cv": 0.1}
 BUDGETS = [{"name": "fleet-week", "scope": "fleet", "period": "week", "limit_usd": 0.05}]
@@ -47,15 +54,7 @@ def _records(i: int, day: int, hour: int, kind: int, bead: int) -> list[dict[str
 
 
 def _repository(root: Path, steps: list[Step]) -> Repo:
-    repo = Repo(root)
-    repo.git("init", "-q", "-b", "main")
-    os.chdir(root)
-    assert run_cli("init").code == 0
-    path = root / ".beads/vpt/config.toml"
-    document = tomllib.loads(path.read_text())
-    document.setdefault("thresholds", {}).update(THRESHOLDS)
-    document["budgets"] = BUDGETS
-    path.write_text(tomli_w.dumps(document))
+    repo = judged_repo(root, THRESHOLDS, BUDGETS, "-b", "main")
     append(repo, SHARD_A, *_records(0, 20, 11, 1, 0))  # the day the baseline's end cuts
     repo.commit_all("init")
     repo.git("branch", "feature")
