@@ -120,3 +120,19 @@ def test_a_rev_s_files_clean_in_the_work_tree_are_read_as_they_are(grown: Repo) 
     os.utime(root / SHARD_A)  # as new as the index: racily clean
     assert on_disk("HEAD") == [False, False]
     assert folded("HEAD") == expected
+
+
+def test_the_blobs_kept_from_git_stay_under_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """history._keep holds the newest blobs up to _KEPT_BYTES (one more when a single blob is
+    bigger), its count of bytes always that of what it holds."""
+    monkeypatch.setattr(history_module, "_KEPT_BYTES", 100)
+    history_module._FROM_GIT.clear()
+    for n in range(10):
+        history_module._keep(("repo", str(n)), b"x" * 30)
+    held = history_module._FROM_GIT
+    assert list(held) == [("repo", "7"), ("repo", "8"), ("repo", "9")]
+    history_module._keep(("repo", "9"), b"y" * 10)  # the same blob kept again
+    assert sum(map(len, held.values())) == history_module._HELD[0] == 70
+    history_module._keep(("repo", "big"), b"z" * 500)
+    assert list(held) == [("repo", "big")] and history_module._HELD[0] == 500
+    history_module._FROM_GIT.clear()

@@ -192,10 +192,17 @@ _FROM_GIT: dict[tuple[str, str], bytes] = {}  # (repository, blob id) -> bytes
 _KEPT_BYTES = 8 * 2**20  # a few shards' worth: a report reading many blobs keeps only these
 
 
+_HELD = [0]  # the bytes _FROM_GIT holds (kept as they come and go, not summed each time)
+
+
 def _keep(key: tuple[str, str], data: bytes) -> None:
+    if not _FROM_GIT:
+        _HELD[0] = 0  # (emptied from outside: tests)
+    before = _FROM_GIT.pop(key, None)
+    _HELD[0] += len(data) - (len(before) if before is not None else 0)
     _FROM_GIT[key] = data
-    while len(_FROM_GIT) > 1 and sum(map(len, _FROM_GIT.values())) > _KEPT_BYTES:
-        del _FROM_GIT[next(iter(_FROM_GIT))]
+    while len(_FROM_GIT) > 1 and _HELD[0] > _KEPT_BYTES:
+        _HELD[0] -= len(_FROM_GIT.pop(next(iter(_FROM_GIT))))
 
 
 def _ids_and_lines(blob: ParsedBlob) -> Iterable[tuple[str, int]]:

@@ -8,8 +8,9 @@ one after another.
 
 A worker writes its entries to the cache as it exits, not while the report waits for its folds:
 the report goes on (its figures take one core) while the workers write on the other. The
-process waits for them before it ends (concurrent.futures joins its workers at exit); settle()
-waits for them sooner (tests, which read the cache next).
+process waits for them before it ends (launch.run settles them before it leaves;
+concurrent.futures joins them at an ordinary exit); settle() waits for them sooner (tests,
+which read the cache next).
 
 Given a window's cut days (pr: the baseline's, as base is folded next), a worker also places
 the lines of those days in each blob it reads (rows.placement): the base then needs neither to
