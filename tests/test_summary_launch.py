@@ -95,3 +95,22 @@ def test_made_without_importing_click(repo: Repo, tmp_path: Any) -> None:
     )
     assert made.stderr.endswith("0 False\n"), made.stderr
     assert '"totals"' in made.stdout
+
+
+def test_a_table_without_package_metadata(repo: Repo, tmp_path: Any) -> None:
+    """tabulate is imported without importlib.metadata (render/output.tabulate_module): the
+    table is the click command's, and importlib.metadata imported afterwards is the real one."""
+    two_shards(repo)
+    by_click = _click("summary")
+    _fresh(repo)
+    probe = (
+        "import sys; from bd_vpt import launch; code = launch.main(['summary']); "
+        "had = 'importlib.metadata' in sys.modules; import importlib.metadata as m; "
+        "print(code, had, m.version('click') != '', file=sys.stderr)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    made = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=repo.root, env=env
+    )
+    assert made.stderr.endswith("0 False True\n"), made.stderr
+    assert made.stdout == by_click[1]

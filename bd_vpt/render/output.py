@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterable, Sequence
+from types import ModuleType
 from typing import Any, TextIO
 
 import orjson
@@ -125,9 +126,8 @@ def render_rows(
                 writer.writeheader()
             writer.writerow(flat)
         return
-    import tabulate as tabulating
-    from tabulate import tabulate
-
+    tabulating = tabulate_module()
+    tabulate = tabulating.tabulate
     tabulating.MIN_PADDING = 0  # columns as wide as their widest cell: tables fit 100 columns
     styles = styles or {}
     table = []
@@ -147,6 +147,40 @@ def render_rows(
         )
         + "\n"
     )
+
+
+class _NoMetadata(ModuleNotFoundError):
+    """What the stand-in's version() raises (importlib.metadata.PackageNotFoundError is a
+    ModuleNotFoundError too)."""
+
+
+def tabulate_module() -> ModuleType:
+    """tabulate, imported without importlib.metadata.
+
+    tabulate 0.10 asks package metadata for its own version as it is imported. Importing
+    importlib.metadata (email, zipfile, csv) and scanning sys.path for it took about 20 ms,
+    a fifth of a `summary` after an import. When nothing has imported importlib.metadata yet,
+    tabulate's import is handed a stand-in whose version() finds nothing (so its
+    `__version__` is "unknown"); the stand-in is gone from sys.modules as soon as tabulate is
+    in, and a later `import importlib.metadata` gets the real one. bd-vpt imports from no
+    thread while a table renders."""
+    if "tabulate" in sys.modules or "importlib.metadata" in sys.modules:
+        import tabulate
+
+        return tabulate
+
+    def version(name: str) -> str:
+        raise _NoMetadata(name)
+
+    stand_in = ModuleType("importlib.metadata")
+    stand_in.__dict__.update(version=version, PackageNotFoundError=_NoMetadata)
+    sys.modules["importlib.metadata"] = stand_in
+    try:
+        import tabulate
+    finally:
+        if sys.modules.get("importlib.metadata") is stand_in:
+            del sys.modules["importlib.metadata"]
+    return tabulate
 
 
 def render_document(document: dict[str, Any], out: TextIO | None = None) -> None:
