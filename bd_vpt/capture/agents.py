@@ -90,6 +90,10 @@ def current_log(info: RepoInfo) -> list[tuple[datetime, str | None]]:
 
 
 def _session_beads(info: RepoInfo) -> dict[str, str]:
+    from bd_vpt.beads.where import any_source
+
+    if not any_source(info.root):
+        return {}
     from bd_vpt.beads.sources import open_source
 
     try:
