@@ -53,11 +53,12 @@ def held_by_pre_commit() -> bytes:
     back afterwards); a capture that did not count them would write them a second time. Only
     when this process runs under the framework (PRE_COMMIT=1, the patch named by our parent's
     pid); the added ledger lines of that patch, as one blob."""
-    import glob
     import os
 
     if os.environ.get("PRE_COMMIT") != "1":
         return b""
+    import glob
+
     home = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
     )
@@ -220,6 +221,8 @@ class Sources:
         marked = [(i, s, n, list(m) if isinstance(m, tuple) else m, g) for i, s, n, m, g in marked]
         new = blob_id(data)
         self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
+        if size:  # (the next report folds the lines appended alone: ledger/tail.py)
+            self.cache.note_grown(new, sha, size)
         self._note(shown, new, data)
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
