@@ -103,6 +103,7 @@ class Sources:
         # of the bytes read, the bytes themselves when small, else their length)
         self.read_as: dict[str, tuple[str, bytes | int]] = {}
         self._kept = 0  # bytes held in read_as
+        self._marks: dict[str, UsageMarks] = {}  # the usage marks of the blobs in read_as
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -166,11 +167,13 @@ class Sources:
                 self._note(shown, sha, data)
                 cached = self.cache.get_usage(sha)
                 if cached is not None:
+                    self._marks[sha] = cached
                     yield cached
                     continue
             blob = self.cache.get(sha)
             marks = usage_marks_of(blob if blob is not None else parse_blob(data))
             self.cache.put_usage(sha, marks)
+            self._marks[sha] = marks
             yield marks
 
     def _note(self, shown: str, sha: str, data: bytes) -> None:
@@ -206,7 +209,7 @@ class Sources:
         if len(data) != size + len(payload) or data[size:] != payload:
             return
         if size:
-            old = self.cache.get_usage(sha)
+            old = self._marks.get(sha) or self.cache.get_usage(sha)
             if (
                 old is None
                 or data[size - 1 : size] != b"\n"
