@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bd_vpt.capture.transcripts import high_water
+from bd_vpt.capture.transcripts import high_water, high_water_of
 from bd_vpt.ledger.records import Record, parse_ts
 
 
@@ -82,7 +82,14 @@ def test_the_latest_mark_by_its_text_is_the_latest_by_its_time(
     records: list[dict[str, Any]],
 ) -> None:
     typed: list[Record] = list(records)
-    assert high_water(typed, "claude-code") == _parsed_each(typed, "claude-code")
+    expected = _parsed_each(typed, "claude-code")
+    assert high_water(typed, "claude-code") == expected
+    marks = [  # (as ledger.known.Known.marks gives them)
+        (r.get("id"), r["source"], r["session"], r["last_message"], None)
+        for r in typed
+        if r["kind"] == "usage"
+    ]
+    assert high_water_of(marks, "claude-code") == expected
 
 
 def test_a_13th_month_judges_its_session_record_by_record() -> None:

@@ -324,7 +324,22 @@ def grouped(
 
 
 def high_water(records: Iterable[Record], source: str) -> dict[str, tuple[datetime, str]]:
-    """Per session, the last message the ledger already holds from this source.
+    """Per session, the last message the ledger already holds from this source."""
+    return high_water_of(
+        (
+            (r.get("id"), r.get("source"), r.get("session"), r.get("last_message"), None)
+            for r in records
+            if r.get("kind") == "usage"
+        ),
+        source,
+    )
+
+
+def high_water_of(
+    usage: Iterable[tuple[Any, Any, Any, Any, Any]], source: str
+) -> dict[str, tuple[datetime, str]]:
+    """high_water() of usage records' marks (ledger.known.Mark: id, source, session,
+    last_message, gt_session).
 
     Times written as format_ts writes them sort as text as they do as times, so each
     session's latest of those is found by its text and only that one parsed; any other
@@ -333,13 +348,11 @@ def high_water(records: Iterable[Record], source: str) -> dict[str, tuple[dateti
     texts: dict[str, tuple[str, str]] = {}  # session -> (time as format_ts writes it, id)
     held: dict[str, list[Any]] = {}  # session -> its marks
     others: list[tuple[str, Any]] = []  # (session, mark) of any other time
-    for rec in records:
-        if rec.get("kind") != "usage" or rec.get("source") != source or not rec.get("session"):
+    for _id, from_source, session, last, _gt in usage:
+        if from_source != source or not session:
             continue
-        last = rec.get("last_message")
         if not isinstance(last, list) or len(last) != 2:
             continue
-        session = rec["session"]
         held.setdefault(session, []).append(last)
         text = last[0]
         if type(text) is str and _FORMAT_TS(text):

@@ -252,7 +252,7 @@ class Known:
         self.info = info
         self._sources: Sources | None = None
         self._keys: dict[str, OutcomeKey] | None = None  # by id
-        self._usage: dict[str, Record] | None = None  # by id
+        self._usage: dict[str, Mark | Record] | None = None  # by id (see _held)
         self._refs: dict[str, set[str]] = {}
         self.written: list[Record] = []  # appended through this writer
 
@@ -271,16 +271,16 @@ class Known:
                     self._keys[record["id"]] = _key(record)
         return self._keys
 
-    def usage(self) -> list[Record]:
-        """The usage records held that carry an import mark (`last_message`), as far as
-        marks go: kind, id, source, session, last_message (see usage_marks_of)."""
+    def _held(self) -> dict[str, Mark | Record]:
+        """By id: the marks of the usage records held that carry an import mark (see
+        usage_marks_of), the first of an id; the records written through this writer."""
         if self._usage is None:
             self._usage = {}
             refs: set[str] = set()
             for blob_refs, marked in self.sources.usage_marks():
                 refs.update(blob_refs)
-                for rid, source, session, last, gt in marked:
-                    self._usage.setdefault(rid, _marked(rid, source, session, last, gt))
+                for mark in marked:
+                    self._usage.setdefault(mark[0], mark)
             for rec in self.written:
                 if rec["kind"] == "usage":
                     if rec.get("source_ref"):
@@ -288,7 +288,29 @@ class Known:
                     if rec.get("last_message") is not None:
                         self._usage[rec["id"]] = rec
             self._refs.setdefault("usage", refs)
-        return list(self._usage.values())
+        return self._usage
+
+    def usage(self) -> list[Record]:
+        """The usage records held that carry an import mark (`last_message`), as far as
+        marks go: kind, id, source, session, last_message (see usage_marks_of)."""
+        return [
+            held if isinstance(held, dict) else _marked(*held) for held in self._held().values()
+        ]
+
+    def marks(self) -> list[Mark]:
+        """usage() as marks: (id, source, session, last_message, gt_session) each."""
+        return [
+            (
+                held["id"],
+                held["source"],
+                held.get("session"),
+                held["last_message"],
+                held.get("gt_session"),
+            )
+            if isinstance(held, dict)
+            else held
+            for held in self._held().values()
+        ]
 
     def retracted(self) -> set[str]:
         return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
@@ -315,7 +337,7 @@ class Known:
         is not captured again."""
         if kind not in self._refs:
             if kind == "usage":
-                self.usage()  # reads the usage source_refs too
+                self._held()  # reads the usage source_refs too
                 return self._refs[kind]
             else:
                 held = {k[4] for k in self.keys().values() if k[3] != RETRACTION and k[4]}
@@ -351,7 +373,8 @@ class Known:
             self._keys[record["id"]] = _key(record)
 
 
-UsageMarks = tuple[list[str], list[tuple[str, str, str | None, Any, str | None]]]
+Mark = tuple[str, str, str | None, Any, str | None]  # id, source, session, last_message, gt
+UsageMarks = tuple[list[str], list[Mark]]
 
 
 def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
@@ -364,7 +387,7 @@ def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
 def marks_of(records: list[Record]) -> UsageMarks:
     """usage_marks_of() of a blob of these records."""
     refs: list[str] = []
-    marked: list[tuple[str, str, str | None, Any, str | None]] = []
+    marked: list[Mark] = []
     for rec in records:
         if rec["kind"] != "usage":
             continue
