@@ -5,7 +5,10 @@ them needs no more of bd_vpt.beads."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing: the hook's check)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ERA_FILES = (".beads/issues.jsonl", ".beads/beads.jsonl", ".beads/bd.jsonl")
 BACKUP_DIR = ".beads/backup"
@@ -16,9 +19,24 @@ PRESENT = (*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl", INTERACTIONS)  # any: the f
 
 def bd_binary() -> str | None:
     """The bd to run: $BD if set, else `bd` on PATH."""
-    import shutil
+    return on_path(os.environ.get("BD") or "bd")
 
-    return shutil.which(os.environ.get("BD") or "bd")
+
+def on_path(name: str) -> str | None:
+    """shutil.which(name) on POSIX: name itself when it holds a folder, else the first
+    executable file of that name in $PATH. (shutil's import loads bz2 and lzma: a
+    millisecond of every `import`.)"""
+    if os.path.dirname(name):
+        return name if _runnable(name) else None
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        found = os.path.join(folder, name)
+        if _runnable(found):
+            return found
+    return None
+
+
+def _runnable(path: str) -> bool:
+    return os.access(path, os.F_OK | os.X_OK) and not os.path.isdir(path)
 
 
 def any_source(root: Path) -> bool:
