@@ -131,7 +131,10 @@ def start_early(argvs: list[tuple[str, ...]]) -> None:
         finish(_EARLY.popitem()[1])
     _FROM[:] = [dict(os.environ), os.getcwd()]
     for argv in argvs:
-        _EARLY[argv] = start(list(argv))
+        try:
+            _EARLY[argv] = start(list(argv))
+        except OSError:  # (no program, a closed descriptor: each is asked when needed)
+            return
 
 
 def early_also_from(folder: str) -> None:

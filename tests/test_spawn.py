@@ -112,3 +112,28 @@ def test_an_answer_is_taken_only_where_it_is_the_same(
     Repo(other).git("init", "-q")
     assert git.index_blobs(other) == {}  # another repository: asked again
     assert len(started) == 8 and not spawn._EARLY
+
+
+def test_with_a_standard_descriptor_closed(repo: Repo) -> None:
+    """A command started with its stdin closed (a pipe could take descriptor 0) asks git
+    through subprocess, early questions or not."""
+    two_shards(repo)
+    for argv in (["summary", "--format", "json"], ["summary", "--by", "agent"], ["validate"]):
+        shut = subprocess.run(
+            [sys.executable, "-m", "bd_vpt", *argv],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            cwd=repo.root,
+            close_fds=True,
+            pass_fds=(),
+            preexec_fn=lambda: os.close(0),
+        )
+        kept = subprocess.run(
+            [sys.executable, "-m", "bd_vpt", *argv], capture_output=True, cwd=repo.root
+        )
+        assert (shut.returncode, shut.stdout, shut.stderr) == (
+            kept.returncode,
+            kept.stdout,
+            kept.stderr,
+        )
+        assert shut.returncode == 0
