@@ -255,8 +255,10 @@ def step(
         [(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers, problems
     )
     after.retracted, after.rerouted = {k: n for k, n in count.items() if n > 0}, rerouted
-    for entry, fold in zip(new, new_folds, strict=True):
-        after.add_blob(entry.sha, fold)
+    folded = dict(zip([e.sha for e in new], new_folds, strict=True))  # (grown: as they are)
+    folded.update(zip([e.sha for e, _ in stepping], added, strict=True))  # (rerouted: again)
+    for entry in new:
+        after.add_blob(entry.sha, folded[entry.sha])
     beads = _changed(
         {path: f for (path, _), f in zip(gone_now, dropped, strict=True)},
         {e.path: f for (e, _), f in zip(stepping, added, strict=True)},
