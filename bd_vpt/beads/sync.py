@@ -61,10 +61,11 @@ def plan(
     since: datetime | None = None,
     rules: Outcomes | None = None,
     statuses: Statuses | None = None,
+    refs: set[str | None] | None = None,
 ) -> list[Record]:
     """The outcome records missing from the ledger, oldest first."""
     return explain(
-        beads, outcomes, actor=actor, since=since, rules=rules, statuses=statuses
+        beads, outcomes, actor=actor, since=since, rules=rules, statuses=statuses, refs=refs
     ).records
 
 
@@ -76,12 +77,15 @@ def explain(
     since: datetime | None = None,
     rules: Outcomes | None = None,
     statuses: Statuses | None = None,
+    refs: set[str | None] | None = None,
 ) -> Plan:
     """What plan writes, and why, bead by bead. outcomes: the ledger's by bead, in any order
-    within a bead (each bead's history is ordered here)."""
+    within a bead (each bead's history is ordered here), at least those of beads; refs: the
+    source_refs of all the ledger's outcomes (default: those of outcomes)."""
     rules = rules or Outcomes()
     statuses = statuses or Statuses()
-    refs = {o.get("source_ref") for recs in outcomes.values() for o in recs}
+    if refs is None:
+        refs = {o.get("source_ref") for recs in outcomes.values() for o in recs}
     out = Plan()
     for bead in beads:
         history = sorted(outcomes.get(bead.id, []), key=lambda r: (parse_ts(r["ts"]), r["id"]))
@@ -209,7 +213,8 @@ def run(
     with writing(info) as writer:  # plan and write under one lock: syncs at once write once
         result = explain(
             beads.values(),
-            writer.known.outcomes(ordered=False),  # (plan orders each bead's)
+            writer.known.outcomes(ordered=False, beads=beads),  # (plan orders each bead's)
+            refs=writer.known.outcome_refs(),
             actor=actor,
             since=moment,
             rules=rules,

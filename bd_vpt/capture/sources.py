@@ -76,7 +76,8 @@ def sync_source(
     since = parse_ts(config.sync_since) if config.sync_since else None
     records = plan(
         beads.values(),
-        writer.known.outcomes(ordered=False),  # (plan orders each bead's)
+        writer.known.outcomes(ordered=False, beads=beads),  # (plan orders each bead's)
+        refs=writer.known.outcome_refs(),
         actor=actor,
         since=since,
         rules=rules,

@@ -8,7 +8,7 @@ and retractions come from a compact per-blob cache entry).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -315,15 +315,18 @@ class Known:
     def retracted(self) -> set[str]:
         return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
 
-    def outcomes(self, ordered: bool = True) -> dict[str, list[Record]]:
+    def outcomes(
+        self, ordered: bool = True, beads: Container[str] | None = None
+    ) -> dict[str, list[Record]]:
         """Outcomes by bead (bead, ts, id, result, source_ref), oldest first (ordered=False:
         in the ledger's order, for a caller that orders the beads it reads; at 10^6 records
         ordering them all is most of a hook's capture); retracted ones are left out, as every
-        report leaves them out."""
+        report leaves them out. beads: only theirs (a capture judges the beads bd knows, a
+        few hundred of the ledger's tens of thousands)."""
         gone = self.retracted()
         by_bead: dict[str, list[Record]] = {}
         for bead, ts, rid, result, ref in self.keys().values():
-            if result != RETRACTION and rid not in gone:
+            if result != RETRACTION and rid not in gone and (beads is None or bead in beads):
                 by_bead.setdefault(bead, []).append(
                     {"bead": bead, "ts": ts, "id": rid, "result": result, "source_ref": ref}
                 )
@@ -331,6 +334,15 @@ class Known:
             for items in by_bead.values():
                 items.sort(key=lambda r: (parse_ts(r["ts"]), r["id"]))
         return by_bead
+
+    def outcome_refs(self) -> set[str | None]:
+        """The source_refs of the outcomes outcomes() gives, every bead's."""
+        gone = self.retracted()
+        return {
+            ref
+            for _bead, _ts, rid, result, ref in self.keys().values()
+            if result != RETRACTION and rid not in gone
+        }
 
     def refs(self, kind: str) -> set[str]:
         """source_refs held by records of kind; retracted ones too, so an undone capture
