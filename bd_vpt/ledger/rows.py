@@ -69,7 +69,8 @@ SMALL = 200_000  # keys below which a set is quicker than numpy's sort (and its 
 def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> set[int]:
     """The keys found in more than one of the arrays (each holds distinct keys): one sort of
     all the keys (the compiled lane's radix sort, else numpy's), so a million records cost
-    milliseconds, not a million set inserts.
+    milliseconds, not a million set inserts; with no keep, the compiled lane deals the keys
+    into piles of a few hundred and looks through each (quicker than sorting them all).
     keep: given, the keys sorted are appended to it (ledger/delta.py keeps them)."""
     code = arrays[0].typecode if arrays else "q"
     if sum(len(a) for a in arrays) < SMALL:
@@ -81,10 +82,11 @@ def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> 
         if keep is not None:
             keep.append(array(code, sorted(seen)))
         return again
+    if fast.LANE is not None and keep is None:  # the keys dealt into piles, in C
+        return fast.LANE.repeats(list(arrays), code == "q")
     if fast.LANE is not None:  # a radix sort in C (and no numpy to import)
         again, joined_keys = fast.LANE.repeated(list(arrays), code == "q")
-        if keep is not None:
-            keep.append(array(code, joined_keys))
+        keep.append(array(code, joined_keys))
         return again
     import numpy
 
