@@ -1,13 +1,13 @@
 """Folds shared between worker processes and the report's own process (ledger/parallel.py
-fold_all), and keys found in two blobs without sorting them all (the lane's repeats).
+fold_all), as one process folds them.
 
 - The runs a worker folds and the runs this process takes back give the view that one
   process folding every blob gives: rows, outcomes (in the blobs' order) and problems.
 - A run a worker could not fold is folded here, with the same result.
 - The cache entries of the folds made here are written by settle(), as the workers write
   theirs as they exit: the next report reads every fold from the cache.
-- repeats() finds exactly the keys repeated() finds, whatever the keys (repeats within an
-  array, many equal keys, signed and unsigned, keys that all fall in one pile).
+(The lane's repeats, which finds the keys in two blobs for a cold report, is tested in
+tests/test_lane.py, which the sanitizer build runs.)
 """
 
 from __future__ import annotations
@@ -15,23 +15,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-from array import array
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from bd_vpt.ledger import fast
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
 from tests.helpers import Repo, reported_before, run_cli, ulid, usage
 from tests.test_folds import KINDS, Step, _write
 
-needs_lane = pytest.mark.skipif(fast.LANE is None, reason="the compiled lane is not built")
 needs_fork = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="worker processes need fork"
 )
@@ -152,43 +146,3 @@ def test_a_run_a_worker_could_not_fold_is_folded_here(
     assert _folded(root, "0", monkeypatch) == one
     blobs = len(list((root / ".beads/vpt/ledger").rglob("*.jsonl")))
     assert len(here) == blobs  # every blob folded here in the end
-
-
-def _twice(arrays: list[list[int]]) -> set[int]:
-    counts = Counter(k for keys in arrays for k in keys)
-    return {k for k, n in counts.items() if n > 1}
-
-
-@needs_lane
-@settings(max_examples=200, deadline=None)
-@given(
-    st.sampled_from(["q", "Q"]),
-    st.lists(
-        st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40) | st.just(2**63), max_size=40),
-        max_size=8,
-    ),
-    st.integers(0, 3000),
-)
-def test_repeats_finds_the_keys_repeated_finds(
-    code: str, lists: list[list[int]], many: int
-) -> None:
-    shift = 2**63 if code == "q" else 0
-    arrays = [array(code, [k - shift for k in keys]) for keys in lists]
-    arrays.append(array(code, [(k * 7919) % 2**64 - shift for k in range(many)]))
-    assert fast.LANE is not None
-    expected = _twice([list(a) for a in arrays])
-    assert fast.LANE.repeats(list(arrays), code == "q") == expected
-    assert fast.LANE.repeated(list(arrays), code == "q")[0] == expected
-
-
-@needs_lane
-def test_repeats_with_many_keys_in_one_pile_and_many_piles() -> None:
-    from bd_vpt.ledger.rows import SMALL, repeated
-
-    assert fast.LANE is not None
-    same = [array("Q", [5] * 3000), array("Q", [5, 6])]  # one pile holds them all
-    assert fast.LANE.repeats(same, False) == {5}
-    big = [array("q", range(k, SMALL + 7, 3)) for k in range(3)] + [array("q", [5, 9, -1])]
-    kept: list[Any] = []
-    assert repeated(big) == repeated(big, kept) == {5, 9}
-    assert fast.LANE.repeats([], True) == set() == fast.LANE.repeats([array("q")], True)

@@ -83,10 +83,12 @@ def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> 
             keep.append(array(code, sorted(seen)))
         return again
     if fast.LANE is not None and keep is None:  # the keys dealt into piles, in C
-        return fast.LANE.repeats(list(arrays), code == "q")
+        found: set[int] = fast.LANE.repeats(list(arrays), code == "q")
+        return found
     if fast.LANE is not None:  # a radix sort in C (and no numpy to import)
         again, joined_keys = fast.LANE.repeated(list(arrays), code == "q")
-        keep.append(array(code, joined_keys))
+        if keep is not None:
+            keep.append(array(code, joined_keys))
         return again
     import numpy
 
