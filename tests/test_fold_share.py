@@ -146,3 +146,36 @@ def test_a_run_a_worker_could_not_fold_is_folded_here(
     assert _folded(root, "0", monkeypatch) == one
     blobs = len(list((root / ".beads/vpt/ledger").rglob("*.jsonl")))
     assert len(here) == blobs  # every blob folded here in the end
+
+
+@needs_fork
+def test_with_no_pool_or_a_pool_that_breaks_every_run_is_folded_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: Any
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    parallel, here = shared
+    root = _many_shards(tmp_path)
+    one = _folded(root, "1", monkeypatch)
+    blobs = len(list((root / ".beads/vpt/ledger").rglob("*.jsonl")))
+
+    def no_pool(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
+    assert _folded(root, "0", monkeypatch) == one
+    assert len(here) == blobs
+
+    class Breaking(ProcessPoolExecutor):
+        given = 0
+
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            Breaking.given += 1
+            if Breaking.given > 3:  # (three runs given to the worker, then it cannot start)
+                raise RuntimeError("a broken pool")
+            return super().submit(*args, **kwargs)
+
+    here.clear()
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Breaking)
+    assert _folded(root, "0", monkeypatch) == one
+    assert Breaking.given > 3 and blobs - 3 <= len(here) < blobs

@@ -145,15 +145,23 @@ def fold_all(history: History, jobs: list[Job], place: Spec | None = None) -> It
     size = max(1, len(jobs) // ((workers + 1) * RUNS))
     runs = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     keep = history.cache.keeps_folds()
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_start,
-        initargs=(history.info, history.cache.dir is not None, keep, place),
-    )
+    try:
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=context,
+            initializer=_start,
+            initargs=(history.info, history.cache.dir is not None, keep, place),
+        )
+    except (OSError, ImportError):  # no pool here (no /dev/shm, say): every run folded here
+        yield from [_fold_here(history, job, place, keep) for job in jobs]
+        return
     _POOLS.append(pool)
     try:
-        futures: list[Future[list[tuple[bytes, Any]]]] = [pool.submit(_fold_run, r) for r in runs]
+        futures: list[Future[list[tuple[bytes, Any]]]] = []
+        try:
+            futures.extend(pool.submit(_fold_run, r) for r in runs)
+        except Exception:  # (a worker that could not start: the runs not given are done here)
+            futures.extend(Future() for _ in runs[len(futures) :])
         done: dict[int, list[BlobFold]] = {}
         taken = 0  # the runs before this one are in done (the workers' taken in as they come)
 
