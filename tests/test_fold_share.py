@@ -77,15 +77,14 @@ def _folded(root: Path, workers: str, monkeypatch: pytest.MonkeyPatch) -> tuple[
 
 @pytest.fixture
 def shared(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """parallel, set to fold even a small ledger in a worker and here, with runs of one
-    blob; and counts of the blobs folded here."""
+    """parallel, set to fold even a small ledger in a worker and here; and the blobs
+    folded here."""
     from bd_vpt.ledger import parallel
 
     if parallel.cores() < 2:
         pytest.skip("worker processes need two cores")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_JOBS", 2)
-    monkeypatch.setattr(parallel, "RUNS", 1000)  # (a run per blob)
     here: list[str] = []
     real = parallel._fold_here
 
@@ -171,11 +170,11 @@ def test_with_no_pool_or_a_pool_that_breaks_every_run_is_folded_here(
 
         def submit(self, *args: Any, **kwargs: Any) -> Any:
             Breaking.given += 1
-            if Breaking.given > 3:  # (three runs given to the worker, then it cannot start)
+            if Breaking.given > 3:  # (three runs given to the worker, then no more)
                 raise RuntimeError("a broken pool")
             return super().submit(*args, **kwargs)
 
     here.clear()
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", Breaking)
     assert _folded(root, "0", monkeypatch) == one
-    assert Breaking.given > 3 and blobs - 3 <= len(here) < blobs
+    assert Breaking.given > 3 and len(here) < blobs  # (the worker folded the runs it had)

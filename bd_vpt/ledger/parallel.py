@@ -129,70 +129,77 @@ def settle() -> None:
 
 
 def fold_all(history: History, jobs: list[Job], place: Spec | None = None) -> Iterator[BlobFold]:
-    """The folds of jobs, in order: in runs, by worker processes (one per core but one) and
-    by this process, which takes back the runs no worker has started yet, from the last one
-    on, and folds them itself (what it folds is not sent back: the outcomes alone are 80,000
-    dicts at 10^6, a third of what a worker spends on a blob to hand over and unmarshal).
-    place: the lane's spec of a window's cut days, whose lines they place too (kept in
-    rows.PLACED). A run a worker could not fold (it raised, or died) is folded here: the
-    same folds, or the same error."""
+    """The folds of jobs, in order: worker processes (one per core but one) fold runs of them
+    from the first on, and this process folds them one by one from the last on (what it
+    folds is not sent back: the outcomes alone are 80,000 dicts at 10^6, a third of what a
+    worker spends on a blob to hand over and unmarshal), taking the workers' runs in as they
+    come. Each worker holds two runs at most, of a quarter of what no process has yet: the
+    runs shrink as the two ends meet, and the processes end close together. place: the lane's
+    spec of a window's cut days, whose lines they place too (kept in rows.PLACED). A run a
+    worker could not fold (it raised, or died) is folded here: the same folds, or the same
+    error; so is every job when no pool could start."""
     from concurrent.futures import Future
 
     from bd_vpt.ledger.cache import fold_of_entry
 
     workers = max(1, min(cores(), 8) - 1)
-    context = multiprocessing.get_context("fork")
-    size = max(1, len(jobs) // ((workers + 1) * RUNS))
-    runs = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     keep = history.cache.keeps_folds()
     try:
         pool = ProcessPoolExecutor(
             workers,
-            mp_context=context,
+            mp_context=multiprocessing.get_context("fork"),
             initializer=_start,
             initargs=(history.info, history.cache.dir is not None, keep, place),
         )
-    except (OSError, ImportError):  # no pool here (no /dev/shm, say): every run folded here
+    except (OSError, ImportError):  # no pool here (no /dev/shm, say): every job folded here
         yield from [_fold_here(history, job, place, keep) for job in jobs]
         return
     _POOLS.append(pool)
-    try:
-        futures: list[Future[list[tuple[bytes, Any]]]] = []
+    largest = max(1, len(jobs) // (8 * (workers + 1)))
+    given: list[tuple[int, int, Future[list[tuple[bytes, Any]]]]] = []  # (from, to, its run)
+    taken: list[BlobFold] = []  # the runs given, folded, in order (up to given[len(...)])
+    runs_taken = 0
+    here: list[BlobFold] = []  # jobs[high:], folded here (last first)
+    low, high = 0, len(jobs)  # jobs[low:high]: given to no process yet
+
+    def take_in(run: tuple[int, int, Future[list[tuple[bytes, Any]]]]) -> None:
+        first, last, future = run
         try:
-            futures.extend(pool.submit(_fold_run, r) for r in runs)
-        except Exception:  # (a worker that could not start: the runs not given are done here)
-            futures.extend(Future() for _ in runs[len(futures) :])
-        done: dict[int, list[BlobFold]] = {}
-        taken = 0  # the runs before this one are in done (the workers' taken in as they come)
+            got = future.result()
+        except Exception:  # (BrokenProcessPool, an error of the blob's: met again here)
+            taken.extend(_fold_here(history, job, place, keep) for job in jobs[first:last])
+            return
+        for (sha, _path), (entry, placed) in zip(jobs[first:last], got, strict=True):
+            if placed is not None and place is not None:
+                PLACED[(sha, place)] = placed
+            taken.append(fold_of_entry(sha, entry))
 
-        def take_in(index: int) -> None:
-            try:
-                got = futures[index].result()
-            except Exception:  # (BrokenProcessPool, an error of the blob's: met again here)
-                done[index] = [_fold_here(history, job, place, keep) for job in runs[index]]
-                return
-            folds = done[index] = []
-            for (sha, _path), (entry, placed) in zip(runs[index], got, strict=True):
-                if placed is not None and place is not None:
-                    PLACED[(sha, place)] = placed
-                folds.append(fold_of_entry(sha, entry))
-
-        for index in reversed(range(len(runs))):
-            while taken < index and futures[taken].done():
-                take_in(taken)
-                taken += 1
-            if not futures[index].cancel():  # a worker has it (and every run before it)
-                break
-            done[index] = [_fold_here(history, job, place, keep) for job in runs[index]]
-        for index in range(len(runs)):
-            if index not in done:
-                take_in(index)
-            yield from done.pop(index)
+    giving = True  # (False: the pool could not take a run)
+    try:
+        while low < high:
+            while giving and sum(not f.done() for *_, f in given[runs_taken:]) < 2 * workers:
+                size = min(largest, max(1, (high - low) // (4 * workers)))
+                try:
+                    future = pool.submit(_fold_run, jobs[low : low + size])
+                except Exception:  # (a worker that could not start: the rest is folded here)
+                    giving = False
+                    break
+                given.append((low, low + size, future))
+                low += size
+                if low >= high:
+                    break
+            while runs_taken < len(given) and given[runs_taken][2].done():
+                take_in(given[runs_taken])
+                runs_taken += 1
+            if low < high:
+                high -= 1
+                here.append(_fold_here(history, jobs[high], place, keep))
+        for run in given[runs_taken:]:
+            take_in(run)
+        yield from taken
+        yield from reversed(here)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # the workers write theirs as they exit
-
-
-RUNS = 32  # runs per process: small, as a worker holds two when this process stops taking them
 
 
 def _fold_run(run: list[Job]) -> list[tuple[bytes, Any]]:
