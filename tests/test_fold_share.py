@@ -141,40 +141,37 @@ def test_a_run_a_worker_could_not_fold_is_folded_here(
         return real(job)
 
     parent = os.getpid()
-    monkeypatch.setattr(parallel, "_fold", failing)
+    monkeypatch.setattr(parallel, "_fold", failing)  # (the worker sends a failure back)
     assert _folded(root, "0", monkeypatch) == one
     blobs = len(list((root / ".beads/vpt/ledger").rglob("*.jsonl")))
     assert len(here) == blobs  # every blob folded here in the end
 
 
 @needs_fork
-def test_with_no_pool_or_a_pool_that_breaks_every_run_is_folded_here(
+def test_with_no_worker_or_a_worker_that_dies_every_run_is_folded_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: Any
 ) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
     parallel, here = shared
     root = _many_shards(tmp_path)
     one = _folded(root, "1", monkeypatch)
     blobs = len(list((root / ".beads/vpt/ledger").rglob("*.jsonl")))
 
-    def no_pool(*args: Any, **kwargs: Any) -> Any:
-        raise OSError("no /dev/shm")
-
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
-    assert _folded(root, "0", monkeypatch) == one
+    real_fork = parallel._Worker.fork
+    monkeypatch.setattr(parallel._Worker, "fork", classmethod(lambda cls, *a: None))
+    assert _folded(root, "0", monkeypatch) == one  # (no pipe or no process could be made)
     assert len(here) == blobs
+    monkeypatch.setattr(parallel._Worker, "fork", real_fork)
 
-    class Breaking(ProcessPoolExecutor):
-        given = 0
+    real_run = parallel._fold_run
+    runs: list[int] = []
 
-        def submit(self, *args: Any, **kwargs: Any) -> Any:
-            Breaking.given += 1
-            if Breaking.given > 3:  # (three runs given to the worker, then no more)
-                raise RuntimeError("a broken pool")
-            return super().submit(*args, **kwargs)
+    def dying(run: Any) -> Any:  # (in the worker: it dies after its first run)
+        runs.append(1)
+        if len(runs) > 1:
+            os._exit(3)
+        return real_run(run)
 
     here.clear()
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Breaking)
+    monkeypatch.setattr(parallel, "_fold_run", dying)
     assert _folded(root, "0", monkeypatch) == one
-    assert Breaking.given > 3 and len(here) < blobs  # (the worker folded the runs it had)
+    assert len(here) < blobs  # (the worker's first run was taken in, the rest folded here)

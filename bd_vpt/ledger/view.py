@@ -234,7 +234,7 @@ def _folds(
     notes: dict[str, tuple[str, int]] = {}  # the blobs folded now, at their paths
     noted: dict[str, tuple[str, int]] | None = None  # the cache's notes, read at the first miss
     if jobs:
-        from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
+        from bd_vpt.ledger import parallel
     if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
         spec = lane_spec(*ahead) if ahead is not None and ahead[1] else None
         place = () if spec is None else (spec,)  # (fold_all's own default otherwise)
