@@ -70,11 +70,14 @@ def why_not_regular(
     return _kind(info.st_mode)
 
 
-def read_regular(path: Path, *, root: Path | None = None, what: str | None = None) -> bytes:
+def read_regular(
+    path: Path, *, root: Path | None = None, what: str | None = None, folder_inside: bool = False
+) -> bytes:
     """The bytes of a regular file (under root, when given); anything else is a VptError
-    (exit 2) naming the path. Never blocks: a FIFO is refused, not read."""
+    (exit 2) naming the path. Never blocks: a FIFO is refused, not read. folder_inside: its
+    folder is known to lie under root (why_not_regular)."""
     name = f"{what} {path}" if what else str(path)
-    why = why_not_regular(path, root)
+    why = why_not_regular(path, root, folder_inside=folder_inside)
     if why == "missing":
         raise VptError(f"{name}: no such file", hint="check the path")
     if why is not None:

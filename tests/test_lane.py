@@ -30,6 +30,8 @@ import os
 import shutil
 import signal
 import threading
+from array import array
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -859,3 +861,46 @@ def test_msgspec_is_imported_only_when_a_line_reaches_the_python_lane() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == (["False", "True"] if fast.LANE is not None else ["True", "True"])
+
+
+# repeats: the keys in two blobs found without sorting them all (a cold report's)
+
+
+def _twice(arrays: list[list[int]]) -> set[int]:
+    counts = Counter(k for keys in arrays for k in keys)
+    return {k for k, n in counts.items() if n > 1}
+
+
+@needs_lane
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["q", "Q"]),
+    st.lists(
+        st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40) | st.just(2**63), max_size=40),
+        max_size=8,
+    ),
+    st.integers(0, 3000),
+)
+def test_repeats_finds_the_keys_repeated_finds(
+    code: str, lists: list[list[int]], many: int
+) -> None:
+    shift = 2**63 if code == "q" else 0
+    arrays = [array(code, [k - shift for k in keys]) for keys in lists]
+    arrays.append(array(code, [(k * 7919) % 2**64 - shift for k in range(many)]))
+    assert fast.LANE is not None
+    expected = _twice([list(a) for a in arrays])
+    assert fast.LANE.repeats(list(arrays), code == "q") == expected
+    assert fast.LANE.repeated(list(arrays), code == "q")[0] == expected
+
+
+@needs_lane
+def test_repeats_with_many_keys_in_one_pile_and_many_piles() -> None:
+    from bd_vpt.ledger.rows import SMALL, repeated
+
+    assert fast.LANE is not None
+    same = [array("Q", [5] * 3000), array("Q", [5, 6])]  # one pile holds them all
+    assert fast.LANE.repeats(same, False) == {5}
+    big = [array("q", range(k, SMALL + 7, 3)) for k in range(3)] + [array("q", [5, 9, -1])]
+    kept: list[Any] = []
+    assert repeated(big) == repeated(big, kept) == {5, 9}
+    assert fast.LANE.repeats([], True) == set() == fast.LANE.repeats([array("q")], True)

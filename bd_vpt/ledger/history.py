@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bd_vpt import repo
 from bd_vpt.errors import Problem, VptError
@@ -55,6 +56,7 @@ class History:
     # blob id -> the path of a file a range changed, whose work-tree file may begin with it
     # (a ledger file grows by appends): read from there when its git id says so (_read)
     _grown: dict[str, str] = field(default_factory=dict)
+    _folders: dict[Path, bool] = field(default_factory=dict)  # folder -> lies under the root
 
     @classmethod
     def open(
@@ -74,9 +76,13 @@ class History:
     def read(self, sha: str, on_disk: str | None = None) -> bytes:
         """The blob's bytes: from the work-tree file known to hold it, else _read."""
         if on_disk is not None:
-            from bd_vpt.files import read_regular
+            from bd_vpt.files import inside, read_regular
 
-            return read_regular(self.info.root / on_disk, root=self.info.root)
+            path = self.info.root / on_disk
+            folder = self._folders.get(path.parent)
+            if folder is None:  # each folder resolved once (a cold report reads 720 files)
+                folder = self._folders[path.parent] = inside(path.parent, self.info.root)
+            return read_regular(path, root=self.info.root, folder_inside=folder)
         return self._read(sha)
 
     def retracted(self, items: list[tuple[str, str]], root_files: bool = False) -> frozenset[str]:

@@ -68,8 +68,8 @@ SMALL = 200_000  # keys below which a set is quicker than numpy's sort (and its 
 
 def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> set[int]:
     """The keys found in more than one of the arrays (each holds distinct keys): one sort of
-    all the keys (the compiled lane's radix sort, else numpy's), so a million records cost
-    milliseconds, not a million set inserts.
+    all the keys (the compiled lane's radix sort, else numpy's; with no keep, the lane's
+    repeats, quicker), so a million records cost milliseconds, not a million set inserts.
     keep: given, the keys sorted are appended to it (ledger/delta.py keeps them)."""
     code = arrays[0].typecode if arrays else "q"
     if sum(len(a) for a in arrays) < SMALL:
@@ -81,6 +81,9 @@ def repeated(arrays: list[array[int]], keep: list[array[int]] | None = None) -> 
         if keep is not None:
             keep.append(array(code, sorted(seen)))
         return again
+    if fast.LANE is not None and keep is None:  # the keys dealt into piles, in C
+        found: set[int] = fast.LANE.repeats(list(arrays), code == "q")
+        return found
     if fast.LANE is not None:  # a radix sort in C (and no numpy to import)
         again, joined_keys = fast.LANE.repeated(list(arrays), code == "q")
         if keep is not None:
@@ -104,16 +107,28 @@ def repeated_both(
     many = sum(map(len, ids)) >= SMALL and sum(map(len, refs)) >= SMALL
     if fast.LANE is None or not many:
         return repeated(ids, keep), repeated(refs, keep)
-    from concurrent.futures import ThreadPoolExecutor
+    import threading  # (not concurrent.futures: its import, with logging's, is 3 ms)
 
     kept_refs: list[array[int]] | None = [] if keep is not None else None
-    with ThreadPoolExecutor(1) as pool:
-        other = pool.submit(repeated, refs, kept_refs)
+    found: list[set[int] | BaseException] = []
+
+    def refs_side() -> None:
+        try:
+            found.append(repeated(refs, kept_refs))
+        except BaseException as exc:  # (raised again in this thread)
+            found.append(exc)
+
+    other = threading.Thread(target=refs_side)
+    other.start()
+    try:
         twice = repeated(ids, keep)
-        twice_refs = other.result()
+    finally:
+        other.join()
+    if isinstance(found[0], BaseException):
+        raise found[0]
     if keep is not None and kept_refs is not None:
         keep.extend(kept_refs)
-    return twice, twice_refs
+    return twice, found[0]
 
 
 def collide(arrays: list[array[int]]) -> bool:

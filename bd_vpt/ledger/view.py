@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,7 +234,7 @@ def _folds(
     notes: dict[str, tuple[str, int]] = {}  # the blobs folded now, at their paths
     noted: dict[str, tuple[str, int]] | None = None  # the cache's notes, read at the first miss
     if jobs:
-        from bd_vpt.ledger import parallel  # (multiprocessing: milliseconds to import)
+        from bd_vpt.ledger import parallel
     if jobs and parallel.worth_it(history.info.root, jobs):  # worker processes, in order
         spec = lane_spec(*ahead) if ahead is not None and ahead[1] else None
         place = () if spec is None else (spec,)  # (fold_all's own default otherwise)
@@ -357,8 +357,8 @@ def mark_clean(views: list[LedgerView]) -> None:
     paths = sorted({e.path for v in whole for e in v.entries or [] if e.data is None})
     clean = _clean(whole[0].history.info, paths)
     for v in whole if clean else ():
-        v.entries = [
-            replace(e, on_disk=True) if e.data is None and clean.get(e.path) == e.sha else e
+        v.entries = [  # (Entry itself, not dataclasses.replace: 1,440 entries at 10^6)
+            Entry(e.path, e.sha, None, True) if e.data is None and clean.get(e.path) == e.sha else e
             for e in v.entries or []
         ]
 

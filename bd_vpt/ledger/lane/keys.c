@@ -247,12 +247,11 @@ static void radix_sort(uint64_t *keys, uint64_t *spare, Py_ssize_t n) {
     if (swapped) memcpy(spare, keys, (size_t)n * sizeof(uint64_t));
 }
 
-PyObject *repeated(PyObject *module, PyObject *args) {
-    PyObject *arrays;
-    int is_signed;
-    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &arrays, &is_signed)) return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(arrays), n = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
+/* Every key of the arrays (8-byte keys), in one buffer of PyMem_RawMalloc's (free it),
+ * and their count; NULL: an error set. */
+static uint64_t *gathered(PyObject *arrays, Py_ssize_t *count) {
+    Py_ssize_t arrays_n = PyList_GET_SIZE(arrays), n = 0;
+    for (Py_ssize_t i = 0; i < arrays_n; i++) {
         Py_buffer view;
         if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, i), &view, PyBUF_SIMPLE) < 0) return NULL;
         if (view.len % 8 != 0) {
@@ -264,21 +263,39 @@ PyObject *repeated(PyObject *module, PyObject *args) {
         PyBuffer_Release(&view);
     }
     uint64_t *keys = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
-    uint64_t *spare = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
-    PyObject *again = NULL, *sorted = NULL, *result = NULL;
-    if (keys == NULL || spare == NULL) {
+    if (keys == NULL) {
         PyErr_NoMemory();
-        goto done;
+        return NULL;
     }
     Py_ssize_t at = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < arrays_n; i++) {
         Py_buffer view;
-        if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, i), &view, PyBUF_SIMPLE) < 0) goto done;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, i), &view, PyBUF_SIMPLE) < 0) {
+            PyMem_RawFree(keys);
+            return NULL;
+        }
         Py_ssize_t items = view.len / 8;
         if (at + items > n) items = n - at; /* an array grown meanwhile: not possible here */
         memcpy(keys + at, view.buf, (size_t)items * 8);
         at += items;
         PyBuffer_Release(&view);
+    }
+    *count = at;
+    return keys;
+}
+
+PyObject *repeated(PyObject *module, PyObject *args) {
+    PyObject *arrays;
+    int is_signed;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &arrays, &is_signed)) return NULL;
+    Py_ssize_t at = 0;
+    uint64_t *keys = gathered(arrays, &at);
+    if (keys == NULL) return NULL;
+    uint64_t *spare = PyMem_RawMalloc((size_t)(at > 0 ? at : 1) * sizeof(uint64_t));
+    PyObject *again = NULL, *sorted = NULL, *result = NULL;
+    if (spare == NULL) {
+        PyErr_NoMemory();
+        goto done;
     }
     uint64_t flip = is_signed ? (1ull << 63) : 0; /* signed order as unsigned order */
     Py_BEGIN_ALLOW_THREADS /* the ids' and the refs' keys are sorted side by side */
@@ -308,4 +325,93 @@ done:
     PyMem_RawFree(keys);
     PyMem_RawFree(spare);
     return result;
+}
+
+/* The piles a key is dealt to: the top bits of its product with 2^64 / the golden ratio. */
+static size_t pile_of(uint64_t key, int bits) {
+    return bits ? (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits)) : 0;
+}
+
+/* The keys found twice or more (each once, or more: the caller makes a set of them) among
+ * keys[0..n): dealt into piles by pile_of (a pass to count, one to deal), each pile, a few
+ * hundred keys, looked through with a table of its own that stays in the caches. Equal keys
+ * are dealt to one pile, so a key twice is found in its pile. -1: no memory. */
+static Py_ssize_t twice_of(uint64_t *keys, Py_ssize_t n, uint64_t *twice) {
+    int bits = 0;
+    while (bits < 16 && ((Py_ssize_t)1 << bits) * 256 < n) bits++;
+    size_t piles = (size_t)1 << bits;
+    Py_ssize_t *starts = PyMem_RawCalloc(piles + 1, sizeof(Py_ssize_t));
+    Py_ssize_t *cursors = PyMem_RawMalloc(piles * sizeof(Py_ssize_t));
+    uint64_t *dealt = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    uint64_t *table = NULL;
+    unsigned char *used = NULL;
+    Py_ssize_t found = -1;
+    if (starts == NULL || cursors == NULL || dealt == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) starts[pile_of(keys[i], bits) + 1]++;
+    Py_ssize_t largest = 0;
+    for (size_t p = 0; p < piles; p++) {
+        if (starts[p + 1] > largest) largest = starts[p + 1];
+        starts[p + 1] += starts[p];
+        cursors[p] = starts[p];
+    }
+    for (Py_ssize_t i = 0; i < n; i++) dealt[cursors[pile_of(keys[i], bits)]++] = keys[i];
+    size_t size = 16;
+    while (size < (size_t)largest * 2) size *= 2;
+    table = PyMem_RawMalloc(size * sizeof(uint64_t));
+    used = PyMem_RawMalloc(size);
+    if (table == NULL || used == NULL) goto done;
+    found = 0;
+    for (size_t p = 0; p < piles; p++) {
+        Py_ssize_t from = starts[p], to = starts[p + 1];
+        if (to - from < 2) continue;
+        size_t mask = 15;
+        while (mask + 1 < (size_t)(to - from) * 2) mask = mask * 2 + 1;
+        memset(used, 0, mask + 1);
+        for (Py_ssize_t i = from; i < to; i++) {
+            uint64_t key = dealt[i];
+            size_t j = spread(key) & mask;
+            while (used[j] && table[j] != key) j = (j + 1) & mask;
+            if (used[j]) {
+                twice[found++] = key;
+            } else {
+                used[j] = 1;
+                table[j] = key;
+            }
+        }
+    }
+done:
+    PyMem_RawFree(starts);
+    PyMem_RawFree(cursors);
+    PyMem_RawFree(dealt);
+    PyMem_RawFree(table);
+    PyMem_RawFree(used);
+    return found;
+}
+
+PyObject *repeats(PyObject *module, PyObject *args) {
+    PyObject *arrays;
+    int is_signed;
+    if (!PyArg_ParseTuple(args, "O!p", &PyList_Type, &arrays, &is_signed)) return NULL;
+    Py_ssize_t n = 0;
+    uint64_t *keys = gathered(arrays, &n);
+    if (keys == NULL) return NULL;
+    PyObject *again = NULL;
+    Py_ssize_t found;
+    Py_BEGIN_ALLOW_THREADS /* the ids' and the refs' keys are looked through side by side */
+    found = twice_of(keys, n, keys); /* (the keys twice written over the keys, behind) */
+    Py_END_ALLOW_THREADS
+    if (found < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    again = PySet_New(NULL);
+    for (Py_ssize_t i = 0; again != NULL && i < found; i++) {
+        PyObject *value = is_signed ? PyLong_FromLongLong((long long)keys[i])
+                                    : PyLong_FromUnsignedLongLong(keys[i]);
+        if (value == NULL || PySet_Add(again, value) < 0) Py_CLEAR(again);
+        Py_XDECREF(value);
+    }
+done:
+    PyMem_RawFree(keys);
+    return again;
 }

@@ -356,6 +356,7 @@ int keyset_add(KeySet *set, uint64_t key, Span text);
 void keyset_free(KeySet *set);
 int lefts_push(Lefts *lefts, Py_ssize_t index, const char *p, const char *stop);
 PyObject *repeated(PyObject *module, PyObject *args);
+PyObject *repeats(PyObject *module, PyObject *args);
 
 /* outcome.c: outcome lines read into dicts, equal texts made one str */
 int outcome_init(void);

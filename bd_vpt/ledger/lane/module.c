@@ -210,6 +210,9 @@ static PyMethodDef methods[] = {
     {"repeated", repeated, METH_VARARGS,
      "repeated(arrays, signed) -> (keys in more than one array, every key sorted as bytes): "
      "arrays of 8-byte keys (signed: int64, else uint64), each holding distinct keys."},
+    {"repeats", repeats, METH_VARARGS,
+     "repeats(arrays, signed) -> the keys in more than one place among the arrays (repeated's "
+     "set, without sorting every key)."},
     {NULL, NULL, 0, NULL},
 };
 
