@@ -13,6 +13,10 @@ collect_rows' usage and outcome halves never meet, so pr collects its head's out
 folds their stories) before its child process starts and the usage after (usage_of,
 with_usage). fleet_facts makes pr's and check's whole-ledger facts from the same facts
 collected by week.
+
+After pr's fork every reference taken to a bead's state writes to its page, and the kernel
+copies that page (ledger/parallel.beside): compiled_rows makes fleet_rows' rows in C, which
+reads the states without taking one (compiled/fleet_tail.c).
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from operator import add, itemgetter, methodcaller
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics import timeline
 from bd_vpt.economics.facts import Facts, collect_rows
 from bd_vpt.economics.groups import Bucket, Group
-from bd_vpt.economics.periods import Window, period, utc_day
-from bd_vpt.economics.timeline import BeadState, bead_money
+from bd_vpt.economics.periods import Window, period, period_window, utc_day
+from bd_vpt.economics.timeline import BeadState, Completion, bead_money
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -128,6 +133,77 @@ def fleet_rows(
             totals["not_counted"] = dict(skipped)
         rows.append({"period": key, "key": "fleet", **totals})
     return rows
+
+
+def compiled_rows(
+    facts: Facts,
+    states: dict[str, BeadState],
+    keys: list[str],
+    every: str,
+    config: Config,
+    outcome_counts: dict[str, int],
+) -> list[dict[str, Any]] | None:
+    """fleet_rows(facts, states, keys, every, config, outcome_counts, metrics._wasted(states))
+    by the compiled part, or None: declined (a cost of delay configured, periods that do not
+    follow one another, the compiled part's own reasons), and fleet_rows makes them."""
+    compiled, limit = timeline.COMPILED, config.escalation_minutes
+    if compiled is None or not keys or config.delay_usd_per_day or config.delay_by_label:
+        return None
+    if config.delay_by_type or type(limit) not in (int, float) or float(limit) != limit:
+        return None
+    days = []  # each period's first UTC day, then the day after the last, as day numbers
+    until = None
+    for key in keys:
+        win = period_window(key, every)
+        if win.since is None or not _midnight(win.since) or (until and win.since != until):
+            return None
+        days.append(win.since.toordinal() - _EPOCH)
+        until = win.until
+    if until is None or not _midnight(until):
+        return None
+    days.append(until.toordinal() - _EPOCH)
+    found = compiled.tail_rows(
+        states,
+        facts.buckets,
+        {key: i for i, key in enumerate(keys)},
+        days,
+        facts.bead_days,
+        facts.unpriced_days,
+        config.weights,
+        config.human_usd_per_hour,
+        float(limit),
+        BeadState,
+        Completion,
+    )
+    if found is None:
+        return None
+    per_period, counts = found
+    skipped = dict(sorted(counts.items()))
+    rows = []
+    for key, (usage, attributed, wasted, closed, weighted, done, completed, back, escalated,
+              money, known) in zip(keys, per_period, strict=True):  # fmt: skip
+        group = Group(usage, attributed, weighted=weighted, completions=done, reopens=back)
+        group.escalations, group.money, group.rework_known = escalated, money, known
+        group.wasted_tokens, group.more_closed, group.more_completed = wasted, closed, completed
+        totals = group.figures()
+        totals["outcome_records"] = outcome_counts.get(key, 0)
+        if skipped:
+            totals["not_counted"] = dict(skipped)
+        rows.append({"period": key, "key": "fleet", **totals})
+    return rows
+
+
+_EPOCH = datetime(1970, 1, 1).toordinal()  # (compiled/fleet_tail.c numbers days from it)
+
+
+def _midnight(moment: datetime) -> bool:
+    """A UTC midnight (fleet_tail.c places a moment in UTC by its day)."""
+    return moment.tzinfo is UTC and (
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    ) == (0, 0, 0, 0)
 
 
 def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:

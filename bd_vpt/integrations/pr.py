@@ -189,19 +189,17 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
 def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
     from bd_vpt.economics.alerts import check_rows, weekly_tail
-    from bd_vpt.economics.metrics import fleet_facts, window
+    from bd_vpt.economics.metrics import window
     from bd_vpt.economics.periodic import usage_of, with_usage
 
     config = read.config
     head = read.head_ledger
-    # the head's usage folded by week once: the weekly chart and check's trend, and (summed
-    # over the weeks) check's whole-ledger figures
+    # the head's usage folded by week once: the weekly chart and check's trend, and check's
+    # whole-ledger figures (summed over the weeks)
     usage = usage_of(head.rows, config, window(None, None), "week")
     by_week = with_usage(read.head_outcomes, usage)  # = collect_rows of both, every="week"
     weeks = weekly_tail(by_week, config, WEEKS_CHARTED)  # the weeks charted and judged
-    alerts = check_rows(
-        head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
-    )
+    alerts = check_rows(head.rows, head.outcomes, config, read.head_time, weeks, by_week)
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]

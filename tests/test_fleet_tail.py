@@ -1,0 +1,152 @@
+"""The compiled tail (economics/compiled/fleet_tail.c) gives what the Python routes give, to
+the bit: the rows of a fleet trend (periodic.compiled_rows against fleet_rows, and against
+each period summarized alone), and check's fleet-wide figures (fleetwide's compiled route
+against its Python one), on random ledgers as in test_trend_pass.py (closes, restated closes,
+reopens, rejects, excluded closes, times with offsets, values, human minutes around the
+limit, completions below one, unknown priorities, unpriced usage), by day, week and month,
+over windows. It declines what it does not place: a moment not in UTC, a bucket of floats, a
+cost of delay (then Python makes the same rows)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta, timezone
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bd_vpt.economics import metrics, timeline
+from bd_vpt.economics.fleetwide import fleetwide
+from bd_vpt.economics.metrics import bead_states, collect, fleet_facts, trend_of, window
+from bd_vpt.economics.periodic import compiled_rows
+from bd_vpt.economics.periods import periods_between
+from tests import test_trend_pass
+from tests.test_fleetwide import counted
+from tests.test_trend_pass import EVENT, WINDOWS, _records
+
+# test_trend_pass's config without a cost of delay (the compiled tail declines one)
+CONFIG = dataclasses.replace(
+    test_trend_pass.CONFIG, delay_usd_per_day=0.0, delay_by_label={}, delay_by_type={}
+)
+COMPILED = timeline.COMPILED
+needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the compiled tail is not built here")
+
+
+def python_rows() -> Any:
+    """trend_of makes a fleet trend's rows with fleet_rows (the compiled tail declines)."""
+    return patch.object(metrics, "compiled_rows", lambda *args: None)
+
+
+@contextmanager
+def python_only() -> Iterator[None]:
+    compiled = timeline.COMPILED
+    timeline.COMPILED = None
+    try:
+        yield
+    finally:
+        timeline.COMPILED = compiled
+
+
+def _keys(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["period"] for row in rows]
+
+
+@needs_compiled
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(EVENT, min_size=1, max_size=60), st.sampled_from([None, 1, 2, 5, 12]))
+def test_compiled_rows_are_fleet_rows(events: list[Any], last: int | None) -> None:
+    records = _records(events)
+    for since, until in WINDOWS:
+        win = window(since, until)
+        for every in ("day", "week", "month"):
+            quick = trend_of(
+                collect(records, CONFIG, win, every=every), CONFIG, win, every, None, last=last
+            )
+            with python_rows():
+                slow = trend_of(
+                    collect(records, CONFIG, win, every=every), CONFIG, win, every, None, last=last
+                )
+            alone = trend_of(
+                collect(records, CONFIG, win, every=every),
+                CONFIG,
+                win,
+                every,
+                None,
+                by_summaries=True,
+            )
+            alone = alone[len(alone) - len(quick) :]
+            assert quick == slow == alone, (since, until, every)
+            assert repr(quick) == repr(slow) == repr(alone)  # floats to the bit, -0.0 included
+            facts = collect(records, CONFIG, win, every=every)
+            if quick:  # (the compiled route made them: it did not decline)
+                made = compiled_rows(facts, bead_states(facts), _keys(quick), every, CONFIG, {})
+                assert made is not None
+                assert [r["tokens"] for r in made] == [r["tokens"] for r in quick]
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(EVENT, min_size=1, max_size=60), st.sampled_from([0.0, 3.5, 20.0, 30, 48.25]))
+def test_fleetwide_compiled_is_python(events: list[Any], limit: float) -> None:
+    records = _records(events)
+    by_week = collect(records, CONFIG, window(None, None), every="week")
+    states = bead_states(by_week)
+    for facts in (by_week, fleet_facts(by_week), collect(records, CONFIG)):
+        quick, quick_types = fleetwide(facts, states, limit)
+        with python_only():
+            slow, slow_types = fleetwide(facts, states, limit)
+        assert counted(quick) == counted(slow)
+        assert repr(counted(quick)) == repr(counted(slow))
+        assert list(quick_types.items()) == list(slow_types.items())
+        assert COMPILED is not None
+        assert COMPILED.tail_wide(facts.buckets, states, float(limit), *_TYPES) is not None
+
+
+_TYPES = (timeline.BeadState, timeline.Completion)
+
+
+def _ledger() -> tuple[Any, list[str]]:
+    records = _records([(True, 1, 3, 9, 0, False, 2), (False, 1, 4, 10, 0, False, 0)])
+    records += _records([(False, 2, 20, 10, 0, True, 1), (True, 2, 21, 9, 0, False, 3)])
+    facts = collect(records, CONFIG, window(None, None), every="week")
+    have = {key[1] for key in facts.buckets}
+    return facts, periods_between(min(have), max(have), "week")
+
+
+@needs_compiled
+def test_a_moment_not_in_utc_is_declined() -> None:
+    facts, keys = _ledger()
+    states = bead_states(facts)
+    expected = trend_of(facts, CONFIG, window(None, None), "week", None)
+    assert compiled_rows(facts, states, keys, "week", CONFIG, {}) is not None
+    bead, state = next(iter(states.items()))
+    assert state.last_at is not None
+    later = state.last_at.astimezone(timezone(timedelta(hours=1)))  # the same moment
+    states[bead] = dataclasses.replace(state, last_at=later, closed_at=later, closed=False)
+    assert compiled_rows(facts, states, keys, "week", CONFIG, {}) is None
+    states[bead] = state
+    assert trend_of(facts, CONFIG, window(None, None), "week", None) == expected
+
+
+@needs_compiled
+def test_buckets_of_floats_and_a_cost_of_delay_are_declined() -> None:
+    facts, keys = _ledger()
+    states = bead_states(facts)
+    assert compiled_rows(facts, states, keys, "week", test_trend_pass.CONFIG, {}) is None
+    facts.buckets = {key: [float(v) for v in bucket] for key, bucket in facts.buckets.items()}
+    assert compiled_rows(facts, states, keys, "week", CONFIG, {}) is None
+    assert COMPILED is not None
+    assert COMPILED.tail_wide(facts.buckets, states, 20.0, *_TYPES) is None
+
+
+@needs_compiled
+def test_periods_that_do_not_follow_one_another_are_declined() -> None:
+    facts, keys = _ledger()
+    states = bead_states(facts)
+    assert len(keys) == 4
+    assert compiled_rows(facts, states, [keys[0], keys[2]], "week", CONFIG, {}) is None
