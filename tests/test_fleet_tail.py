@@ -1,11 +1,12 @@
-"""The compiled tail (economics/compiled/fleet_tail.c) gives what the Python routes give, to
-the bit: the rows of a fleet trend (periodic.compiled_rows against fleet_rows, and against
-each period summarized alone), and check's fleet-wide figures (fleetwide's compiled route
-against its Python one), on random ledgers as in test_trend_pass.py (closes, restated closes,
-reopens, rejects, excluded closes, times with offsets, values, human minutes around the
-limit, completions below one, unknown priorities, unpriced usage), by day, week and month,
-over windows. It declines what it does not place: a moment not in UTC, a bucket of floats, a
-cost of delay (then Python makes the same rows)."""
+"""The compiled tail (economics/compiled/fleet_tail.c, fleet_wide.c) gives what the Python
+routes give, to the bit: the rows of a fleet trend (periodic.compiled_rows against
+fleet_rows, and against each period summarized alone), a window's totals (compiled_totals
+against summarize_facts: pr's baseline), and check's fleet-wide figures (fleetwide's
+compiled route against its Python one), on random ledgers as in test_trend_pass.py (closes,
+restated closes, reopens, rejects, excluded closes, times with offsets, values, human
+minutes around the limit, completions below one, unknown priorities, unpriced usage), by
+day, week and month, over windows. It declines what it does not place: a moment not in UTC,
+a bucket of floats, a cost of delay, a window open at an end (then Python makes the same)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,15 @@ from hypothesis import strategies as st
 
 from bd_vpt.economics import metrics, timeline
 from bd_vpt.economics.fleetwide import fleetwide
-from bd_vpt.economics.metrics import bead_states, collect, fleet_facts, trend_of, window
-from bd_vpt.economics.periodic import compiled_rows
+from bd_vpt.economics.metrics import (
+    bead_states,
+    collect,
+    fleet_facts,
+    summarize_facts,
+    trend_of,
+    window,
+)
+from bd_vpt.economics.periodic import compiled_rows, compiled_totals
 from bd_vpt.economics.periods import periods_between
 from tests import test_trend_pass
 from tests.test_fleetwide import counted
@@ -108,6 +116,32 @@ def test_fleetwide_compiled_is_python(events: list[Any], limit: float) -> None:
 
 
 _TYPES = (timeline.BeadState, timeline.Completion)
+
+# windows closed at both ends (a window open at an end is declined): on midnights, cutting
+# days, one moment long, and in another time zone
+CLOSED = [
+    ("2026-10-05", "2026-11-20"),
+    ("2026-10-07T13:00:00Z", "2026-11-19T06:30:00Z"),
+    ("2026-10-20T10:00:00+09:30", "2026-10-20T00:30:00.000001Z"),
+    ("2026-10-01T00:00:00-07:00", "2026-11-30"),
+]
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(EVENT, min_size=1, max_size=60))
+def test_compiled_totals_are_a_window_s_summary(events: list[Any]) -> None:
+    records = _records(events)
+    for since, until in CLOSED:
+        win = window(since, until)
+        facts = collect(records, CONFIG, win)
+        quick = compiled_totals(facts, CONFIG, win)
+        expected = summarize_facts(collect(records, CONFIG, win), CONFIG, win=win)["totals"]
+        assert quick == expected, (since, until)
+        assert repr(quick) == repr(expected)  # floats to the bit, -0.0 included
+    for since, until in [(None, None), ("2026-10-05", None), (None, "2026-11-20")]:
+        win = window(since, until)
+        assert compiled_totals(collect(records, CONFIG, win), CONFIG, win) is None
 
 
 def _ledger() -> tuple[Any, list[str]]:

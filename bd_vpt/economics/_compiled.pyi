@@ -48,8 +48,8 @@ def group(
 def tail_rows(
     states: dict[str, Any],
     buckets: dict[tuple[Any, ...], list[int]],
-    index: dict[str, int],
-    days: list[int],
+    index: dict[str, int] | None,
+    bounds: list[int],
     bead_days: dict[str, dict[str, float]],
     unpriced_days: dict[str, set[str]],
     weights: dict[str, float],

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from operator import add, itemgetter, methodcaller
 from typing import Any
@@ -146,27 +146,65 @@ def compiled_rows(
     """fleet_rows(facts, states, keys, every, config, outcome_counts, metrics._wasted(states))
     by the compiled part, or None: declined (a cost of delay configured, periods that do not
     follow one another, the compiled part's own reasons), and fleet_rows makes them."""
+    bounds: list[int] = []  # each period's start, then the last one's end
+    for key in keys:
+        win = period_window(key, every)
+        if win.since is None or win.until is None or (bounds and _micros(win.since) != bounds[-1]):
+            return None
+        bounds[-1:] = [_micros(win.since), _micros(win.until)]
+    index = {key: i for i, key in enumerate(keys)}
+    found = _tail(facts, states, index, bounds, config)
+    if found is None:
+        return None
+    per_period, skipped = found
+    rows = []
+    for key, group in zip(keys, per_period, strict=True):
+        totals = group.figures()
+        totals["outcome_records"] = outcome_counts.get(key, 0)
+        if skipped:
+            totals["not_counted"] = dict(skipped)
+        rows.append({"period": key, "key": "fleet", **totals})
+    return rows
+
+
+def compiled_totals(facts: Facts, config: Config, win: Window) -> dict[str, Any] | None:
+    """summarize_facts(facts, config, win=win)["totals"] (facts collected with win, no --by,
+    no period) by the compiled part, or None: declined (a window open at an end, a cost of
+    delay configured, the compiled part's own reasons)."""
+    from bd_vpt.economics.metrics import bead_states
+
+    if win.since is None or win.until is None or win.since >= win.until:
+        return None
+    found = _tail(facts, bead_states(facts), None, [_micros(win.since), _micros(win.until)], config)
+    if found is None:
+        return None
+    (total,), skipped = found
+    totals = total.figures()
+    totals["outcome_records"] = facts.outcome_records
+    if skipped:  # (as summarize_facts adds them)
+        totals["not_counted"] = dict(skipped)
+    return totals
+
+
+def _tail(
+    facts: Facts,
+    states: dict[str, BeadState],
+    index: dict[str, int] | None,
+    bounds: list[int],
+    config: Config,
+) -> tuple[list[Group], dict[str, int]] | None:
+    """compiled.tail_rows' Groups (compiled/fleet_tail.c) and the closes not counted, by rule
+    (metrics.not_counted); None: declined."""
     compiled, limit = timeline.COMPILED, config.escalation_minutes
-    if compiled is None or not keys or config.delay_usd_per_day or config.delay_by_label:
+    if compiled is None or len(bounds) < 2 or config.delay_usd_per_day or config.delay_by_label:
         return None
     if config.delay_by_type or type(limit) not in (int, float) or float(limit) != limit:
         return None
-    days = []  # each period's first UTC day, then the day after the last, as day numbers
-    until = None
-    for key in keys:
-        win = period_window(key, every)
-        if win.since is None or not _midnight(win.since) or (until and win.since != until):
-            return None
-        days.append(win.since.toordinal() - _EPOCH)
-        until = win.until
-    if until is None or not _midnight(until):
-        return None
-    days.append(until.toordinal() - _EPOCH)
     found = compiled.tail_rows(
         states,
         facts.buckets,
-        {key: i for i, key in enumerate(keys)},
-        days,
+        index,
+        bounds,
         facts.bead_days,
         facts.unpriced_days,
         config.weights,
@@ -177,33 +215,22 @@ def compiled_rows(
     )
     if found is None:
         return None
-    per_period, counts = found
-    skipped = dict(sorted(counts.items()))
-    rows = []
-    for key, (usage, attributed, wasted, closed, weighted, done, completed, back, escalated,
-              money, known) in zip(keys, per_period, strict=True):  # fmt: skip
-        group = Group(usage, attributed, weighted=weighted, completions=done, reopens=back)
+    groups = []
+    for sums, attributed, wasted, closed, weighted, done, completed, back, escalated, money, known in found[0]:  # fmt: skip
+        group = Group(sums, attributed, weighted=weighted, completions=done, reopens=back)
         group.escalations, group.money, group.rework_known = escalated, money, known
         group.wasted_tokens, group.more_closed, group.more_completed = wasted, closed, completed
-        totals = group.figures()
-        totals["outcome_records"] = outcome_counts.get(key, 0)
-        if skipped:
-            totals["not_counted"] = dict(skipped)
-        rows.append({"period": key, "key": "fleet", **totals})
-    return rows
+        groups.append(group)
+    return groups, dict(sorted(found[1].items()))
 
 
-_EPOCH = datetime(1970, 1, 1).toordinal()  # (compiled/fleet_tail.c numbers days from it)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _midnight(moment: datetime) -> bool:
-    """A UTC midnight (fleet_tail.c places a moment in UTC by its day)."""
-    return moment.tzinfo is UTC and (
-        moment.hour,
-        moment.minute,
-        moment.second,
-        moment.microsecond,
-    ) == (0, 0, 0, 0)
+def _micros(moment: datetime) -> int:
+    """A moment's microseconds since 1970 (UTC), as compiled/fleet_tail.c counts them."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from bd_vpt.config import Config
@@ -113,7 +114,9 @@ def gather(
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
     bead_states(head_outcomes, keep=True)
     views[1].like = views[2]  # base's blobs are head's but for the pull request's
-    side = beside(partial(pr_side, info, views[0], views[1], head, head_ledger, config, baseline))
+    side = beside(
+        partial(pr_side, info, views[0], views[1], head, head_outcomes.outcomes, config, baseline)
+    )
     return Read(
         base=base,
         head=head,
@@ -134,14 +137,17 @@ def pr_side(
     added: LedgerView,
     base: LedgerView,
     head: str,
-    head_ledger: Folded,
+    head_outcomes: dict[str, list[Record]],
     config: Config,
     baseline: Window,
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
     and agents that spent), the base's totals over the baseline window, the problems met
-    reading what it added: plain data, as a child process sends it back."""
+    reading what it added: plain data, as a child process sends it back. head_outcomes: the
+    head's outcomes by bead (only the touched beads' are read: in a child process, reading
+    an object copies the page of its reference count)."""
     from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
+    from bd_vpt.economics.periodic import compiled_totals
     from bd_vpt.reports import folded_for
 
     records = list(added.records())
@@ -157,12 +163,17 @@ def pr_side(
     }
     ledger = folded_for(base, baseline)
     facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
+    usual = compiled_totals(facts, config, baseline)
+    if usual is None:
+        usual = summarize_facts(facts, config, win=baseline)["totals"]
+    touched = {record["bead"] for record in records}
+    mine = chain.from_iterable(head_outcomes.get(bead, ()) for bead in touched)
     return {
         "records": len(records),
         "totals": pr["totals"],
-        "beads": bead_rows(records, head_ledger.outcomes, beads, pr["groups"]),
+        "beads": bead_rows(records, mine, beads, pr["groups"]),
         **spenders,
-        "baseline": summarize_facts(facts, config, win=baseline)["totals"],
+        "baseline": usual,
         "problems": [p.as_dict() for p in added.scan.problems],
     }
 

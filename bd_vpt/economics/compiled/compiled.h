@@ -48,6 +48,12 @@ PyObject *spikes_found(PyObject *self, PyObject *args);
 /* fleet_tail.c */
 int tail_init(void);
 PyObject *tail_rows(PyObject *self, PyObject *args);
+#define BUCKET_SLOTS 11 /* a usage bucket's (groups.py) */
+/* a bucket (a list of BUCKET_SLOTS exact ints) added to sums, in 64 bits; its tokens (slot 0)
+ * in *tokens; *ok = 0: declined */
+void add_bucket(int64_t *sums, PyObject *bucket, int64_t *tokens, int *ok);
+PyObject *sums_list(const int64_t *sums); /* a new list of BUCKET_SLOTS ints */
+/* fleet_wide.c */
 PyObject *tail_wide(PyObject *self, PyObject *args);
 /* grouped.c */
 PyObject *group(PyObject *self, PyObject *args);

@@ -3,20 +3,18 @@
  * taken writes to the page of the object it counts, and the kernel copies that page; walking
  * 40,000 states in Python copied 17,000 pages (70 ms). Here the states are only read.
  *
- * tail_rows(states, buckets, index, days, bead_days, unpriced_days, weights, human_rate,
+ * tail_rows(states, buckets, index, bounds, bead_days, unpriced_days, weights, human_rate,
  *           limit, BeadState, Completion) -> ([per period], not_counted) | None
  *   what periodic.fleet_rows adds into each listed period's Group, in the same order, so
- *   every float sum is the same to the bit. buckets: facts collected by period with no --by
- *   ((bead, period, "") -> bucket); index: period -> its number; days: the periods' first
- *   UTC days as day numbers (ascending), then the day after the last one (periods.py: a
- *   moment is in a period's window exactly when its UTC day is). Per period: (sums,
- *   attributed, wasted, closed, weighted, completions, completed, reopens, escalations,
- *   money, rework_known), closed and completed counted, not named; not_counted: each
- *   [outcomes] rule's count of beads (unsorted).
- * tail_wide(buckets, states, limit, BeadState, Completion)
- *   -> (sums, attributed, completions, completed, reopens, escalations, by_type) | None
- *   what fleetwide.fleetwide gives (completed counted), from buckets keyed with the bead
- *   first (collected with no --by, by period or not: the sums are exact integers).
+ *   every float sum is the same to the bit; or, with one period and index None, what
+ *   summarize_facts adds into a window's totals (no --by).
+ *   buckets: facts collected by period with no --by ((bead, period, "") -> bucket), or (index
+ *   None) the window's ((bead, "") -> bucket); index: period -> its number; bounds: the
+ *   periods' starts (ascending, each period's end the next one's start), then the last one's
+ *   end, in microseconds since 1970 (UTC).
+ *   Per period: (sums, attributed, wasted, closed, weighted, completions, completed, reopens,
+ *   escalations, money, rework_known), closed and completed counted, not named; not_counted:
+ *   each [outcomes] rule's count of beads (unsorted).
  * None: declined (a moment not in UTC, a value of another type than fold and collect make,
  * a sum beyond 64 bits, a cost of delay: the caller checks that), and Python does it. */
 #include "compiled.h"
@@ -28,20 +26,18 @@ enum { S_SNAPSHOT = 1, S_CLOSED = 2, S_COMPLETION = 3, S_CLOSED_AT = 5, S_MINUTE
        S_VALUE = 10, S_LAST_AT = 12, S_LAST_REOPEN = 13, S_RESULT = 14, S_COMPLETIONS = 15,
        S_REOPENS = 16, S_EXCLUDED = 17 };
 enum { C_AT = 0, C_MINUTES = 4 };
-#define SLOTS 11 /* a bucket's (groups.py) */
 
 typedef struct {
-    int64_t sums[SLOTS], attributed, wasted;
+    int64_t sums[BUCKET_SLOTS], attributed, wasted;
     long long closed, completions, completed, reopens, escalations;
     double weighted, money[5];
     int rework_known;
 } Acc;
 
 typedef struct {
-    int64_t first;   /* the first period's first day */
-    Py_ssize_t span; /* days from it to the day after the last period */
-    int *period;     /* day - first -> its period's number, -1: none listed */
-} Days;
+    const int64_t *at; /* the windows' bounds (microseconds since 1970, UTC) */
+    Py_ssize_t n;      /* periods: n + 1 bounds */
+} Bounds;
 
 /* The day number of a civil date (days since 1970-01-01, proleptic Gregorian). */
 static int64_t day_number(int y, int m, int d) {
@@ -53,15 +49,25 @@ static int64_t day_number(int y, int m, int d) {
 }
 
 /* The period of a moment (a datetime in UTC): its number, -1 (none listed, or None), or -2
- * (not a datetime of timezone.utc: declined). */
-static int period_of(const Days *days, PyObject *moment) {
+ * (not a datetime of timezone.utc: declined). Its instant as Python compares it. */
+static Py_ssize_t period_of(const Bounds *b, PyObject *moment) {
     if (moment == Py_None) return -1;
     if (!PyDateTime_CheckExact(moment) ||
         PyDateTime_DATE_GET_TZINFO(moment) != PyDateTime_TimeZone_UTC)
         return -2;
-    int64_t at = day_number(PyDateTime_GET_YEAR(moment), PyDateTime_GET_MONTH(moment),
-                            PyDateTime_GET_DAY(moment)) - days->first;
-    return at < 0 || at >= days->span ? -1 : days->period[at];
+    int64_t day = day_number(PyDateTime_GET_YEAR(moment), PyDateTime_GET_MONTH(moment),
+                             PyDateTime_GET_DAY(moment));
+    int64_t seconds = (PyDateTime_DATE_GET_HOUR(moment) * 60 + PyDateTime_DATE_GET_MINUTE(moment)) *
+                          60 + PyDateTime_DATE_GET_SECOND(moment);
+    int64_t at = (day * 86400 + seconds) * 1000000 + PyDateTime_DATE_GET_MICROSECOND(moment);
+    if (at < b->at[0] || at >= b->at[b->n]) return -1;
+    Py_ssize_t low = 0, high = b->n; /* b->at[low] <= at < b->at[high] */
+    while (high - low > 1) {
+        Py_ssize_t mid = (low + high) / 2;
+        if (at < b->at[mid]) high = mid;
+        else low = mid;
+    }
+    return low;
 }
 
 static int last_wasted(const Layout *state, PyObject *st, int *ok) {
@@ -76,22 +82,23 @@ static int last_wasted(const Layout *state, PyObject *st, int *ok) {
            PyUnicode_CompareWithASCIIString(result, "abandoned") == 0;
 }
 
-/* a bucket (a list of SLOTS exact ints) added to sums; its tokens in *tokens */
-static void add_bucket(int64_t *sums, PyObject *bucket, int64_t *tokens, int *ok) {
-    if (!PyList_CheckExact(bucket) || PyList_GET_SIZE(bucket) != SLOTS) {
+/* add_bucket: see compiled.h */
+void add_bucket(int64_t *sums, PyObject *bucket, int64_t *tokens, int *ok) {
+    if (!PyList_CheckExact(bucket) || PyList_GET_SIZE(bucket) != BUCKET_SLOTS) {
         *ok = 0;
         return;
     }
-    for (Py_ssize_t i = 0; i < SLOTS && *ok; i++) {
+    for (Py_ssize_t i = 0; i < BUCKET_SLOTS && *ok; i++) {
         int64_t v = int64_of(PyList_GET_ITEM(bucket, i), ok);
         if (i == 0) *tokens = v;
         if (__builtin_add_overflow(sums[i], v, &sums[i])) *ok = 0;
     }
 }
 
-static PyObject *sums_list(const int64_t *sums) {
-    PyObject *list = PyList_New(SLOTS);
-    for (Py_ssize_t i = 0; list != NULL && i < SLOTS; i++) {
+/* sums_list: see compiled.h */
+PyObject *sums_list(const int64_t *sums) {
+    PyObject *list = PyList_New(BUCKET_SLOTS);
+    for (Py_ssize_t i = 0; list != NULL && i < BUCKET_SLOTS; i++) {
         PyObject *v = PyLong_FromLongLong(sums[i]);
         if (v == NULL) Py_CLEAR(list);
         else PyList_SET_ITEM(list, i, v);
@@ -105,16 +112,19 @@ static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, PyObject *
     PyObject *key, *bucket;
     Py_ssize_t pos = 0;
     while (*ok && PyDict_Next(buckets, &pos, &key, &bucket)) {
-        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != 3) {
+        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) != (index == Py_None ? 2 : 3)) {
             *ok = 0;
             break;
         }
-        PyObject *found = PyDict_GetItemWithError(index, PyTuple_GET_ITEM(key, 1));
-        if (found == NULL) {
-            if (PyErr_Occurred()) return -1;
-            continue; /* a period not listed */
+        Acc *a = acc; /* (index None: the one window's) */
+        if (index != Py_None) {
+            PyObject *found = PyDict_GetItemWithError(index, PyTuple_GET_ITEM(key, 1));
+            if (found == NULL) {
+                if (PyErr_Occurred()) return -1;
+                continue; /* a period not listed */
+            }
+            a = &acc[PyLong_AsSsize_t(found)];
         }
-        Acc *a = &acc[PyLong_AsSsize_t(found)];
         int64_t tokens = 0;
         add_bucket(a->sums, bucket, &tokens, ok);
         PyObject *bead = PyTuple_GET_ITEM(key, 0);
@@ -138,8 +148,8 @@ typedef struct {
 } Move;
 
 /* The bead's moves into the listed periods (moves[k], touched[0..*n) the periods moved). */
-static int bead_moves(const Days *days, const Layout *state, const Layout *run, PyObject *st,
-                      double limit, Move *moves, int *touched, int *n, int *ok) {
+static int bead_moves(const Bounds *bounds, const Layout *state, const Layout *run, PyObject *st,
+                      double limit, Move *moves, Py_ssize_t *touched, int *n, int *ok) {
     PyObject *runs = SLOT(state, st, S_COMPLETIONS), *backs = SLOT(state, st, S_REOPENS);
     PyObject *is_closed = SLOT(state, st, S_CLOSED);
     if (runs == NULL || backs == NULL || !PyList_CheckExact(runs) || !PyList_CheckExact(backs) ||
@@ -157,7 +167,7 @@ static int bead_moves(const Days *days, const Layout *state, const Layout *run, 
             *ok = 0;
             return 0;
         }
-        int k = period_of(days, SLOT(run, c, C_AT));
+        Py_ssize_t k = period_of(bounds, SLOT(run, c, C_AT));
         if (k == -2) *ok = 0;
         if (k < 0) continue;
         MOVE(k);
@@ -165,7 +175,7 @@ static int bead_moves(const Days *days, const Layout *state, const Layout *run, 
         moves[k].escalated += PyFloat_AS_DOUBLE(minutes) > limit;
     }
     for (Py_ssize_t i = 0; *ok && i < PyList_GET_SIZE(backs); i++) {
-        int k = period_of(days, PyList_GET_ITEM(backs, i));
+        Py_ssize_t k = period_of(bounds, PyList_GET_ITEM(backs, i));
         if (k == -2) *ok = 0;
         if (k < 0) continue;
         MOVE(k);
@@ -173,7 +183,7 @@ static int bead_moves(const Days *days, const Layout *state, const Layout *run, 
     }
     int closed = is_closed == Py_True;
     PyObject *anchor = SLOT(state, st, closed ? S_CLOSED_AT : S_LAST_AT);
-    int k = anchor == NULL ? -2 : period_of(days, anchor);
+    Py_ssize_t k = anchor == NULL ? -2 : period_of(bounds, anchor);
     if (k == -2) *ok = 0;
     if (*ok && k >= 0) {
         MOVE(k);
@@ -207,12 +217,12 @@ static int money_of(const Layout *state, PyObject *st, PyObject *bead, PyObject 
 }
 
 /* One bead into the periods it moves in, as fleet_rows adds it. */
-static int tail_bead(Acc *acc, const Days *days, const Layout *state, const Layout *run,
+static int tail_bead(Acc *acc, const Bounds *bounds, const Layout *state, const Layout *run,
                      PyObject *bead, PyObject *st, PyObject *bead_days, PyObject *unpriced_days,
-                     PyObject *weights, double rate, double limit, Move *moves, int *touched,
-                     int *ok) {
+                     PyObject *weights, double rate, double limit, Move *moves,
+                     Py_ssize_t *touched, int *ok) {
     int n = 0;
-    bead_moves(days, state, run, st, limit, moves, touched, &n, ok);
+    bead_moves(bounds, state, run, st, limit, moves, touched, &n, ok);
     if (!*ok || n == 0) return 0;
     PyObject *snapshot = SLOT(state, st, S_SNAPSHOT);
     PyObject *share = SLOT(state, st, S_COMPLETION);
@@ -265,46 +275,51 @@ static int count_excluded(PyObject *counts, const Layout *state, PyObject *st, i
     return bad ? -1 : 0;
 }
 
-static int days_of(PyObject *list, Days *days, Py_ssize_t *periods) {
+/* bounds (a list of exact ints, ascending) into b->at (PyMem); 0: declined */
+static int bounds_of(PyObject *list, Bounds *b) {
     Py_ssize_t n = PyList_GET_SIZE(list);
     if (n < 2) return 0;
-    int64_t bounds[n];
+    int64_t *at = PyMem_Malloc((size_t)n * sizeof(int64_t));
+    if (at == NULL) return -1;
+    b->at = at;
     for (Py_ssize_t i = 0; i < n; i++) {
         int ok = 1;
-        bounds[i] = int64_of(PyList_GET_ITEM(list, i), &ok);
-        if (!ok || (i && bounds[i] <= bounds[i - 1]) || bounds[i] - bounds[0] > 1000000) return 0;
+        at[i] = int64_of(PyList_GET_ITEM(list, i), &ok);
+        if (!ok || (i && at[i] <= at[i - 1])) return 0;
     }
-    days->first = bounds[0];
-    days->span = bounds[n - 1] - bounds[0];
-    days->period = PyMem_Malloc((size_t)days->span * sizeof(int));
-    if (days->period == NULL) return -1;
-    for (Py_ssize_t k = 0; k + 1 < n; k++)
-        for (int64_t d = bounds[k]; d < bounds[k + 1]; d++) days->period[d - bounds[0]] = (int)k;
-    *periods = n - 1;
+    b->n = n - 1;
     return 1;
 }
 
 PyObject *tail_rows(PyObject *self, PyObject *args) {
-    PyObject *states, *buckets, *index, *bounds, *bead_days, *unpriced_days, *weights, *rate_obj;
+    PyObject *states, *buckets, *index, *list, *bead_days, *unpriced_days, *weights, *rate_obj;
     PyObject *state_type, *run_type;
     double limit;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!OdOO", &PyDict_Type, &states, &PyDict_Type,
-                          &buckets, &PyDict_Type, &index, &PyList_Type, &bounds, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!O!OO!O!O!O!OdOO", &PyDict_Type, &states, &PyDict_Type,
+                          &buckets, &index, &PyList_Type, &list, &PyDict_Type,
                           &bead_days, &PyDict_Type, &unpriced_days, &PyDict_Type, &weights,
                           &rate_obj, &limit, &state_type, &run_type))
         return NULL;
     Layout state, run;
-    Days days = {0, 0, NULL};
-    Py_ssize_t periods = 0;
+    Bounds bounds = {NULL, 0};
     int ok = layout_of(state_type, 18, &state) && layout_of(run_type, 6, &run);
     double rate = ok ? number(rate_obj, &ok) : 0.0;
-    int got = ok ? days_of(bounds, &days, &periods) : 0;
-    if (got < 0) return NULL;
-    if (!got || PyDict_GET_SIZE(index) != periods) Py_RETURN_NONE;
-    Acc *acc = PyMem_Calloc((size_t)periods, sizeof(Acc));
-    Move *moves = PyMem_Calloc((size_t)periods, sizeof(Move));
-    int *touched = PyMem_Calloc((size_t)periods, sizeof(int));
-    PyObject *counts = PyDict_New(), *result = NULL, *rows = NULL;
+    int got = ok ? bounds_of(list, &bounds) : 0;
+    Py_ssize_t periods = bounds.n;
+    Acc *acc = NULL;
+    Move *moves = NULL;
+    Py_ssize_t *touched = NULL;
+    PyObject *counts = NULL, *result = NULL, *rows = NULL;
+    int one = index == Py_None; /* (one window) */
+    if (got <= 0 || (one ? periods != 1
+                         : !PyDict_CheckExact(index) || PyDict_GET_SIZE(index) != periods)) {
+        result = got < 0 ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    acc = PyMem_Calloc((size_t)periods, sizeof(Acc));
+    moves = PyMem_Calloc((size_t)periods, sizeof(Move));
+    touched = PyMem_Calloc((size_t)periods, sizeof(Py_ssize_t));
+    counts = PyDict_New();
     if (acc == NULL || moves == NULL || touched == NULL || counts == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -319,7 +334,7 @@ PyObject *tail_rows(PyObject *self, PyObject *args) {
             break;
         }
         if (count_excluded(counts, &state, st, &ok) < 0 ||
-            tail_bead(acc, &days, &state, &run, bead, st, bead_days, unpriced_days, weights, rate,
+            tail_bead(acc, &bounds, &state, &run, bead, st, bead_days, unpriced_days, weights, rate,
                       limit, moves, touched, &ok) < 0)
             goto done;
     }
@@ -343,149 +358,12 @@ PyObject *tail_rows(PyObject *self, PyObject *args) {
     }
     if (rows != NULL) result = PyTuple_Pack(2, rows, counts);
 done:
-    PyMem_Free(days.period);
+    PyMem_Free((void *)bounds.at);
     PyMem_Free(acc);
     PyMem_Free(moves);
     PyMem_Free(touched);
     Py_XDECREF(rows);
     Py_XDECREF(counts);
-    return result;
-}
-
-/* The closed beads' tokens by type, in the order of the states: types told apart by their
- * text in a list of this call's own (hashing a snapshot's type would write to it). */
-typedef struct {
-    PyObject **kinds; /* borrowed */
-    PyObject **lists;
-    Py_ssize_t n, cap;
-} Types;
-
-static PyObject *type_list(Types *t, PyObject *kind) {
-    for (Py_ssize_t i = 0; i < t->n; i++)
-        if (PyUnicode_Compare(t->kinds[i], kind) == 0) return t->lists[i];
-    if (t->n == t->cap) {
-        Py_ssize_t cap = t->cap ? t->cap * 2 : 16;
-        PyObject **kinds = PyMem_Realloc(t->kinds, (size_t)cap * sizeof(PyObject *));
-        if (kinds != NULL) t->kinds = kinds;
-        PyObject **lists = kinds ? PyMem_Realloc(t->lists, (size_t)cap * sizeof(PyObject *)) : NULL;
-        if (lists != NULL) t->lists = lists;
-        if (kinds == NULL || lists == NULL) return PyErr_NoMemory();
-        t->cap = cap;
-    }
-    PyObject *list = PyList_New(0);
-    if (list == NULL) return NULL;
-    t->kinds[t->n] = kind;
-    t->lists[t->n++] = list;
-    return list;
-}
-
-/* snapshot.get("type") or "(unknown)" (fleetwide.UNTYPED), as a str; NULL: declined */
-static PyObject *kind_of(PyObject *snapshot, PyObject *untyped) {
-    if (!PyDict_CheckExact(snapshot)) return NULL;
-    PyObject *kind = PyDict_GetItemString(snapshot, "type");
-    if (kind == NULL || kind == Py_None) return untyped;
-    if (!PyUnicode_CheckExact(kind)) return NULL;
-    return PyUnicode_GET_LENGTH(kind) ? kind : untyped;
-}
-
-/* The tokens of each bead (buckets keyed with the bead first), in spent (bead -> int). */
-static int spent_of(PyObject *buckets, PyObject *spent, int64_t *sums, int64_t *attributed,
-                    int *ok) {
-    PyObject *key, *bucket;
-    Py_ssize_t pos = 0;
-    while (*ok && PyDict_Next(buckets, &pos, &key, &bucket)) {
-        if (!PyTuple_CheckExact(key) || PyTuple_GET_SIZE(key) < 1) {
-            *ok = 0;
-            break;
-        }
-        int64_t tokens = 0;
-        add_bucket(sums, bucket, &tokens, ok);
-        PyObject *bead = PyTuple_GET_ITEM(key, 0);
-        if (!*ok || bead == Py_None) continue;
-        if (__builtin_add_overflow(*attributed, tokens, attributed)) *ok = 0;
-        PyObject *had = PyDict_GetItemWithError(spent, bead);
-        if (had == NULL && PyErr_Occurred()) return -1;
-        int64_t sum = had == NULL ? 0 : int64_of(had, ok);
-        if (__builtin_add_overflow(sum, tokens, &sum)) *ok = 0;
-        PyObject *now = PyLong_FromLongLong(sum);
-        int bad = now == NULL || PyDict_SetItem(spent, bead, now) < 0;
-        Py_XDECREF(now);
-        if (bad) return -1;
-    }
-    return 0;
-}
-
-PyObject *tail_wide(PyObject *self, PyObject *args) {
-    PyObject *buckets, *states, *state_type, *run_type;
-    double limit;
-    if (!PyArg_ParseTuple(args, "O!O!dOO", &PyDict_Type, &buckets, &PyDict_Type, &states, &limit,
-                          &state_type, &run_type))
-        return NULL;
-    Layout state, run;
-    int ok = layout_of(state_type, 18, &state) && layout_of(run_type, 6, &run);
-    int64_t sums[SLOTS] = {0}, attributed = 0;
-    long long completions = 0, completed = 0, reopens = 0, escalations = 0;
-    Types types = {NULL, NULL, 0, 0};
-    PyObject *spent = PyDict_New(), *untyped = PyUnicode_FromString("(unknown)");
-    PyObject *by_type = NULL, *result = NULL;
-    if (spent == NULL || untyped == NULL ||
-        (ok && spent_of(buckets, spent, sums, &attributed, &ok) < 0))
-        goto done;
-    PyObject *bead, *st;
-    Py_ssize_t pos = 0;
-    while (ok && PyDict_Next(states, &pos, &bead, &st)) {
-        PyObject *runs, *backs, *is_closed;
-        if (Py_TYPE(st) != state.type || (runs = SLOT(&state, st, S_COMPLETIONS)) == NULL ||
-            (backs = SLOT(&state, st, S_REOPENS)) == NULL || !PyList_CheckExact(runs) ||
-            !PyList_CheckExact(backs) || (is_closed = SLOT(&state, st, S_CLOSED)) == NULL ||
-            !PyBool_Check(is_closed)) {
-            ok = 0;
-            break;
-        }
-        Py_ssize_t done = PyList_GET_SIZE(runs);
-        completions += done;
-        completed += done > 0;
-        for (Py_ssize_t i = 0; i < done; i++) {
-            PyObject *c = PyList_GET_ITEM(runs, i), *minutes;
-            if (Py_TYPE(c) != run.type || (minutes = SLOT(&run, c, C_MINUTES)) == NULL ||
-                !PyFloat_CheckExact(minutes)) {
-                ok = 0;
-                break;
-            }
-            escalations += PyFloat_AS_DOUBLE(minutes) > limit;
-        }
-        reopens += PyList_GET_SIZE(backs);
-        if (!ok || is_closed != Py_True) continue;
-        PyObject *tokens = PyDict_GetItemWithError(spent, bead);
-        if (tokens == NULL && PyErr_Occurred()) goto done;
-        if (tokens == NULL || PyObject_Not(tokens)) continue;
-        PyObject *snapshot = SLOT(&state, st, S_SNAPSHOT);
-        PyObject *kind = snapshot == NULL ? NULL : kind_of(snapshot, untyped);
-        if (kind == NULL) {
-            ok = 0;
-            break;
-        }
-        PyObject *list = type_list(&types, kind);
-        if (list == NULL || PyList_Append(list, tokens) < 0) goto done;
-    }
-    if (!ok) {
-        result = Py_NewRef(Py_None);
-        goto done;
-    }
-    by_type = PyDict_New();
-    for (Py_ssize_t i = 0; by_type != NULL && i < types.n; i++)
-        if (PyDict_SetItem(by_type, types.kinds[i], types.lists[i]) < 0) Py_CLEAR(by_type);
-    PyObject *list = by_type == NULL ? NULL : sums_list(sums);
-    if (list != NULL)
-        result = Py_BuildValue("(NLLLLLO)", list, attributed, completions, completed, reopens,
-                               escalations, by_type);
-done:
-    for (Py_ssize_t i = 0; i < types.n; i++) Py_DECREF(types.lists[i]);
-    PyMem_Free(types.kinds);
-    PyMem_Free(types.lists);
-    Py_XDECREF(by_type);
-    Py_XDECREF(spent);
-    Py_XDECREF(untyped);
     return result;
 }
 

@@ -6,9 +6,9 @@
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
  *   summarize_facts adds it;
  * - spikes_found (spikes.c): the days and sessions spikes.spikes finds, as it finds them.
- * - tail_rows, tail_wide (fleet_tail.c): the last periods of a fleet trend, and check's
- *   fleet-wide figures, from the beads' states without a reference taken to any (pr's fork
- *   copies the pages written).
+ * - tail_rows (fleet_tail.c): the last periods of a fleet trend, or a window's totals, and
+ *   tail_wide (fleet_wide.c): check's fleet-wide figures, from the beads' states without a
+ *   reference taken to any (after pr's fork, each page written is copied);
  * - group (grouped.c): the outcomes per bead, and how many a window holds, as collect_rows
  *   groups and counts them.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
