@@ -139,8 +139,8 @@ def test_compiled_totals_are_a_window_s_summary(events: list[Any]) -> None:
         expected = summarize_facts(collect(records, CONFIG, win), CONFIG, win=win)["totals"]
         assert quick == expected, (since, until)
         assert repr(quick) == repr(expected)  # floats to the bit, -0.0 included
-    for since, until in [(None, None), ("2026-10-05", None), (None, "2026-11-20")]:
-        win = window(since, until)
+    for start, end in [(None, None), ("2026-10-05", None), (None, "2026-11-20")]:
+        win = window(start, end)
         assert compiled_totals(collect(records, CONFIG, win), CONFIG, win) is None
 
 
