@@ -135,13 +135,14 @@ def test_compiled_totals_are_a_window_s_summary(events: list[Any]) -> None:
     for since, until in CLOSED:
         win = window(since, until)
         facts = collect(records, CONFIG, win)
-        quick = compiled_totals(facts, CONFIG, win)
+        quick = compiled_totals(facts, bead_states(facts), CONFIG, win)
         expected = summarize_facts(collect(records, CONFIG, win), CONFIG, win=win)["totals"]
         assert quick == expected, (since, until)
         assert repr(quick) == repr(expected)  # floats to the bit, -0.0 included
     for start, end in [(None, None), ("2026-10-05", None), (None, "2026-11-20")]:
         win = window(start, end)
-        assert compiled_totals(collect(records, CONFIG, win), CONFIG, win) is None
+        facts = collect(records, CONFIG, win)
+        assert compiled_totals(facts, bead_states(facts), CONFIG, win) is None
 
 
 def _ledger() -> tuple[Any, list[str]]:

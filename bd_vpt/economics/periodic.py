@@ -167,15 +167,15 @@ def compiled_rows(
     return rows
 
 
-def compiled_totals(facts: Facts, config: Config, win: Window) -> dict[str, Any] | None:
+def compiled_totals(
+    facts: Facts, states: dict[str, BeadState], config: Config, win: Window
+) -> dict[str, Any] | None:
     """summarize_facts(facts, config, win=win)["totals"] (facts collected with win, no --by,
-    no period) by the compiled part, or None: declined (a window open at an end, a cost of
-    delay configured, the compiled part's own reasons)."""
-    from bd_vpt.economics.metrics import bead_states
-
+    no period; states: metrics.bead_states(facts)) by the compiled part, or None: declined (a
+    window open at an end, a cost of delay configured, the compiled part's own reasons)."""
     if win.since is None or win.until is None or win.since >= win.until:
         return None
-    found = _tail(facts, bead_states(facts), None, [_micros(win.since), _micros(win.until)], config)
+    found = _tail(facts, states, None, [_micros(win.since), _micros(win.until)], config)
     if found is None:
         return None
     (total,), skipped = found

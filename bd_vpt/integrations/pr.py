@@ -146,7 +146,7 @@ def pr_side(
     reading what it added: plain data, as a child process sends it back. head_outcomes: the
     head's outcomes by bead (only the touched beads' are read: in a child process, reading
     an object copies the page of its reference count)."""
-    from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
+    from bd_vpt.economics.metrics import bead_states, collect_rows, summarize, summarize_facts
     from bd_vpt.economics.periodic import compiled_totals
     from bd_vpt.reports import folded_for
 
@@ -163,7 +163,7 @@ def pr_side(
     }
     ledger = folded_for(base, baseline)
     facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
-    usual = compiled_totals(facts, config, baseline)
+    usual = compiled_totals(facts, bead_states(facts), config, baseline)
     if usual is None:
         usual = summarize_facts(facts, config, win=baseline)["totals"]
     touched = {record["bead"] for record in records}
