@@ -31,7 +31,7 @@ from bd_vpt.economics.metrics import (
     trend_of,
     window,
 )
-from bd_vpt.economics.periodic import compiled_rows, compiled_totals
+from bd_vpt.economics.periodic import compiled_rows, compiled_totals, states_like
 from bd_vpt.economics.periods import periods_between
 from tests import test_trend_pass
 from tests.test_fleetwide import counted
@@ -185,3 +185,44 @@ def test_periods_that_do_not_follow_one_another_are_declined() -> None:
     states = bead_states(facts)
     assert len(keys) == 4
     assert compiled_rows(facts, states, [keys[0], keys[2]], "week", CONFIG, {}) is None
+
+
+@needs_compiled
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(EVENT, min_size=1, max_size=60), st.integers(0, 8), st.integers(0, 3))
+def test_totals_from_another_ledger_s_states(events: list[Any], dropped: int, shift: int) -> None:
+    """A base with some of the head's records (the same objects) left out: its beads take
+    the head's states where their records are the head's, and the totals are its own."""
+    records = _records(events)
+    head = collect(records, CONFIG)
+    bead_states(head)
+    kept = [r for i, r in enumerate(records) if dropped == 0 or (i + shift) % (dropped + 1)]
+    for since, until in CLOSED:
+        win = window(since, until)
+        base = collect(kept, CONFIG, win)
+        states = states_like(base, head)
+        assert isinstance(states, tuple)
+        grouped, like, _, fresh = states
+        assert grouped is base.outcomes and like is head.outcomes
+        assert set(fresh) == {b for b, rs in grouped.items() if rs != head.outcomes.get(b)}
+        quick = compiled_totals(base, states, CONFIG, win)
+        expected = summarize_facts(collect(kept, CONFIG, win), CONFIG, win=win)["totals"]
+        assert quick == expected, (since, until)
+        assert repr(quick) == repr(expected)
+
+
+@needs_compiled
+def test_a_state_the_other_ledger_lacks_is_declined() -> None:
+    records = _records([(True, 1, 3, 9, 0, False, 2), (False, 1, 4, 10, 0, False, 0)])
+    records += _records([(False, 2, 20, 10, 0, True, 1), (True, 2, 21, 9, 0, False, 3)])
+    head = collect(records, CONFIG)
+    bead_states(head)
+    win = window("2026-10-01", "2026-11-01")
+    base = collect(records, CONFIG, win)
+    states = states_like(base, head)
+    assert isinstance(states, tuple)
+    grouped, like, like_states, fresh = states
+    assert not fresh and like_states is head.states  # (the same records: every state read)
+    expected = summarize_facts(collect(records, CONFIG, win), CONFIG, win=win)["totals"]
+    assert compiled_totals(base, states, CONFIG, win) == expected
+    assert compiled_totals(base, (grouped, like, {}, {}), CONFIG, win) is None

@@ -46,7 +46,7 @@ def group(
     /,
 ) -> int | None: ...
 def tail_rows(
-    states: dict[str, Any],
+    states: dict[str, Any] | tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]],
     buckets: dict[tuple[Any, ...], list[int]],
     index: dict[str, int] | None,
     bounds: list[int],
@@ -73,3 +73,4 @@ def tail_wide(
     completion: type,
     /,
 ) -> tuple[list[int], int, int, int, int, int, dict[str, list[int]]] | None: ...
+def tail_differing(grouped: dict[str, list[Any]], like: dict[str, list[Any]], /) -> list[str]: ...

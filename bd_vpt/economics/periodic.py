@@ -33,7 +33,7 @@ from bd_vpt.economics import timeline
 from bd_vpt.economics.facts import Facts, collect_rows
 from bd_vpt.economics.groups import Bucket, Group
 from bd_vpt.economics.periods import Window, period, period_window, utc_day
-from bd_vpt.economics.timeline import BeadState, Completion, bead_money
+from bd_vpt.economics.timeline import BeadState, Completion, bead_money, states_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -167,12 +167,36 @@ def compiled_rows(
     return rows
 
 
+# The beads' states as the compiled tail reads them: bead -> state, or (grouped, like,
+# like_states, fresh): another ledger's (states_like)
+States = (
+    dict[str, BeadState] | tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+)
+
+
+def states_like(facts: Facts, like: Facts) -> States | None:
+    """The states of facts' beads, read from like's (another ledger's facts, its states
+    folded) for the beads whose outcomes are like's, the same records, and folded here for
+    the others (a state is a function of its bead's records: timeline.state_of); what
+    compiled_totals reads in place of metrics.bead_states(facts), which makes a dict of
+    every bead's state (after pr's fork, each reference taken copies a page). None: no
+    compiled part, or like's states not folded."""
+    compiled = timeline.COMPILED
+    if compiled is None or like.states is None:
+        return None
+    grouped = facts.outcomes
+    differing = compiled.tail_differing(grouped, like.outcomes)
+    fresh = states_of({bead: grouped[bead] for bead in differing})
+    return grouped, like.outcomes, like.states, fresh
+
+
 def compiled_totals(
-    facts: Facts, states: dict[str, BeadState], config: Config, win: Window
+    facts: Facts, states: States, config: Config, win: Window
 ) -> dict[str, Any] | None:
     """summarize_facts(facts, config, win=win)["totals"] (facts collected with win, no --by,
-    no period; states: metrics.bead_states(facts)) by the compiled part, or None: declined (a
-    window open at an end, a cost of delay configured, the compiled part's own reasons)."""
+    no period; states: metrics.bead_states(facts), or states_like's) by the compiled part, or
+    None: declined (a window open at an end, a cost of delay configured, the compiled part's
+    own reasons)."""
     if win.since is None or win.until is None or win.since >= win.until:
         return None
     found = _tail(facts, states, None, [_micros(win.since), _micros(win.until)], config)
@@ -188,7 +212,7 @@ def compiled_totals(
 
 def _tail(
     facts: Facts,
-    states: dict[str, BeadState],
+    states: States,
     index: dict[str, int] | None,
     bounds: list[int],
     config: Config,

@@ -114,9 +114,7 @@ def gather(
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
     bead_states(head_outcomes, keep=True)
     views[1].like = views[2]  # base's blobs are head's but for the pull request's
-    side = beside(
-        partial(pr_side, info, views[0], views[1], head, head_outcomes.outcomes, config, baseline)
-    )
+    side = beside(partial(pr_side, info, views[0], views[1], head, head_outcomes, config, baseline))
     return Read(
         base=base,
         head=head,
@@ -137,17 +135,18 @@ def pr_side(
     added: LedgerView,
     base: LedgerView,
     head: str,
-    head_outcomes: dict[str, list[Record]],
+    head_outcomes: Facts,
     config: Config,
     baseline: Window,
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
     and agents that spent), the base's totals over the baseline window, the problems met
     reading what it added: plain data, as a child process sends it back. head_outcomes: the
-    head's outcomes by bead (only the touched beads' are read: in a child process, reading
-    an object copies the page of its reference count)."""
+    head's outcomes by bead, their states folded: base's beads take those states where
+    their records are the head's, and only the touched beads' outcomes are read (in a child
+    process, each reference Python takes writes to the page of the object, a copy)."""
     from bd_vpt.economics.metrics import bead_states, collect_rows, summarize, summarize_facts
-    from bd_vpt.economics.periodic import compiled_totals
+    from bd_vpt.economics.periodic import compiled_totals, states_like
     from bd_vpt.reports import folded_for
 
     records = list(added.records())
@@ -163,11 +162,13 @@ def pr_side(
     }
     ledger = folded_for(base, baseline)
     facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
-    usual = compiled_totals(facts, bead_states(facts), config, baseline)
+    usual = compiled_totals(
+        facts, states_like(facts, head_outcomes) or bead_states(facts), config, baseline
+    )
     if usual is None:
         usual = summarize_facts(facts, config, win=baseline)["totals"]
     touched = {record["bead"] for record in records}
-    mine = chain.from_iterable(head_outcomes.get(bead, ()) for bead in touched)
+    mine = chain.from_iterable(head_outcomes.outcomes.get(bead, ()) for bead in touched)
     return {
         "records": len(records),
         "totals": pr["totals"],

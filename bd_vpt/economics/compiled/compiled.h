@@ -48,6 +48,7 @@ PyObject *spikes_found(PyObject *self, PyObject *args);
 /* fleet_tail.c */
 int tail_init(void);
 PyObject *tail_rows(PyObject *self, PyObject *args);
+PyObject *tail_differing(PyObject *self, PyObject *args);
 #define BUCKET_SLOTS 11 /* a usage bucket's (groups.py) */
 /* a bucket (a list of BUCKET_SLOTS exact ints) added to sums, in 64 bits; its tokens (slot 0)
  * in *tokens; *ok = 0: declined */

@@ -11,7 +11,11 @@
  *   buckets: facts collected by period with no --by ((bead, period, "") -> bucket), or (index
  *   None) the window's ((bead, "") -> bucket); index: period -> its number; bounds: the
  *   periods' starts (ascending, each period's end the next one's start), then the last one's
- *   end, in microseconds since 1970 (UTC).
+ *   end, in microseconds since 1970 (UTC). states: bead -> its state, or (grouped, like,
+ *   like_states, fresh): the beads of grouped (bead -> its outcomes, in order), each state
+ *   like_states' when its outcomes are like's, the same objects, else fresh's.
+ * tail_differing(grouped, like) -> [bead]: the beads of grouped whose outcomes are not like's
+ *   (the same objects, in the same order), in grouped's order.
  *   Per period: (sums, attributed, wasted, closed, weighted, completions, completed, reopens,
  *   escalations, money, rework_known), closed and completed counted, not named; not_counted:
  *   each [outcomes] rule's count of beads (unsorted).
@@ -20,6 +24,59 @@
 #include "compiled.h"
 
 #include <datetime.h>
+
+/* The beads' states (tail_rows' states): a dict, or states borrowed from another ledger */
+typedef struct {
+    PyObject *states; /* bead -> state, or NULL: the others */
+    PyObject *grouped, *like, *like_states, *fresh;
+} States;
+
+static int states_of(PyObject *arg, States *s) {
+    *s = (States){NULL, NULL, NULL, NULL, NULL};
+    if (PyDict_Check(arg)) {
+        s->states = arg;
+        return 1;
+    }
+    return PyArg_ParseTuple(arg, "O!O!O!O!", &PyDict_Type, &s->grouped, &PyDict_Type, &s->like,
+                            &PyDict_Type, &s->like_states, &PyDict_Type, &s->fresh);
+}
+
+/* whether two lists hold the same objects in the same order */
+static int same_list(PyObject *a, PyObject *b) {
+    if (a == NULL || b == NULL || !PyList_CheckExact(a) || !PyList_CheckExact(b) ||
+        PyList_GET_SIZE(a) != PyList_GET_SIZE(b))
+        return 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(a); i++)
+        if (PyList_GET_ITEM(a, i) != PyList_GET_ITEM(b, i)) return 0;
+    return 1;
+}
+
+/* The bead's state (borrowed; list: its outcomes, or NULL to look them up): NULL when it has
+ * none, or on an error (set), or declined (*ok = 0: a state like's that is not there). */
+static PyObject *state_for(const States *s, PyObject *bead, PyObject *list, int *ok) {
+    if (s->states != NULL) return PyDict_GetItemWithError(s->states, bead);
+    if (list == NULL && (list = PyDict_GetItemWithError(s->grouped, bead)) == NULL) return NULL;
+    if (!PyList_CheckExact(list) || PyList_GET_SIZE(list) == 0) return NULL; /* (no story) */
+    PyObject *held = PyDict_GetItemWithError(s->like, bead);
+    if (held == NULL && PyErr_Occurred()) return NULL;
+    PyObject *st = PyDict_GetItemWithError(same_list(list, held) ? s->like_states : s->fresh, bead);
+    if (st == NULL && !PyErr_Occurred()) *ok = 0;
+    return st;
+}
+
+PyObject *tail_differing(PyObject *self, PyObject *args) {
+    PyObject *grouped, *like, *bead, *list;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyDict_Type, &grouped, &PyDict_Type, &like)) return NULL;
+    PyObject *found = PyList_New(0);
+    Py_ssize_t pos = 0;
+    while (found != NULL && PyDict_Next(grouped, &pos, &bead, &list)) {
+        PyObject *held = PyDict_GetItemWithError(like, bead);
+        if ((held == NULL && PyErr_Occurred()) ||
+            (!same_list(list, held) && PyList_Append(found, bead) < 0))
+            Py_CLEAR(found);
+    }
+    return found;
+}
 
 /* BeadState's fields (timeline.py, in order) and Completion's that this reads */
 enum { S_SNAPSHOT = 1, S_CLOSED = 2, S_COMPLETION = 3, S_CLOSED_AT = 5, S_MINUTES = 9,
@@ -107,7 +164,7 @@ PyObject *sums_list(const int64_t *sums) {
 }
 
 /* The buckets of the listed periods into their sums, attributed and wasted tokens. */
-static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, PyObject *states,
+static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, const States *states,
                         const Layout *state, int *ok) {
     PyObject *key, *bucket;
     Py_ssize_t pos = 0;
@@ -130,7 +187,7 @@ static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, PyObject *
         PyObject *bead = PyTuple_GET_ITEM(key, 0);
         if (!*ok || bead == Py_None) continue;
         if (__builtin_add_overflow(a->attributed, tokens, &a->attributed)) *ok = 0;
-        PyObject *st = PyDict_GetItemWithError(states, bead);
+        PyObject *st = state_for(states, bead, NULL, ok);
         if (st == NULL && PyErr_Occurred()) return -1;
         if (st == NULL) continue;
         if (Py_TYPE(st) != state->type) *ok = 0;
@@ -292,16 +349,18 @@ static int bounds_of(PyObject *list, Bounds *b) {
 }
 
 PyObject *tail_rows(PyObject *self, PyObject *args) {
-    PyObject *states, *buckets, *index, *list, *bead_days, *unpriced_days, *weights, *rate_obj;
+    PyObject *arg, *buckets, *index, *list, *bead_days, *unpriced_days, *weights, *rate_obj;
     PyObject *state_type, *run_type;
     double limit;
-    if (!PyArg_ParseTuple(args, "O!O!OO!O!O!O!OdOO", &PyDict_Type, &states, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "OO!OO!O!O!O!OdOO", &arg, &PyDict_Type,
                           &buckets, &index, &PyList_Type, &list, &PyDict_Type,
                           &bead_days, &PyDict_Type, &unpriced_days, &PyDict_Type, &weights,
                           &rate_obj, &limit, &state_type, &run_type))
         return NULL;
     Layout state, run;
     Bounds bounds = {NULL, 0};
+    States states;
+    if (!states_of(arg, &states)) return NULL;
     int ok = layout_of(state_type, 18, &state) && layout_of(run_type, 6, &run);
     double rate = ok ? number(rate_obj, &ok) : 0.0;
     int got = ok ? bounds_of(list, &bounds) : 0;
@@ -325,10 +384,14 @@ PyObject *tail_rows(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t k = 0; k < periods; k++) acc[k].rework_known = 1;
-    if (tail_buckets(acc, buckets, index, states, &state, &ok) < 0) goto done;
+    if (tail_buckets(acc, buckets, index, &states, &state, &ok) < 0) goto done;
     PyObject *bead, *st;
     Py_ssize_t pos = 0;
-    while (ok && PyDict_Next(states, &pos, &bead, &st)) {
+    while (ok && PyDict_Next(states.states ? states.states : states.grouped, &pos, &bead, &st)) {
+        if (states.states == NULL && (st = state_for(&states, bead, st, &ok)) == NULL) {
+            if (PyErr_Occurred()) goto done;
+            continue; /* (no story, or declined) */
+        }
         if (Py_TYPE(st) != state.type) {
             ok = 0;
             break;

@@ -42,10 +42,14 @@ static PyMethodDef methods[] = {
      "(an empty dict) filled with those outcomes' count per UTC day; None: declined (grouped "
      "and days left empty), do it in Python."},
     {"tail_rows", tail_rows, METH_VARARGS,
-     "tail_rows(states, buckets, index, days, bead_days, unpriced_days, weights, human_rate, "
+     "tail_rows(states, buckets, index, bounds, bead_days, unpriced_days, weights, human_rate, "
      "limit, BeadState, Completion) -> ([(sums, attributed, wasted, closed, weighted, "
      "completions, completed, reopens, escalations, money, rework_known)], not_counted) | None: "
-     "what periodic.fleet_rows adds into each listed period; None: declined."},
+     "what periodic.fleet_rows adds into each listed period (or summarize_facts into a window's "
+     "totals); states: bead -> state, or (grouped, like, like_states, fresh); None: declined."},
+    {"tail_differing", tail_differing, METH_VARARGS,
+     "tail_differing(grouped, like) -> [bead]: the beads of grouped whose outcomes are not like's "
+     "(the same objects in the same order)."},
     {"tail_wide", tail_wide, METH_VARARGS,
      "tail_wide(buckets, states, limit, BeadState, Completion) -> (sums, attributed, "
      "completions, completed, reopens, escalations, by_type) | None: what fleetwide.fleetwide "
