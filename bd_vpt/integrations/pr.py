@@ -8,10 +8,10 @@
 - Bead titles, priorities and statuses come from the bead files committed at head, else
   from the newest snapshot in the ledger at head.
 
-gather() reads git; compose() is a pure function of what was read. The pull request's side
-(its records, the beads it touched, the baseline) is read in a child process
-(ledger/parallel.beside) while compose() sums the head's trend and alerts: the two halves
-share the head's folds and its beads' stories, made once before the child starts.
+gather() reads git; compose() is a pure function of what was read. The baseline is read in
+a child process (ledger/parallel.beside) while compose() sums the head's trend and alerts and
+reads what the pull request added (its records, the beads it touched): the two halves share
+the head's folds and its beads' stories, made once before the child starts.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ class Read:
     baseline_days: int  # the trailing days of the baseline
     config: Config
     head_problems: list[Problem]
-    # the pull request's side (pr_side): a child process reads it while compose() works on
-    # the head's trend; this gives it
+    info: RepoInfo
+    added: LedgerView  # what base...head added (compose reads it: pr_side)
+    # the base's totals over the baseline window (baseline_side): a child process reads them
+    # while compose() works on the head's trend and the pull request's records; this gives them
     side: Callable[[], dict[str, Any]]
 
 
@@ -121,7 +123,7 @@ def gather(
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
     bead_states(head_outcomes, keep=True)
     views[1].like = views[2]  # base's blobs are head's but for the pull request's
-    side = beside(partial(pr_side, info, views[0], views[1], head, head_outcomes, config, baseline))
+    side = beside(partial(baseline_side, views[1], head_outcomes, config, baseline))
     return Read(
         base=base,
         head=head,
@@ -133,28 +135,19 @@ def gather(
         baseline_days=baseline_days,
         config=config,
         head_problems=list(views[2].scan.problems),
+        info=info,
+        added=views[0],
         side=side,
     )
 
 
 def pr_side(
-    info: RepoInfo,
-    added: LedgerView,
-    base: LedgerView,
-    head: str,
-    head_outcomes: Facts,
-    config: Config,
-    baseline: Window,
+    info: RepoInfo, added: LedgerView, head: str, head_outcomes: Facts, config: Config
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
-    and agents that spent), the base's totals over the baseline window, the problems met
-    reading what it added: plain data, as a child process sends it back. head_outcomes: the
-    head's outcomes by bead, their states folded: base's beads take those states where
-    their records are the head's, and only the touched beads' outcomes are read (in a child
-    process, each reference Python takes writes to the page of the object, a copy)."""
-    from bd_vpt.economics.metrics import bead_states, collect_rows, summarize, summarize_facts
-    from bd_vpt.economics.periodic import compiled_totals, states_like
-    from bd_vpt.reports import folded_for
+    and agents that spent), and the problems met reading it. head_outcomes: the head's
+    outcomes by bead (only the touched beads' are read)."""
+    from bd_vpt.economics.metrics import summarize
 
     records = list(added.records())
     pr = summarize(records, config, by="bead")
@@ -167,6 +160,32 @@ def pr_side(
         ]
         for by in ("model", "agent")
     }
+    touched = {record["bead"] for record in records}
+    mine = chain.from_iterable(head_outcomes.outcomes.get(bead, ()) for bead in touched)
+    return {
+        "records": len(records),
+        "totals": pr["totals"],
+        "beads": bead_rows(records, mine, beads, pr["groups"]),
+        **spenders,
+        "problems": list(added.scan.problems),
+    }
+
+
+def baseline_side(
+    base: LedgerView, head_outcomes: Facts, config: Config, baseline: Window
+) -> dict[str, Any]:
+    """The base's totals over the baseline window: plain data, as a child process sends
+    them back. head_outcomes: the head's outcomes by bead, their states folded: base's beads
+    take those states where their records are the head's (in a child process, each
+    reference Python takes writes to the page of the object, a copy)."""
+    from bd_vpt.economics.metrics import bead_states, collect_rows, summarize_facts
+    from bd_vpt.economics.periodic import compiled_totals, states_like
+    from bd_vpt.reports import folded_for
+
+    if base.history is not None:  # a changed file's older blob: read from the file if it grew
+        for entry in base.entries or []:
+            if not entry.on_disk and entry.data is None:
+                base.history.may_begin(entry.sha, entry.path)
     ledger = folded_for(base, baseline)
     facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
     KEPT.extend((ledger, facts))
@@ -175,16 +194,7 @@ def pr_side(
     )
     if usual is None:
         usual = summarize_facts(facts, config, win=baseline)["totals"]
-    touched = {record["bead"] for record in records}
-    mine = chain.from_iterable(head_outcomes.outcomes.get(bead, ()) for bead in touched)
-    return {
-        "records": len(records),
-        "totals": pr["totals"],
-        "beads": bead_rows(records, mine, beads, pr["groups"]),
-        **spenders,
-        "baseline": usual,
-        "problems": [p.as_dict() for p in added.scan.problems],
-    }
+    return {"baseline": usual}
 
 
 def _beads_at(info: RepoInfo, head: str) -> dict[str, Any]:
@@ -224,12 +234,12 @@ def compose(read: Read) -> dict[str, Any]:
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
-    side = read.side()
-    rows, baseline = side["beads"], side["baseline"]
+    side = pr_side(read.info, read.added, read.head, read.head_outcomes, config)
+    rows, baseline = side["beads"], read.side()["baseline"]
     since = baseline_window(read.base_time, read.baseline_days).since
     assert since is not None
     problems: dict[str, Problem] = {}  # base's are already in head's, or fixed there
-    for problem in [*(Problem(**p) for p in side["problems"]), *read.head_problems]:
+    for problem in [*side["problems"], *read.head_problems]:
         problems.setdefault(problem.render(), problem)
     return {
         "base": read.base,
