@@ -270,11 +270,7 @@ def from_document(document: dict[str, Any], where: str = "config", validate: boo
             f"{where}: " + "; ".join(errors),
             hint="see the Config section of the README for every key",
         )
-    capture = document.get("capture", {})
-    if capture.get("sync_since") is not None:
-        from bd_vpt.when import start
-
-        start(str(capture["sync_since"]), what=f"{where}: capture.sync_since")
+    capture = document.get("capture", {})  # (its sync_since was read by _dates)
     weights = dict(DEFAULT_WEIGHTS)
     weights.update({k: float(v) for k, v in document.get("weights", {}).items()})
     rates = document.get("rates", {})

@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if args in (["--help"], ["-h"]):
             return _help()
         if args[:1] == ["summary"]:
+            from bd_vpt.integrations import early
+
+            early.summary()
             from bd_vpt.integrations.again import answer, make
 
             if answer(args):
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             if made is not None:
                 return _ended(made)
         if args[:2] == ["import", "claude-code"] and args[2:] in ([], ["--hook"]):
+            from bd_vpt.integrations import early
+
+            early.importing()
             from bd_vpt.integrations.importing import plain
 
             return plain("claude-code", hook=len(args) == 3)

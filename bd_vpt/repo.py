@@ -1,17 +1,17 @@
 """The one place that talks to git.
 
-Plain `git` subprocesses for what hooks and capture need (fast start-up, honours
-GIT_INDEX_FILE and friends); GitPython for reading many blobs through one `git cat-file
---batch`, imported only there. Importing this module costs nearly nothing (os only; subprocess,
-pathlib and datetime are imported where they are used): the pre-commit hook's nothing-to-do
-check runs through it.
+Plain `git` processes for what hooks and capture need (fast start-up, honours
+GIT_INDEX_FILE and friends; bd_vpt.spawn runs them without importing subprocess); GitPython for
+reading many blobs through one `git cat-file --batch`, imported only there. Importing this module
+costs nearly nothing (os only; pathlib and datetime are imported where they are used): the
+pre-commit hook's nothing-to-do check runs through it.
 """
 
 from __future__ import annotations
 
 import os
 
-from bd_vpt import FIXED
+from bd_vpt import FIXED, spawn
 from bd_vpt import by_ids as _by_ids
 from bd_vpt import object_ids as _fixed
 from bd_vpt.errors import VptError
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
     from pathlib import Path
-    from subprocess import CompletedProcess
     from typing import Any, TypeVar
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -36,13 +35,21 @@ def run(
     cwd: Path | str | None,
     input: bytes | None = None,
     env: dict[str, str] | None = None,
-) -> CompletedProcess[bytes]:
-    """git with args, its output captured as bytes, whatever its exit status."""
-    import subprocess
+) -> spawn.Ran:
+    """git with args, its output captured as bytes, whatever its exit status (`git -C cwd`:
+    as if started there); the answer ask_early started, when it is the same question."""
+    if input is None and env is None:
+        early = spawn.take_early(("git", *args), str(cwd or os.getcwd()))
+        if early is not None:
+            return early
+    return spawn.run(["git", *(("-C", str(cwd)) if cwd is not None else ()), *args], env, input)
 
-    return subprocess.run(
-        ["git", *args], cwd=cwd, input=input, capture_output=True, check=False, env=env
-    )
+
+def ask_early(*questions: tuple[str, ...]) -> None:
+    """Start these git calls now (a command's first step: git runs on the other core while
+    the command imports what it needs). Their answers name no path but from the top of the
+    work tree, so they are the same asked from here or from that top (spawn.take_early)."""
+    spawn.start_early([("git", *question) for question in questions])
 
 
 def git(
@@ -94,47 +101,34 @@ def discover(cwd: Path | str | None = None) -> RepoInfo:
     """Find the repository that contains cwd."""
     from pathlib import Path
 
-    proc = run(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], cwd)
+    proc = run(list(WHERE_QUESTION), cwd)
     if proc.returncode != 0:
         raise VptError(
             f"not inside a git work tree: {Path(cwd or os.getcwd()).resolve()}",
             hint="bd-vpt keeps its ledger in git: run it inside a repository (git init)",
         )
     top, git_dir, common = proc.stdout.decode().splitlines()[:3]
+    if cwd is None:
+        spawn.early_also_from(top)
     common_path = Path(common)
     if not common_path.is_absolute():
         common_path = (Path(cwd or os.getcwd()) / common_path).resolve()
     return RepoInfo(root=Path(top), git_dir=Path(git_dir), common_dir=common_path)
 
 
-def git_started(*args: str) -> tuple[int, int] | None:
-    """Start `git args` with its output on a pipe without importing subprocess (the pre-commit
-    hook's nothing-to-do check runs two at once): (pid, pipe); None where os cannot spawn."""
-    if not hasattr(os, "posix_spawnp"):
-        return None
-    read, write = os.pipe()
-    actions = [
-        (os.POSIX_SPAWN_DUP2, write, 1),
-        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
-    ]
+def git_started(*args: str) -> spawn.Running | None:
+    """Start `git args` without importing subprocess (the pre-commit hook's nothing-to-do
+    check runs two at once); None where os cannot spawn."""
     try:
-        pid = os.posix_spawnp("git", ["git", *args], os.environ, file_actions=actions)
+        return spawn.start(["git", *args])
     except OSError:
-        os.close(read)
         return None
-    finally:
-        os.close(write)
-    return pid, read
 
 
-def git_finished(started: tuple[int, int]) -> bytes | None:
+def git_finished(started: spawn.Running) -> bytes | None:
     """The output of a git from git_started once it exits; None when it failed."""
-    pid, pipe = started
-    chunks = []
-    while chunk := os.read(pipe, 1 << 16):
-        chunks.append(chunk)
-    os.close(pipe)
-    return b"".join(chunks) if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 else None
+    ran = spawn.finish(started)
+    return ran.stdout if ran.returncode == 0 else None
 
 
 def user_name(root: Path) -> str | None:
@@ -272,9 +266,13 @@ def log_added_lines(root: Path, rev: str, pattern: str) -> list[tuple[str, str, 
     return found
 
 
+INDEX_QUESTION = ("ls-files", "-s", "-z", "--full-name", "--", f":(top){LEDGER_PATHSPEC}")
+WHERE_QUESTION = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir")
+
+
 def index_blobs(root: Path) -> dict[str, str]:
     """path -> blob id of the ledger files in the index (stage 0), whatever the work tree holds."""
-    staged = git("ls-files", "-s", "-z", "--", LEDGER_PATHSPEC, cwd=root)
+    staged = git(*INDEX_QUESTION, cwd=root)
     blobs: dict[str, str] = {}
     for item in staged.split("\0"):
         if item:

@@ -223,3 +223,26 @@ def test_bd_failure_is_a_clear_error(tmp_path: Path) -> None:
     cli = BdCli("false", tmp_path)
     with pytest.raises(VptError, match="failed"):
         cli.all()
+
+
+def test_on_path_finds_what_shutil_which_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """beads.where.on_path is shutil.which on POSIX (bd-vpt's `import` does not load
+    shutil): executables only, not folders, the first of $PATH, a path as itself."""
+    import shutil
+
+    from bd_vpt.beads.where import on_path
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    (first / "bd").write_text("#!/bin/sh\n")  # not executable: skipped
+    (second / "bd").write_text("#!/bin/sh\n")
+    (second / "bd").chmod(0o755)
+    (first / "dir-bd").mkdir()
+    (second / "dir-bd").mkdir()
+    monkeypatch.setenv("PATH", f"{first}::{second}")
+    for name in ("bd", "dir-bd", "missing", str(second / "bd"), str(first / "bd"), str(first)):
+        assert on_path(name) == shutil.which(name), name
+    assert on_path("bd") == str(second / "bd")

@@ -33,17 +33,24 @@ WINDOWS = [(None, None), ("2026-11-03T00:00:00Z", "2026-11-05T00:00:00Z")]
 
 
 class Counted:
-    """How many summaries went the full way (LedgerView.folded) and how many stepped."""
+    """How many summaries went the full way (LedgerView.folded) and how many stepped; how
+    many steps took a file by its lines appended alone (delta.Step.grew)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.full = self.calls = 0
-        folded = LedgerView.folded
+        self.full = self.calls = self.grew = 0
+        folded, stepped = LedgerView.folded, LedgerView.stepped
 
         def counted(view: LedgerView, *args: Any, **kwargs: Any) -> Any:
             self.full += 1
             return folded(view, *args, **kwargs)
 
+        def step(view: LedgerView, *args: Any, **kwargs: Any) -> Any:
+            found = stepped(view, *args, **kwargs)
+            self.grew += bool(found and found.grew)
+            return found
+
         monkeypatch.setattr(LedgerView, "folded", counted)
+        monkeypatch.setattr(LedgerView, "stepped", step)
 
     @property
     def stepped(self) -> int:
@@ -241,6 +248,7 @@ def test_steps_are_taken_and_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     history.commit([(1, "usage", 3, 4, 1)])
     _agree(tmp_path, counted)
     assert counted.stepped >= 22, (counted.stepped, counted.calls)
+    assert counted.grew >= 12, counted.grew  # (a commit that appends to one shard)
 
 
 def test_a_step_not_plain_goes_the_full_way(

@@ -153,3 +153,53 @@ def test_reports_after_lines_are_appended_are_the_uncached_reports(
             plain = run_cli(*argv, "--format", "json", "--no-cache")
             assert cached.code == plain.code == 0 and cached.out == plain.out
     assert len(taken) >= 5  # (the appended way was taken)
+
+
+def test_a_summary_after_an_import_takes_the_import_s_word_for_the_old_bytes(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import that appends to a shard notes which blob the new one grew from
+    (cache.note_grown): the next summary folds the lines appended without hashing the old
+    bytes again, and says what it said with no cache. A note that names another blob is
+    not taken."""
+    from bench.agents import write_sessions
+
+    home = tmp_path / "claude"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home))
+    hashed: list[int] = []
+    taken: list[BlobFold] = []
+    blob_id, merged = tail.blob_id, tail.merged
+
+    def hashing(data: bytes | memoryview, like: str) -> str:
+        hashed.append(len(data))
+        return blob_id(data, like)
+
+    def merging(old: BlobFold, rest: BlobFold) -> BlobFold | None:
+        found = merged(old, rest)
+        taken.extend([found] if found is not None else [])
+        return found
+
+    monkeypatch.setattr(tail, "blob_id", hashing)
+    monkeypatch.setattr(tail, "merged", merging)
+
+    def agree() -> None:
+        forget_folds()  # (each command in a process of its own)
+        cached = run_cli("summary", "--format", "json")
+        plain = run_cli("summary", "--format", "json", "--no-cache")
+        assert cached.code == plain.code == 0 and cached.out == plain.out
+
+    for n in range(4):
+        write_sessions(home, 1, 60, str(repo.root), first=n)
+        assert run_cli("import", "claude-code").code == 0
+        agree()
+    assert len(taken) >= 2 and not hashed  # (the lines appended, the old bytes not hashed)
+    (shard,) = (repo.root / ".beads/vpt/ledger").rglob("*.jsonl")
+    cache = BlobCache(repo.root / ".git" / "bd-vpt")
+    sha, size = cache.noted_blobs()[shard.relative_to(repo.root).as_posix()]
+    write_sessions(home, 1, 60, str(repo.root), first=9)
+    assert run_cli("import", "claude-code").code == 0
+    new = blob_id(shard.read_bytes(), sha)
+    assert cache.grown_from(new) == (sha, size)
+    cache.note_grown(new, "0" * 40, size)  # a note that names another blob
+    agree()
+    assert hashed == [size]  # (the old bytes hashed, as with no note)

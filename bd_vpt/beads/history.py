@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from bd_vpt.beads.model import Transition
-from bd_vpt.beads.sources import BACKUP_DIR, ERA_FILES
 from bd_vpt.beads.timeline import moment, utc_text
+from bd_vpt.beads.where import BACKUP_DIR, ERA_FILES
 
 FILES = (*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl")
 MAX_COMMITS = 400  # beyond this, an even sample (the ends always kept)

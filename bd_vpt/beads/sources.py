@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,12 +23,16 @@ import orjson
 
 from bd_vpt.beads import timeline
 from bd_vpt.beads.model import Bead, Report, Statuses
+from bd_vpt.beads.where import (
+    BACKUP_DIR,
+    BD_CONFIG,
+    ERA_FILES,
+    INTERACTIONS,
+    PRESENT,
+    bd_binary,
+)
 from bd_vpt.errors import VptError
 
-ERA_FILES = (".beads/issues.jsonl", ".beads/beads.jsonl", ".beads/bd.jsonl")
-BACKUP_DIR = ".beads/backup"
-INTERACTIONS = ".beads/interactions.jsonl"
-BD_CONFIG = ".beads/config.yaml"
 BD_TIMEOUT_S = 30.0
 
 
@@ -44,11 +47,6 @@ class BeadSource(Protocol):
         ...
 
     def get(self, bead_id: str) -> Bead | None: ...
-
-
-def bd_binary() -> str | None:
-    """The bd to run: $BD if set, else `bd` on PATH."""
-    return shutil.which(os.environ.get("BD") or "bd")
 
 
 def bd_timeout() -> float:
@@ -188,18 +186,6 @@ def _lines(data: bytes | None, path: str, report: Report) -> list[tuple[int, dic
 _CUSTOM = re.compile(r"^status\.custom:\s*[\"']?([^\"'#\n]*)", re.MULTILINE)
 
 
-def bd_config_value(root: Path, key: str) -> str | None:
-    """A top-level scalar of .beads/config.yaml (bd's own config), or None."""
-    try:
-        text = (root / BD_CONFIG).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    pattern = re.compile(rf"^{re.escape(key)}:[ \t]*[\"']?([^\"'#\n]*)", re.MULTILINE)
-    match = pattern.search(text)
-    value = match.group(1).strip() if match else ""
-    return value or None
-
-
 def parse_custom_statuses(value: str) -> dict[str, str]:
     """bd's `status.custom` ("name[:category],..."; no category: unspecified)."""
     out = {}
@@ -260,8 +246,7 @@ class JsonlEras:
         return "jsonl:" + digest.hexdigest()
 
     def present(self) -> list[str]:
-        names = [*ERA_FILES, f"{BACKUP_DIR}/issues.jsonl", INTERACTIONS]
-        return [n for n in names if self.read(n) is not None]
+        return [n for n in PRESENT if self.read(n) is not None]
 
     def all(self) -> dict[str, Bead]:
         if self._beads is None:

@@ -31,6 +31,7 @@ from bd_vpt.capture.transcripts import (
     Stats,
     build_records,
     high_water,
+    high_water_of,
 )
 from bd_vpt.config import Config
 from bd_vpt.economics.pricing import RateCards
@@ -90,6 +91,10 @@ def current_log(info: RepoInfo) -> list[tuple[datetime, str | None]]:
 
 
 def _session_beads(info: RepoInfo) -> dict[str, str]:
+    from bd_vpt.beads.where import any_source
+
+    if not any_source(info.root):
+        return {}
     from bd_vpt.beads.sources import open_source
 
     try:
@@ -145,7 +150,7 @@ def run_import(
     )
     # the ledger's marks read every usage record it holds (seconds at 10^6 records): only
     # when there is a transcript to judge (a hook's capture with no transcripts reads none)
-    marks = high_water(writer.known.usage(), kind) if found else {}
+    marks = high_water_of(writer.known.marks(), kind) if found else {}
     index = FileIndex(info, kind, all_projects, own_worktree)
     with gc_paused():  # (many small objects, none cyclic: collecting them costs a third)
         skip = {f for f in found if index.covered(f, marks)}

@@ -19,7 +19,7 @@ def resolve_actor(explicit: str | None, root: Path) -> str:
     """Who is acting, in bd's own order (cmd/bd/main.go: the viper-bound `actor` key, then
     getActorWithGit): --actor, else $BD_ACTOR, else `actor:` in .beads/config.yaml, else
     $BEADS_ACTOR, else git's user.name, else $USER, else "unknown"."""
-    from bd_vpt.beads.sources import bd_config_value
+    from bd_vpt.beads.where import bd_config_value
 
     for candidate in (
         explicit,
@@ -130,7 +130,8 @@ def check_bead(info: RepoInfo, bead: str, *, force: bool) -> None:
 
 def _bd(info: RepoInfo, command: str, bead: str, reason: str | None) -> None:
     """`bd close|reopen [--reason R] -- ID`: the id after `--`, never read as an option."""
-    from bd_vpt.beads.sources import BdCli, bd_binary
+    from bd_vpt.beads.sources import BdCli
+    from bd_vpt.beads.where import bd_binary
 
     binary = bd_binary()
     if binary is None:

@@ -325,21 +325,73 @@ def grouped(
 
 def high_water(records: Iterable[Record], source: str) -> dict[str, tuple[datetime, str]]:
     """Per session, the last message the ledger already holds from this source."""
-    marks: dict[str, tuple[datetime, str]] = {}
-    for rec in records:
-        if rec.get("kind") != "usage" or rec.get("source") != source or not rec.get("session"):
+    return high_water_of(
+        (
+            (r.get("id"), r.get("source"), r.get("session"), r.get("last_message"), None)
+            for r in records
+            if r.get("kind") == "usage"
+        ),
+        source,
+    )
+
+
+def high_water_of(
+    usage: Iterable[tuple[Any, Any, Any, Any, Any]], source: str
+) -> dict[str, tuple[datetime, str]]:
+    """high_water() of usage records' marks (ledger.known.Mark: id, source, session,
+    last_message, gt_session).
+
+    Times written as format_ts writes them sort as text as they do as times, so each
+    session's latest of those is found by its text and only that one parsed; any other
+    time is parsed. A latest text that does not parse (a 13th month) and the session is
+    judged record by record, as if none had that form."""
+    texts: dict[str, tuple[str, str]] = {}  # session -> (time as format_ts writes it, id)
+    held: dict[str, list[Any]] = {}  # session -> its marks
+    others: list[tuple[str, Any]] = []  # (session, mark) of any other time
+    for _id, from_source, session, last, _gt in usage:
+        if from_source != source or not session:
             continue
-        last = rec.get("last_message")
         if not isinstance(last, list) or len(last) != 2:
             continue
+        held.setdefault(session, []).append(last)
+        text = last[0]
+        if type(text) is str and _FORMAT_TS(text):
+            mark = (text, str(last[1]))
+            if session not in texts or mark > texts[session]:
+                texts[session] = mark
+        else:
+            others.append((session, last))
+    marks: dict[str, tuple[datetime, str]] = {}
+    for session, (text, ident) in texts.items():
+        try:
+            marks[session] = (parse_ts(text), ident)
+        except ValueError:
+            found = _latest(held[session])
+            if found is not None:
+                marks[session] = found
+    for session, last in others:
+        found = _latest([last])
+        if found is not None and (session not in marks or found > marks[session]):
+            marks[session] = found
+    return marks
+
+
+_FORMAT_TS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"
+).fullmatch
+
+
+def _latest(lasts: list[Any]) -> tuple[datetime, str] | None:
+    """The latest of these import marks ([time, message id]) whose time parses."""
+    found = None
+    for last in lasts:
         try:
             mark = (parse_ts(str(last[0])), str(last[1]))
         except ValueError:
             continue
-        session = rec["session"]
-        if session not in marks or mark > marks[session]:
-            marks[session] = mark
-    return marks
+        if found is None or mark > found:
+            found = mark
+    return found
 
 
 def build_records(

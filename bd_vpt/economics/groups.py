@@ -3,7 +3,9 @@ Pure arithmetic: what goes into which group is decided in metrics.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 from operator import add
 from typing import Any
 
@@ -129,3 +131,28 @@ def _r(value: float | None) -> float | None:
 def zero_figures() -> dict[str, Any]:
     """The figures of a group with nothing in it (an empty period shows as zero)."""
     return Group().figures()
+
+
+def add_all(
+    group: Group, buckets: Mapping[tuple[str | None, str], Bucket], wasted: set[str]
+) -> None:
+    """group.add(bead, bucket) for every bucket, and the tokens of the wasted beads' buckets,
+    column by column: a sum of ints does not depend on its order; a column holding a float
+    is added in the buckets' order, as the loop did."""
+    if not buckets:
+        return
+    sums = group.sums
+    for slot, column in enumerate(zip(*buckets.values(), strict=True)):
+        found = sum(column)
+        held = sums[slot]
+        if type(found) is int and type(held) is int:
+            sums[slot] = held + found
+        else:
+            sums[slot] = reduce(add, column, held)
+    group.attributed_tokens += sum(
+        [int(bucket[0]) for (bead, _group), bucket in buckets.items() if bead is not None]
+    )
+    if wasted:
+        group.wasted_tokens += sum(
+            [int(bucket[0]) for (bead, _group), bucket in buckets.items() if bead in wasted]
+        )

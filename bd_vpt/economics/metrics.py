@@ -36,6 +36,7 @@ from bd_vpt.economics.facts import (
 from bd_vpt.economics.groups import (
     Bucket,
     Group,
+    add_all,
     zero_figures,
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
@@ -281,12 +282,8 @@ def summarize_facts(
     # token share of each bead per usage-derived group, for splitting completion credit
     shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     wasted, skipped = _wasted(states)
-    for (bead, group), bucket in facts.buckets.items():
-        total.add(bead, bucket)
-        if bead in wasted:
-            total.wasted_tokens += int(bucket[0])
-        if by is None:
-            continue
+    add_all(total, facts.buckets, wasted)
+    for (bead, group), bucket in facts.buckets.items() if by is not None else ():
         if by in TIME_KEYS:
             keys = [group]
         elif by in BEAD_KEYS:

@@ -21,7 +21,7 @@ from typing import Any
 from bd_vpt.config import Config
 from bd_vpt.economics import timeline
 from bd_vpt.economics.facts import Facts
-from bd_vpt.economics.groups import Group
+from bd_vpt.economics.groups import Group, add_all
 from bd_vpt.economics.periods import Window
 from bd_vpt.economics.timeline import BeadState, Completion, Money, bead_money
 
@@ -248,6 +248,5 @@ def usage_sums(facts: Facts) -> tuple[list[int], int]:
     """The usage of facts (collected by=None) as Group.sums and attributed_tokens: exact
     integers, so the sums of two ledgers' facts are the facts of both."""
     total = Group()
-    for (bead, _group), bucket in facts.buckets.items():
-        total.add(bead, bucket)
+    add_all(total, facts.buckets, set())
     return total.sums, total.attributed_tokens

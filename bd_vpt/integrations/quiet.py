@@ -138,17 +138,10 @@ def capture_is_quiet(root: str, git_dir: str, common_dir: str) -> bool:
 
 
 def bd_on_path() -> bool:
-    """Whether a `bd` would run ($BD, else bd on PATH): shutil.which's answer, without
-    importing shutil."""
-    name = os.environ.get("BD") or "bd"
-    if os.path.dirname(name):
-        candidates = [name]
-    else:
-        folders = os.environ.get("PATH", os.defpath).split(os.pathsep)
-        candidates = [os.path.join(folder, name) for folder in folders if folder]
-    return any(
-        os.path.exists(c) and os.access(c, os.X_OK) and not os.path.isdir(c) for c in candidates
-    )
+    """Whether a `bd` would run ($BD, else bd on PATH)."""
+    from bd_vpt.beads.where import bd_binary
+
+    return bd_binary() is not None
 
 
 def nothing_to_do() -> bool:

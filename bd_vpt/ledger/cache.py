@@ -209,6 +209,18 @@ class BlobCache:
     def put_usage(self, sha: str, marks: Any) -> None:
         self._put_small(sha, ".u2", marks)
 
+    def grown_from(self, sha: str) -> tuple[str, int] | None:
+        """(blob id, length) of the blob whose bytes begin this blob's, whole lines, as the
+        writer that appended the rest noted it (known.Sources.appended hashed both), or None."""
+        found = self._small(sha, ".g1", tuple)
+        if found is None or len(found) != 2:
+            return None
+        old, size = found
+        return (old, size) if isinstance(old, str) and type(size) is int else None
+
+    def note_grown(self, sha: str, old: str, size: int) -> None:
+        self._put_small(sha, ".g1", (old, size))
+
     def get_keys(self, sha: str) -> list[OutcomeKey] | None:
         """The blob's outcomes and retractions, compact (see ledger.known.keys_in): what a
         writer needs to dedupe outcomes and honour undo without parsing usage records."""

@@ -171,6 +171,7 @@ class Step:
     beads: set[str]  # the beads whose usage or outcomes changed
     rows: dict[RowKey, Row]  # theirs, over the whole view, merged in its order
     outcomes: list[Record]  # theirs, in the view's order
+    grew: list[str] = field(default_factory=list)  # files stepped by their lines appended
 
 
 FoldsOf = Callable[[list["Entry"]], list[BlobFold]]
@@ -196,44 +197,51 @@ def step(
     new = [e for e in entries if (e.path, e.sha) not in was]
     if len(gone) + len(new) > MAX_BLOBS or len({e.sha for e in entries}) != len(entries):
         return None
-    found = [cached(sha) for _, sha in gone]
+    retracted = frozenset(index.retracted)
+    withdrawn = set(id_keys(retracted))
+    new_folds = folds_of(new)
+    # a file whose new blob is its old one with lines appended (tail.py) steps by the lines
+    # appended alone: the old blob's fold is neither read nor taken away
+    grew: dict[str, BlobFold] = {}  # path -> the fold of the lines appended
+    for entry, fold in zip(new, new_folds, strict=True):
+        if fold.grown is not None and (entry.path, fold.grown[0]) in was:
+            old_sha, tail = fold.grown
+            if old_sha not in index.rerouted and (not withdrawn or withdrawn.isdisjoint(fold.ids)):
+                grew[entry.path] = tail
+    gone_now = [item for item in gone if item[0] not in grew]
+    found = [cached(sha) for _, sha in gone_now]
     dropped = [fold for fold in found if fold is not None]
     if len(dropped) != len(found):
         return None
-    added = folds_of(new)
+    stepping = [(e, f) for e, f in zip(new, new_folds, strict=True) if e.path not in grew]
+    added = [f for _, f in stepping]
     count = Counter(index.retracted)
     count.subtract(chain.from_iterable(f.retracts for f in dropped))
     count.update(chain.from_iterable(f.retracts for f in added))
-    retracted = frozenset(index.retracted)
     if {rid for rid, n in count.items() if n > 0} != retracted:
         return None
     if isinstance(index.ids, list) or isinstance(index.refs, list):
         return None  # an index a step made: only for keeping
+    tails = list(grew.values())
     ids = _stepped(
         index.ids,
         chain.from_iterable(f.ids for f in dropped),
-        chain.from_iterable(f.ids for f in added),
+        chain.from_iterable(f.ids for f in chain(added, tails)),
     )
     refs = _stepped(
         index.refs,
         chain.from_iterable(f.refs for f in dropped),
-        chain.from_iterable(f.refs for f in added),
+        chain.from_iterable(f.refs for f in chain(added, tails)),
     )
     if ids is None or refs is None:
         return None
-    withdrawn = set(id_keys(retracted))
     rerouted = index.rerouted - {sha for _, sha in gone}
-    rerouted.update(
-        e.sha for e, f in zip(new, added, strict=True) if not withdrawn.isdisjoint(f.ids)
-    )
+    rerouted.update(e.sha for e, f in stepping if not withdrawn.isdisjoint(f.ids))
     were = [
         refold(item, retracted) if item[1] in index.rerouted else fold
-        for item, fold in zip(gone, dropped, strict=True)
+        for item, fold in zip(gone_now, dropped, strict=True)
     ]
-    are = [
-        refold(e, retracted) if e.sha in rerouted else fold
-        for e, fold in zip(new, added, strict=True)
-    ]
+    are = [refold(e, retracted) if e.sha in rerouted else fold for e, fold in stepping]
     dropped = [fold for fold in were if fold is not None]
     added = [fold for fold in are if fold is not None]
     if len(dropped) != len(were) or len(added) != len(are):
@@ -247,12 +255,17 @@ def step(
         [(e.path, e.sha) for e in entries], index.names, blobs, ids, refs, index.numbers, problems
     )
     after.retracted, after.rerouted = {k: n for k, n in count.items() if n > 0}, rerouted
-    for entry, fold in zip(new, added, strict=True):
-        after.add_blob(entry.sha, fold)
+    folded = dict(zip([e.sha for e in new], new_folds, strict=True))  # (grown: as they are)
+    folded.update(zip([e.sha for e, _ in stepping], added, strict=True))  # (rerouted: again)
+    for entry in new:
+        after.add_blob(entry.sha, folded[entry.sha])
     beads = _changed(
-        {path: f for (path, _), f in zip(gone, dropped, strict=True)},
-        {e.path: f for e, f in zip(new, added, strict=True)},
+        {path: f for (path, _), f in zip(gone_now, dropped, strict=True)},
+        {e.path: f for (e, _), f in zip(stepping, added, strict=True)},
     )
+    for tail in tails:  # (what the lines appended change: their beads' rows and outcomes)
+        beads.update(o["bead"] for o in tail.outcomes)
+        beads.update(key[0] for key in tail.rows if key[0] is not None)
     numbers = {after.number(b) for b in beads}
     holding = [
         e
@@ -273,7 +286,7 @@ def step(
                 else:
                     merge_row(have, row)
         outcomes.extend(o for o in merged.outcomes if o["bead"] in beads)
-    return Step(after, dropped, added, beads, rows, outcomes)
+    return Step(after, dropped, [*added, *tails], beads, rows, outcomes, list(grew))
 
 
 def _changed(gone: dict[str, BlobFold], new: dict[str, BlobFold]) -> set[str]:

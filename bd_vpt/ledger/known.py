@@ -53,11 +53,12 @@ def held_by_pre_commit() -> bytes:
     back afterwards); a capture that did not count them would write them a second time. Only
     when this process runs under the framework (PRE_COMMIT=1, the patch named by our parent's
     pid); the added ledger lines of that patch, as one blob."""
-    import glob
     import os
 
     if os.environ.get("PRE_COMMIT") != "1":
         return b""
+    import glob
+
     home = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
     )
@@ -102,6 +103,7 @@ class Sources:
         # of the bytes read, the bytes themselves when small, else their length)
         self.read_as: dict[str, tuple[str, bytes | int]] = {}
         self._kept = 0  # bytes held in read_as
+        self._marks: dict[str, UsageMarks] = {}  # the usage marks of the blobs in read_as
         self._held = held_by_pre_commit()
         if self._held:
             self.items.append((PRE_COMMIT_PATCH, None))
@@ -165,11 +167,13 @@ class Sources:
                 self._note(shown, sha, data)
                 cached = self.cache.get_usage(sha)
                 if cached is not None:
+                    self._marks[sha] = cached
                     yield cached
                     continue
             blob = self.cache.get(sha)
             marks = usage_marks_of(blob if blob is not None else parse_blob(data))
             self.cache.put_usage(sha, marks)
+            self._marks[sha] = marks
             yield marks
 
     def _note(self, shown: str, sha: str, data: bytes) -> None:
@@ -205,7 +209,7 @@ class Sources:
         if len(data) != size + len(payload) or data[size:] != payload:
             return
         if size:
-            old = self.cache.get_usage(sha)
+            old = self._marks.get(sha) or self.cache.get_usage(sha)
             if (
                 old is None
                 or data[size - 1 : size] != b"\n"
@@ -220,6 +224,8 @@ class Sources:
         marked = [(i, s, n, list(m) if isinstance(m, tuple) else m, g) for i, s, n, m, g in marked]
         new = blob_id(data)
         self.cache.put_usage(new, (old[0] + refs, old[1] + marked))
+        if size:  # (the next report folds the lines appended alone: ledger/tail.py)
+            self.cache.note_grown(new, sha, size)
         self._note(shown, new, data)
 
     def blobs(self) -> Iterator[tuple[str, ParsedBlob]]:
@@ -246,7 +252,7 @@ class Known:
         self.info = info
         self._sources: Sources | None = None
         self._keys: dict[str, OutcomeKey] | None = None  # by id
-        self._usage: dict[str, Record] | None = None  # by id
+        self._usage: dict[str, Mark | Record] | None = None  # by id (see _held)
         self._refs: dict[str, set[str]] = {}
         self.written: list[Record] = []  # appended through this writer
 
@@ -265,16 +271,16 @@ class Known:
                     self._keys[record["id"]] = _key(record)
         return self._keys
 
-    def usage(self) -> list[Record]:
-        """The usage records held that carry an import mark (`last_message`), as far as
-        marks go: kind, id, source, session, last_message (see usage_marks_of)."""
+    def _held(self) -> dict[str, Mark | Record]:
+        """By id: the marks of the usage records held that carry an import mark (see
+        usage_marks_of), the first of an id; the records written through this writer."""
         if self._usage is None:
             self._usage = {}
             refs: set[str] = set()
             for blob_refs, marked in self.sources.usage_marks():
                 refs.update(blob_refs)
-                for rid, source, session, last, gt in marked:
-                    self._usage.setdefault(rid, _marked(rid, source, session, last, gt))
+                for mark in marked:
+                    self._usage.setdefault(mark[0], mark)
             for rec in self.written:
                 if rec["kind"] == "usage":
                     if rec.get("source_ref"):
@@ -282,7 +288,29 @@ class Known:
                     if rec.get("last_message") is not None:
                         self._usage[rec["id"]] = rec
             self._refs.setdefault("usage", refs)
-        return list(self._usage.values())
+        return self._usage
+
+    def usage(self) -> list[Record]:
+        """The usage records held that carry an import mark (`last_message`), as far as
+        marks go: kind, id, source, session, last_message (see usage_marks_of)."""
+        return [
+            held if isinstance(held, dict) else _marked(*held) for held in self._held().values()
+        ]
+
+    def marks(self) -> list[Mark]:
+        """usage() as marks: (id, source, session, last_message, gt_session) each."""
+        return [
+            (
+                held["id"],
+                held["source"],
+                held.get("session"),
+                held["last_message"],
+                held.get("gt_session"),
+            )
+            if isinstance(held, dict)
+            else held
+            for held in self._held().values()
+        ]
 
     def retracted(self) -> set[str]:
         return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
@@ -309,7 +337,7 @@ class Known:
         is not captured again."""
         if kind not in self._refs:
             if kind == "usage":
-                self.usage()  # reads the usage source_refs too
+                self._held()  # reads the usage source_refs too
                 return self._refs[kind]
             else:
                 held = {k[4] for k in self.keys().values() if k[3] != RETRACTION and k[4]}
@@ -345,7 +373,8 @@ class Known:
             self._keys[record["id"]] = _key(record)
 
 
-UsageMarks = tuple[list[str], list[tuple[str, str, str | None, Any, str | None]]]
+Mark = tuple[str, str, str | None, Any, str | None]  # id, source, session, last_message, gt
+UsageMarks = tuple[list[str], list[Mark]]
 
 
 def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
@@ -358,7 +387,7 @@ def usage_marks_of(blob: ParsedBlob) -> UsageMarks:
 def marks_of(records: list[Record]) -> UsageMarks:
     """usage_marks_of() of a blob of these records."""
     refs: list[str] = []
-    marked: list[tuple[str, str, str | None, Any, str | None]] = []
+    marked: list[Mark] = []
     for rec in records:
         if rec["kind"] != "usage":
             continue

@@ -135,6 +135,9 @@ class BlobFold:
     duplicates: int = 0
     withdrawn: int = 0
     retracts: list[str] = field(default_factory=list)  # ids its retractions withdraw
+    # (the blob id it grew from, the fold of the lines appended) when tail.py made it so:
+    # this process's knowledge only, never cached
+    grown: tuple[str, BlobFold] | None = field(default=None, compare=False, repr=False)
 
     def days(self) -> set[str]:
         return {key[3] for key in self.rows}

@@ -27,17 +27,25 @@ if TYPE_CHECKING:
     from bd_vpt.ledger.rows import BlobFold
 
 
-def blob_id(data: bytes, like: str) -> str:
+def blob_id(data: bytes | memoryview, like: str) -> str:
     """git's id of a blob holding data, in the object format of `like` (SHA-1 or SHA-256)."""
-    digest = hashlib.sha256 if len(like) == 64 else hashlib.sha1
-    return digest(b"blob %d\0" % len(data) + data).hexdigest()
+    digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)  # (not joined to the header: a ledger's bytes are not copied)
+    return digest.hexdigest()
 
 
 def appended(
-    cache: BlobCache, path: str, data: bytes, noted: dict[str, tuple[str, int]]
+    cache: BlobCache,
+    path: str,
+    data: bytes,
+    noted: dict[str, tuple[str, int]],
+    sha: str | None = None,
 ) -> BlobFold | None:
     """data's fold, from the fold of the blob last folded at path (noted: path -> (its id,
-    its length)) when data is that blob with whole lines appended; None: fold data whole."""
+    its length)) when data is that blob with whole lines appended; None: fold data whole.
+    sha: data's blob id, when known: a writer that appended to that blob may have noted so
+    (cache.grown_from), and the old bytes need not be hashed again."""
     from bd_vpt.ledger.rows import fold_blob
 
     held = noted.get(path)
@@ -47,9 +55,17 @@ def appended(
     if not 0 < size < len(data) or data[size - 1] != 0x0A:  # (a whole line ends the old bytes)
         return None
     old = cache.get_fold(old_sha)
-    if old is None or not _plain(old) or blob_id(data[:size], old_sha) != old_sha:
+    if old is None or not _plain(old):
         return None
-    return merged(old, fold_blob(data[size:]))
+    if (sha is None or cache.grown_from(sha) != (old_sha, size)) and blob_id(
+        memoryview(data)[:size], old_sha
+    ) != old_sha:
+        return None
+    tail = fold_blob(data[size:])
+    fold = merged(old, tail)
+    if fold is not None:
+        fold.grown = (old_sha, tail)
+    return fold
 
 
 def _plain(fold: BlobFold) -> bool:

@@ -254,7 +254,7 @@ def _folds(
         data = _data(history, entry)
         if noted is None:
             noted = cache.noted_blobs()
-        fold = appended(cache, entry.path, data, noted) or fold_blob(data)
+        fold = appended(cache, entry.path, data, noted, entry.sha) or fold_blob(data)
         cache.put_fold(entry.sha, fold)
         notes[entry.path] = (entry.sha, len(data))
         yield fold

@@ -154,7 +154,7 @@ class _NoMetadata(ModuleNotFoundError):
     ModuleNotFoundError too)."""
 
 
-def tabulate_module() -> ModuleType:
+def tabulate_module() -> Any:
     """tabulate, imported without importlib.metadata.
 
     tabulate 0.10 asks package metadata for its own version as it is imported. Importing
