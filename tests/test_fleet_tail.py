@@ -180,6 +180,21 @@ def test_buckets_of_floats_and_a_cost_of_delay_are_declined() -> None:
 
 
 @needs_compiled
+def test_an_index_that_does_not_number_the_periods_is_declined() -> None:
+    facts, keys = _ledger()
+    states = bead_states(facts)
+    args = (facts.bead_days, facts.unpriced_days, CONFIG.weights, 61.0, 20.0, *_TYPES)
+    bounds = list(range(0, 10**15, 10**15 // 5))[: len(keys) + 1]
+    assert COMPILED is not None
+    assert COMPILED.tail_rows(
+        states, facts.buckets, {k: i for i, k in enumerate(keys)}, bounds, *args
+    )
+    for wrong in (len(keys), -1, "0", 2**70):
+        index = {k: wrong if i == 0 else i for i, k in enumerate(keys)}  # (a bucket's)
+        assert COMPILED.tail_rows(states, facts.buckets, index, bounds, *args) is None
+
+
+@needs_compiled
 def test_periods_that_do_not_follow_one_another_are_declined() -> None:
     facts, keys = _ledger()
     states = bead_states(facts)

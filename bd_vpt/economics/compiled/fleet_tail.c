@@ -164,8 +164,8 @@ PyObject *sums_list(const int64_t *sums) {
 }
 
 /* The buckets of the listed periods into their sums, attributed and wasted tokens. */
-static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, const States *states,
-                        const Layout *state, int *ok) {
+static int tail_buckets(Acc *acc, Py_ssize_t periods, PyObject *buckets, PyObject *index,
+                        const States *states, const Layout *state, int *ok) {
     PyObject *key, *bucket;
     Py_ssize_t pos = 0;
     while (*ok && PyDict_Next(buckets, &pos, &key, &bucket)) {
@@ -180,7 +180,13 @@ static int tail_buckets(Acc *acc, PyObject *buckets, PyObject *index, const Stat
                 if (PyErr_Occurred()) return -1;
                 continue; /* a period not listed */
             }
-            a = &acc[PyLong_AsSsize_t(found)];
+            Py_ssize_t k = PyLong_Check(found) ? PyLong_AsSsize_t(found) : -1;
+            if (k < 0 || k >= periods) {
+                PyErr_Clear();
+                *ok = 0; /* (not a period's number) */
+                break;
+            }
+            a = &acc[k];
         }
         int64_t tokens = 0;
         add_bucket(a->sums, bucket, &tokens, ok);
@@ -384,7 +390,7 @@ PyObject *tail_rows(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t k = 0; k < periods; k++) acc[k].rework_known = 1;
-    if (tail_buckets(acc, buckets, index, &states, &state, &ok) < 0) goto done;
+    if (tail_buckets(acc, periods, buckets, index, &states, &state, &ok) < 0) goto done;
     PyObject *bead, *st;
     Py_ssize_t pos = 0;
     while (ok && PyDict_Next(states.states ? states.states : states.grouped, &pos, &bead, &st)) {
