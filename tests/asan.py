@@ -3,7 +3,7 @@ sanitizer build, say: see the docstrings of tests/test_lane.py and tests/test_co
 place of the installed one.
 
     python -m tests.asan lane FOLDER       # bd_vpt.ledger._lane: tests/test_lane.py
-    python -m tests.asan compiled FOLDER   # bd_vpt.economics._compiled: its three test files
+    python -m tests.asan compiled FOLDER   # bd_vpt.economics._compiled: its test files
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ PARTS = {
     "compiled": (
         "bd_vpt.economics._compiled",
         ("bd_vpt.economics.timeline", "COMPILED"),
-        ["tests/test_compiled.py", "tests/test_held_states.py", "tests/test_grouped.py"],
+        [
+            "tests/test_compiled.py",
+            "tests/test_held_states.py",
+            "tests/test_grouped.py",
+            "tests/test_fleet_tail.py",
+            "tests/test_fleetwide.py",
+        ],
     ),
 }
 

@@ -253,3 +253,29 @@ def test_the_last_outcome_is_found_in_time_not_in_text_order() -> None:
     completed = outcome(ulid(1), "2026-11-17T10:00:00+05:00", "A", "a", "completed", 1)  # 05:00Z
     rows = bead_rows([reopened, completed], [reopened, completed], {}, [])
     assert (rows[0]["result"], rows[0]["status"]) == ("reopened", "open")
+
+
+def test_base_reads_a_grown_file_s_older_blob_from_its_first_bytes(repo: Repo) -> None:
+    """pr's child folds base's blob of a file the pull request appended to: History.may_begin
+    names the file, and the blob is read from its first bytes, git not asked for it (no
+    GitPython, no git process in the child); a blob the file does not begin with is read
+    from git as before."""
+    from bd_vpt.ledger import history as module
+    from bd_vpt.ledger.history import History
+    from bd_vpt.repo import blob_id, discover
+
+    append(repo, SHARD_A, usage(ulid(1), "2026-11-02T09:00:00Z", "A", "a", "m", 6, 4, 1.0))
+    repo.commit_all("base")
+    older = repo.git("rev-parse", f"HEAD:{SHARD_A}").strip()
+    append(repo, SHARD_A, usage(ulid(2), "2026-11-03T09:00:00Z", "A", "a", "m", 7, 3, 0.5))
+    repo.commit_all("head")
+    history = History.open(discover(repo.root), use_cache=False)
+    history.may_begin(older, SHARD_A)
+    data = history.read(older)
+    assert blob_id(data, len(older)) == older and history._reader is None
+    (repo.root / SHARD_A).write_bytes(b"{}\n")  # it no longer begins with the blob
+    elsewhere = History.open(discover(repo.root), use_cache=False)
+    elsewhere.may_begin(older, SHARD_A)
+    module._FROM_GIT.clear()  # (read from git)
+    assert elsewhere.read(older) == data and elsewhere._reader is not None
+    elsewhere.close()

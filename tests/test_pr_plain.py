@@ -102,3 +102,16 @@ def test_a_hard_alert_fails_the_plain_form_as_it_fails_the_command(
         made = _launch("pr", *form)
     assert made == (by_click.code, by_click.out, by_click.err)
     assert made[0] == 1 and "1 hard alert(s)" in made[2]
+
+
+def test_a_report_s_reads_are_kept_until_the_next_one(branched: Repo) -> None:
+    """pr keeps what it read (KEPT) rather than free it one by one as it returns (the process
+    ends without the interpreter's tear-down); the next report lets the last one's go."""
+    from bd_vpt.integrations.pr import KEPT, Read
+
+    assert run_cli("pr", "--base", "main", "--head", "feature").code == 0
+    first = [x for x in KEPT if isinstance(x, Read)]
+    assert len(first) == 1
+    assert run_cli("pr", "--base", "main", "--head", "feature").code == 0
+    second = [x for x in KEPT if isinstance(x, Read)]
+    assert len(second) == 1 and second[0] is not first[0]

@@ -45,3 +45,32 @@ def group(
     days: dict[str, int] | None = None,
     /,
 ) -> int | None: ...
+def tail_rows(
+    states: dict[str, Any] | tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]],
+    buckets: dict[tuple[Any, ...], list[int]],
+    index: dict[str, int] | None,
+    bounds: list[int],
+    bead_days: dict[str, dict[str, float]],
+    unpriced_days: dict[str, set[str]],
+    weights: dict[str, float],
+    human_rate: float,
+    limit: float,
+    state: type,
+    completion: type,
+    /,
+) -> (
+    tuple[
+        list[tuple[list[int], int, int, int, float, int, int, int, int, list[float], bool]],
+        dict[str, int],
+    ]
+    | None
+): ...
+def tail_wide(
+    buckets: dict[tuple[Any, ...], list[int]],
+    states: dict[str, Any],
+    limit: float,
+    state: type,
+    completion: type,
+    /,
+) -> tuple[list[int], int, int, int, int, int, dict[str, list[int]]] | None: ...
+def tail_differing(grouped: dict[str, list[Any]], like: dict[str, list[Any]], /) -> list[str]: ...

@@ -21,7 +21,6 @@ from bd_vpt.economics.metrics import (
     bead_states,
     collect_rows,
     cut_days,
-    fleet_facts,
     period,
     period_window,
     summarize_rows,
@@ -227,14 +226,15 @@ def check_rows(
 ) -> list[Alert]:
     """check() over usage rows folded with judged_at(now) (ledger/usage.py). weekly: the
     weekly trend, or its last rows as weekly_tail gives them (all the alerts read);
-    everything: collect_rows(rows, outcomes, config), when the caller has it
-    (metrics.fleet_facts). With neither, the rows are collected by week once for both."""
+    everything: the rows and outcomes collected with no window and no --by (by period or
+    not: what is read of it, fleetwide's, is the same), when the caller has them. With
+    neither, the rows are collected by week once for both."""
     if weekly is None:
         whole = window(None, None)
         by_week = collect_rows(rows, outcomes, config, whole, every="week")
         weekly = weekly_tail(by_week, config)
         if everything is None:
-            everything = fleet_facts(by_week)
+            everything = by_week
     limits = thresholds(config)
     alerts: list[Alert] = []
     fire = _firing(limits, alerts)

@@ -39,6 +39,10 @@ class Group:
     money: list[float] = field(default_factory=lambda: [0.0] * 5)  # see Money.amounts
     rework_known: bool = True
     wasted_tokens: int = 0
+    # beads counted in closed and completed but not named there (the compiled passes after
+    # pr's fork count them: naming them would write to the pages of 40,000 ids)
+    more_closed: int = 0
+    more_completed: int = 0
 
     def add(self, bead: str | None, bucket: Bucket) -> None:
         sums = self.sums
@@ -73,7 +77,7 @@ class Group:
         priced = self.sums[COST] / PICO
         unpriced_tokens = int(self.sums[UNPRICED_TOKENS])
         cost = priced if not self.sums[UNPRICED] else None
-        n_closed = len(self.closed)
+        n_closed = len(self.closed) + self.more_closed
         done = self.completions
         return {
             "tokens": tokens,
@@ -90,7 +94,7 @@ class Group:
             "weighted_per_usd": _r(self.weighted / cost if cost else None),
             "cost_per_completion": _r(cost / n_closed if cost is not None and n_closed else None),
             "completions": done,
-            "beads_completed": len(self.completed),
+            "beads_completed": len(self.completed) + self.more_completed,
             "reopens": self.reopens,
             "escalations": self.escalations,
             "reopen_rate": round(self.reopens / done, 6) if done else None,

@@ -41,13 +41,14 @@ from bd_vpt.economics.groups import (
 )
 from bd_vpt.economics.keys import BEAD_KEYS, GROUP_KEYS, TIME_KEYS
 from bd_vpt.economics.parts import Part, bead_part, compiled_fleet
-from bd_vpt.economics.periodic import day_of as _day
 from bd_vpt.economics.periodic import (
+    compiled_rows,
     fleet_facts,
     fleet_rows,
     outcome_days,
     sparkline,
 )
+from bd_vpt.economics.periodic import day_of as _day
 from bd_vpt.economics.periods import (
     Window,
     period,
@@ -416,6 +417,9 @@ def trend_of(
     if by is None and not by_summaries:  # (economics/periodic.py: the same rows, quicker)
         if last is not None:
             keys = keys[-last:] if last > 0 else []
+        found = compiled_rows(facts, states, keys, every, config, outcome_counts)
+        if found is not None:
+            return found
         waste = _wasted(states)
         return fleet_rows(facts, states, keys, every, config, outcome_counts, waste)
     if last is not None:

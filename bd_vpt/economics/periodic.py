@@ -13,22 +13,27 @@ collect_rows' usage and outcome halves never meet, so pr collects its head's out
 folds their stories) before its child process starts and the usage after (usage_of,
 with_usage). fleet_facts makes pr's and check's whole-ledger facts from the same facts
 collected by week.
+
+After pr's fork every reference taken to a bead's state writes to its page, and the kernel
+copies that page (ledger/parallel.beside): compiled_rows makes fleet_rows' rows in C, which
+reads the states without taking one (compiled/fleet_tail.c).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from operator import add, itemgetter, methodcaller
 from typing import Any
 
 from bd_vpt.config import Config
+from bd_vpt.economics import timeline
 from bd_vpt.economics.facts import Facts, collect_rows
 from bd_vpt.economics.groups import Bucket, Group
-from bd_vpt.economics.periods import Window, period, utc_day
-from bd_vpt.economics.timeline import BeadState, bead_money
+from bd_vpt.economics.periods import Window, period, period_window, utc_day
+from bd_vpt.economics.timeline import BeadState, Completion, bead_money, states_of
 from bd_vpt.ledger.records import Record
 from bd_vpt.ledger.usage import Row, RowKey
 
@@ -128,6 +133,128 @@ def fleet_rows(
             totals["not_counted"] = dict(skipped)
         rows.append({"period": key, "key": "fleet", **totals})
     return rows
+
+
+def compiled_rows(
+    facts: Facts,
+    states: dict[str, BeadState],
+    keys: list[str],
+    every: str,
+    config: Config,
+    outcome_counts: dict[str, int],
+) -> list[dict[str, Any]] | None:
+    """fleet_rows(facts, states, keys, every, config, outcome_counts, metrics._wasted(states))
+    by the compiled part, or None: declined (a cost of delay configured, periods that do not
+    follow one another, the compiled part's own reasons), and fleet_rows makes them."""
+    bounds: list[int] = []  # each period's start, then the last one's end
+    for key in keys:
+        win = period_window(key, every)
+        if win.since is None or win.until is None or (bounds and _micros(win.since) != bounds[-1]):
+            return None
+        bounds[-1:] = [_micros(win.since), _micros(win.until)]
+    index = {key: i for i, key in enumerate(keys)}
+    found = _tail(facts, states, index, bounds, config)
+    if found is None:
+        return None
+    per_period, skipped = found
+    rows = []
+    for key, group in zip(keys, per_period, strict=True):
+        totals = group.figures()
+        totals["outcome_records"] = outcome_counts.get(key, 0)
+        if skipped:
+            totals["not_counted"] = dict(skipped)
+        rows.append({"period": key, "key": "fleet", **totals})
+    return rows
+
+
+# The beads' states as the compiled tail reads them: bead -> state, or (grouped, like,
+# like_states, fresh): another ledger's (states_like)
+States = (
+    dict[str, BeadState] | tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+)
+
+
+def states_like(facts: Facts, like: Facts) -> States | None:
+    """The states of facts' beads, read from like's (another ledger's facts, its states
+    folded) for the beads whose outcomes are like's, the same records, and folded here for
+    the others (a state is a function of its bead's records: timeline.state_of); what
+    compiled_totals reads in place of metrics.bead_states(facts), which makes a dict of
+    every bead's state (after pr's fork, each reference taken copies a page). None: no
+    compiled part, or like's states not folded."""
+    compiled = timeline.COMPILED
+    if compiled is None or like.states is None:
+        return None
+    grouped = facts.outcomes
+    differing = compiled.tail_differing(grouped, like.outcomes)
+    fresh = states_of({bead: grouped[bead] for bead in differing})
+    return grouped, like.outcomes, like.states, fresh
+
+
+def compiled_totals(
+    facts: Facts, states: States, config: Config, win: Window
+) -> dict[str, Any] | None:
+    """summarize_facts(facts, config, win=win)["totals"] (facts collected with win, no --by,
+    no period; states: metrics.bead_states(facts), or states_like's) by the compiled part, or
+    None: declined (a window open at an end, a cost of delay configured, the compiled part's
+    own reasons)."""
+    if win.since is None or win.until is None or win.since >= win.until:
+        return None
+    found = _tail(facts, states, None, [_micros(win.since), _micros(win.until)], config)
+    if found is None:
+        return None
+    (total,), skipped = found
+    totals = total.figures()
+    totals["outcome_records"] = facts.outcome_records
+    if skipped:  # (as summarize_facts adds them)
+        totals["not_counted"] = dict(skipped)
+    return totals
+
+
+def _tail(
+    facts: Facts,
+    states: States,
+    index: dict[str, int] | None,
+    bounds: list[int],
+    config: Config,
+) -> tuple[list[Group], dict[str, int]] | None:
+    """compiled.tail_rows' Groups (compiled/fleet_tail.c) and the closes not counted, by rule
+    (metrics.not_counted); None: declined."""
+    compiled, limit = timeline.COMPILED, config.escalation_minutes
+    if compiled is None or len(bounds) < 2 or config.delay_usd_per_day or config.delay_by_label:
+        return None
+    if config.delay_by_type or type(limit) not in (int, float) or float(limit) != limit:
+        return None
+    found = compiled.tail_rows(
+        states,
+        facts.buckets,
+        index,
+        bounds,
+        facts.bead_days,
+        facts.unpriced_days,
+        config.weights,
+        config.human_usd_per_hour,
+        float(limit),
+        BeadState,
+        Completion,
+    )
+    if found is None:
+        return None
+    groups = []
+    for sums, attributed, wasted, closed, weighted, done, completed, back, escalated, money, known in found[0]:  # fmt: skip
+        group = Group(sums, attributed, weighted=weighted, completions=done, reopens=back)
+        group.escalations, group.money, group.rework_known = escalated, money, known
+        group.wasted_tokens, group.more_closed, group.more_completed = wasted, closed, completed
+        groups.append(group)
+    return groups, dict(sorted(found[1].items()))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment's microseconds since 1970 (UTC), as compiled/fleet_tail.c counts them."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def usage_of(rows: dict[RowKey, Row], config: Config, win: Window, every: str) -> Usage:

@@ -8,10 +8,10 @@
 - Bead titles, priorities and statuses come from the bead files committed at head, else
   from the newest snapshot in the ledger at head.
 
-gather() reads git; compose() is a pure function of what was read. The pull request's side
-(its records, the beads it touched, the baseline) is read in a child process
-(ledger/parallel.beside) while compose() sums the head's trend and alerts: the two halves
-share the head's folds and its beads' stories, made once before the child starts.
+gather() reads git; compose() is a pure function of what was read. The baseline is read in
+a child process (ledger/parallel.beside) while compose() sums the head's trend and alerts and
+reads what the pull request added (its records, the beads it touched): the two halves share
+the head's folds and its beads' stories, made once before the child starts.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from bd_vpt.config import Config
@@ -43,6 +44,12 @@ COMPARED = (
 WEEKS_CHARTED = 12
 BASELINE_DAYS = 30
 
+# What a pull request's report read (the folds, facts and stories of head and base), kept
+# until the process ends (or the next gather): launch.run ends the process without the
+# interpreter's tear-down, and freeing them one by one as each function returned took 20 ms
+# (7 ms of the child's).
+KEPT: list[object] = []
+
 
 @dataclass
 class Read:
@@ -58,8 +65,10 @@ class Read:
     baseline_days: int  # the trailing days of the baseline
     config: Config
     head_problems: list[Problem]
-    # the pull request's side (pr_side): a child process reads it while compose() works on
-    # the head's trend; this gives it
+    info: RepoInfo
+    added: LedgerView  # what base...head added (compose reads it: pr_side)
+    # the base's totals over the baseline window (baseline_side): a child process reads them
+    # while compose() works on the head's trend and the pull request's records; this gives them
     side: Callable[[], dict[str, Any]]
 
 
@@ -79,6 +88,7 @@ def gather(
     from bd_vpt.repo import commit_time, is_shallow, merge_base, rev_parse
     from bd_vpt.reports import folded_for
 
+    KEPT.clear()
     try:
         base = rev_parse(info.root, base_rev)
         head = rev_parse(info.root, head_rev)
@@ -113,7 +123,7 @@ def gather(
     head_outcomes = collect_rows({}, head_ledger.outcomes, config, window(None, None), every="week")
     bead_states(head_outcomes, keep=True)
     views[1].like = views[2]  # base's blobs are head's but for the pull request's
-    side = beside(partial(pr_side, info, views[0], views[1], head, head_ledger, config, baseline))
+    side = beside(partial(baseline_side, views[1], head_outcomes, config, baseline))
     return Read(
         base=base,
         head=head,
@@ -125,24 +135,19 @@ def gather(
         baseline_days=baseline_days,
         config=config,
         head_problems=list(views[2].scan.problems),
+        info=info,
+        added=views[0],
         side=side,
     )
 
 
 def pr_side(
-    info: RepoInfo,
-    added: LedgerView,
-    base: LedgerView,
-    head: str,
-    head_ledger: Folded,
-    config: Config,
-    baseline: Window,
+    info: RepoInfo, added: LedgerView, head: str, head_outcomes: Facts, config: Config
 ) -> dict[str, Any]:
     """What the pull request added (its records' figures, the beads it touched, the models
-    and agents that spent), the base's totals over the baseline window, the problems met
-    reading what it added: plain data, as a child process sends it back."""
-    from bd_vpt.economics.metrics import collect_rows, summarize, summarize_facts
-    from bd_vpt.reports import folded_for
+    and agents that spent), and the problems met reading it. head_outcomes: the head's
+    outcomes by bead (only the touched beads' are read)."""
+    from bd_vpt.economics.metrics import summarize
 
     records = list(added.records())
     pr = summarize(records, config, by="bead")
@@ -155,16 +160,41 @@ def pr_side(
         ]
         for by in ("model", "agent")
     }
-    ledger = folded_for(base, baseline)
-    facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
+    touched = {record["bead"] for record in records}
+    mine = chain.from_iterable(head_outcomes.outcomes.get(bead, ()) for bead in touched)
     return {
         "records": len(records),
         "totals": pr["totals"],
-        "beads": bead_rows(records, head_ledger.outcomes, beads, pr["groups"]),
+        "beads": bead_rows(records, mine, beads, pr["groups"]),
         **spenders,
-        "baseline": summarize_facts(facts, config, win=baseline)["totals"],
-        "problems": [p.as_dict() for p in added.scan.problems],
+        "problems": list(added.scan.problems),
     }
+
+
+def baseline_side(
+    base: LedgerView, head_outcomes: Facts, config: Config, baseline: Window
+) -> dict[str, Any]:
+    """The base's totals over the baseline window: plain data, as a child process sends
+    them back. head_outcomes: the head's outcomes by bead, their states folded: base's beads
+    take those states where their records are the head's (in a child process, each
+    reference Python takes writes to the page of the object, a copy)."""
+    from bd_vpt.economics.metrics import bead_states, collect_rows, summarize_facts
+    from bd_vpt.economics.periodic import compiled_totals, states_like
+    from bd_vpt.reports import folded_for
+
+    if base.history is not None:  # a changed file's older blob: read from the file if it grew
+        for entry in base.entries or []:
+            if not entry.on_disk and entry.data is None:
+                base.history.may_begin(entry.sha, entry.path)
+    ledger = folded_for(base, baseline)
+    facts = collect_rows(ledger.rows, ledger.outcomes, config, baseline)
+    KEPT.extend((ledger, facts))
+    usual = compiled_totals(
+        facts, states_like(facts, head_outcomes) or bead_states(facts), config, baseline
+    )
+    if usual is None:
+        usual = summarize_facts(facts, config, win=baseline)["totals"]
+    return {"baseline": usual}
 
 
 def _beads_at(info: RepoInfo, head: str) -> dict[str, Any]:
@@ -189,29 +219,27 @@ def baseline_window(base_time: datetime, days: int = BASELINE_DAYS) -> Window:
 def compose(read: Read) -> dict[str, Any]:
     """The pull request's document: figures, beads, baseline, alerts, weekly BC/MT."""
     from bd_vpt.economics.alerts import check_rows, weekly_tail
-    from bd_vpt.economics.metrics import fleet_facts, window
+    from bd_vpt.economics.metrics import window
     from bd_vpt.economics.periodic import usage_of, with_usage
 
     config = read.config
     head = read.head_ledger
-    # the head's usage folded by week once: the weekly chart and check's trend, and (summed
-    # over the weeks) check's whole-ledger figures
+    # the head's usage folded by week once: the weekly chart and check's trend, and check's
+    # whole-ledger figures (summed over the weeks)
     usage = usage_of(head.rows, config, window(None, None), "week")
     by_week = with_usage(read.head_outcomes, usage)  # = collect_rows of both, every="week"
     weeks = weekly_tail(by_week, config, WEEKS_CHARTED)  # the weeks charted and judged
-    alerts = check_rows(
-        head.rows, head.outcomes, config, read.head_time, weeks, fleet_facts(by_week)
-    )
+    alerts = check_rows(head.rows, head.outcomes, config, read.head_time, weeks, by_week)
     weekly = [
         {"period": row["period"], "bc_mt": row["bc_mt"], "tokens": row["tokens"]}
         for row in weeks[-WEEKS_CHARTED:]
     ]
-    side = read.side()
-    rows, baseline = side["beads"], side["baseline"]
+    side = pr_side(read.info, read.added, read.head, read.head_outcomes, config)
+    rows, baseline = side["beads"], read.side()["baseline"]
     since = baseline_window(read.base_time, read.baseline_days).since
     assert since is not None
     problems: dict[str, Problem] = {}  # base's are already in head's, or fixed there
-    for problem in [*(Problem(**p) for p in side["problems"]), *read.head_problems]:
+    for problem in [*side["problems"], *read.head_problems]:
         problems.setdefault(problem.render(), problem)
     return {
         "base": read.base,

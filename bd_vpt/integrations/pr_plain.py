@@ -94,6 +94,7 @@ def run(
             repo.discover(), base, head, use_cache=not no_cache, baseline_days=baseline_days
         )
         document = pull_request.compose(read)
+        pull_request.KEPT.append(read)
     finish(Scan(problems=[Problem(**p) for p in document["problems"]]), strict=strict)
     emit(Report(document, after=[pr_comment(document)]), fmt)
     return document

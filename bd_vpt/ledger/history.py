@@ -138,6 +138,12 @@ class History:
         first = data[: int(size)]
         return first if repo.blob_id(first, len(sha)) == sha else None
 
+    def may_begin(self, sha: str, path: str) -> None:
+        """The blob sha may be the first bytes of the work-tree file at path (an older
+        version of a ledger file, which grows by appends): read from there when its git id
+        says so (_read), before asking git."""
+        self._grown[sha] = path
+
     def walk(self, label: str, items: list[tuple[str, str]]) -> Iterator[tuple[str, ParsedBlob]]:
         progress = Progress(label, len(items), self.show_progress)
         try:

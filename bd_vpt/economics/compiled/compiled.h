@@ -31,6 +31,13 @@ double number(PyObject *x, int *ok);
 /* fleet.c */
 int fleet_init(void);
 PyObject *fleet(PyObject *self, PyObject *args);
+/* config.weight(snapshot.get("priority")); *ok = 0: declined (a priority not an int, ...) */
+double weight_of(PyObject *weights, PyObject *snapshot, int *ok);
+/* bead_money's rework of a bead (its last reopen, or None) from its model cost per day, and
+ * whether it is known (no unpriced day up to the reopen): *rework and *known set; -1: an error;
+ * *ok = 0: declined */
+int rework_of(PyObject *bead_days, PyObject *unpriced_days, PyObject *bead, PyObject *reopen,
+              double *rework, int *known, int *ok);
 
 /* collect.c */
 PyObject *collect(PyObject *self, PyObject *args);
@@ -38,6 +45,17 @@ int64_t int64_of(PyObject *x, int *ok); /* an exact int of 64 bits; 0 with *ok =
 
 /* spikes.c */
 PyObject *spikes_found(PyObject *self, PyObject *args);
+/* fleet_tail.c */
+int tail_init(void);
+PyObject *tail_rows(PyObject *self, PyObject *args);
+PyObject *tail_differing(PyObject *self, PyObject *args);
+#define BUCKET_SLOTS 11 /* a usage bucket's (groups.py) */
+/* a bucket (a list of BUCKET_SLOTS exact ints) added to sums, in 64 bits; its tokens (slot 0)
+ * in *tokens; *ok = 0: declined */
+void add_bucket(int64_t *sums, PyObject *bucket, int64_t *tokens, int *ok);
+PyObject *sums_list(const int64_t *sums); /* a new list of BUCKET_SLOTS ints */
+/* fleet_wide.c */
+PyObject *tail_wide(PyObject *self, PyObject *args);
 /* grouped.c */
 PyObject *group(PyObject *self, PyObject *args);
 

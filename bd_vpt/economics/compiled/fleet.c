@@ -36,8 +36,8 @@ static int inside(const Window *w, PyObject *moment) {
 
 static int is_float(PyObject *x) { return PyFloat_CheckExact(x); }
 
-/* config.weight(snapshot.get("priority")) */
-static double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
+/* weight_of: see compiled.h */
+double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
     PyObject *priority = PyDict_GetItemString(snapshot, "priority");
     PyObject *found;
     if (priority == NULL || priority == Py_None) {
@@ -68,6 +68,51 @@ static double weight_of(PyObject *weights, PyObject *snapshot, int *ok) {
     return number(found, ok);
 }
 
+/* rework_of: see compiled.h */
+int rework_of(PyObject *bead_days, PyObject *unpriced_days, PyObject *bead, PyObject *reopen,
+              double *rework, int *known, int *ok) {
+    PyObject *days = PyDict_GetItemWithError(bead_days, bead);
+    if (days == NULL && PyErr_Occurred()) return -1;
+    if (days != NULL && !PyDict_CheckExact(days)) {
+        *ok = 0;
+        return 0;
+    }
+    if (days == NULL || !PyDict_GET_SIZE(days) || reopen == Py_None) return 0;
+    if (reopen == NULL || !PyDateTime_Check(reopen)) {
+        *ok = 0;
+        return 0;
+    }
+    PyObject *cutoff =
+        PyUnicode_FromFormat("%04d-%02d-%02d", PyDateTime_GET_YEAR(reopen),
+                             PyDateTime_GET_MONTH(reopen), PyDateTime_GET_DAY(reopen));
+    PyObject *costs = cutoff ? PyList_New(0) : NULL;
+    PyObject *day, *cost;
+    Py_ssize_t pos = 0;
+    while (costs && PyDict_Next(days, &pos, &day, &cost)) {
+        int before = PyObject_RichCompareBool(day, cutoff, Py_LE);
+        if (before < 0 || (before && PyList_Append(costs, cost) < 0)) Py_CLEAR(costs);
+    }
+    PyObject *unpriced = costs ? PyDict_GetItemWithError(unpriced_days, bead) : NULL;
+    PyObject *it = unpriced ? PyObject_GetIter(unpriced) : NULL, *one;
+    while (it && *known && (one = PyIter_Next(it)) != NULL) {
+        int before = PyObject_RichCompareBool(one, cutoff, Py_LE);
+        Py_DECREF(one);
+        if (before != 0) *known = 0;
+    }
+    Py_XDECREF(it);
+    Py_XDECREF(cutoff);
+    if (costs == NULL || PyErr_Occurred()) {
+        Py_XDECREF(costs);
+        return -1;
+    }
+    PyObject *total = PyObject_CallOneArg(summing(), costs); /* as sum() adds them */
+    Py_DECREF(costs);
+    if (total == NULL) return -1;
+    *rework = PyFloat_Check(total) ? PyFloat_AS_DOUBLE(total) : PyLong_AsDouble(total);
+    Py_DECREF(total);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 PyObject *fleet(PyObject *self, PyObject *args) {
     PyObject *moving, *bead_days, *unpriced_days, *weights, *rate_obj, *state_type, *ctype;
     Window w;
@@ -80,8 +125,8 @@ PyObject *fleet(PyObject *self, PyObject *args) {
     if (!layout_of(state_type, 18, &state) || !layout_of(ctype, 6, &run)) Py_RETURN_NONE;
     int ok = 1;
     double rate = number(rate_obj, &ok);
-    PyObject *closed = PyList_New(0), *completed = PyList_New(0), *sum_fn = summing();
-    PyObject *iter = PyObject_GetIter(moving), *pair = NULL, *result = NULL, *costs = NULL;
+    PyObject *closed = PyList_New(0), *completed = PyList_New(0);
+    PyObject *iter = PyObject_GetIter(moving), *pair = NULL, *result = NULL;
     double weighted = 0.0, money[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
     long long completions = 0, reopens = 0, escalations = 0;
     int rework_known = 1;
@@ -141,44 +186,8 @@ PyObject *fleet(PyObject *self, PyObject *args) {
         /* bead_money: human time, value and rework (a cost of delay is declined above) */
         double mins = PyFloat_AS_DOUBLE(minutes), rework = 0.0;
         int known = 1;
-        PyObject *days = PyDict_GetItemWithError(bead_days, bead);
-        if (days == NULL && PyErr_Occurred()) goto done;
-        if (days != NULL && !PyDict_CheckExact(days)) {
-            ok = 0;
-            break;
-        }
-        if (days != NULL && PyDict_GET_SIZE(days) && reopen != Py_None) {
-            if (!PyDateTime_Check(reopen)) {
-                ok = 0;
-                break;
-            }
-            PyObject *cutoff = PyUnicode_FromFormat(
-                "%04d-%02d-%02d", PyDateTime_GET_YEAR(reopen), PyDateTime_GET_MONTH(reopen),
-                PyDateTime_GET_DAY(reopen));
-            costs = cutoff ? PyList_New(0) : NULL;
-            PyObject *day, *cost;
-            Py_ssize_t pos = 0;
-            while (costs && PyDict_Next(days, &pos, &day, &cost)) {
-                int before = PyObject_RichCompareBool(day, cutoff, Py_LE);
-                if (before < 0 || (before && PyList_Append(costs, cost) < 0)) Py_CLEAR(costs);
-            }
-            PyObject *unpriced = costs ? PyDict_GetItemWithError(unpriced_days, bead) : NULL;
-            PyObject *it = unpriced ? PyObject_GetIter(unpriced) : NULL, *one;
-            while (it && known && (one = PyIter_Next(it)) != NULL) {
-                int before = PyObject_RichCompareBool(one, cutoff, Py_LE);
-                Py_DECREF(one);
-                if (before != 0) known = 0;
-            }
-            Py_XDECREF(it);
-            Py_XDECREF(cutoff);
-            if (costs == NULL || PyErr_Occurred()) goto done;
-            PyObject *total = PyObject_CallOneArg(sum_fn, costs); /* as sum() adds them */
-            Py_CLEAR(costs);
-            if (total == NULL) goto done;
-            rework = PyFloat_Check(total) ? PyFloat_AS_DOUBLE(total) : PyLong_AsDouble(total);
-            Py_DECREF(total);
-            if (PyErr_Occurred()) goto done;
-        }
+        if (rework_of(bead_days, unpriced_days, bead, reopen, &rework, &known, &ok) < 0) goto done;
+        if (!ok) break;
         if (credited) {
             if (PyList_Append(closed, bead) < 0) goto done;
             weighted += 1.0 * weight;
@@ -205,7 +214,6 @@ PyObject *fleet(PyObject *self, PyObject *args) {
 done:
     Py_XDECREF(pair);
     Py_XDECREF(iter);
-    Py_XDECREF(costs);
     Py_XDECREF(closed);
     Py_XDECREF(completed);
     return result;

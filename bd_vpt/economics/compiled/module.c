@@ -6,6 +6,9 @@
  * - fleet (fleet.c): what each bead adds to a report with no --by, added up as
  *   summarize_facts adds it;
  * - spikes_found (spikes.c): the days and sessions spikes.spikes finds, as it finds them.
+ * - tail_rows (fleet_tail.c): the last periods of a fleet trend, or a window's totals, and
+ *   tail_wide (fleet_wide.c): check's fleet-wide figures, from the beads' states without a
+ *   reference taken to any (after pr's fork, each page written is copied);
  * - group (grouped.c): the outcomes per bead, and how many a window holds, as collect_rows
  *   groups and counts them.
  * Each declines what it cannot prove it does as Python does, and Python does that part. */
@@ -38,6 +41,19 @@ static PyMethodDef methods[] = {
      "until) (texts in format_ts's shape, or None), or of all of them when not counted; days "
      "(an empty dict) filled with those outcomes' count per UTC day; None: declined (grouped "
      "and days left empty), do it in Python."},
+    {"tail_rows", tail_rows, METH_VARARGS,
+     "tail_rows(states, buckets, index, bounds, bead_days, unpriced_days, weights, human_rate, "
+     "limit, BeadState, Completion) -> ([(sums, attributed, wasted, closed, weighted, "
+     "completions, completed, reopens, escalations, money, rework_known)], not_counted) | None: "
+     "what periodic.fleet_rows adds into each listed period (or summarize_facts into a window's "
+     "totals); states: bead -> state, or (grouped, like, like_states, fresh); None: declined."},
+    {"tail_differing", tail_differing, METH_VARARGS,
+     "tail_differing(grouped, like) -> [bead]: the beads of grouped whose outcomes are not like's "
+     "(the same objects in the same order)."},
+    {"tail_wide", tail_wide, METH_VARARGS,
+     "tail_wide(buckets, states, limit, BeadState, Completion) -> (sums, attributed, "
+     "completions, completed, reopens, escalations, by_type) | None: what fleetwide.fleetwide "
+     "gives, completed counted; None: declined."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -47,6 +63,6 @@ static struct PyModuleDef compiled_module = {
 };
 
 PyMODINIT_FUNC PyInit__compiled(void) {
-    if (story_init() < 0 || fleet_init() < 0) return NULL;
+    if (story_init() < 0 || fleet_init() < 0 || tail_init() < 0) return NULL;
     return PyModule_Create(&compiled_module);
 }
