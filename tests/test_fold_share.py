@@ -18,13 +18,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from bd_vpt.ledger.view import open_view
 from bd_vpt.repo import discover
-from tests.helpers import Repo, reported_before, run_cli, ulid, usage
-from tests.test_folds import KINDS, Step, _write
+from tests.helpers import reported_before
+from tests.test_folds import many_shards
 
 needs_fork = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="worker processes need fork"
@@ -32,32 +31,7 @@ needs_fork = pytest.mark.skipif(
 
 
 def _many_shards(tmp_path: Path) -> Path:
-    root = tmp_path / "many"
-    root.mkdir()
-    repo = Repo(root)
-    repo.git("init", "-q")
-    os.chdir(root)
-    assert run_cli("init").code == 0
-    steps: list[Step] = [(n % 3, KINDS[n % 11], 1 + n % 6, n % 24, n % 5) for n in range(60)]
-    _write(root, steps, 100)
-    for n in range(30):  # thirty more shards: runs for the worker and for this process
-        path = root / f".beads/vpt/ledger/2026-11/w{n}-cccccc.jsonl"
-        recs = [
-            usage(
-                ulid(1000 + 10 * n + k),
-                f"2026-11-0{1 + k % 5}T10:00:00.000Z",
-                "F-1",
-                f"agent-{n}",
-                "m1",
-                k + 1,
-                2 * k,
-            )
-            for k in range(8)
-        ]
-        bad = b"not json\n" if n % 7 == 0 else b""
-        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs) + bad)
-    repo.commit_all("shards")
-    return root
+    return many_shards(tmp_path, 30, 7)  # (thirty more shards: runs for the worker and for us)
 
 
 def _folded(root: Path, workers: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:

@@ -441,30 +441,7 @@ def test_worker_processes_fold_what_one_process_folds(
 
     if parallel.cores() < 2 or "fork" not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("worker processes need two cores and fork")
-    root = tmp_path / "many"
-    root.mkdir()
-    repo = Repo(root)
-    repo.git("init", "-q")
-    os.chdir(root)
-    assert run_cli("init").code == 0
-    steps: list[Step] = [(n % 3, KINDS[n % 11], 1 + n % 6, n % 24, n % 5) for n in range(60)]
-    _write(root, steps, 100)
-    for n in range(20):  # twenty more shards, so each worker has runs of its own
-        path = root / f".beads/vpt/ledger/2026-11/w{n}-cccccc.jsonl"
-        recs = [
-            usage(
-                ulid(1000 + 10 * n + k),
-                f"2026-11-0{1 + k % 5}T10:00:00.000Z",
-                "F-1",
-                f"agent-{n}",
-                "m1",
-                k + 1,
-                2 * k,
-            )
-            for k in range(8)
-        ]
-        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs) + b"not json\n")
-    repo.commit_all("shards")
+    root = many_shards(tmp_path, 20, 1)  # (twenty more shards: each worker has runs of its own)
     info = discover(root)
 
     def folded(workers: str) -> tuple[Any, ...]:
@@ -519,3 +496,34 @@ def test_a_first_report_writes_no_folds_the_second_does(repo: Repo) -> None:
     second = run_cli("summary", "--format", "json")
     assert second.code == 0 and list(folder.rglob("*.f*"))
     assert orjson.loads(second.out)["totals"] == orjson.loads(first.out)["totals"]
+
+
+def many_shards(tmp_path: Path, count: int, bad_every: int) -> Path:
+    """A committed repository in tmp_path/many: test_folds' lines, then count more shards of
+    8 usage records each, every bad_every-th ending in a line that is not JSON."""
+    root = tmp_path / "many"
+    root.mkdir()
+    repo = Repo(root)
+    repo.git("init", "-q")
+    os.chdir(root)
+    assert run_cli("init").code == 0
+    steps: list[Step] = [(n % 3, KINDS[n % 11], 1 + n % 6, n % 24, n % 5) for n in range(60)]
+    _write(root, steps, 100)
+    for n in range(count):
+        path = root / f".beads/vpt/ledger/2026-11/w{n}-cccccc.jsonl"
+        recs = [
+            usage(
+                ulid(1000 + 10 * n + k),
+                f"2026-11-0{1 + k % 5}T10:00:00.000Z",
+                "F-1",
+                f"agent-{n}",
+                "m1",
+                k + 1,
+                2 * k,
+            )
+            for k in range(8)
+        ]
+        bad = b"not json\n" if n % bad_every == 0 else b""
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs) + bad)
+    repo.commit_all("shards")
+    return root

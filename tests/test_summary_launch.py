@@ -83,15 +83,21 @@ def test_other_forms_go_to_click(repo: Repo) -> None:
         assert _launch("summary", *form) == _click("summary", *form)
 
 
+def _probe(repo: Repo, tmp_path: Any, code: str) -> subprocess.CompletedProcess[str]:
+    """code run in a fresh Python in the repository (what sys.modules holds after a command)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo.root, env=env
+    )
+
+
 def test_made_without_importing_click(repo: Repo, tmp_path: Any) -> None:
     two_shards(repo)
-    probe = (
+    made = _probe(
+        repo,
+        tmp_path,
         "import sys; from bd_vpt import launch; code = launch.main(['summary', '--format', "
-        "'json']); print(code, 'click' in sys.modules, file=sys.stderr)"
-    )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    made = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=repo.root, env=env
+        "'json']); print(code, 'click' in sys.modules, file=sys.stderr)",
     )
     assert made.stderr.endswith("0 False\n"), made.stderr
     assert '"totals"' in made.stdout
@@ -103,14 +109,12 @@ def test_a_table_without_package_metadata(repo: Repo, tmp_path: Any) -> None:
     two_shards(repo)
     by_click = _click("summary")
     _fresh(repo)
-    probe = (
+    made = _probe(
+        repo,
+        tmp_path,
         "import sys; from bd_vpt import launch; code = launch.main(['summary']); "
         "had = 'importlib.metadata' in sys.modules; import importlib.metadata as m; "
-        "print(code, had, m.version('click') != '', file=sys.stderr)"
-    )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    made = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=repo.root, env=env
+        "print(code, had, m.version('click') != '', file=sys.stderr)",
     )
     assert made.stderr.endswith("0 False True\n"), made.stderr
     assert made.stdout == by_click[1]
