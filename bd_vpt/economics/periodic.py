@@ -125,8 +125,15 @@ def fleet_rows(
             if placed:  # (in one period: its anchor's)
                 days = bead_days.get(bead)
                 group.charge(1.0, bead_money(state, days, unpriced_days.get(bead), config))
+    return _fleet_rows(groups.items(), outcome_counts, skipped)
+
+
+def _fleet_rows(
+    groups: Iterable[tuple[str, Group]], outcome_counts: dict[str, int], skipped: dict[str, int]
+) -> list[dict[str, Any]]:
+    """A fleet row per period, made of its group's figures."""
     rows = []
-    for key, group in groups.items():
+    for key, group in groups:
         totals = group.figures()
         totals["outcome_records"] = outcome_counts.get(key, 0)
         if skipped:
@@ -157,14 +164,7 @@ def compiled_rows(
     if found is None:
         return None
     per_period, skipped = found
-    rows = []
-    for key, group in zip(keys, per_period, strict=True):
-        totals = group.figures()
-        totals["outcome_records"] = outcome_counts.get(key, 0)
-        if skipped:
-            totals["not_counted"] = dict(skipped)
-        rows.append({"period": key, "key": "fleet", **totals})
-    return rows
+    return _fleet_rows(zip(keys, per_period, strict=True), outcome_counts, skipped)
 
 
 # The beads' states as the compiled tail reads them: bead -> state, or (grouped, like,
