@@ -252,6 +252,7 @@ class Known:
         self.info = info
         self._sources: Sources | None = None
         self._keys: dict[str, OutcomeKey] | None = None  # by id
+        self._gone: frozenset[str] | None = None  # retracted()
         self._usage: dict[str, Mark | Record] | None = None  # by id (see _held)
         self._refs: dict[str, set[str]] = {}
         self.written: list[Record] = []  # appended through this writer
@@ -312,8 +313,13 @@ class Known:
             for held in self._held().values()
         ]
 
-    def retracted(self) -> set[str]:
-        return {k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]}
+    def retracted(self) -> frozenset[str]:
+        """The ids the ledger's retractions withdraw (read again once a record is added)."""
+        if self._gone is None:
+            self._gone = frozenset(
+                k[4] for k in self.keys().values() if k[3] == RETRACTION and k[4]
+            )
+        return self._gone
 
     def outcomes(
         self, ordered: bool = True, beads: Container[str] | None = None
@@ -383,6 +389,7 @@ class Known:
             self._usage[record["id"]] = record
         elif kind != "usage" and self._keys is not None:
             self._keys[record["id"]] = _key(record)
+            self._gone = None
 
 
 Mark = tuple[str, str, str | None, Any, str | None]  # id, source, session, last_message, gt
